@@ -1,0 +1,74 @@
+# mannequin: every target installs what it needs first, so a fresh clone needs only `make demo` or `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+TORCH ?= torch==2.13.0
+# A GPU user: `make install TORCH_INDEX=https://download.pytorch.org/whl/cu128` (see README).
+TORCH_INDEX ?=
+
+# Offline and quiet, state inside the project (DESIGN.md section 7).
+export PREFECT_HOME := $(CURDIR)/.prefect
+export PREFECT_SERVER_ANALYTICS_ENABLED := false
+export PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS := 120
+export PREFECT_SERVER_API_HOST := 127.0.0.1
+export DO_NOT_TRACK := 1
+export DVC_NO_ANALYTICS := 1
+export GX_ANALYTICS_ENABLED := false
+export PYTHONUNBUFFERED := 1
+
+.PHONY: install demo data test test-slow test-all lint bench serve clean help
+
+help:
+	@echo "make demo      install, create sample data if data/ is empty, run the whole pipeline (dvc repro)"
+	@echo "make test      install and run the default test suite"
+	@echo "make test-slow the slow tests (DDP, full pipeline, Prefect server); CI runs them too"
+	@echo "make bench     run the benchmarks in bench/ and write bench/results/*.json"
+	@echo "make serve     start a local Prefect server on 127.0.0.1 and serve the nightly deployment"
+	@echo "make lint      ruff"
+
+install: $(STAMP)
+
+$(STAMP): requirements.lock pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --disable-pip-version-check --upgrade "pip>=24"
+	@# torch first, so nothing downloads a CUDA build on a CPU machine
+	$(BIN)/python -m pip install -q --disable-pip-version-check "$(TORCH)" $(if $(TORCH_INDEX),--index-url $(TORCH_INDEX),)
+	$(BIN)/python -m pip install -q --disable-pip-version-check -r requirements.lock
+	$(BIN)/python -m pip install -q --disable-pip-version-check --no-deps --no-build-isolation -e .
+	$(BIN)/dvc config --local core.analytics false 2>/dev/null || true
+	$(BIN)/dvc config --local core.check_update false 2>/dev/null || true
+	touch $(STAMP)
+
+data: install
+	@if [ -z "$$(ls -A data 2>/dev/null)" ]; then \
+	  echo "data/ is empty: writing the embedded sample dataset"; \
+	  $(BIN)/mannequin sample-data data && $(BIN)/dvc add -q data; \
+	fi
+
+demo: data
+	$(BIN)/dvc repro
+	@$(BIN)/dvc metrics show 2>/dev/null || true
+
+test: install
+	$(BIN)/python -m pytest -q
+
+test-slow: install
+	$(BIN)/python -m pytest -q -m slow
+
+test-all: install
+	$(BIN)/python -m pytest -q -m "slow or not slow"
+
+lint: install
+	$(BIN)/ruff check src tests flows bench
+	$(BIN)/ruff format --check src tests flows bench
+
+bench: install
+	@for b in bench/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+
+serve: install
+	$(BIN)/python flows/deploy.py serve
+
+clean:
+	rm -rf curated models metrics reports runs logs .prefect bench/results/*.json

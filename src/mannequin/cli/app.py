@@ -1,0 +1,72 @@
+"""The typer application and the error boundary every command goes through."""
+
+from __future__ import annotations
+
+import functools
+import sys
+from pathlib import Path
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import typer
+
+from mannequin.errors import InputError
+
+app = typer.Typer(
+    name="mannequin",
+    help="Learn monocular depth from video of frozen scenes: curate, pretrain, fine-tune, evaluate.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(False, "--version", help="Print the version and exit.", is_eager=True),
+) -> None:
+    """Learn monocular depth from video of frozen scenes: curate, pretrain, fine-tune, evaluate."""
+    if version:
+        from mannequin import __version__
+
+        print(__version__)
+        raise typer.Exit(0)
+
+
+def fail(message: str, code: int = 2) -> None:
+    """Print ``mannequin: error: <message>`` on one line and exit with ``code``."""
+    print(f"mannequin: error: {' '.join(str(message).split())}", file=sys.stderr)
+    raise typer.Exit(code)
+
+
+def user_errors(func: F) -> F:
+    """Turn bad-input exceptions into one line on stderr and exit code 2, never a traceback."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except InputError as exc:
+            fail(str(exc))
+        except FileNotFoundError as exc:
+            fail(f"{exc.filename}: file not found")
+        except KeyboardInterrupt:
+            fail("interrupted", 130)
+
+    return wrapper  # type: ignore[return-value]
+
+
+@app.command("check-params")
+@user_errors
+def check_params(path: str = typer.Argument("params.yaml", help="The params file to validate.")) -> None:
+    """Validate params.yaml against the config models and print the resolved values."""
+    import yaml
+
+    from mannequin.config import load_params
+
+    if not Path(path).is_file():
+        raise InputError(path, "file not found", "missing_params")
+    params = load_params(path)
+    print(yaml.safe_dump(params.model_dump(mode="json"), sort_keys=False), end="")

@@ -1,0 +1,1 @@
+"""Reading and writing clips: poses, frames, video and sensor depth."""

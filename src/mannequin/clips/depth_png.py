@@ -1,0 +1,49 @@
+"""16-bit sensor-depth PNGs: value / 1000 is metres along the optical axis, 0 means no reading."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from mannequin.atomic import atomic_path
+from mannequin.errors import InputError
+
+MAX_METRES = 65.535
+
+
+def depth_to_png_values(depth_m: np.ndarray) -> np.ndarray:
+    """Metres (NaN/<=0 invalid) to uint16 millimetres (0 invalid); out-of-range values become 0."""
+    d = np.asarray(depth_m, dtype=np.float64)
+    valid = np.isfinite(d) & (d > 0) & (d * 1000.0 <= 65535.0)
+    out = np.zeros(d.shape, dtype=np.uint16)
+    out[valid] = np.clip(np.round(d[valid] * 1000.0), 1, 65535).astype(np.uint16)
+    return out
+
+
+def write_depth_png(path: str | Path, depth_m: np.ndarray) -> None:
+    """Write float metres as a 16-bit PNG, atomically."""
+    values = depth_to_png_values(depth_m)
+    if values.ndim != 2:
+        raise InputError(path, f"depth must be 2-D, got shape {values.shape}", "bad_depth")
+    with atomic_path(path) as tmp:
+        ok, buf = cv2.imencode(".png", values)
+        if not ok:
+            raise InputError(path, "could not encode depth PNG", "bad_depth")
+        tmp.write_bytes(buf.tobytes())
+
+
+def read_depth_png(path: str | Path) -> np.ndarray:
+    """Read a 16-bit depth PNG as float32 metres with NaN where there is no reading."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(path, "file not found", "missing_depth")
+    raw = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
+    if raw is None:
+        raise InputError(path, "not a readable PNG", "bad_depth")
+    if raw.dtype != np.uint16 or raw.ndim != 2:
+        raise InputError(path, f"expected a single-channel 16-bit PNG, got {raw.dtype} with shape {raw.shape}", "bad_depth")
+    depth = raw.astype(np.float32) / 1000.0
+    depth[raw == 0] = np.nan
+    return depth

@@ -1,0 +1,129 @@
+"""Curated storage: one directory of memory-mappable ``.npy`` arrays per accepted clip.
+
+Layout of ``curated/shards/<clip_id>/``::
+
+    images.npy      uint8   (N, H, W, 3)  RGB frames at the curation resolution
+    depth.npy       float32 (N, H, W)     MVS depth in pose units, NaN where unconfident
+    confidence.npy  float32 (N, H, W)     confidence in [0, 1]
+    cameras.npz     K (N,3,3), R (N,3,3), t (N,3) for the stored resolution
+    meta.json       clip id, source frame indices, shape, format version (written last)
+
+A shard is built in a hidden temp directory and renamed into place whole, so an interrupted
+run never leaves a shard that looks complete. Arrays open with ``mmap_mode="r"``: a
+DataLoader reads only the frames it samples, and worker processes share the page cache.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+
+import numpy as np
+
+from mannequin.atomic import atomic_dir
+from mannequin.clips.cameras import Camera
+
+FORMAT_VERSION = 1
+SHARDS_DIR = "shards"
+
+
+@dataclass(frozen=True)
+class ClipShard:
+    """A curated clip on disk; arrays are memory-mapped on first access."""
+
+    path: Path
+
+    @cached_property
+    def meta(self) -> dict:
+        return json.loads((self.path / "meta.json").read_text(encoding="utf-8"))
+
+    @property
+    def clip_id(self) -> str:
+        return self.meta["clip_id"]
+
+    def __len__(self) -> int:
+        return int(self.meta["num_frames"])
+
+    @cached_property
+    def images(self) -> np.ndarray:
+        return np.load(self.path / "images.npy", mmap_mode="r")
+
+    @cached_property
+    def depth(self) -> np.ndarray:
+        return np.load(self.path / "depth.npy", mmap_mode="r")
+
+    @cached_property
+    def confidence(self) -> np.ndarray:
+        return np.load(self.path / "confidence.npy", mmap_mode="r")
+
+    @cached_property
+    def cameras(self) -> list[Camera]:
+        cams = np.load(self.path / "cameras.npz")
+        h, w = self.meta["height"], self.meta["width"]
+        return [Camera(K, R, t, w, h) for K, R, t in zip(cams["K"], cams["R"], cams["t"])]
+
+
+def write_shard(
+    root: str | Path,
+    clip_id: str,
+    images: np.ndarray,
+    depth: np.ndarray,
+    confidence: np.ndarray,
+    cameras: list[Camera],
+    frame_indices: list[int],
+) -> ClipShard:
+    """Write one clip's curated frames atomically under ``root/shards/<clip_id>``."""
+    n, h, w = depth.shape
+    if images.shape != (n, h, w, 3) or confidence.shape != (n, h, w) or len(cameras) != n or len(frame_indices) != n:
+        raise ValueError(f"{clip_id}: inconsistent shard shapes {images.shape}, {depth.shape}, {confidence.shape}")
+    target = Path(root) / SHARDS_DIR / clip_id
+    with atomic_dir(target) as tmp:
+        np.save(tmp / "images.npy", np.ascontiguousarray(images, dtype=np.uint8))
+        np.save(tmp / "depth.npy", np.ascontiguousarray(depth, dtype=np.float32))
+        np.save(tmp / "confidence.npy", np.ascontiguousarray(confidence, dtype=np.float32))
+        np.savez(
+            tmp / "cameras.npz",
+            K=np.stack([c.K for c in cameras]),
+            R=np.stack([c.R for c in cameras]),
+            t=np.stack([c.t for c in cameras]),
+        )
+        meta = {
+            "format_version": FORMAT_VERSION,
+            "clip_id": clip_id,
+            "num_frames": n,
+            "height": h,
+            "width": w,
+            "frame_indices": [int(i) for i in frame_indices],
+        }
+        (tmp / "meta.json").write_text(json.dumps(meta, indent=1), encoding="utf-8")
+    return ClipShard(target)
+
+
+def list_shards(root: str | Path, clip_ids: list[str] | None = None) -> list[ClipShard]:
+    """Complete shards under ``root/shards`` (sorted by clip id), optionally restricted to ``clip_ids``."""
+    base = Path(root) / SHARDS_DIR
+    if not base.is_dir():
+        return []
+    wanted = set(clip_ids) if clip_ids is not None else None
+    shards = []
+    for d in sorted(base.iterdir()):
+        if d.name.startswith(".") or not (d / "meta.json").is_file():
+            continue
+        if wanted is not None and d.name not in wanted:
+            continue
+        shards.append(ClipShard(d))
+    return shards
+
+
+def remove_stale_shards(root: str | Path, keep: set[str]) -> list[str]:
+    """Delete shards of clips not in ``keep`` (rejected or removed since the last run)."""
+    import shutil
+
+    removed = []
+    for shard in list_shards(root):
+        if shard.path.name not in keep:
+            shutil.rmtree(shard.path)
+            removed.append(shard.path.name)
+    return removed

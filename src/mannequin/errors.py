@@ -1,0 +1,19 @@
+"""Errors that reach the user as one line naming the file and the problem."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class InputError(ValueError):
+    """Bad user input: a file, a clip or a config value that cannot be used.
+
+    ``str(err)`` is the one-line message shown to the user: ``<path>: <problem>``.
+    ``code`` is a short machine-readable reason used in clip tables.
+    """
+
+    def __init__(self, path: str | Path | None, problem: str, code: str = "bad_input") -> None:
+        self.path = str(path) if path is not None else None
+        self.problem = " ".join(str(problem).split())
+        self.code = code
+        super().__init__(f"{self.path}: {self.problem}" if self.path else self.problem)

@@ -1,0 +1,1 @@
+"""Depth metrics, evaluation of models on test clips, and reports."""

@@ -1,0 +1,1 @@
+"""Self-supervised pretraining and few-label fine-tuning."""
