@@ -6,7 +6,15 @@ from mannequin.env import configure_offline
 
 configure_offline()
 
-from mannequin.cli import data_commands, curate_commands, learning_commands, evaluation_commands, pipeline_commands  # noqa: E402,F401
+from mannequin.cli import (  # noqa: E402,F401
+    clip_commands,
+    curate_commands,
+    data_commands,
+    evaluation_commands,
+    learning_commands,
+    mvs_commands,
+    pipeline_commands,
+)
 from mannequin.cli.app import app  # noqa: E402
 
 __all__ = ["app", "main"]
