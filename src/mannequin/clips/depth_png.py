@@ -43,7 +43,9 @@ def read_depth_png(path: str | Path) -> np.ndarray:
     if raw is None:
         raise InputError(path, "not a readable PNG", "bad_depth")
     if raw.dtype != np.uint16 or raw.ndim != 2:
-        raise InputError(path, f"expected a single-channel 16-bit PNG, got {raw.dtype} with shape {raw.shape}", "bad_depth")
+        raise InputError(
+            path, f"expected a single-channel 16-bit PNG, got {raw.dtype} with shape {raw.shape}", "bad_depth"
+        )
     depth = raw.astype(np.float32) / 1000.0
     depth[raw == 0] = np.nan
     return depth
