@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import cv2
 import numpy as np
 
 from mannequin.atomic import atomic_path
+from mannequin.clips.ids import validate_clip_id
 from mannequin.errors import InputError
 
 MAX_METRES = 65.535
+_DEPTH_NAME = re.compile(r"[0-9]{6,}\.png")
 
 
 def depth_to_png_values(depth_m: np.ndarray) -> np.ndarray:
@@ -49,3 +52,29 @@ def read_depth_png(path: str | Path) -> np.ndarray:
     depth = raw.astype(np.float32) / 1000.0
     depth[raw == 0] = np.nan
     return depth
+
+
+def sensor_depth_dir(data_dir: str | Path, clip_id: str) -> Path:
+    """``data_dir/depth/<clip_id>``; the id is validated so it cannot escape ``data_dir``."""
+    return Path(data_dir) / "depth" / validate_clip_id(clip_id)
+
+
+def sensor_depth_path(data_dir: str | Path, clip_id: str, frame_index: int) -> Path:
+    """``data_dir/depth/<clip_id>/<frame_index:06d>.png``."""
+    if frame_index < 0:
+        raise ValueError(f"frame index must be non-negative, got {frame_index}")
+    return sensor_depth_dir(data_dir, clip_id) / f"{frame_index:06d}.png"
+
+
+def read_sensor_depth(data_dir: str | Path, clip_id: str, frame_index: int) -> np.ndarray | None:
+    """Sensor depth of one frame as float32 metres (NaN = no reading), or None if there is none."""
+    path = sensor_depth_path(data_dir, clip_id, frame_index)
+    return read_depth_png(path) if path.is_file() else None
+
+
+def sensor_depth_indices(data_dir: str | Path, clip_id: str) -> list[int]:
+    """Sorted frame indices that have a sensor-depth PNG (files not named ``NNNNNN.png`` are ignored)."""
+    folder = sensor_depth_dir(data_dir, clip_id)
+    if not folder.is_dir():
+        return []
+    return sorted(int(p.stem) for p in folder.glob("*.png") if _DEPTH_NAME.fullmatch(p.name))

@@ -78,7 +78,12 @@ class VideoInfo:
 
 
 def _bad_video(path: Path, exc: BaseException | str) -> InputError:
-    detail = exc if isinstance(exc, str) else f"{exc.__class__.__name__}: {exc}"
+    if isinstance(exc, str):
+        detail = exc
+    elif isinstance(exc, av.FFmpegError) and exc.strerror:
+        detail = exc.strerror  # without the errno and the file name, which the message already has
+    else:
+        detail = f"{exc.__class__.__name__}: {exc}"
     detail = " ".join(str(detail).split())[:200]
     return InputError(path, f"corrupt, truncated or unreadable video ({detail})", "bad_video")
 
