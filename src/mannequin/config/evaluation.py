@@ -4,27 +4,49 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from mannequin.config.base import Block
 
-Alignment = Literal["none", "median", "lstsq"]
+Alignment = Literal["none", "median", "lstsq", "lstsq_depth"]
 
 
 class EvaluateParams(Block):
-    """Scoring models on held-out test clips."""
+    """Scoring models on held-out test clips.
+
+    ``alignment`` maps a model kind (``finetune``, ``pretrain``) or a full model name (``pretrain-mvs``) to the
+    alignment applied before scoring; a name wins over a kind; a model matching neither is scored as is (``none``).
+    """
 
     data: str = "data"
     models: str = "models"
+    curated: str = "curated"
     out: str = "metrics"
-    max_depth: float = Field(10.0, gt=0)
     min_depth: float = Field(1e-3, gt=0)
-    alignment: dict[str, Alignment] = {"finetune": "none", "pretrain": "median"}
+    max_depth: float = Field(10.0, gt=0)
+    alignment: dict[str, Alignment] = Field(default_factory=lambda: {"finetune": "none", "pretrain": "median"})
+    batch_size: int = Field(8, ge=1)
+    examples: int = Field(3, ge=0)
+
+    @model_validator(mode="after")
+    def _range(self) -> EvaluateParams:
+        if self.min_depth >= self.max_depth:
+            raise ValueError(f"min_depth ({self.min_depth}) must be below max_depth ({self.max_depth})")
+        return self
 
 
 class ReportParams(Block):
-    """The summary table, label-efficiency plot and curation audit."""
+    """The summary table, label-efficiency plot, example picture and curation audit.
+
+    ``reason_defects`` maps a curation reject code (the part of ``clips.csv``'s ``reason`` before the colon) to the
+    sample-data defect it is meant to catch; it is used for the per-defect precision of the audit.
+    """
 
     metrics: str = "metrics"
     out: str = "reports"
-    examples: int = Field(3, ge=1)
+    data: str = "data"
+    curated: str = "curated"
+    examples: int = Field(3, ge=0)
+    audit_min_depth: float = Field(1e-3, gt=0)
+    audit_max_depth: float = Field(100.0, gt=0)
+    reason_defects: dict[str, str] = Field(default_factory=dict)

@@ -70,3 +70,19 @@ def align(pred: np.ndarray, gt: np.ndarray, mode: str, min_depth: float, max_dep
         s, t = fit_scale_shift(pred, gt)
         return s * pred + t, {"scale": s, "shift": t}
     raise ValueError(f"unknown alignment {mode!r}; expected one of {', '.join(ALIGNMENTS)}")
+
+
+def apply_fit(pred: np.ndarray, fit: dict, mode: str, min_depth: float, max_depth: float) -> np.ndarray:
+    """Apply a fit returned by :func:`align` to a whole depth map and clip it to ``[min_depth, max_depth]``."""
+    pred = np.asarray(pred, dtype=np.float64)
+    scale, shift = fit.get("scale", 1.0), fit.get("shift", 0.0)
+    if mode in ("none", "median"):
+        out = pred * scale
+    elif mode == "lstsq":
+        disp = scale / np.maximum(pred, min_depth) + shift
+        out = 1.0 / np.clip(disp, 1.0 / max_depth, 1.0 / min_depth)
+    elif mode == "lstsq_depth":
+        out = scale * pred + shift
+    else:
+        raise ValueError(f"unknown alignment {mode!r}; expected one of {', '.join(ALIGNMENTS)}")
+    return np.clip(out, min_depth, max_depth)
