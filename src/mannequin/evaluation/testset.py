@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,8 +10,6 @@ import cv2
 import numpy as np
 
 from mannequin.errors import InputError
-
-_DEPTH_NAME = re.compile(r"^(\d{6})\.png$")
 
 
 @dataclass(frozen=True)
@@ -29,17 +26,7 @@ def held_out_clip_ids(data_dir: str | Path) -> list[str]:
     """Ids of the ``test`` clips in ``data_dir/splits.csv``, sorted."""
     from mannequin.clips.splits import read_splits
 
-    splits = read_splits(data_dir)
-    items = splits.items() if hasattr(splits, "items") else splits
-    return sorted(str(clip_id) for clip_id, split in items if split == "test")
-
-
-def depth_frame_indices(data_dir: str | Path, clip_id: str) -> list[int]:
-    """Frame indices with a sensor-depth PNG under ``data_dir/depth/<clip_id>/``, sorted."""
-    folder = Path(data_dir) / "depth" / clip_id
-    if not folder.is_dir():
-        return []
-    return sorted(int(m.group(1)) for p in folder.iterdir() if (m := _DEPTH_NAME.match(p.name)))
+    return sorted(clip_id for clip_id, split in read_splits(data_dir).items() if split == "test")
 
 
 def load_held_out_clip(data_dir: str | Path, clip_id: str) -> HeldOutClip | None:
@@ -48,22 +35,22 @@ def load_held_out_clip(data_dir: str | Path, clip_id: str) -> HeldOutClip | None
     Depth maps of another size than the frames are resized to the frame size (nearest neighbour).
     """
     from mannequin.clips.clip import open_clip
-    from mannequin.clips.depth_png import read_depth_png
+    from mannequin.clips.depth_png import read_depth_png, sensor_depth_indices, sensor_depth_path
 
     data_dir = Path(data_dir)
-    indices = depth_frame_indices(data_dir, clip_id)
+    indices = sensor_depth_indices(data_dir, clip_id)
     if not indices:
         return None
     clip = open_clip(data_dir / "clips" / clip_id)
     beyond = [i for i in indices if i >= len(clip)]
     if beyond:
-        path = data_dir / "depth" / clip_id / f"{beyond[0]:06d}.png"
+        path = sensor_depth_path(data_dir, clip_id, beyond[0])
         raise InputError(path, f"no frame {beyond[0]} in clip {clip_id} ({len(clip)} frames)", "bad_depth")
     images, _ = clip.read_frames(indices)
     h, w = images.shape[1:3]
     depth = np.empty((len(indices), h, w), dtype=np.float32)
     for k, i in enumerate(indices):
-        d = read_depth_png(data_dir / "depth" / clip_id / f"{i:06d}.png")
+        d = read_depth_png(sensor_depth_path(data_dir, clip_id, i))
         if d.shape != (h, w):
             d = cv2.resize(d, (w, h), interpolation=cv2.INTER_NEAREST)
         depth[k] = d
