@@ -19,9 +19,11 @@ _DEPTH_NAME = re.compile(r"[0-9]{6,}\.png")
 def depth_to_png_values(depth_m: np.ndarray) -> np.ndarray:
     """Metres (NaN/<=0 invalid) to uint16 millimetres (0 invalid); out-of-range values become 0."""
     d = np.asarray(depth_m, dtype=np.float64)
-    valid = np.isfinite(d) & (d > 0) & (d * 1000.0 <= 65535.0)
+    with np.errstate(invalid="ignore", over="ignore"):
+        mm = np.round(d * 1000.0)
+        valid = np.isfinite(d) & (d > 0) & (mm <= 65535.0)
     out = np.zeros(d.shape, dtype=np.uint16)
-    out[valid] = np.clip(np.round(d[valid] * 1000.0), 1, 65535).astype(np.uint16)
+    out[valid] = np.clip(mm[valid], 1, 65535).astype(np.uint16)
     return out
 
 
