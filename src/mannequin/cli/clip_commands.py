@@ -2,4 +2,56 @@
 
 from __future__ import annotations
 
-from mannequin.cli.app import app, user_errors  # noqa: F401
+from pathlib import Path
+
+import typer
+
+from mannequin.cli.app import app, user_errors
+
+
+@app.command()
+@user_errors
+def inspect(
+    clip_dir: Path = typer.Argument(..., help="A clip folder: poses.txt plus video.mp4 or frames/."),
+) -> None:
+    """Open a clip, decode every paired frame and print a one-screen summary of its frames and cameras."""
+    import numpy as np
+
+    from mannequin.clips.clip import open_clip
+
+    clip = open_clip(clip_dir)
+    decoded = 0
+    brightness = []
+    for _, image in clip.iter_frames():
+        decoded += 1
+        brightness.append(float(image.mean()))
+    centres = np.array([c.center for c in clip.cameras])
+    steps = np.linalg.norm(np.diff(centres, axis=0), axis=1) if len(centres) > 1 else np.zeros(0)
+    fx = float(np.median([c.K[0, 0] for c in clip.cameras]))
+    fy = float(np.median([c.K[1, 1] for c in clip.cameras]))
+    fov_x = float(np.degrees(2 * np.arctan(clip.width / (2 * fx))))
+    fov_y = float(np.degrees(2 * np.arctan(clip.height / (2 * fy))))
+    if clip.source == "video":
+        assert clip.video is not None
+        frames = f"{clip.video.num_frames} in video.mp4, {decoded} paired with poses and decoded"
+    else:
+        frames = f"{len(clip.frame_files)} files in frames/, all decoded"
+    rows = [
+        ("clip", clip.clip_id),
+        ("path", str(clip.path)),
+        ("source", clip.source),
+        ("size", f"{clip.width} x {clip.height} px"),
+        ("frames", frames),
+        ("fps", f"{clip.fps:.3f}" if clip.fps else "- (frames/)"),
+        ("duration", f"{clip.duration_s:.3f} s"),
+        ("poses", f"{len(clip)} (first {int(clip.timestamps_us[0])} us, last {int(clip.timestamps_us[-1])} us)"),
+        ("path length", f"{float(steps.sum()):.4g} pose units"),
+        ("median baseline", f"{float(np.median(steps)) if len(steps) else 0.0:.4g} pose units between frames"),
+        ("focal length", f"fx {fx:.1f} px, fy {fy:.1f} px (median)"),
+        ("field of view", f"{fov_x:.1f} deg x {fov_y:.1f} deg"),
+        ("brightness", f"mean {np.mean(brightness):.1f} / 255 (darkest frame {min(brightness):.1f})"),
+        ("content hash", clip.content_hash()[:16]),
+    ]
+    width = max(len(k) for k, _ in rows)
+    for key, value in rows:
+        typer.echo(f"{key:<{width}}  {value}")
