@@ -30,6 +30,11 @@ def test_video_clip_pairs_each_pose_with_nearest_frame(make_clip, frames) -> Non
     for k, f in enumerate([0, 2, 4, 6, 8]):
         assert _close(images[k], truth[f])
     assert cams == clip.cameras
+    picked, picked_cams = clip.read_frames([4, 1, 4])  # any order, repeats allowed
+    assert np.array_equal(picked[0], images[4]) and np.array_equal(picked[1], images[1])
+    assert np.array_equal(picked[2], images[4]) and picked_cams[0] is clip.cameras[4]
+    with pytest.raises(IndexError):
+        clip.read_frames([5])
     np.testing.assert_array_equal(clip.cameras[3].t, read_poses(clip_dir / "poses.txt", 32, 24)[3].t)
 
 

@@ -25,7 +25,7 @@ FRAMES_NAME = "frames"
 _HASH_CHUNK = 1 << 20
 
 
-@dataclass
+@dataclass(eq=False)
 class Clip:
     """An opened clip. Pose line ``i`` is frame ``i`` of the clip; ``cameras[i]`` is its full-resolution camera.
 
@@ -42,7 +42,7 @@ class Clip:
     source_indices: np.ndarray  # (N,) index of each pose line's frame in the video / frames folder
     video: VideoInfo | None = None
     frame_files: list[Path] = field(default_factory=list)
-    _hash: str | None = field(default=None, repr=False)
+    _hash: str | None = field(default=None, init=False, repr=False)
 
     def __len__(self) -> int:
         return len(self.cameras)
