@@ -72,7 +72,9 @@ def read_pose_table(path: str | Path) -> PoseTable:
         raise InputError(path, f"line {n}: timestamp is not a whole number of microseconds", "bad_poses")
     for k in range(1, len(rows)):
         if ts[k] <= ts[k - 1]:
-            raise InputError(path, f"line {rows[k][0]}: timestamp {int(ts[k])} is not after {int(ts[k - 1])}", "bad_poses")
+            raise InputError(
+                path, f"line {rows[k][0]}: timestamp {int(ts[k])} is not after {int(ts[k - 1])}", "bad_poses"
+            )
     P = values[:, 7:].reshape(-1, 3, 4)
     for (n, _), Pi in zip(rows, P):
         R = Pi[:, :3]
@@ -107,4 +109,3 @@ def format_poses(cameras: list[Camera], note: str = "") -> str:
 def write_poses(path: str | Path, cameras: list[Camera], note: str = "") -> None:
     """Write cameras as ``poses.txt``, atomically."""
     atomic_write_text(Path(path), format_poses(cameras, note))
-

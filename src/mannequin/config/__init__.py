@@ -14,12 +14,12 @@ from pydantic import ValidationError
 
 from mannequin.config.base import Block
 from mannequin.config.curate import CurateParams
-from mannequin.config.learning import FinetuneParams, PretrainParams
 from mannequin.config.evaluation import EvaluateParams, ReportParams
+from mannequin.config.learning import FinetuneParams, PretrainParams
 from mannequin.config.pipeline import PipelineParams
 from mannequin.errors import InputError
 
-__all__ = ["Params", "load_params", "parse_params", "Block"]
+__all__ = ["Block", "Params", "load_params", "parse_params"]
 
 
 class Params(Block):

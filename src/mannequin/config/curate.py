@@ -4,35 +4,51 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from mannequin.config.base import Block
 
 
 class MvsParams(Block):
-    """Plane-sweep multi-view stereo."""
+    """Plane-sweep multi-view stereo (mannequin.curation.mvs)."""
 
-    planes: int = Field(48, ge=4)
-    num_sources: int = Field(4, ge=1)
-    best_k: int = Field(2, ge=1)
-    min_angle_deg: float = Field(1.0, gt=0)
-    max_angle_deg: float = Field(30.0, gt=0)
-    window: int = Field(5, ge=3)
-    confidence_threshold: float = Field(0.5, ge=0, le=1)
+    planes: int = Field(48, ge=4, description="fronto-parallel planes, uniform in inverse depth")
+    num_sources: int = Field(4, ge=1, description="source views per reference frame")
+    best_k: int = Field(2, ge=1, description="matching scores averaged over the best k source views")
+    min_angle_deg: float = Field(1.0, gt=0, description="smallest triangulation angle of a source view")
+    max_angle_deg: float = Field(30.0, gt=0, description="largest triangulation angle of a source view")
+    window: int = Field(5, ge=3, description="ZNCC window side, pixels (odd)")
+    confidence_threshold: float = Field(0.5, ge=0, le=1, description="pixels below it are NaN")
     geometric_consistency: bool = True
+    consistency_max_reproj_px: float = Field(1.5, gt=0, description="forward-backward reprojection error bound")
+    consistency_max_rel_depth: float = Field(0.03, gt=0, description="forward-backward relative depth error bound")
+    min_texture: float = Field(0.01, ge=0, description="windows with a smaller intensity std (0..1) are unconfident")
+    max_features: int = Field(800, ge=16, description="sparse SIFT features per frame for the depth range")
+    depth_margin: float = Field(0.25, ge=0, description="relative margin added around the sparse depth range")
+
+    @model_validator(mode="after")
+    def _check_mvs(self) -> MvsParams:
+        if self.window % 2 == 0:
+            raise ValueError(f"window must be odd, got {self.window}")
+        if self.max_angle_deg <= self.min_angle_deg:
+            raise ValueError("max_angle_deg must be larger than min_angle_deg")
+        return self
 
 
 class QualityParams(Block):
-    """Clip acceptance thresholds."""
+    """Clip acceptance thresholds. Every score is scale-free (angles, fractions, normalised sharpness)."""
 
+    min_frames: int = Field(3, ge=2)
+    max_pose_jump: float = Field(8.0, gt=1)
+    min_translation_ratio: float = Field(1e-6, ge=0)
+    min_sharpness: float = Field(0.55, ge=0, le=1)
     min_parallax_deg: float = Field(1.0, ge=0)
-    min_sharpness: float = Field(0.0, ge=0)
     max_inconsistent_fraction: float = Field(0.2, ge=0, le=1)
     min_coverage: float = Field(0.3, ge=0, le=1)
 
 
 class GateParams(Block):
-    """Data-quality gate floors."""
+    """Data-quality gate floors (Great Expectations suites on the clip table and the curated frames)."""
 
     min_accepted_fraction: float = Field(0.3, ge=0, le=1)
     min_frame_coverage: float = Field(0.05, ge=0, le=1)
@@ -51,6 +67,7 @@ class CurateParams(Block):
     workers: int = Field(2, ge=1)
     dask_address: str | None = None
     retries: int = Field(1, ge=0)
+    retry_delay_s: float = Field(2.0, ge=0)
     mvs: MvsParams = MvsParams()
     quality: QualityParams = QualityParams()
     gates: GateParams = GateParams()

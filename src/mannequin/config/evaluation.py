@@ -39,7 +39,10 @@ class ReportParams(Block):
     """The summary table, label-efficiency plot, example picture and curation audit.
 
     ``reason_defects`` maps a curation reject code (the part of ``clips.csv``'s ``reason`` before the colon) to the
-    sample-data defect it is meant to catch; it is used for the per-defect precision of the audit.
+    sample-data defect it is meant to catch, for the per-defect precision of the audit; ``None`` means the built-in
+    map of ``mannequin.evaluation.audit.DEFAULT_REASON_DEFECTS``. ``claim_init`` and ``claim_min_reduction`` state the
+    project's claim checked in the summary: at the smallest budget, that init's abs_rel is at least that fraction
+    below scratch's.
     """
 
     metrics: str = "metrics"
@@ -47,6 +50,8 @@ class ReportParams(Block):
     data: str = "data"
     curated: str = "curated"
     examples: int = Field(3, ge=0)
+    claim_init: str = "mvs"
+    claim_min_reduction: float = Field(0.2, ge=0, le=1)
     audit_min_depth: float = Field(1e-3, gt=0)
     audit_max_depth: float = Field(100.0, gt=0)
-    reason_defects: dict[str, str] = Field(default_factory=dict)
+    reason_defects: dict[str, str] | None = None

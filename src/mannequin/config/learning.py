@@ -8,55 +8,91 @@ from mannequin.config.base import Block
 
 
 class NetParams(Block):
-    """The U-Net-style encoder-decoder."""
+    """The U-Net-style encoder-decoder (log-depth out)."""
 
     width: int = Field(16, ge=4)
-    depth: int = Field(4, ge=2)
+    depth: int = Field(4, ge=2, le=7)
 
 
 class TrainerParams(Block):
-    """Lightning Trainer settings."""
+    """Lightning Trainer settings. ``precision: auto`` is bf16-mixed on a GPU and 32 on CPU."""
 
     accelerator: str = "auto"
     devices: int | str = 1
     num_nodes: int = Field(1, ge=1)
     strategy: str = "auto"
     precision: str = "auto"
-    max_epochs: int = Field(10, ge=1)
-    max_steps: int = -1
+    max_epochs: int = Field(-1, ge=-1)
+    max_steps: int = Field(300, ge=-1)
     deterministic: bool = True
     log_every_n_steps: int = Field(10, ge=1)
     image_every_n_steps: int = Field(100, ge=1)
+    val_every_n_epochs: int = Field(4, ge=1)
+    threads: int = Field(0, ge=0, description="torch intra-op threads; 0 keeps torch's default")
+
+
+class AugmentParams(Block):
+    """Geometry-honest augmentation: flip image+targets together, colour-jitter images only."""
+
+    flip_p: float = Field(0.5, ge=0, le=1)
+    jitter: float = Field(0.2, ge=0, le=1)
+
+
+class ObjectiveParams(Block):
+    """Knobs of the pretext objectives."""
+
+    gradient_weight: float = Field(0.5, ge=0)
+    gradient_scales: int = Field(4, ge=1)
+    mask_patch: int = Field(8, ge=1)
+    mask_ratio: float = Field(0.5, gt=0, lt=1)
+    temperature: float = Field(0.1, gt=0)
+    embed_dim: int = Field(64, ge=2)
 
 
 class PretrainParams(Block):
-    """Self-supervised pretraining on curated frames."""
+    """Self-supervised pretraining on curated frames (one run per entry of ``objectives``)."""
 
     curated: str = "curated"
+    data: str = "data"
     out: str = "models/pretrain"
-    objectives: list[str] = ["mvs"]
-    weights: dict[str, float] = {}
+    runs: str = "runs"
+    objectives: list[str] = Field(default_factory=lambda: ["mvs"])
+    weights: dict[str, float] = Field(default_factory=dict)
     seed: int = 0
-    batch_size: int = Field(16, ge=1)
-    lr: float = Field(1e-3, gt=0)
+    batch_size: int = Field(12, ge=1)
+    lr: float = Field(2e-3, gt=0)
+    weight_decay: float = Field(1e-4, ge=0)
     image_size: tuple[int, int] = (128, 96)
     val_fraction: float = Field(0.2, ge=0, lt=1)
     num_workers: int = Field(0, ge=0)
+    objective: ObjectiveParams = ObjectiveParams()
+    augment: AugmentParams = AugmentParams()
     net: NetParams = NetParams()
-    trainer: TrainerParams = TrainerParams()
+    trainer: TrainerParams = TrainerParams(max_steps=300)
 
 
 class FinetuneParams(Block):
-    """Supervised fine-tuning on a label budget of sensor-depth frames."""
+    """Supervised fine-tuning on a label budget of sensor-depth frames.
+
+    From scratch the network is built with ``pretrain.net``; from a pretraining run it takes
+    that run's architecture, its backbone, and its depth decoder when the run trained one.
+    """
 
     data: str = "data"
     pretrained: str = "models/pretrain"
     out: str = "models/finetune"
-    inits: list[str] = ["scratch", "mvs"]
-    budgets: list[int] = [4, 16, 64]
+    runs: str = "runs"
+    inits: list[str] = Field(default_factory=lambda: ["scratch", "mvs"])
+    budgets: list[int] = Field(default_factory=lambda: [2, 8, 32])
     seed: int = 0
     batch_size: int = Field(8, ge=1)
     lr: float = Field(1e-3, gt=0)
+    weight_decay: float = Field(1e-4, ge=0)
     image_size: tuple[int, int] = (128, 96)
+    val_frames: int = Field(8, ge=0)
+    gradient_weight: float = Field(0.5, ge=0)
+    init_decoder: bool = True
+    calibrate_offset: bool = True
     num_workers: int = Field(0, ge=0)
-    trainer: TrainerParams = TrainerParams()
+    augment: AugmentParams = AugmentParams()
+    trainer: TrainerParams = TrainerParams(max_steps=120, val_every_n_epochs=2)
