@@ -1,0 +1,98 @@
+"""The plan of a sample dataset: which clip gets which split, defect, storage form, size and pose scale.
+
+Planning draws every per-clip choice from the seed without rendering anything, so tests and audits can
+ask what a dataset contains in milliseconds.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from mannequin.clips.trajectory import MOVING_KINDS
+
+DEFECTS = ("moving", "rotation_only", "static_camera", "blur", "corrupt_video", "pose_mismatch")
+SPLITS = ("unlabeled", "labeled", "test")
+FPS_CHOICES = (10, 12, 15, 20, 24, 25, 30)
+DEFAULT_CLIPS = 24
+DEFAULT_SIZE = (160, 120)
+DEFAULT_FRAMES = (16, 24)
+
+
+@dataclass(frozen=True)
+class ClipPlan:
+    """Everything needed to render and write one clip, drawn from the dataset seed."""
+
+    clip_id: str
+    split: str
+    defect: str  # "none" or one of DEFECTS
+    form: str  # "video" (video.mp4) or "frames" (frames/000000.png ...)
+    trajectory: str
+    seed: int  # seeds this clip's room, trajectory and objects
+    n_frames: int
+    fps: int
+    width: int
+    height: int
+    hfov_deg: float
+    pose_scale: float  # pose translations are metres times this (SLAM's unknown scale)
+
+
+def split_counts(n_clips: int) -> dict[str, int]:
+    """How many clips of each role: ``defect`` and ``clean`` (both unlabeled), ``labeled`` and ``test``.
+
+    24 clips give 6 defective + 8 clean unlabeled, 5 labeled, 5 test; other sizes keep the same fractions.
+    """
+    if n_clips < 1:
+        raise ValueError("the dataset needs at least one clip")
+    labeled = test = max(1, round(n_clips * 5 / 24)) if n_clips >= 3 else 0
+    defect = round(n_clips / 4)
+    clean = n_clips - labeled - test - defect
+    return {"defect": defect, "clean": clean, "labeled": labeled, "test": test}
+
+
+def make_plan(
+    n_clips: int = DEFAULT_CLIPS,
+    seed: int = 0,
+    width: int = DEFAULT_SIZE[0],
+    height: int = DEFAULT_SIZE[1],
+    frames: tuple[int, int] = DEFAULT_FRAMES,
+) -> list[ClipPlan]:
+    """The clips of a sample dataset, sorted by clip id. Defect types cycle so that 6+ defects cover them all."""
+    if frames[0] < 2 or frames[1] < frames[0]:
+        raise ValueError(f"frames must be a range with at least 2 frames, got {frames}")
+    rng = np.random.default_rng(np.random.SeedSequence([seed, 0x5A3D1E]))
+    counts = split_counts(n_clips)
+    roles: list[tuple[str, str, str]] = []  # (split, defect, form)
+    for group in ("defect", "clean", "labeled", "test"):
+        for pos in range(counts[group]):
+            defect = DEFECTS[pos % len(DEFECTS)] if group == "defect" else "none"
+            split = "unlabeled" if group in ("defect", "clean") else group
+            form = "frames" if pos % 5 == 2 and defect != "corrupt_video" else "video"
+            roles.append((split, defect, form))
+    order = rng.permutation(len(roles))
+    plans = []
+    for clip_number, role_index in enumerate(order):
+        split, defect, form = roles[role_index]
+        kind = {"rotation_only": "rotation", "static_camera": "static", "blur": "fast"}.get(
+            defect, str(rng.choice(MOVING_KINDS))
+        )
+        scale = math.exp(rng.uniform(math.log(0.2), math.log(5.0)))
+        plans.append(
+            ClipPlan(
+                clip_id=f"clip_{clip_number:04d}",
+                split=split,
+                defect=defect,
+                form=form,
+                trajectory=kind,
+                seed=int(rng.integers(0, 2**31 - 1)),
+                n_frames=int(rng.integers(frames[0], frames[1] + 1)),
+                fps=int(rng.choice(FPS_CHOICES)),
+                width=width,
+                height=height,
+                hfov_deg=round(float(rng.uniform(50.0, 80.0)), 2),
+                pose_scale=float(f"{scale:.4g}"),
+            )
+        )
+    return plans

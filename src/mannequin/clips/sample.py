@@ -1,0 +1,201 @@
+"""The embedded sample dataset: render planned clips and write them in the DESIGN.md section 3 layout.
+
+``OUT_DIR/clips/<id>/poses.txt`` with ``video.mp4`` or ``frames/``, ``OUT_DIR/depth/<id>/<i:06d>.png`` (labeled
+and test clips), ``OUT_DIR/splits.csv``, and the audit-only truth: ``OUT_DIR/sample_truth.csv`` and
+``OUT_DIR/truth/<id>/depth.npz`` (exact float32 depth in metres, true cameras in metres).
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import shutil
+import sys
+import tempfile
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from mannequin.atomic import atomic_path, atomic_write_bytes, atomic_write_text
+from mannequin.clips.cameras import Camera
+from mannequin.clips.depth_png import write_depth_png
+from mannequin.clips.plan import DEFAULT_CLIPS, DEFAULT_FRAMES, DEFAULT_SIZE, ClipPlan, make_plan
+from mannequin.clips.poses import write_poses
+from mannequin.clips.render import render, to_uint8
+from mannequin.clips.rooms import random_room_size, random_scene
+from mannequin.clips.scene import Scene
+from mannequin.clips.trajectory import MOVING_KINDS, Trajectory, random_trajectory
+from mannequin.clips.video import write_video
+
+BLUR_SUBFRAMES = 7
+CORRUPT_KEEP_FRACTION = 0.4
+OUTPUTS = ("clips", "depth", "truth", "splits.csv", "sample_truth.csv")
+
+
+@dataclass(frozen=True)
+class RenderedClip:
+    """A rendered clip: frames, exact depth and the true cameras (metres), plus the cameras to write."""
+
+    plan: ClipPlan
+    frames: np.ndarray  # (T, H, W, 3) uint8 RGB
+    depth: np.ndarray  # (T, H, W) float32 metres
+    cameras: list[Camera]  # true cameras, metres
+    written: list[Camera]  # what poses.txt holds: scaled by pose_scale, and wrong for pose_mismatch
+
+
+def intrinsics(plan: ClipPlan) -> np.ndarray:
+    """Pixel K for the plan's horizontal field of view, principal point at the image centre, square pixels."""
+    f = (plan.width / 2.0) / np.tan(np.radians(plan.hfov_deg) / 2.0)
+    return np.array([[f, 0.0, (plan.width - 1) / 2.0], [0.0, f, (plan.height - 1) / 2.0], [0.0, 0.0, 1.0]])
+
+
+def clip_times(plan: ClipPlan) -> np.ndarray:
+    """Clip time s in [0, 1] of every frame."""
+    return np.linspace(0.0, 1.0, plan.n_frames)
+
+
+def _camera(traj: Trajectory, s: float, K: np.ndarray, plan: ClipPlan, timestamp_us: int = 0) -> Camera:
+    centre, R = traj.pose(s)
+    return Camera(K, R, -R @ centre, plan.width, plan.height, timestamp_us)
+
+
+def build_clip_scene(plan: ClipPlan) -> tuple[Scene, Trajectory, np.random.Generator]:
+    """The room, objects and camera path of a planned clip (deterministic in ``plan.seed``)."""
+    rng = np.random.default_rng(plan.seed)
+    size = random_room_size(rng)
+    traj = random_trajectory(rng, plan.trajectory, size)
+    centres = np.array([traj.pose(s)[0] for s in np.linspace(-0.1, 1.1, 25)])
+    scene = random_scene(rng, size, centres, moving=plan.defect == "moving")
+    return scene, traj, rng
+
+
+def render_clip(plan: ClipPlan) -> RenderedClip:
+    """Render every frame of a planned clip, with its defect."""
+    scene, traj, rng = build_clip_scene(plan)
+    K = intrinsics(plan)
+    times = clip_times(plan)
+    stamps = [round(i * 1e6 / plan.fps) for i in range(plan.n_frames)]
+    cameras = [_camera(traj, float(s), K, plan, ts) for s, ts in zip(times, stamps)]
+    frames, depths = [], []
+    step = 1.0 / max(plan.n_frames - 1, 1)
+    for s, cam in zip(times, cameras):
+        colour, depth = render(scene, cam, float(s))
+        if plan.defect == "blur":  # average sub-frames over the exposure, which spans the whole frame interval
+            subs = [
+                render(scene, _camera(traj, float(s + (j / (BLUR_SUBFRAMES - 1) - 0.5) * step), K, plan), float(s))[0]
+                for j in range(BLUR_SUBFRAMES)
+            ]
+            colour = np.mean(subs, axis=0)
+        frames.append(to_uint8(colour))
+        depths.append(depth)
+    written = [c.scaled(plan.pose_scale) for c in cameras]
+    if plan.defect == "pose_mismatch":
+        if rng.random() < 0.5:  # the poses of the clip played backwards
+            source = written[::-1]
+        else:  # the poses of another path through the same room
+            other = random_trajectory(
+                rng, str(rng.choice([k for k in MOVING_KINDS if k != plan.trajectory])), scene.size
+            )
+            source = [_camera(other, float(s), K, plan).scaled(plan.pose_scale) for s in times]
+        written = [Camera(c.K, c.R, c.t, c.width, c.height, ts) for c, ts in zip(source, stamps)]
+    return RenderedClip(plan, np.stack(frames), np.stack(depths).astype(np.float32), cameras, written)
+
+
+def write_npz(path: str | Path, **arrays: np.ndarray) -> None:
+    """An ``.npz`` with fixed zip metadata (numpy's own stamps the current time), so bytes depend only on content."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, mode="w", compression=zipfile.ZIP_DEFLATED) as zf:
+        for name, arr in arrays.items():
+            info = zipfile.ZipInfo(f"{name}.npy", date_time=(1980, 1, 1, 0, 0, 0))
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o644 << 16
+            member = io.BytesIO()
+            np.lib.format.write_array(member, np.ascontiguousarray(arr), allow_pickle=False)
+            zf.writestr(info, member.getvalue())
+    atomic_write_bytes(path, buf.getvalue())
+
+
+def write_clip(clip: RenderedClip, root: Path) -> None:
+    """Write one rendered clip under ``root`` (clips/, depth/, truth/)."""
+    plan = clip.plan
+    clip_dir = root / "clips" / plan.clip_id
+    write_poses(clip_dir / "poses.txt", clip.written, f"mannequin sample-data {plan.clip_id}")
+    if plan.form == "frames":
+        for i, frame in enumerate(clip.frames):
+            ok, buf = cv2.imencode(".png", cv2.cvtColor(frame, cv2.COLOR_RGB2BGR))
+            if not ok:
+                raise RuntimeError(f"could not encode frame {i} of {plan.clip_id}")
+            atomic_write_bytes(clip_dir / "frames" / f"{i:06d}.png", buf.tobytes())
+    elif plan.defect == "corrupt_video":
+        with atomic_path(clip_dir / "video.full.mp4") as tmp:
+            write_video(tmp, clip.frames, plan.fps)
+            data = tmp.read_bytes()
+        (clip_dir / "video.full.mp4").unlink()
+        atomic_write_bytes(clip_dir / "video.mp4", data[: int(len(data) * CORRUPT_KEEP_FRACTION)])
+    else:
+        write_video(clip_dir / "video.mp4", clip.frames, plan.fps)
+    if plan.split in ("labeled", "test"):
+        for i, depth in enumerate(clip.depth):
+            write_depth_png(root / "depth" / plan.clip_id / f"{i:06d}.png", depth)
+    write_npz(
+        root / "truth" / plan.clip_id / "depth.npz",
+        depth=clip.depth,
+        K=intrinsics(plan),
+        R=np.stack([c.R for c in clip.cameras]),
+        t=np.stack([c.t for c in clip.cameras]),
+        timestamps_us=np.array([c.timestamp_us for c in clip.cameras], dtype=np.int64),
+    )
+
+
+def _csv(header: str, rows: list[str]) -> str:
+    return "\n".join([header, *rows]) + "\n"
+
+
+def _replace(src: Path, dst: Path) -> None:
+    """Move ``src`` onto ``dst``, replacing a file or a whole directory."""
+    if dst.is_dir() and not dst.is_symlink():
+        old = dst.with_name(f".{dst.name}.old")
+        shutil.rmtree(old, ignore_errors=True)
+        os.replace(dst, old)
+        os.replace(src, dst)
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        os.replace(src, dst)
+
+
+def write_sample_data(
+    out_dir: str | Path,
+    n_clips: int = DEFAULT_CLIPS,
+    seed: int = 0,
+    width: int = DEFAULT_SIZE[0],
+    height: int = DEFAULT_SIZE[1],
+    frames: tuple[int, int] = DEFAULT_FRAMES,
+    progress: bool = True,
+) -> list[ClipPlan]:
+    """Render and write the sample dataset into ``out_dir``; returns its plan.
+
+    Everything is staged in a hidden folder inside ``out_dir`` and moved into place at the end, replacing
+    earlier ``clips/``, ``depth/``, ``truth/`` and CSVs; other files in ``out_dir`` are left alone.
+    """
+    from tqdm import tqdm
+
+    out = Path(out_dir)
+    plans = make_plan(n_clips, seed, width, height, frames)
+    out.mkdir(parents=True, exist_ok=True)
+    stage = Path(tempfile.mkdtemp(prefix=".sample-data.", dir=out))
+    try:
+        for name in ("clips", "depth", "truth"):
+            (stage / name).mkdir()
+        for plan in tqdm(plans, desc="sample-data", unit="clip", file=sys.stderr, disable=not progress):
+            write_clip(render_clip(plan), stage)
+        atomic_write_text(stage / "splits.csv", _csv("clip_id,split", [f"{p.clip_id},{p.split}" for p in plans]))
+        truth = [f"{p.clip_id},{p.defect},{p.pose_scale!r}" for p in plans]
+        atomic_write_text(stage / "sample_truth.csv", _csv("clip_id,defect,pose_scale", truth))
+        for name in OUTPUTS:
+            _replace(stage / name, out / name)
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
+    return plans
