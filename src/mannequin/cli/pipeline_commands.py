@@ -1,5 +1,76 @@
-"""Commands of the pipeline stage."""
+"""Commands of the pipeline stage: ``mannequin pipeline`` runs the Prefect flow over the DVC stages."""
 
 from __future__ import annotations
 
-from mannequin.cli.app import app, user_errors  # noqa: F401
+import sys
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from mannequin.cli.app import app, fail, user_errors
+from mannequin.errors import InputError
+
+FLOW_FILE = Path(__file__).resolve().parents[3] / "flows" / "pipeline.py"
+
+
+def load_pipeline_flow(flow_file: Path = FLOW_FILE) -> Any:
+    """The ``pipeline`` flow of flows/pipeline.py (flows are scripts beside the package, not part of it)."""
+    from prefect.flows import load_flow_from_entrypoint
+
+    if not flow_file.is_file():
+        raise InputError(flow_file, "flow file not found (run from a source checkout of mannequin)", "missing_flow")
+    return load_flow_from_entrypoint(f"{flow_file}:pipeline")
+
+
+@app.command("pipeline")
+@user_errors
+def pipeline_command(
+    repo: Path = typer.Option(Path("."), "--repo", help="The DVC project to run (its dvc.yaml and params.yaml)."),
+    stage: list[str] = typer.Option(None, "--stage", "-s", help="Run only what these stages need (repeatable)."),
+    force: bool = typer.Option(False, "--force", "-f", help="Re-run the stages even if DVC has them cached."),
+    pull: bool = typer.Option(False, "--pull", help="dvc pull before running."),
+    push: bool = typer.Option(False, "--push", help="dvc push after running."),
+    exp: str = typer.Option(None, "--exp", help="Run the DAG as a DVC experiment with this name (dvc exp run)."),
+    set_param: list[str] = typer.Option(None, "--set-param", "-S", help="With --exp: override a param, k=v."),
+    retries: int = typer.Option(None, "--retries", min=0, help="Retries per stage (default: pipeline.retries)."),
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="Show Prefect's logs."),
+) -> None:
+    """Run the dvc.yaml stages as Prefect tasks through DVC (cached stages are skipped by DVC).
+
+    Prefect runs against PREFECT_API_URL when set, otherwise a temporary local server.
+    """
+    from mannequin.env import quiet_prefect_logs
+
+    if not (repo / "dvc.yaml").is_file():
+        raise InputError(repo / "dvc.yaml", "file not found (is --repo a DVC project?)", "missing_dvc_yaml")
+    if set_param and not exp:
+        raise InputError("--set-param", "needs --exp NAME (params are overridden in a DVC experiment)", "bad_option")
+    if not verbose:
+        quiet_prefect_logs("CRITICAL")  # our own summary and error below replace Prefect's console logs
+
+    from mannequin.orchestration import DvcCommandFailed, metrics_markdown
+
+    flow = load_pipeline_flow()
+    try:
+        result = flow(
+            repo=str(repo),
+            targets=list(stage or []) or None,
+            retries=retries,
+            pull=pull,
+            push=push,
+            experiment_name=exp,
+            set_params=list(set_param or []) or None,
+            force=force,
+        )
+    except DvcCommandFailed as exc:
+        head, _, tail = str(exc).partition("\n")
+        print(f"mannequin: error: {head}", file=sys.stderr)
+        for line in tail.splitlines():
+            print(f"  | {line}", file=sys.stderr)
+        raise typer.Exit(1) from None
+    except ValueError as exc:
+        fail(str(exc))
+    for item in result["stages"]:
+        print(f"{item['stage']:<32} {item['status']:<9} {item['seconds']:7.2f} s")
+    print(metrics_markdown(result["metrics"]), end="")

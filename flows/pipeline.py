@@ -1,0 +1,117 @@
+"""The Prefect flow over the DVC pipeline: one task per dvc.yaml stage, run through DVC, in DVC's order.
+
+DVC stays the cache of record: each task is ``dvc repro --single-item <stage>``, so an unchanged stage
+is skipped by DVC (the task reports ``skipped``). The order comes from DVC's own graph. Stages run one
+at a time (DVC locks the repository). Thin wiring only: the logic is in ``mannequin.orchestration``.
+
+Two ways to run the DAG:
+
+- default: one Prefect task per stage, with retries per stage and a per-stage status;
+- ``experiment_name``: the whole DAG as one ``dvc exp run --name NAME [-S k=v]`` (one task). The
+  result is a DVC experiment (a git ref, listed by ``dvc exp show``) and the workspace holds its
+  outputs, but Prefect sees one task: no per-stage retries or statuses.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from prefect import flow, get_run_logger, task
+from prefect.artifacts import create_markdown_artifact
+from prefect.cache_policies import NO_CACHE
+
+from mannequin.config.pipeline import read_pipeline_params
+from mannequin.orchestration import (
+    StageResult,
+    dvc_command,
+    experiment_run,
+    metrics_markdown,
+    metrics_show,
+    run_stage,
+    stage_order,
+)
+
+ARTIFACT_KEY = "mannequin-pipeline-metrics"
+
+
+@task(name="dvc-stage", task_run_name="{stage}", cache_policy=NO_CACHE, persist_result=False)
+def reproduce_stage(repo: str, stage: str, force: bool = False) -> dict[str, Any]:
+    """``dvc repro --single-item STAGE``; returns ``StageResult.as_dict()`` (status ran/skipped/restored)."""
+    result: StageResult = run_stage(repo, stage, force=force)
+    get_run_logger().info("stage %s: %s in %.2f s (log: %s)", stage, result.status, result.seconds, result.log_path)
+    return result.as_dict()
+
+
+@task(name="dvc", task_run_name="dvc-{command}", cache_policy=NO_CACHE, persist_result=False)
+def dvc_step(repo: str, command: str, args: list[str]) -> str:
+    """One ``dvc`` command (pull, push) as a task; returns its output."""
+    output = dvc_command(repo, [command, *args], what=f"dvc {command}")
+    get_run_logger().info("dvc %s: %s", command, output.strip().splitlines()[-1:] or ["done"])
+    return output
+
+
+@task(name="dvc-experiment", task_run_name="exp-{name}", cache_policy=NO_CACHE, persist_result=False)
+def experiment_step(repo: str, name: str, set_params: list[str], targets: list[str], force: bool) -> str:
+    """``dvc exp run --name NAME``: the whole DAG in one DVC process."""
+    return experiment_run(repo, name, set_params=set_params, targets=targets, force=force)
+
+
+@flow(name="mannequin-pipeline", log_prints=False, validate_parameters=True)
+def pipeline(
+    repo: str = ".",
+    targets: list[str] | None = None,
+    retries: int | None = None,
+    retry_delay_s: float | None = None,
+    pull: bool = False,
+    push: bool = False,
+    experiment_name: str | None = None,
+    set_params: list[str] | None = None,
+    force: bool = False,
+) -> dict[str, Any]:
+    """Run the dvc.yaml stages of ``repo`` (or only what ``targets`` need) as Prefect tasks through DVC.
+
+    ``retries``/``retry_delay_s`` default to ``pipeline.retries``/``pipeline.retry_delay_s`` of
+    ``<repo>/params.yaml``. ``pull`` runs ``dvc pull`` first, ``push`` runs ``dvc push`` last.
+    ``experiment_name`` (with optional ``set_params``, e.g. ``["pretrain.epochs=2"]``) runs the DAG as
+    one DVC experiment instead. Returns ``{"stages": [...], "metrics": {...}}``.
+    """
+    root = str(Path(repo).resolve())
+    settings = read_pipeline_params(Path(root) / "params.yaml")
+    n_retries = settings.retries if retries is None else retries
+    delay = settings.retry_delay_s if retry_delay_s is None else retry_delay_s
+    logger = get_run_logger()
+
+    if pull:
+        dvc_step(root, "pull", [])
+    stages: list[dict[str, Any]] = []
+    if experiment_name:
+        experiment_step.with_options(retries=n_retries, retry_delay_seconds=delay)(
+            root, experiment_name, list(set_params or []), list(targets or []), force
+        )
+    else:
+        if set_params:
+            raise ValueError("set_params needs experiment_name (dvc exp run -S); edit params.yaml for a plain run")
+        order = stage_order(root, targets)
+        logger.info("DVC stage order: %s", ", ".join(order))
+        stage_task = reproduce_stage.with_options(retries=n_retries, retry_delay_seconds=delay)
+        for stage in order:  # one at a time: DVC locks the repository
+            stages.append(stage_task(root, stage, force))
+    if push:
+        dvc_step(root, "push", [])
+
+    metrics = metrics_show(root)
+    summary = _stage_lines(stages) + "\n" + metrics_markdown(metrics)
+    create_markdown_artifact(summary, key=ARTIFACT_KEY, description="mannequin pipeline: stages and summary metrics")
+    return {"stages": stages, "metrics": metrics}
+
+
+def _stage_lines(stages: list[dict[str, Any]]) -> str:
+    if not stages:
+        return ""
+    rows = [f"| {s['stage']} | {s['status']} | {s['seconds']:.2f} |" for s in stages]
+    return "\n".join(["## Stages", "", "| stage | status | seconds |", "|---|---|---|", *rows, ""])
+
+
+if __name__ == "__main__":
+    pipeline()
