@@ -1,0 +1,318 @@
+"""Data for pretraining (curated shards) and fine-tuning (labelled clips' sensor depth).
+
+- Pretraining reads curated shards, split into train/val **by clip** (deterministic from the seed).
+- Fine-tuning reads a **label budget** of sensor-depth frames from ``labeled`` clips, chosen
+  deterministically from the seed and spread round-robin over the clips, so a smaller budget
+  is always a subset of a larger one.
+- ``test`` clips are never opened by either: their ids are dropped before any file is read.
+
+Items are dicts of tensors: ``image`` (3,H,W) float in [0,1], ``depth`` (1,H,W) float with NaN
+invalid, ``confidence`` (1,H,W), ``clip`` (int64 index of the clip in the sorted train+val list),
+and for contrastive pretraining ``image2``, another frame of the same clip.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytorch_lightning as pl
+import torch
+from torch.utils.data import DataLoader, Dataset
+
+from mannequin.clips.depth_png import read_depth_png, sensor_depth_indices, sensor_depth_path
+from mannequin.curation.shards import ClipShard, list_shards
+from mannequin.errors import InputError
+
+SPLITS_NAME = "splits.csv"
+
+
+def read_split_table(data_dir: str | Path) -> dict[str, str]:
+    """``clip_id -> split`` from ``data_dir/splits.csv`` (a missing or malformed file is an InputError)."""
+    from mannequin.clips.splits import read_splits
+
+    return read_splits(data_dir)
+
+
+def split_clips(clip_ids: Sequence[str], val_fraction: float, seed: int) -> tuple[list[str], list[str]]:
+    """Deterministic train/val split by clip: ``round(val_fraction * n)`` clips (at least 1 when n >= 2)."""
+    ids = sorted(clip_ids)
+    n_val = 0
+    if val_fraction > 0 and len(ids) >= 2:
+        n_val = min(len(ids) - 1, max(1, round(val_fraction * len(ids))))
+    order = np.random.default_rng(seed).permutation(len(ids))
+    val = sorted(ids[i] for i in order[:n_val])
+    train = sorted(ids[i] for i in order[n_val:])
+    return train, val
+
+
+def resize_sample(
+    image: np.ndarray, depth: np.ndarray, confidence: np.ndarray | None, size: tuple[int, int]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """Resize to ``size`` = (W, H): area for the image, nearest for depth/confidence (NaN stays NaN)."""
+    w, h = size
+    if image.shape[1] != w or image.shape[0] != h:
+        image = cv2.resize(np.ascontiguousarray(image), (w, h), interpolation=cv2.INTER_AREA)
+    if depth.shape[1] != w or depth.shape[0] != h:
+        depth = cv2.resize(np.ascontiguousarray(depth), (w, h), interpolation=cv2.INTER_NEAREST)
+    if confidence is not None and (confidence.shape[1] != w or confidence.shape[0] != h):
+        confidence = cv2.resize(np.ascontiguousarray(confidence), (w, h), interpolation=cv2.INTER_NEAREST)
+    return image, depth, confidence
+
+
+def to_tensors(image: np.ndarray, depth: np.ndarray, confidence: np.ndarray) -> dict[str, torch.Tensor]:
+    return {
+        "image": torch.from_numpy(np.array(image, dtype=np.uint8)).permute(2, 0, 1).float().div_(255.0),
+        "depth": torch.from_numpy(np.array(depth, dtype=np.float32))[None],
+        "confidence": torch.from_numpy(np.array(confidence, dtype=np.float32))[None],
+    }
+
+
+class ShardFrames(Dataset):
+    """Frames of curated shards; arrays are memory-mapped lazily in each process (worker-safe)."""
+
+    def __init__(
+        self,
+        shard_paths: Sequence[str | Path],
+        clip_labels: dict[str, int],
+        image_size: tuple[int, int],
+        pairs: bool = False,
+        random_pairs: bool = True,
+    ) -> None:
+        self.paths = [Path(p) for p in shard_paths]
+        self.clip_labels = clip_labels
+        self.image_size = tuple(image_size)
+        self.pairs = pairs
+        self.random_pairs = random_pairs
+        self._shards: dict[int, ClipShard] = {}
+        self.index: list[tuple[int, int]] = []
+        self.clip_ids: list[str] = []
+        for s, path in enumerate(self.paths):
+            shard = ClipShard(path)
+            self.clip_ids.append(shard.clip_id)
+            self.index += [(s, f) for f in range(len(shard))]
+
+    def __getstate__(self) -> dict:
+        state = self.__dict__.copy()
+        state["_shards"] = {}
+        return state
+
+    def _shard(self, s: int) -> ClipShard:
+        if s not in self._shards:
+            self._shards[s] = ClipShard(self.paths[s])
+        return self._shards[s]
+
+    def __len__(self) -> int:
+        return len(self.index)
+
+    def _frame(self, s: int, f: int) -> dict[str, torch.Tensor]:
+        shard = self._shard(s)
+        image, depth, conf = resize_sample(shard.images[f], shard.depth[f], shard.confidence[f], self.image_size)
+        return to_tensors(image, depth, conf)
+
+    def __getitem__(self, i: int) -> dict[str, torch.Tensor]:
+        s, f = self.index[i]
+        item = self._frame(s, f)
+        item["clip"] = torch.tensor(self.clip_labels[self.clip_ids[s]], dtype=torch.int64)
+        if self.pairs:
+            n = len(self._shard(s))
+            if n < 2:
+                other = f
+            elif self.random_pairs:
+                other = (f + 1 + int(torch.randint(n - 1, ()))) % n
+            else:
+                other = (f + 1) % n
+            item["image2"] = self._frame(s, other)["image"]
+        return item
+
+
+class PretrainDataModule(pl.LightningDataModule):
+    """Curated shards of non-test clips, split train/val by clip."""
+
+    def __init__(
+        self,
+        curated: str | Path,
+        data: str | Path,
+        image_size: tuple[int, int],
+        batch_size: int,
+        val_fraction: float,
+        seed: int,
+        pairs: bool = False,
+        num_workers: int = 0,
+    ) -> None:
+        super().__init__()
+        self.curated, self.data = Path(curated), Path(data)
+        self.image_size, self.batch_size, self.num_workers = tuple(image_size), batch_size, num_workers
+        self.pairs = pairs
+        splits = read_split_table(self.data)
+        shards = list_shards(self.curated)
+        # Test clips (and clips missing from splits.csv) are dropped by id, before any array is opened.
+        self.shards = [s for s in shards if splits.get(s.path.name, "test") != "test"]
+        if not self.shards:
+            raise InputError(self.curated, "no curated shards of non-test clips found", "no_shards")
+        ids = [s.path.name for s in self.shards]
+        self.train_ids, self.val_ids = split_clips(ids, val_fraction, seed)
+        self.clip_labels = {c: i for i, c in enumerate(sorted(ids))}
+        by_id = {s.path.name: s.path for s in self.shards}
+        self.train_set = ShardFrames([by_id[c] for c in self.train_ids], self.clip_labels, self.image_size, pairs)
+        self.val_set = ShardFrames([by_id[c] for c in self.val_ids], self.clip_labels, self.image_size, pairs, False)
+        if len(self.train_set) == 0:
+            raise InputError(self.curated, "the curated shards hold no frames", "no_shards")
+
+    @property
+    def loaded_clip_ids(self) -> list[str]:
+        return sorted(self.train_ids + self.val_ids)
+
+    def _loader(self, dataset: Dataset, shuffle: bool) -> DataLoader:
+        return DataLoader(
+            dataset,
+            batch_size=self.batch_size,
+            shuffle=shuffle,
+            drop_last=shuffle and len(dataset) >= self.batch_size,
+            num_workers=self.num_workers,
+            persistent_workers=self.num_workers > 0,
+            pin_memory=torch.cuda.is_available(),
+        )
+
+    def train_dataloader(self) -> DataLoader:
+        return self._loader(self.train_set, True)
+
+    def val_dataloader(self) -> DataLoader:
+        return self._loader(self.val_set, False)
+
+
+# --------------------------------------------------------------------------- fine-tuning
+
+
+def labelled_frames(data_dir: str | Path) -> dict[str, list[int]]:
+    """``labeled`` clip id -> sorted frame indices that have a sensor-depth PNG. Test clips are never listed."""
+    data_dir = Path(data_dir)
+    splits = read_split_table(data_dir)
+    out: dict[str, list[int]] = {}
+    for clip_id in sorted(c for c, s in splits.items() if s == "labeled"):
+        idx = sensor_depth_indices(data_dir, clip_id)
+        if idx:
+            out[clip_id] = idx
+    return out
+
+
+def label_order(available: dict[str, list[int]], seed: int) -> list[tuple[str, int]]:
+    """All labelled frames in budget order: shuffled per clip, then round-robin over shuffled clips."""
+    rng = np.random.default_rng(seed)
+    clips = sorted(available)
+    clips = [clips[i] for i in rng.permutation(len(clips))]
+    queues = {c: [available[c][i] for i in rng.permutation(len(available[c]))] for c in clips}
+    order: list[tuple[str, int]] = []
+    depth = max((len(q) for q in queues.values()), default=0)
+    for k in range(depth):
+        order += [(c, queues[c][k]) for c in clips if k < len(queues[c])]
+    return order
+
+
+def select_budget(
+    available: dict[str, list[int]], budget: int, seed: int, val_frames: int = 0, source: str | Path = "data"
+) -> tuple[list[tuple[str, int]], list[tuple[str, int]]]:
+    """``budget`` training frames (a prefix of :func:`label_order`) and up to ``val_frames`` held-out ones.
+
+    The held-out frames are the tail of the order, the same for every budget, and never trained on.
+    """
+    order = label_order(available, seed)
+    val = order[len(order) - val_frames :] if 0 < val_frames < len(order) else []
+    pool = order[: len(order) - len(val)]
+    if budget < 1:
+        raise InputError(source, f"label budget must be at least 1, got {budget}", "bad_budget")
+    if budget > len(pool):
+        raise InputError(
+            source,
+            f"label budget {budget} exceeds the {len(pool)} labelled frames available "
+            f"({len(order)} in labeled clips, {len(val)} held out for validation)",
+            "bad_budget",
+        )
+    return pool[:budget], val
+
+
+def load_labelled(
+    data_dir: str | Path, items: Sequence[tuple[str, int]], image_size: tuple[int, int]
+) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """Frames (N,H,W,3) uint8 and sensor depth (N,H,W) metres for ``items``, at ``image_size``; and clip ids read."""
+    from mannequin.clips.clip import open_clip
+
+    data_dir = Path(data_dir)
+    w, h = image_size
+    images = np.zeros((len(items), h, w, 3), np.uint8)
+    depths = np.zeros((len(items), h, w), np.float32)
+    by_clip: dict[str, list[int]] = {}
+    for slot, (clip_id, _) in enumerate(items):
+        by_clip.setdefault(clip_id, []).append(slot)
+    for clip_id, slots in by_clip.items():
+        clip = open_clip(data_dir / "clips" / clip_id)
+        frames, _ = clip.read_frames([items[s][1] for s in slots])
+        for s, frame in zip(slots, frames, strict=True):
+            depth = read_depth_png(sensor_depth_path(data_dir, clip_id, items[s][1]))
+            if depth.shape != frame.shape[:2]:
+                depth = cv2.resize(depth, (frame.shape[1], frame.shape[0]), interpolation=cv2.INTER_NEAREST)
+            images[s], depths[s], _ = resize_sample(frame, depth, None, image_size)
+    return images, depths, sorted(by_clip)
+
+
+class LabelledFrames(Dataset):
+    """In-memory labelled frames, repeated to ``length`` items per epoch (tiny budgets still fill batches)."""
+
+    def __init__(self, images: np.ndarray, depths: np.ndarray, clip_index: np.ndarray, length: int | None = None):
+        self.images, self.depths, self.clip_index = images, depths, clip_index
+        self.length = length or len(images)
+
+    def __len__(self) -> int:
+        return self.length
+
+    def __getitem__(self, i: int) -> dict[str, torch.Tensor]:
+        j = i % len(self.images)
+        item = to_tensors(self.images[j], self.depths[j], np.ones(self.depths[j].shape, np.float32))
+        item["clip"] = torch.tensor(int(self.clip_index[j]), dtype=torch.int64)
+        return item
+
+
+class FinetuneDataModule(pl.LightningDataModule):
+    """A label budget of sensor-depth frames from ``labeled`` clips (test clips are never read)."""
+
+    def __init__(
+        self,
+        data: str | Path,
+        budget: int,
+        image_size: tuple[int, int],
+        batch_size: int,
+        seed: int,
+        val_frames: int = 0,
+        steps_per_epoch: int = 20,
+        num_workers: int = 0,
+    ) -> None:
+        super().__init__()
+        self.data = Path(data)
+        self.image_size, self.batch_size, self.num_workers = tuple(image_size), batch_size, num_workers
+        available = labelled_frames(self.data)
+        if not available:
+            raise InputError(self.data, "no labeled clip has sensor depth under depth/<clip_id>/", "no_labels")
+        self.train_items, self.val_items = select_budget(available, budget, seed, val_frames, self.data / SPLITS_NAME)
+        labels = {c: i for i, c in enumerate(sorted(available))}
+        images, depths, train_clips = load_labelled(self.data, self.train_items, self.image_size)
+        clip_index = np.array([labels[c] for c, _ in self.train_items])
+        per_epoch = max(len(images), batch_size * steps_per_epoch)
+        self.train_set = LabelledFrames(images, depths, clip_index, per_epoch)
+        self.val_set = None
+        val_clips: list[str] = []
+        if self.val_items:
+            v_images, v_depths, val_clips = load_labelled(self.data, self.val_items, self.image_size)
+            self.val_set = LabelledFrames(v_images, v_depths, np.array([labels[c] for c, _ in self.val_items]))
+        self.loaded_clip_ids = sorted(set(train_clips) | set(val_clips))
+
+    def train_dataloader(self) -> DataLoader:
+        return DataLoader(
+            self.train_set, batch_size=self.batch_size, shuffle=True, drop_last=True, num_workers=self.num_workers
+        )
+
+    def val_dataloader(self) -> DataLoader | list:
+        if self.val_set is None:
+            return []
+        return DataLoader(self.val_set, batch_size=self.batch_size, shuffle=False, num_workers=self.num_workers)

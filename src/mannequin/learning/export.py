@@ -1,0 +1,90 @@
+"""Stage outputs: ``model.pt``, ``backbone.pt``, ``model.json``, ``metrics.json`` in one model folder.
+
+These are DVC outputs, so they hold no timings and no absolute paths: the same inputs give
+byte-identical files. Weights are plain ``state_dict``s that load with ``torch.load(weights_only=True)``.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from mannequin.atomic import atomic_dir
+from mannequin.errors import InputError
+from mannequin.learning.nets import DepthNet, backbone_state
+
+FORMAT_VERSION = 1
+MODEL_NAME = "model.pt"
+BACKBONE_NAME = "backbone.pt"
+META_NAME = "model.json"
+METRICS_NAME = "metrics.json"
+
+
+def _state_bytes(state: dict[str, torch.Tensor]) -> bytes:
+    buf = io.BytesIO()
+    torch.save({k: v.detach().cpu().contiguous().clone() for k, v in state.items()}, buf)
+    return buf.getvalue()
+
+
+def _json(data: Any) -> str:
+    return json.dumps(data, indent=2, sort_keys=True) + "\n"
+
+
+def _round(value: Any) -> Any:
+    """Round floats to 6 significant digits so that JSON outputs are stable and readable."""
+    if isinstance(value, float):
+        return float(f"{value:.6g}")
+    if isinstance(value, dict):
+        return {k: _round(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_round(v) for v in value]
+    return value
+
+
+def export_model(out_dir: str | Path, net: DepthNet, meta: dict[str, Any], metrics: dict[str, Any]) -> Path:
+    """Write the four files of a model folder atomically (the folder is replaced whole)."""
+    out_dir = Path(out_dir)
+    net_meta = {"format_version": FORMAT_VERSION, "output": "log_depth", **meta, "final": _round(metrics)}
+    with atomic_dir(out_dir) as tmp:
+        (tmp / MODEL_NAME).write_bytes(_state_bytes(net.state_dict()))
+        (tmp / BACKBONE_NAME).write_bytes(_state_bytes(backbone_state(net)))
+        (tmp / META_NAME).write_text(_json(_round(net_meta)), encoding="utf-8")
+        (tmp / METRICS_NAME).write_text(_json(_round(metrics)), encoding="utf-8")
+    return out_dir
+
+
+def read_meta(model_dir: str | Path) -> dict[str, Any]:
+    """``model.json`` of a model folder; a missing or unreadable one is an InputError."""
+    path = Path(model_dir) / META_NAME
+    if not path.is_file():
+        raise InputError(path, "no trained model here (model.json not found)", "missing_model")
+    try:
+        meta = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise InputError(path, f"not readable JSON ({exc})", "bad_model") from None
+    if not isinstance(meta, dict) or "net" not in meta:
+        raise InputError(path, "not a mannequin model.json (no 'net' entry)", "bad_model")
+    return meta
+
+
+def load_state(path: str | Path) -> dict[str, torch.Tensor]:
+    """A weights-only ``state_dict`` from ``path`` (``torch.load(weights_only=True)``)."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(path, "file not found", "missing_model")
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:
+        raise InputError(path, f"not a weights-only torch state_dict ({type(exc).__name__})", "bad_model") from None
+
+
+def load_net(model_dir: str | Path) -> tuple[DepthNet, dict[str, Any]]:
+    """The full network of a model folder and its ``model.json``."""
+    meta = read_meta(model_dir)
+    net = DepthNet(int(meta["net"]["width"]), int(meta["net"]["depth"]))
+    net.load_state_dict(load_state(Path(model_dir) / MODEL_NAME))
+    return net, meta

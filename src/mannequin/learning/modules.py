@@ -1,0 +1,191 @@
+"""Thin LightningModules: the network, the objectives, the optimiser. Logic lives in the objectives."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+import pytorch_lightning as pl
+import torch
+from torch import nn
+
+from mannequin.learning.augment import GeometryHonestAugment
+from mannequin.learning.losses import gradient_matching_loss, log_residual, metric_log_l1_loss
+from mannequin.learning.nets import DepthNet
+from mannequin.learning.objectives import ObjectiveConfig, build_objective
+
+
+def _warmup_cosine(total_steps: int, warmup_fraction: float = 0.05, floor: float = 0.05) -> Callable[[int], float]:
+    warmup = max(1, int(total_steps * warmup_fraction))
+
+    def factor(step: int) -> float:
+        if step < warmup:
+            return (step + 1) / warmup
+        progress = min(1.0, (step - warmup) / max(1, total_steps - warmup))
+        return floor + (1 - floor) * 0.5 * (1 + math.cos(math.pi * progress))
+
+    return factor
+
+
+class _DepthModule(pl.LightningModule):
+    """Shared optimiser, augmentation and batch hooks."""
+
+    net: DepthNet
+
+    def __init__(self, lr: float, weight_decay: float, flip_p: float, jitter: float) -> None:
+        super().__init__()
+        self.lr, self.weight_decay = lr, weight_decay
+        self.augment = GeometryHonestAugment(flip_p, jitter)
+
+    def on_after_batch_transfer(self, batch: dict, dataloader_idx: int) -> dict:
+        if self.training and self.trainer is not None and self.trainer.training:
+            with torch.no_grad():
+                batch = self.augment(batch)
+        return batch
+
+    def configure_optimizers(self) -> dict:
+        opt = torch.optim.AdamW(self.parameters(), lr=self.lr, weight_decay=self.weight_decay)
+        total = self.trainer.estimated_stepping_batches if self.trainer is not None else 1000
+        total = int(total) if math.isfinite(total) else 1000
+        sched = torch.optim.lr_scheduler.LambdaLR(opt, _warmup_cosine(total))
+        return {"optimizer": opt, "lr_scheduler": {"scheduler": sched, "interval": "step"}}
+
+    def predict_log_depth(self, image: torch.Tensor) -> torch.Tensor:
+        return self.net(image)
+
+
+class PretrainModule(_DepthModule):
+    """Pretraining with any weighted mix of registered objectives."""
+
+    def __init__(
+        self,
+        objectives: list[str],
+        weights: dict[str, float] | None = None,
+        width: int = 16,
+        depth: int = 4,
+        lr: float = 2e-3,
+        weight_decay: float = 1e-4,
+        flip_p: float = 0.5,
+        jitter: float = 0.2,
+        objective_config: dict | None = None,
+    ) -> None:
+        super().__init__(lr, weight_decay, flip_p, jitter)
+        self.save_hyperparameters()
+        self.net = DepthNet(width, depth)
+        config = ObjectiveConfig(**(objective_config or {}))
+        self.objectives = nn.ModuleDict({n: build_objective(n, self.net, config) for n in objectives})
+        self.weights = {n: float((weights or {}).get(n, 1.0)) for n in objectives}
+
+    @property
+    def needs_pairs(self) -> bool:
+        return any(o.needs_pairs for o in self.objectives.values())
+
+    @property
+    def trains_decoder(self) -> bool:
+        return any(o.trains_decoder for o in self.objectives.values())
+
+    def _gather(self, x: torch.Tensor) -> torch.Tensor:
+        """Concatenate ``x`` over all processes (gradients flow to the local part); identity alone."""
+        if self.trainer is None or self.trainer.world_size <= 1:
+            return x
+        return self.all_gather(x, sync_grads=True).reshape(-1, *x.shape[1:])
+
+    def compute_losses(self, batch: dict, gather: bool = True) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        total = None
+        logs: dict[str, torch.Tensor] = {}
+        for name, objective in self.objectives.items():
+            loss, extra = objective(self.net, batch, self._gather if gather else None)
+            logs[name] = loss.detach()
+            logs.update({k: v for k, v in extra.items() if v.ndim == 0})
+            term = self.weights[name] * loss
+            total = term if total is None else total + term
+        assert total is not None
+        return total, logs
+
+    def training_step(self, batch: dict, batch_idx: int) -> torch.Tensor:
+        loss, logs = self.compute_losses(batch)
+        bs = batch["image"].shape[0]
+        self.log("train/loss", loss, prog_bar=True, batch_size=bs)
+        self.log_dict({f"train/{k}": v for k, v in logs.items()}, batch_size=bs)
+        return loss
+
+    def validation_step(self, batch: dict, batch_idx: int) -> None:
+        loss, logs = self.compute_losses(batch)
+        bs = batch["image"].shape[0]
+        self.log("val/loss", loss, prog_bar=True, batch_size=bs, sync_dist=True)
+        self.log_dict({f"val/{k}": v for k, v in logs.items()}, batch_size=bs, sync_dist=True)
+
+
+def metric_depth_loss(
+    pred_log: torch.Tensor, target: torch.Tensor, weight: torch.Tensor | None, gradient_weight: float
+) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+    """Fine-tuning loss for sensor depth: L1 on log depth (metric) + gradient matching of the log residual."""
+    l1 = metric_log_l1_loss(pred_log, target, weight)
+    grad = gradient_matching_loss(pred_log, target, weight)
+    return l1 + gradient_weight * grad, {"log_l1": l1.detach(), "grad": grad.detach()}
+
+
+def abs_rel(pred_log: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """Mean |pred - gt| / gt over valid pixels."""
+    _resid, w = log_residual(pred_log, target)
+    valid = w > 0
+    if not valid.any():
+        return pred_log.sum() * 0.0
+    gt = target.float()[valid]
+    return ((pred_log.float().exp()[valid] - gt).abs() / gt).mean()
+
+
+class FinetuneModule(_DepthModule):
+    """Supervised metric-depth fine-tuning from scratch or from pretrained weights."""
+
+    def __init__(
+        self,
+        width: int = 16,
+        depth: int = 4,
+        lr: float = 1e-3,
+        weight_decay: float = 1e-4,
+        flip_p: float = 0.5,
+        jitter: float = 0.2,
+        gradient_weight: float = 0.5,
+    ) -> None:
+        super().__init__(lr, weight_decay, flip_p, jitter)
+        self.save_hyperparameters()
+        self.net = DepthNet(width, depth)
+        self.gradient_weight = gradient_weight
+
+    def compute_losses(self, batch: dict) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        pred = self.net(batch["image"])
+        loss, logs = metric_depth_loss(pred, batch["depth"], batch.get("confidence"), self.gradient_weight)
+        logs["abs_rel"] = abs_rel(pred.detach(), batch["depth"])
+        return loss, logs
+
+    def training_step(self, batch: dict, batch_idx: int) -> torch.Tensor:
+        loss, logs = self.compute_losses(batch)
+        bs = batch["image"].shape[0]
+        self.log("train/loss", loss, prog_bar=True, batch_size=bs)
+        self.log_dict({f"train/{k}": v for k, v in logs.items()}, batch_size=bs)
+        return loss
+
+    def validation_step(self, batch: dict, batch_idx: int) -> None:
+        loss, logs = self.compute_losses(batch)
+        bs = batch["image"].shape[0]
+        self.log("val/loss", loss, prog_bar=True, batch_size=bs, sync_dist=True)
+        self.log_dict({f"val/{k}": v for k, v in logs.items()}, batch_size=bs, sync_dist=True)
+
+    @torch.no_grad()
+    def calibrate_offset(self, images: torch.Tensor, depths: torch.Tensor, batch_size: int = 16) -> float:
+        """Shift the global log-depth offset so the median log residual on the labelled frames is 0."""
+        was_training = self.net.training
+        self.net.eval()
+        resids = []
+        for i in range(0, len(images), batch_size):
+            pred = self.net(images[i : i + batch_size])
+            r, w = log_residual(pred, depths[i : i + batch_size])
+            resids.append(r[w > 0])
+        self.net.train(was_training)
+        allr = torch.cat(resids) if resids else torch.zeros(0)
+        if allr.numel() == 0:
+            return 0.0
+        shift = -float(allr.median())
+        self.net.log_offset.add_(shift)
+        return shift

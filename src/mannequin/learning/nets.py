@@ -1,0 +1,102 @@
+"""A plain-torch U-Net-style encoder-decoder that predicts log-depth.
+
+The encoder is the reusable backbone: its ``state_dict`` is exported alone as ``backbone.pt``.
+The network works at half the input resolution inside (a strided stem) and upsamples the
+log-depth map bilinearly, which keeps a CPU training step cheap.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+
+def _norm(channels: int) -> nn.GroupNorm:
+    """GroupNorm: independent of the batch size, so a 2-frame fine-tuning batch trains fine."""
+    return nn.GroupNorm(math.gcd(8, channels), channels)
+
+
+class ConvBlock(nn.Sequential):
+    """Two 3x3 convolutions with GroupNorm and SiLU; the first may stride."""
+
+    def __init__(self, c_in: int, c_out: int, stride: int = 1) -> None:
+        super().__init__(
+            nn.Conv2d(c_in, c_out, 3, stride=stride, padding=1, bias=False),
+            _norm(c_out),
+            nn.SiLU(inplace=True),
+            nn.Conv2d(c_out, c_out, 3, padding=1, bias=False),
+            _norm(c_out),
+            nn.SiLU(inplace=True),
+        )
+
+
+class Encoder(nn.Module):
+    """The backbone: ``depth`` levels, each halving the resolution and doubling the width."""
+
+    def __init__(self, width: int = 16, depth: int = 4, in_channels: int = 3) -> None:
+        super().__init__()
+        self.channels = [width * 2**i for i in range(depth)]
+        blocks = [ConvBlock(in_channels, self.channels[0], stride=2)]
+        blocks += [ConvBlock(self.channels[i - 1], self.channels[i], stride=2) for i in range(1, depth)]
+        self.blocks = nn.ModuleList(blocks)
+        self.register_buffer("mean", torch.tensor([0.45, 0.45, 0.45]).view(1, 3, 1, 1), persistent=False)
+        self.register_buffer("std", torch.tensor([0.25, 0.25, 0.25]).view(1, 3, 1, 1), persistent=False)
+
+    @property
+    def out_channels(self) -> int:
+        return self.channels[-1]
+
+    def forward(self, image: torch.Tensor) -> list[torch.Tensor]:
+        """RGB in [0, 1], shape (B, 3, H, W) -> features at strides 2, 4, ..., 2**depth."""
+        x = (image - self.mean) / self.std
+        feats = []
+        for block in self.blocks:
+            x = block(x)
+            feats.append(x)
+        return feats
+
+
+class Decoder(nn.Module):
+    """Upsample-and-merge decoder over the encoder's skip features to a map at stride 2."""
+
+    def __init__(self, channels: list[int], out_channels: int = 1) -> None:
+        super().__init__()
+        ups = []
+        for i in range(len(channels) - 1, 0, -1):
+            ups.append(ConvBlock(channels[i] + channels[i - 1], channels[i - 1]))
+        self.ups = nn.ModuleList(ups)
+        self.out = nn.Conv2d(channels[0], out_channels, 3, padding=1)
+
+    def forward(self, feats: list[torch.Tensor], size: tuple[int, int]) -> torch.Tensor:
+        x = feats[-1]
+        for block, skip in zip(self.ups, reversed(feats[:-1]), strict=True):
+            x = F.interpolate(x, size=skip.shape[-2:], mode="bilinear", align_corners=False)
+            x = block(torch.cat([x, skip], dim=1))
+        return F.interpolate(self.out(x), size=size, mode="bilinear", align_corners=False)
+
+
+class DepthNet(nn.Module):
+    """Encoder + depth decoder; ``forward`` returns log-depth (B, 1, H, W).
+
+    ``log_offset`` is a global log-depth shift; fine-tuning calibrates it to the labelled
+    frames before training so that a scale-free pretrained decoder starts at metric scale.
+    """
+
+    def __init__(self, width: int = 16, depth: int = 4) -> None:
+        super().__init__()
+        self.encoder = Encoder(width, depth)
+        self.decoder = Decoder(self.encoder.channels, 1)
+        self.log_offset = nn.Parameter(torch.zeros(()))
+
+    def forward(self, image: torch.Tensor, feats: list[torch.Tensor] | None = None) -> torch.Tensor:
+        if feats is None:
+            feats = self.encoder(image)
+        return self.decoder(feats, image.shape[-2:]) + self.log_offset
+
+
+def backbone_state(net: DepthNet) -> dict[str, torch.Tensor]:
+    """The encoder's weights alone, as plain CPU tensors (what ``backbone.pt`` holds)."""
+    return {k: v.detach().cpu().clone() for k, v in net.encoder.state_dict().items()}

@@ -1,0 +1,323 @@
+"""The two stage entry points: :func:`run_pretrain` and :func:`run_finetune`.
+
+Each builds data, module and Trainer from params, resumes from ``runs/<stage>/last.ckpt`` when
+the params/data digest stored beside it matches (else starts fresh), trains, scores the final
+weights deterministically, and exports the model folder (see :mod:`mannequin.learning.export`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytorch_lightning as pl
+import torch
+from pytorch_lightning.callbacks import LearningRateMonitor, ModelCheckpoint
+from pytorch_lightning.loggers import TensorBoardLogger
+from torch.utils.data import DataLoader, Dataset
+
+from mannequin.atomic import atomic_write_text
+from mannequin.config import Params
+from mannequin.config.learning import TrainerParams
+from mannequin.errors import InputError
+from mannequin.learning.callbacks import ImageGridLogger, ThroughputMonitor
+from mannequin.learning.data import FinetuneDataModule, PretrainDataModule, ShardFrames
+from mannequin.learning.export import BACKBONE_NAME, MODEL_NAME, export_model, load_state, read_meta
+from mannequin.learning.modules import FinetuneModule, PretrainModule
+from mannequin.learning.objectives import parse_objectives
+
+DIGEST_NAME = "digest.txt"
+LAST_NAME = "last.ckpt"
+
+
+@dataclass
+class TrainResult:
+    """What a stage run produced (``out_dir`` is None on non-zero DDP ranks)."""
+
+    out_dir: Path | None
+    run_dir: Path
+    steps: int
+    resumed: bool
+    metrics: dict[str, Any] = field(default_factory=dict)
+    throughput: dict[str, float] = field(default_factory=dict)
+    loaded_clip_ids: list[str] = field(default_factory=list)
+
+
+# --------------------------------------------------------------------------- trainer and resume
+
+
+def _is_launcher_rank_zero() -> bool:
+    return os.environ.get("LOCAL_RANK", "0") == "0" and os.environ.get("NODE_RANK", "0") == "0"
+
+
+def resolve_precision(tp: TrainerParams) -> str:
+    """``auto``: bf16-mixed when training on a CUDA GPU, else full 32-bit."""
+    if tp.precision != "auto":
+        return tp.precision
+    gpu = torch.cuda.is_available() and tp.accelerator in ("auto", "gpu", "cuda")
+    return "bf16-mixed" if gpu else "32-true"
+
+
+def build_trainer(
+    tp: TrainerParams, run_dir: Path, monitor: str, progress: bool, extra_callbacks: list[pl.Callback] | None = None
+) -> pl.Trainer:
+    """A Trainer from params: logs to ``run_dir/tb``, checkpoints ``last.ckpt`` and ``best.ckpt`` in ``run_dir``."""
+    if tp.threads:
+        torch.set_num_threads(tp.threads)
+    deterministic: bool | str = tp.deterministic
+    if tp.deterministic and torch.cuda.is_available() and tp.accelerator in ("auto", "gpu", "cuda"):
+        deterministic = "warn"  # bilinear upsampling has no deterministic CUDA backward
+    checkpoint = ModelCheckpoint(
+        dirpath=run_dir,
+        filename="best",
+        monitor=monitor,
+        mode="min",
+        save_top_k=1,
+        save_last=True,
+        enable_version_counter=False,
+    )
+    callbacks: list[pl.Callback] = [checkpoint, LearningRateMonitor(logging_interval="step"), ThroughputMonitor()]
+    callbacks.append(ImageGridLogger(tp.image_every_n_steps))
+    callbacks += extra_callbacks or []
+    return pl.Trainer(
+        accelerator=tp.accelerator,
+        devices=tp.devices,
+        num_nodes=tp.num_nodes,
+        strategy=tp.strategy,
+        precision=resolve_precision(tp),  # type: ignore[arg-type]
+        max_epochs=tp.max_epochs,
+        max_steps=tp.max_steps,
+        deterministic=deterministic,
+        logger=TensorBoardLogger(save_dir=str(run_dir), name="", version="tb", default_hp_metric=False),
+        callbacks=callbacks,
+        log_every_n_steps=tp.log_every_n_steps,
+        check_val_every_n_epoch=tp.val_every_n_epochs,
+        num_sanity_val_steps=0,
+        enable_progress_bar=progress,
+        enable_model_summary=False,
+    )
+
+
+def prepare_run_dir(run_dir: Path, digest: str) -> Path | None:
+    """``last.ckpt`` to resume from when the stored digest matches; otherwise clear old state and store it."""
+    last = run_dir / LAST_NAME
+    stamp = run_dir / DIGEST_NAME
+    if last.is_file() and stamp.is_file() and stamp.read_text(encoding="utf-8").strip() == digest:
+        return last
+    if _is_launcher_rank_zero():
+        run_dir.mkdir(parents=True, exist_ok=True)
+        for old in run_dir.glob("*.ckpt"):
+            old.unlink()
+        shutil.rmtree(run_dir / "tb", ignore_errors=True)
+        atomic_write_text(stamp, digest + "\n")
+    return None
+
+
+def _digest(*parts: Any, files: list[Path] = (), arrays: list[np.ndarray] = ()) -> str:  # type: ignore[assignment]
+    h = hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode())
+    for f in files:
+        h.update(f.name.encode() + b"\0")
+        with f.open("rb") as fh:
+            while chunk := fh.read(1 << 20):
+                h.update(chunk)
+    for a in arrays:
+        h.update(np.ascontiguousarray(a).tobytes())
+    return h.hexdigest()
+
+
+# --------------------------------------------------------------------------- deterministic final scores
+
+
+@torch.no_grad()
+def score(module: pl.LightningModule, dataset: Dataset | None, batch_size: int, seed: int) -> dict[str, float]:
+    """Mean losses of the final weights over ``dataset`` (eval mode, no augmentation, fixed RNG)."""
+    if dataset is None or len(dataset) == 0:
+        return {}
+    was_training = module.training
+    module.eval()
+    sums: dict[str, float] = {}
+    count = 0
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        for batch in DataLoader(dataset, batch_size=batch_size, shuffle=False):
+            batch = {k: v.to(module.device) for k, v in batch.items()}
+            loss, logs = module.compute_losses(batch, gather=False) if isinstance(module, PretrainModule) else (
+                module.compute_losses(batch)
+            )  # fmt: skip
+            n = int(batch["image"].shape[0])
+            for k, v in {"loss": loss, **logs}.items():
+                sums[k] = sums.get(k, 0.0) + float(v) * n
+            count += n
+    module.train(was_training)
+    return {k: v / count for k, v in sorted(sums.items())}
+
+
+# --------------------------------------------------------------------------- pretraining
+
+
+def run_pretrain(
+    params: Params,
+    objective: str,
+    curated: str | Path | None = None,
+    data: str | Path | None = None,
+    out: str | Path | None = None,
+    runs: str | Path | None = None,
+    progress: bool = False,
+) -> TrainResult:
+    """Pretrain on curated shards with ``objective`` (a name or a ``+``-joined mix) and export the model."""
+    p = params.pretrain
+    names = parse_objectives(objective)
+    tag = "+".join(names)
+    if p.weights:
+        parse_objectives(list(p.weights))  # an unknown name in pretrain.weights is an error
+    curated = Path(curated or p.curated)
+    data = Path(data or p.data)
+    out_dir = Path(out or p.out) / tag
+    run_dir = Path(runs or p.runs) / f"pretrain-{tag}"
+
+    pl.seed_everything(p.seed, workers=True, verbose=False)
+    module = PretrainModule(
+        names,
+        {n: p.weights.get(n, 1.0) for n in names},
+        p.net.width,
+        p.net.depth,
+        p.lr,
+        p.weight_decay,
+        p.augment.flip_p,
+        p.augment.jitter,
+        p.objective.model_dump(),
+    )
+    dm = PretrainDataModule(
+        curated, data, p.image_size, p.batch_size, p.val_fraction, p.seed, module.needs_pairs, p.num_workers
+    )
+    shard_files = [s.path / f for s in dm.shards for f in ("meta.json", "images.npy", "depth.npy", "confidence.npy")]
+    digest = _digest("pretrain", tag, p.model_dump(mode="json", exclude={"curated", "data", "out", "runs"}),
+                     files=shard_files)  # fmt: skip
+    ckpt = prepare_run_dir(run_dir, digest)
+    monitor = "val/loss" if len(dm.val_set) else "train/loss"
+    trainer = build_trainer(p.trainer, run_dir, monitor, progress)
+    trainer.fit(module, datamodule=dm, ckpt_path=str(ckpt) if ckpt else None)
+    throughput = next(c for c in trainer.callbacks if isinstance(c, ThroughputMonitor)).summary()
+    result = TrainResult(None, run_dir, trainer.global_step, ckpt is not None, {}, throughput, dm.loaded_clip_ids)
+    if not trainer.is_global_zero:
+        return result
+
+    train_eval = ShardFrames(dm.train_set.paths, dm.clip_labels, dm.image_size, dm.pairs, random_pairs=False)
+    metrics = {"train": score(module, train_eval, p.batch_size, p.seed)}
+    if len(dm.val_set):
+        metrics["val"] = score(module, dm.val_set, p.batch_size, p.seed)
+    meta = {
+        "kind": "pretrain",
+        "objective": tag,
+        "objectives": names,
+        "weights": module.weights,
+        "trains_decoder": module.trains_decoder,
+        "net": p.net.model_dump(),
+        "image_size": list(p.image_size),
+        "seed": p.seed,
+        "steps": trainer.global_step,
+        "train_clips": dm.train_ids,
+        "val_clips": dm.val_ids,
+        "train_frames": len(dm.train_set),
+        "val_frames": len(dm.val_set),
+    }
+    result.out_dir = export_model(out_dir, module.net.cpu(), meta, metrics)
+    result.metrics = metrics
+    return result
+
+
+# --------------------------------------------------------------------------- fine-tuning
+
+
+def init_finetune_module(params: Params, init: str, pretrained: Path) -> tuple[FinetuneModule, dict[str, Any], bytes]:
+    """A fine-tuning module from scratch or from a pretraining run (backbone, + decoder when it was trained)."""
+    f = params.finetune
+    common = dict(lr=f.lr, weight_decay=f.weight_decay, flip_p=f.augment.flip_p, jitter=f.augment.jitter,
+                  gradient_weight=f.gradient_weight)  # fmt: skip
+    if init == "scratch":
+        net = params.pretrain.net
+        return FinetuneModule(net.width, net.depth, **common), {"net": net.model_dump(), "loaded": "none"}, b""
+    model_dir = pretrained / "+".join(parse_objectives(init))
+    if not (model_dir / "model.json").is_file():
+        raise InputError(
+            model_dir, f"no pretrained model (run `mannequin pretrain --objective {init}` first)", "missing_pretrained"
+        )
+    meta = read_meta(model_dir)
+    module = FinetuneModule(int(meta["net"]["width"]), int(meta["net"]["depth"]), **common)
+    if f.init_decoder and meta.get("trains_decoder"):
+        module.net.load_state_dict(load_state(model_dir / MODEL_NAME))
+        loaded, source = "encoder+decoder", model_dir / MODEL_NAME
+    else:
+        module.net.encoder.load_state_dict(load_state(model_dir / BACKBONE_NAME))
+        loaded, source = "encoder", model_dir / BACKBONE_NAME
+    return module, {"net": meta["net"], "loaded": loaded}, source.read_bytes()
+
+
+def run_finetune(
+    params: Params,
+    init: str,
+    budget: int,
+    data: str | Path | None = None,
+    pretrained: str | Path | None = None,
+    out: str | Path | None = None,
+    runs: str | Path | None = None,
+    progress: bool = False,
+) -> TrainResult:
+    """Fine-tune on ``budget`` labelled frames from ``init`` (``scratch`` or a pretraining objective)."""
+    f = params.finetune
+    data = Path(data or f.data)
+    pretrained = Path(pretrained or f.pretrained)
+    tag = f"{init}-{budget}"
+    out_dir = Path(out or f.out) / tag
+    run_dir = Path(runs or f.runs) / f"finetune-{tag}"
+
+    pl.seed_everything(f.seed, workers=True, verbose=False)
+    module, init_meta, init_bytes = init_finetune_module(params, init, pretrained)
+    steps_per_epoch = 20
+    dm = FinetuneDataModule(
+        data, budget, f.image_size, f.batch_size, f.seed, f.val_frames, steps_per_epoch, f.num_workers
+    )
+    digest = _digest("finetune", tag, f.model_dump(mode="json", exclude={"data", "pretrained", "out", "runs"}),
+                     init_meta, hashlib.sha256(init_bytes).hexdigest(),
+                     arrays=[dm.train_set.images, dm.train_set.depths])  # fmt: skip
+    offset = 0.0
+    if f.calibrate_offset:
+        images = torch.from_numpy(dm.train_set.images).permute(0, 3, 1, 2).float() / 255.0
+        offset = module.calibrate_offset(images, torch.from_numpy(dm.train_set.depths)[:, None])
+    ckpt = prepare_run_dir(run_dir, digest)
+    monitor = "val/loss" if dm.val_set is not None else "train/loss"
+    trainer = build_trainer(f.trainer, run_dir, monitor, progress)
+    trainer.fit(module, datamodule=dm, ckpt_path=str(ckpt) if ckpt else None)
+    throughput = next(c for c in trainer.callbacks if isinstance(c, ThroughputMonitor)).summary()
+    result = TrainResult(None, run_dir, trainer.global_step, ckpt is not None, {}, throughput, dm.loaded_clip_ids)
+    if not trainer.is_global_zero:
+        return result
+
+    from mannequin.learning.data import LabelledFrames
+
+    budget_set = LabelledFrames(dm.train_set.images, dm.train_set.depths, dm.train_set.clip_index)
+    metrics = {"train": score(module, budget_set, f.batch_size, f.seed)}
+    if dm.val_set is not None:
+        metrics["val"] = score(module, dm.val_set, f.batch_size, f.seed)
+    meta = {
+        "kind": "finetune",
+        "init": init,
+        "loaded": init_meta["loaded"],
+        "budget": budget,
+        "net": init_meta["net"],
+        "image_size": list(f.image_size),
+        "seed": f.seed,
+        "steps": trainer.global_step,
+        "offset_calibration": offset,
+        "train_items": [[c, i] for c, i in dm.train_items],
+        "val_items": [[c, i] for c, i in dm.val_items],
+    }
+    result.out_dir = export_model(out_dir, module.net.cpu(), meta, metrics)
+    result.metrics = metrics
+    return result
