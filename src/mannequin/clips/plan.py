@@ -69,7 +69,7 @@ def make_plan(
         for pos in range(counts[group]):
             defect = DEFECTS[pos % len(DEFECTS)] if group == "defect" else "none"
             split = "unlabeled" if group in ("defect", "clean") else group
-            form = "frames" if pos % 5 == 2 and defect != "corrupt_video" else "video"
+            form = "frames" if pos % 4 == 1 and defect != "corrupt_video" else "video"
             roles.append((split, defect, form))
     order = rng.permutation(len(roles))
     plans = []
