@@ -2,4 +2,62 @@
 
 from __future__ import annotations
 
-from mannequin.cli.app import app, user_errors  # noqa: F401
+from pathlib import Path
+
+import typer
+
+from mannequin.cli.app import app, user_errors
+from mannequin.errors import InputError
+
+
+@app.command()
+@user_errors
+def mvs(
+    clip_dir: Path = typer.Argument(..., help="A clip folder: poses.txt plus video.mp4 or frames/."),
+    frame: int = typer.Option(..., "--frame", help="Index of the reference frame (pose line, from 0)."),
+    out: Path = typer.Option(..., "--out", help="Output .npz with `depth` and `confidence`."),
+    params_path: Path | None = typer.Option(
+        None,
+        "--params",
+        help="params.yaml to read curate.mvs, curate.max_width and curate.device from (else defaults).",
+    ),
+    device: str | None = typer.Option(None, "--device", help="auto, cpu or cuda (default: curate.device)."),
+    max_width: int | None = typer.Option(
+        None, "--max-width", help="Frames are resized to this width (default: curate.max_width)."
+    ),
+) -> None:
+    """Plane-sweep MVS depth and confidence of one frame of a clip.
+
+    Writes FILE.npz atomically with `depth` (float32 HxW, NaN where unconfident, in the units of the pose
+    translations), `confidence` (float32 HxW in [0,1]) and `K` (the 3x3 intrinsics at that resolution).
+    """
+    import numpy as np
+
+    from mannequin.atomic import atomic_path
+    from mannequin.clips.clip import open_clip
+    from mannequin.config import load_params
+    from mannequin.config.curate import CurateParams
+    from mannequin.curation.mvs import frame_depth, resolve_device
+
+    if params_path is not None and not params_path.is_file():
+        raise InputError(params_path, "file not found", "missing_params")
+    curate = load_params(params_path).curate if params_path is not None else CurateParams()
+    device_name = device or curate.device
+    try:
+        resolve_device(device_name)
+    except ValueError as exc:
+        raise InputError("--device", str(exc), "bad_device") from None
+    width = max_width or curate.max_width
+    if width < 16:
+        raise InputError("--max-width", f"must be at least 16, got {width}", "bad_width")
+    clip = open_clip(clip_dir)
+    if not 0 <= frame < len(clip):
+        raise InputError(clip_dir, f"frame {frame} out of range (the clip has {len(clip)} frames)", "bad_frame")
+    if len(clip) < 2:
+        raise InputError(clip_dir, "MVS needs at least 2 frames", "too_few_frames")
+    images, cameras = clip.read_frames(max_width=min(width, clip.width))
+    depth, confidence = frame_depth(images, cameras, frame, curate.mvs, device_name)
+    with atomic_path(out) as tmp, open(tmp, "wb") as fh:
+        np.savez_compressed(fh, depth=depth, confidence=confidence, K=cameras[frame].K.astype(np.float64))
+    covered = float(np.isfinite(depth).mean())
+    typer.echo(f"{out}: frame {frame}, {depth.shape[1]}x{depth.shape[0]}, {covered:.1%} confident")

@@ -1,0 +1,165 @@
+"""The plane sweep: ZNCC matching scores of fronto-parallel planes, best-k over views, winner-take-all.
+
+Everything is batched torch on the given device: planes are warped with plane-induced homographies
+(one ``grid_sample`` per chunk of planes and view), window statistics are box filters (``avg_pool2d``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+INVALID = -2.0
+#: Elements (planes x pixels) per chunk of the sweep; bounds peak memory at high resolution.
+CHUNK_ELEMENTS = 4_000_000
+#: ZNCC score mapped to zero / full value confidence.
+SCORE_LOW, SCORE_HIGH = 0.5, 0.85
+#: Gap between the best score and the best score away from the peak that gives full confidence.
+MARGIN_FULL = 0.15
+#: Planes on each side of the winner that cannot hold a competing peak.
+PEAK_HALF_WIDTH = 1
+
+
+@dataclass(frozen=True)
+class SweepResult:
+    """Per-pixel results of one reference frame (torch tensors, H x W)."""
+
+    inv_depth: torch.Tensor
+    score: torch.Tensor
+    confidence: torch.Tensor
+
+
+def to_gray(images: np.ndarray, device: torch.device) -> torch.Tensor:
+    """RGB uint8 (N,H,W,3) to luminance float32 (N,H,W) in [0,1] on ``device``."""
+    rgb = torch.from_numpy(np.ascontiguousarray(images)).to(device=device, dtype=torch.float32)
+    weights = torch.tensor([0.299, 0.587, 0.114], device=device)
+    return (rgb @ weights) / 255.0
+
+
+def _window_sum(x: torch.Tensor, window: int) -> torch.Tensor:
+    """Sum over a ``window`` x ``window`` neighbourhood of (..., H, W), zero outside (shifted adds: fast on CPU)."""
+    r = window // 2
+    H, W = x.shape[-2:]
+    padded = F.pad(x, (r, r, r, r))
+    rows = padded[..., 0:W]
+    for dx in range(1, window):
+        rows = rows + padded[..., dx : dx + W]
+    out = rows[..., 0:H, :]
+    for dy in range(1, window):
+        out = out + rows[..., dy : dy + H, :]
+    return out
+
+
+def box(x: torch.Tensor, window: int) -> torch.Tensor:
+    """Mean over a ``window`` x ``window`` neighbourhood of (..., H, W), over the pixels inside the image."""
+    H, W = x.shape[-2:]
+    count = _window_sum(torch.ones((H, W), dtype=x.dtype, device=x.device), window)
+    return _window_sum(x, window) / count
+
+
+def local_std(gray: torch.Tensor, window: int) -> torch.Tensor:
+    """Standard deviation of the intensity over each window of an (H,W) image."""
+    stats = box(torch.stack([gray, gray * gray]), window)
+    return (stats[1] - stats[0] ** 2).clamp_min(0).sqrt()
+
+
+def _pixel_rays(K: torch.Tensor, height: int, width: int) -> torch.Tensor:
+    v, u = torch.meshgrid(
+        torch.arange(height, dtype=K.dtype, device=K.device),
+        torch.arange(width, dtype=K.dtype, device=K.device),
+        indexing="ij",
+    )
+    pix = torch.stack([u.reshape(-1), v.reshape(-1), torch.ones_like(u).reshape(-1)])
+    return torch.linalg.solve(K, pix)  # (3, HW), z = 1
+
+
+def sweep_scores(
+    ref: torch.Tensor,
+    sources: torch.Tensor,
+    K_ref: np.ndarray,
+    K_src: np.ndarray,
+    R_rel: np.ndarray,
+    t_rel: np.ndarray,
+    inv_depths: torch.Tensor,
+    window: int,
+    best_k: int,
+    eps: float,
+) -> torch.Tensor:
+    """Matching score (D,H,W) of every plane: mean of the best-k per-view ZNCC (-1 where no view sees it).
+
+    ``ref`` (H,W) and ``sources`` (V,H,W) are gray images; ``K_src``, ``R_rel``, ``t_rel`` (V,...) take
+    reference camera coordinates to each source's pixels; plane d is the set of points at depth 1/inv_depths[d].
+    """
+    device = ref.device
+    H, W = ref.shape
+    V, D = len(sources), len(inv_depths)
+    k = min(best_k, V)
+    ref_stats = box(torch.stack([ref, ref * ref]), window)
+    mu_r, var_r = ref_stats[0], (ref_stats[1] - ref_stats[0] ** 2).clamp_min(0)
+    rays = _pixel_rays(torch.as_tensor(K_ref, dtype=torch.float64, device=device), H, W)
+    A, q = [], []
+    for v in range(V):
+        KR = torch.as_tensor(K_src[v] @ R_rel[v], dtype=torch.float64, device=device)
+        A.append((KR @ rays).to(torch.float32))
+        q.append(torch.as_tensor(K_src[v] @ t_rel[v], dtype=torch.float32, device=device))
+    chunk = max(1, CHUNK_ELEMENTS // (H * W * V))
+    out = torch.empty((D, H, W), dtype=torch.float32, device=device)
+    for start in range(0, D, chunk):
+        inv = inv_depths[start : start + chunk].to(torch.float32)
+        top = [torch.full((len(inv), H, W), INVALID, device=device) for _ in range(k)]
+        for v in range(V):
+            P = A[v][None] + q[v][None, :, None] * inv[:, None, None]  # (Dc,3,HW)
+            z = P[:, 2]
+            u = P[:, 0] / z
+            w = P[:, 1] / z
+            valid = (z > 0) & (u >= -0.5) & (u <= W - 0.5) & (w >= -0.5) & (w <= H - 0.5)
+            grid = torch.stack([u * (2.0 / (W - 1)) - 1, w * (2.0 / (H - 1)) - 1], dim=-1).view(-1, H, W, 2)
+            src = sources[v : v + 1].expand(len(inv), 1, H, W)
+            warped = F.grid_sample(src, grid, mode="bilinear", padding_mode="border", align_corners=True)[:, 0]
+            stats = box(torch.stack([warped, warped * warped, warped * ref]), window)
+            var_s = (stats[1] - stats[0] ** 2).clamp_min(0)
+            zncc = (stats[2] - mu_r * stats[0]) / torch.sqrt((var_r + eps) * (var_s + eps))
+            score = torch.where(valid.view(-1, H, W), zncc, torch.full_like(zncc, INVALID))
+            for level in range(k):  # insert into the running best-k, kept sorted
+                higher = torch.maximum(top[level], score)
+                score = torch.minimum(top[level], score)
+                top[level] = higher
+        total = torch.zeros_like(top[0])
+        count = torch.zeros_like(top[0])
+        for level in range(k):
+            seen = top[level] > INVALID / 2
+            total += torch.where(seen, top[level], torch.zeros_like(total))
+            count += seen.float()
+        mean = total / count.clamp_min(1)
+        out[start : start + len(inv)] = torch.where(count > 0, mean, torch.full_like(mean, -1.0))
+    return out
+
+
+def winner_take_all(scores: torch.Tensor, inv_depths: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Best plane per pixel refined by a parabola in inverse depth: (inv_depth, best score, cost-curve confidence)."""
+    D = scores.shape[0]
+    best, idx = scores.max(dim=0)
+    lo = scores.gather(0, (idx - 1).clamp_min(0)[None])[0]
+    hi = scores.gather(0, (idx + 1).clamp_max(D - 1)[None])[0]
+    curvature = lo - 2 * best + hi
+    interior = (idx > 0) & (idx < D - 1)
+    offset = torch.where(
+        interior & (curvature < 0), 0.5 * (lo - hi) / curvature.clamp_max(-1e-12), torch.zeros_like(best)
+    )
+    offset = offset.clamp(-0.5, 0.5)
+    step = (inv_depths[-1] - inv_depths[0]) / max(D - 1, 1)
+    inv_depth = inv_depths[0] + (idx.to(torch.float32) + offset) * step
+    # the competing peak: the best other local maximum of the score curve (not the shoulder of the winner)
+    pad = torch.full_like(scores[:1], -3.0)
+    below = torch.cat([pad, scores[:-1]])
+    above = torch.cat([scores[1:], pad])
+    planes = torch.arange(D, device=scores.device)[:, None, None]
+    peak = (scores >= below) & (scores >= above) & ((planes - idx[None]).abs() > PEAK_HALF_WIDTH)
+    second = torch.where(peak, scores, torch.full_like(scores, -1.0)).max(dim=0).values
+    value = ((best - SCORE_LOW) / (SCORE_HIGH - SCORE_LOW)).clamp(0, 1)
+    margin = ((best - second) / MARGIN_FULL).clamp(0, 1)
+    confidence = torch.where(interior, value * margin, torch.zeros_like(best))
+    return inv_depth, best, confidence
