@@ -4,8 +4,9 @@ Every number comes from the metrics files written by ``mannequin evaluate`` (and
 ``curated/clips.csv``, the shards and the sample data's truth); nothing is typed in. Outputs, all atomic and
 reproducible byte for byte:
 
-- ``summary.json``: ``models`` (every model's metrics and counts), ``gap`` (per pretrained init and budget, the
-  relative abs_rel reduction against scratch: ``(scratch - init) / scratch``, positive when pretraining helps),
+- ``summary.json`` (the DVC metrics file): ``models`` (every model's metrics and alignment), ``gap`` (per
+  pretrained init and budget, the relative abs_rel reduction against scratch: ``(scratch - init) / scratch``,
+  positive when pretraining helps),
   ``claim`` (that reduction at the smallest budget for ``claim_init``), ``ablation`` (curated against
   ``-uncurated`` models) and ``audit`` (reject precision/recall, mean MVS accuracy), each only when it applies;
 - ``summary.md``: the same as tables; ``audit.json``: the full audit with its per-clip MVS rows;
@@ -368,7 +369,7 @@ def write_report(
     if data_dir is not None and curated_dir is not None:
         audit = curation_audit(data_dir, curated_dir, p.reason_defects, p.audit_min_depth, p.audit_max_depth)
     summary = build_summary(results, p.claim_init, audit)
-    atomic_write_text(out_dir / "summary.json", _dumps(_prune(summary)))
+    atomic_write_text(out_dir / "summary.json", _dumps(_prune(metrics_view(summary))))
     atomic_write_text(out_dir / "summary.md", render_markdown(summary, audit, p.claim_min_reduction))
     if audit is not None:
         atomic_write_text(out_dir / "audit.json", _dumps(audit))
@@ -386,6 +387,14 @@ def write_report(
     else:
         examples_plot(*example, out_dir / "examples.png")
     return summary
+
+
+def metrics_view(summary: dict[str, Any]) -> dict[str, Any]:
+    """What ``summary.json`` holds: the summary with each model cut to its metrics and alignment (the identity
+    fields and counts stay in ``summary.md`` and the metrics files), so ``dvc metrics show`` stays readable."""
+    keep = (*METRICS, "alignment")
+    models = {name: {k: e[k] for k in keep if k in e} for name, e in summary["models"].items()}
+    return {**summary, "models": models}
 
 
 def _prune(value: Any) -> Any:
