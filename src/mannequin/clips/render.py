@@ -29,9 +29,13 @@ def render(scene: Scene, camera: Camera, s: float = 0.0) -> tuple[np.ndarray, np
     """
     origin, dirs, dir_z = pixel_rays(camera)
     prims = scene.primitives(s)
-    hits = np.stack([p.intersect(origin, dirs) for p in prims])
-    winner = np.argmin(hits, axis=0)
-    t = hits[winner, np.arange(len(dirs))]
+    t = np.full(len(dirs), np.inf)
+    winner = np.zeros(len(dirs), dtype=np.int64)
+    for index, prim in enumerate(prims):  # keep the nearest hit so far
+        hit = prim.intersect(origin, dirs)
+        closer = hit < t
+        t[closer] = hit[closer]
+        winner[closer] = index
     colour = np.zeros((len(dirs), 3), np.float32)
     light = np.asarray(scene.light.direction, dtype=np.float64)
     light /= np.linalg.norm(light)

@@ -133,8 +133,8 @@ def random_scene(
         objects.append(SceneObject((part,), motion))
     light = Light(
         direction=(float(rng.uniform(-0.5, 0.5)), float(rng.uniform(0.6, 1.0)), float(rng.uniform(-0.6, 0.2))),
-        ambient=float(rng.uniform(0.35, 0.5)),
-        diffuse=float(rng.uniform(0.5, 0.65)),
+        ambient=float(rng.uniform(0.45, 0.6)),
+        diffuse=float(rng.uniform(0.45, 0.6)),
     )
     return Scene(size=size, objects=tuple(objects), light=light)
 

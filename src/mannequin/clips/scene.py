@@ -72,13 +72,15 @@ class Box:
         rot = _yaw_matrix(self.yaw)
         ol = rot.T @ (o - np.asarray(self.center))
         dl = d @ rot
-        h = np.asarray(self.half)
+        tnear = np.full(len(d), -np.inf)
+        tfar = np.full(len(d), np.inf)
         with np.errstate(divide="ignore", invalid="ignore"):
-            inv = 1.0 / dl
-            t1 = (-h - ol) * inv
-            t2 = (h - ol) * inv
-        tnear = np.nanmax(np.minimum(t1, t2), axis=1)
-        tfar = np.nanmin(np.maximum(t1, t2), axis=1)
+            for axis, h in enumerate(self.half):  # slab test, one axis at a time on contiguous columns
+                inv = 1.0 / dl[:, axis]
+                t1 = (-h - ol[axis]) * inv
+                t2 = (h - ol[axis]) * inv
+                np.maximum(tnear, np.minimum(t1, t2), out=tnear)
+                np.minimum(tfar, np.maximum(t1, t2), out=tfar)
         return np.where((tnear <= tfar) & (tnear > EPS), tnear, np.inf)
 
     def surface(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -114,23 +114,11 @@ def texture_bank() -> tuple[Texture, ...]:
 
 
 def _bilinear(level: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """Wrap-around bilinear lookup at continuous texel coordinates (texel i centred at i + 0.5)."""
+    """Wrap-around bilinear lookup at continuous texel coordinates (texel i centred at i + 0.5); (N, 3) float32."""
     p = level.shape[0]
-    x = x - 0.5
-    y = y - 0.5
-    x0 = np.floor(x)
-    y0 = np.floor(y)
-    fx = (x - x0)[:, None].astype(np.float32)
-    fy = (y - y0)[:, None].astype(np.float32)
-    ix0 = x0.astype(np.int64) % p
-    iy0 = y0.astype(np.int64) % p
-    ix1 = (ix0 + 1) % p
-    iy1 = (iy0 + 1) % p
-    a = level[iy0, ix0].astype(np.float32)
-    b = level[iy0, ix1].astype(np.float32)
-    c = level[iy1, ix0].astype(np.float32)
-    d = level[iy1, ix1].astype(np.float32)
-    return (a * (1 - fx) + b * fx) * (1 - fy) + (c * (1 - fx) + d * fx) * fy
+    mx = np.mod(x - 0.5, p).astype(np.float32)[None]
+    my = np.mod(y - 0.5, p).astype(np.float32)[None]
+    return cv2.remap(level, mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_WRAP)[0].astype(np.float32)
 
 
 def sample_texture(tex: Texture, uv_m: np.ndarray, texel_m: float, footprint_m: np.ndarray) -> np.ndarray:
