@@ -132,10 +132,18 @@ def test_corrupt_video_is_rejected_by_the_reader(tmp_path: Path) -> None:
 def test_cli_writes_a_dataset_and_rejects_bad_options(tmp_path: Path) -> None:
     runner = CliRunner()
     out = tmp_path / "data"
-    args = ["--width", "32", "--height", "24", "--min-frames", "2", "--max-frames", "3", "--no-progress"]
-    result = runner.invoke(app, ["sample-data", str(out), "--clips", "2", "--seed", "4", *args])
+    args = ["--clips", "2", "--seed", "4", "--width", "32", "--height", "24", "--min-frames", "2", "--max-frames", "3"]
+    result = runner.invoke(app, ["sample-data", str(out), *args, "--no-progress"])
     assert result.exit_code == 0, result.output
     assert len(_rows(out / "splits.csv")) == 2 and "wrote 2 clips" in result.stdout
+    first = _hashes(out)
+    # an existing dataset is not replaced silently; --overwrite with parallel workers gives the same bytes
+    again = runner.invoke(app, ["sample-data", str(out), *args, "--no-progress"])
+    assert again.exit_code == 2 and "--overwrite" in again.stderr and len(again.stderr.strip().splitlines()) == 1
+    again = runner.invoke(app, ["sample-data", str(out), *args, "--overwrite", "--workers", "2"])
+    assert again.exit_code == 0, again.output
+    assert _hashes(out) == first
+    assert not [p for p in out.iterdir() if p.name.startswith(".")]
     (tmp_path / "file").write_text("x")
     bad = runner.invoke(app, ["sample-data", str(tmp_path / "file"), *args])
     assert bad.exit_code == 2 and "not a directory" in bad.stderr and len(bad.stderr.strip().splitlines()) == 1

@@ -20,15 +20,25 @@ def sample_data(
     height: int = typer.Option(120, "--height", min=16, max=4096, help="Frame height in pixels."),
     min_frames: int = typer.Option(16, "--min-frames", min=2, help="Fewest frames per clip."),
     max_frames: int = typer.Option(24, "--max-frames", min=2, help="Most frames per clip."),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing sample dataset in OUT_DIR."),
+    workers: int = typer.Option(1, "--workers", min=1, help="Render clips in this many processes (same bytes)."),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Show a progress bar on stderr."),
 ) -> None:
-    """Render the embedded sample dataset: furnished rooms filmed by a hand-held camera, with defective clips."""
+    """Render the embedded sample dataset: furnished rooms filmed by a hand-held camera, with defective clips.
+
+    Writes OUT_DIR/clips/<id>/ (poses.txt + video.mp4 or frames/), OUT_DIR/depth/<id>/ (16-bit sensor depth,
+    labeled and test clips), OUT_DIR/splits.csv, and the audit-only truth OUT_DIR/sample_truth.csv
+    (clip_id,defect,pose_scale) and OUT_DIR/truth/<id>/depth.npz (exact depth in metres). The default, 24 clips
+    of 16-24 frames at 160x120, is 6 defective + 8 clean unlabeled, 5 labeled and 5 test clips.
+    """
     from mannequin.clips.sample import write_sample_data
 
     if max_frames < min_frames:
         raise InputError(None, f"--max-frames ({max_frames}) is below --min-frames ({min_frames})", "bad_option")
     if out_dir.exists() and not out_dir.is_dir():
         raise InputError(out_dir, "exists and is not a directory", "bad_output")
-    plans = write_sample_data(out_dir, clips, seed, width, height, (min_frames, max_frames), progress)
+    plans = write_sample_data(
+        out_dir, clips, seed, width, height, (min_frames, max_frames), progress, overwrite=overwrite, workers=workers
+    )
     defects = sum(p.defect != "none" for p in plans)
     print(f"wrote {len(plans)} clips ({defects} defective) to {out_dir}")

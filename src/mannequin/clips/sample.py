@@ -8,11 +8,13 @@ and test clips), ``OUT_DIR/splits.csv``, and the audit-only truth: ``OUT_DIR/sam
 from __future__ import annotations
 
 import io
+import multiprocessing
 import os
 import shutil
 import sys
 import tempfile
 import zipfile
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,6 +31,7 @@ from mannequin.clips.rooms import random_room_size, random_scene
 from mannequin.clips.scene import Scene
 from mannequin.clips.trajectory import MOVING_KINDS, Trajectory, random_trajectory
 from mannequin.clips.video import write_video
+from mannequin.errors import InputError
 
 BLUR_SUBFRAMES = 7
 CORRUPT_KEEP_FRACTION = 0.4
@@ -166,6 +169,11 @@ def _replace(src: Path, dst: Path) -> None:
         os.replace(src, dst)
 
 
+def _render_and_write(plan: ClipPlan, root: Path) -> str:
+    write_clip(render_clip(plan), root)
+    return plan.clip_id
+
+
 def write_sample_data(
     out_dir: str | Path,
     n_clips: int = DEFAULT_CLIPS,
@@ -174,23 +182,38 @@ def write_sample_data(
     height: int = DEFAULT_SIZE[1],
     frames: tuple[int, int] = DEFAULT_FRAMES,
     progress: bool = True,
+    overwrite: bool = False,
+    workers: int = 1,
 ) -> list[ClipPlan]:
     """Render and write the sample dataset into ``out_dir``; returns its plan.
 
-    Everything is staged in a hidden folder inside ``out_dir`` and moved into place at the end, replacing
-    earlier ``clips/``, ``depth/``, ``truth/`` and CSVs; other files in ``out_dir`` are left alone.
+    Everything is staged in a hidden folder inside ``out_dir`` and moved into place at the end. Existing
+    ``clips/``, ``depth/``, ``truth/`` or CSVs are an ``InputError`` unless ``overwrite``, which replaces them;
+    other files in ``out_dir`` are left alone. ``workers`` > 1 renders clips in parallel processes (same bytes).
     """
     from tqdm import tqdm
 
     out = Path(out_dir)
     plans = make_plan(n_clips, seed, width, height, frames)
+    existing = [name for name in OUTPUTS if (out / name).exists()]
+    if existing and not overwrite:
+        raise InputError(out / existing[0], "already exists; pass --overwrite to replace the sample dataset", "exists")
     out.mkdir(parents=True, exist_ok=True)
     stage = Path(tempfile.mkdtemp(prefix=".sample-data.", dir=out))
     try:
         for name in ("clips", "depth", "truth"):
             (stage / name).mkdir()
-        for plan in tqdm(plans, desc="sample-data", unit="clip", file=sys.stderr, disable=not progress):
-            write_clip(render_clip(plan), stage)
+        bar = tqdm(total=len(plans), desc="sample-data", unit="clip", file=sys.stderr, disable=not progress)
+        with bar:
+            if workers > 1:
+                ctx = multiprocessing.get_context("spawn")
+                with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+                    for _ in pool.map(_render_and_write, plans, [stage] * len(plans)):
+                        bar.update()
+            else:
+                for plan in plans:
+                    _render_and_write(plan, stage)
+                    bar.update()
         atomic_write_text(stage / "splits.csv", _csv("clip_id,split", [f"{p.clip_id},{p.split}" for p in plans]))
         truth = [f"{p.clip_id},{p.defect},{p.pose_scale!r}" for p in plans]
         atomic_write_text(stage / "sample_truth.csv", _csv("clip_id,defect,pose_scale", truth))
