@@ -33,7 +33,7 @@ def test_evaluate_and_report_from_the_command_line(eval_data, tmp_path):
     export(models, "finetune", "scratch-4", {"init": "scratch", "budget": 4}, 0.0)
     export(models, "pretrain", "mvs", {"objective": "mvs"}, 2.0)
     params = tmp_path / "params.yaml"
-    params.write_text("evaluate:\n  examples: 1\n")
+    params.write_text("evaluate:\n  examples: 1\n  example_mvs: false\n")
     runner = CliRunner()
     args = ["evaluate", "--models", str(models), "--data", str(eval_data), "--out", str(tmp_path / "metrics")]
     res = runner.invoke(app, [*args, "--params", str(params)])

@@ -139,3 +139,28 @@ def test_nan_prediction_names_model_clip_and_frame(eval_data, tmp_path, constant
             max_depth=10.0,
             loader=lambda d: constant_predictor(float("nan"), {"kind": "finetune"}),
         )
+
+
+def test_example_mvs_fills_frames_without_a_curated_target(eval_data, tmp_path, constant_predictor):
+    from mannequin.evaluation.evaluate import ModelInfo, ModelRun, evaluate_models
+    from mannequin.evaluation.testset import iter_held_out_clips
+
+    asked = []
+
+    def fake_mvs(clip_id: str, frame_index: int) -> np.ndarray:
+        asked.append((clip_id, frame_index))
+        return np.full((H // 2, W // 2), 5.0, dtype=np.float32)  # curation resolution: half size
+
+    run_ = ModelRun(ModelInfo("finetune-scratch-4", "finetune"), constant_predictor(2.0, {}), "none")
+    _, ex = evaluate_models([run_], iter_held_out_clips(eval_data), min_depth=1e-3, max_depth=10.0, examples=1,
+                            example_mvs=fake_mvs)  # fmt: skip
+    assert asked == [("clip_a", 2)]
+    assert ex["mvs"].shape == (1, H, W) and np.all(ex["mvs"] == 5.0)
+
+
+def test_computed_mvs_runs_the_real_plane_sweep(eval_data):
+    from mannequin.config.curate import CurateParams
+    from mannequin.evaluation.examples import computed_mvs
+
+    depth = computed_mvs(eval_data, "clip_a", 2, CurateParams())
+    assert depth.shape == (H, W) and depth.dtype == np.float32  # flat grey frames: little or no confident depth

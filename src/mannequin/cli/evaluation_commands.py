@@ -28,7 +28,8 @@ def evaluate(
     from mannequin.config import load_params
     from mannequin.evaluation.evaluate import evaluate_dirs, find_model_dirs
 
-    p = load_params(params).evaluate
+    all_params = load_params(params)
+    p = all_params.evaluate
     data = data or Path(p.data)
     out = out or Path(p.out)
     dirs = [Path(d) for d in model_dir] if model_dir else find_model_dirs(models or Path(p.models))
@@ -47,6 +48,7 @@ def evaluate(
             batch_size=p.batch_size,
             examples=p.examples,
             curated_dir=curated_dir if curated_dir.is_dir() else None,
+            mvs_curate_params=all_params.curate if p.example_mvs else None,
         )
     except ValueError as exc:
         if isinstance(exc, InputError):

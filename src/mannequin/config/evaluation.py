@@ -16,6 +16,8 @@ class EvaluateParams(Block):
 
     ``alignment`` maps a model kind (``finetune``, ``pretrain``) or a full model name (``pretrain-mvs``) to the
     alignment applied before scoring; a name wins over a kind; a model matching neither is scored as is (``none``).
+    ``examples`` test frames are saved for the report's picture; with ``example_mvs`` their MVS target is computed
+    with ``curate.mvs`` for that picture (test clips are never curated; costs one plane sweep per example).
     """
 
     data: str = "data"
@@ -27,6 +29,7 @@ class EvaluateParams(Block):
     alignment: dict[str, Alignment] = Field(default_factory=lambda: {"finetune": "none", "pretrain": "median"})
     batch_size: int = Field(8, ge=1)
     examples: int = Field(3, ge=0)
+    example_mvs: bool = True
 
     @model_validator(mode="after")
     def _range(self) -> EvaluateParams:

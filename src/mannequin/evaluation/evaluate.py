@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -131,11 +131,13 @@ def evaluate_models(
     batch_size: int = 8,
     examples: int = 3,
     curated_dir: str | Path | None = None,
+    example_mvs: Callable[[str, int], np.ndarray] | None = None,
 ) -> tuple[dict[str, dict], dict[str, np.ndarray]]:
     """Score every model on every clip; returns ``{model name: result}`` and the example frames.
 
     Each clip is loaded once and shown to every model. The examples are the middle ground-truth frame of each of
-    the first ``examples`` clips (in clip-id order), resized to the first example's size.
+    the first ``examples`` clips (in clip-id order), resized to the first example's size. Their MVS target comes
+    from a curated shard holding the frame, else from ``example_mvs(clip_id, frame_index)`` when given.
     """
     ex: dict[str, list] = {"clip_ids": [], "frame_indices": [], "images": [], "depth": [], "mvs": []}
     for clip in clips:
@@ -148,6 +150,8 @@ def evaluate_models(
             ex["images"].append(_resize(clip.images[slot], shape, cv2.INTER_AREA))
             ex["depth"].append(_resize(clip.depth[slot], shape, cv2.INTER_NEAREST))
             mvs = mvs_for_frame(curated_dir, clip.clip_id, clip.frame_indices[slot], clip.depth.shape[1:])
+            if example_mvs is not None and not np.isfinite(mvs).any():
+                mvs = _resize(example_mvs(clip.clip_id, clip.frame_indices[slot]), mvs.shape, cv2.INTER_NEAREST)
             ex["mvs"].append(_resize(mvs, shape, cv2.INTER_NEAREST))
         for run in runs:
             try:
@@ -256,12 +260,17 @@ def evaluate_dirs(
     batch_size: int = 8,
     examples: int = 3,
     curated_dir: str | Path | None = None,
+    mvs_curate_params: Any = None,
     loader=load_predictor,
 ) -> dict[str, dict]:
     """Evaluate the models in ``model_dirs`` on ``data_dir``'s test clips and write their metrics to ``out_dir``.
 
-    ``loader(model_dir)`` builds a predictor (injected in tests).
+    ``loader(model_dir)`` builds a predictor (injected in tests). With ``mvs_curate_params`` (a ``CurateParams``),
+    example frames without a curated MVS target get one computed for the picture.
     """
+    from functools import partial
+
+    from mannequin.evaluation.examples import computed_mvs
     from mannequin.evaluation.testset import iter_held_out_clips
 
     if not model_dirs:
@@ -284,6 +293,7 @@ def evaluate_dirs(
         batch_size=batch_size,
         examples=examples,
         curated_dir=curated_dir,
+        example_mvs=None if mvs_curate_params is None else partial(computed_mvs, data_dir, curate=mvs_curate_params),
     )
     write_results(out_dir, results, ex, runs)
     return results

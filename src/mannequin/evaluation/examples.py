@@ -2,7 +2,7 @@
 
 ``<metrics>/examples/frames.npz``: ``clip_ids`` (K,) str, ``frame_indices`` (K,) int64, ``images`` (K,H,W,3) uint8,
 ``depth`` (K,H,W) float32 ground truth in metres, ``mvs`` (K,H,W) float32 MVS target in pose units (all NaN where the
-clip has no curated shard holding that frame).
+clip has no curated shard holding that frame, unless evaluate was asked to compute it: ``evaluate.example_mvs``).
 ``<metrics>/examples/<model>.npz``: ``depth`` (K,H,W) float32, the model's prediction after the same alignment and
 clipping as its metrics.
 """
@@ -12,6 +12,7 @@ from __future__ import annotations
 import io
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -57,3 +58,18 @@ def mvs_for_frame(curated_dir: str | Path | None, clip_id: str, frame_index: int
                 depth = cv2.resize(depth, (shape[1], shape[0]), interpolation=cv2.INTER_NEAREST)
             return depth
     return empty
+
+
+def computed_mvs(data_dir: str | Path, clip_id: str, frame_index: int, curate: Any) -> np.ndarray:
+    """MVS depth (pose units, NaN unconfident) of one test frame computed on the spot with ``curate``'s MVS settings.
+
+    For the example picture only: a test clip is never curated, so its MVS target does not exist otherwise. It
+    never feeds training. Costs one plane sweep of the frame and its source frames (tens of seconds on a CPU).
+    """
+    from mannequin.clips.clip import open_clip
+    from mannequin.curation.mvs import frame_depth
+
+    clip = open_clip(Path(data_dir) / "clips" / clip_id)
+    images, cameras = clip.read_frames(max_width=min(curate.max_width, clip.width))
+    depth, _ = frame_depth(images, cameras, frame_index, curate.mvs, curate.device)
+    return np.asarray(depth, dtype=np.float32)
