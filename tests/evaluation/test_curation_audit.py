@@ -130,6 +130,7 @@ def test_audit_in_report(tmp_path):
     saved = json.loads((tmp_path / "reports/summary.json").read_text())
     assert "precision" not in saved["audit"]["rejects"]["per_defect"]["blur"]  # None is left out for dvc
     full = json.loads((tmp_path / "reports/audit.json").read_text())
+    assert full["available"] is True
     assert full["rejects"]["confusion"]["moving"] == {"accepted": 1, "moving_scene": 1}
     md = (tmp_path / "reports/summary.md").read_text()
     assert "## Curation audit" in md and "precision 0.800, recall 0.800 (tp 4, fp 1, fn 1, tn 1)" in md

@@ -132,7 +132,8 @@ def test_report_is_byte_identical_on_rerun(metrics_dir, tmp_path):
     write_report(metrics_dir, tmp_path / "two")
     one = {p.relative_to(tmp_path / "one"): p.read_bytes() for p in (tmp_path / "one").rglob("*") if p.is_file()}
     two = {p.relative_to(tmp_path / "two"): p.read_bytes() for p in (tmp_path / "two").rglob("*") if p.is_file()}
-    assert len(one) == 5 and one == two
+    assert len(one) == 6 and one == two
+    assert json.loads((tmp_path / "one/audit.json").read_text()) == {"available": False}
 
 
 def test_bad_metrics_files_are_input_errors(tmp_path):

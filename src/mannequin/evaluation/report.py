@@ -9,7 +9,8 @@ reproducible byte for byte:
   positive when pretraining helps),
   ``claim`` (that reduction at the smallest budget for ``claim_init``), ``ablation`` (curated against
   ``-uncurated`` models) and ``audit`` (reject precision/recall, mean MVS accuracy), each only when it applies;
-- ``summary.md``: the same as tables; ``audit.json``: the full audit with its per-clip MVS rows;
+- ``summary.md``: the same as tables; ``audit.json``: the full audit with its per-clip MVS rows (``{"available":
+  false}`` when there is no ``sample_truth.csv`` or ``clips.csv``);
 - ``label_efficiency.png``, ``examples.png`` and ``plots/label_efficiency.csv``.
 
 The curation ablation is found by name: an init or objective ``<base>-uncurated`` (a model pretrained with
@@ -371,10 +372,8 @@ def write_report(
     summary = build_summary(results, p.claim_init, audit)
     atomic_write_text(out_dir / "summary.json", _dumps(_prune(metrics_view(summary))))
     atomic_write_text(out_dir / "summary.md", render_markdown(summary, audit, p.claim_min_reduction))
-    if audit is not None:
-        atomic_write_text(out_dir / "audit.json", _dumps(audit))
-    else:
-        (out_dir / "audit.json").unlink(missing_ok=True)
+    # always written, so that a pipeline can declare it: {"available": false} without sample truth
+    atomic_write_text(out_dir / "audit.json", _dumps({"available": True, **audit} if audit else {"available": False}))
     rows = label_efficiency_rows(summary)
     atomic_write_text(out_dir / "plots" / "label_efficiency.csv", _csv_text(rows))
     curves: dict[str, list[tuple[int, float, float]]] = {}
