@@ -85,7 +85,7 @@ def random_scene(
         return None
 
     objects: list[SceneObject] = [room]
-    n_figures = int(rng.integers(1, 3))
+    n_figures = int(rng.integers(1, 4))
     for k in range(n_figures):
         spot = place(0.35, near=moving and k == 0)
         if spot is None:
@@ -104,7 +104,7 @@ def random_scene(
             direction = -1.0 if spot[0] > 0 else 1.0
             motion = (float(direction * rng.uniform(1.0, 2.0)), 0.0, float(rng.uniform(-0.4, 0.4)))
         objects.append(SceneObject(parts, motion, kind="figure"))
-    for _ in range(int(rng.integers(3, 7))):
+    for _ in range(int(rng.integers(4, 9))):
         shape = str(rng.choice(["box", "box", "sphere", "cylinder"]))
         mat = _material(rng, THINGS, (0.3, 1.2))
         part: Primitive
