@@ -151,9 +151,30 @@ def run_stage(repo: str | Path, stage: str, *, force: bool = False, log_dir: str
     return StageResult(stage, classify(stage, output), round(time.perf_counter() - start, 3), str(log_path))
 
 
+def dvc_json(repo: str | Path, args: Sequence[str]) -> Any:
+    """Run ``dvc ARGS`` (a ``--json`` command) and parse its stdout; DVC's warnings on stderr are left out."""
+    root = Path(repo).resolve()
+    proc = subprocess.run(
+        [sys.executable, "-m", "dvc", *args],
+        cwd=root,
+        env=dvc_env(root),
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+        check=False,
+    )
+    if proc.returncode != 0:
+        tail = "\n".join((proc.stdout + proc.stderr).splitlines()[-TAIL_LINES:])
+        raise DvcCommandFailed("dvc " + " ".join(args), proc.returncode, tail)
+    return json.loads(proc.stdout or "null")
+
+
 def metrics_show(repo: str | Path) -> dict[str, Any]:
-    """``dvc metrics show --json`` of the workspace, as ``{file: {metric: value}}`` (nested dicts kept)."""
-    raw = json.loads(dvc_command(repo, ["metrics", "show", "--json"]) or "{}")
+    """``dvc metrics show --json`` of the workspace, as ``{file: {metric: value}}`` (nested dicts kept).
+
+    Metrics files that do not exist yet (stages not run) are left out.
+    """
+    raw = dvc_json(repo, ["metrics", "show", "--json"]) or {}
     files: dict[str, Any] = {}
     for rev in raw.values():
         for name, entry in (rev.get("data") or {}).items():

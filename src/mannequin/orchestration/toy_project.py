@@ -85,11 +85,13 @@ def make_toy_project(
     _git(root, "config", "user.name", "toy")
     _git(root, "config", "commit.gpgsign", "false")
     dvc_command(root, ["init", "-q"])
-    dvc_command(root, ["config", "core.analytics", "false"])
-    dvc_command(root, ["config", "core.check_update", "false"])
+    # what `dvc config core.analytics false` etc. would write, without three more DVC start-ups
+    config = "[core]\n    analytics = false\n    check_update = false\n"
     if remote is not None:
         Path(remote).mkdir(parents=True, exist_ok=True)
-        dvc_command(root, ["remote", "add", "-d", "local", str(Path(remote).resolve())])
+        config = config.replace("[core]\n", "[core]\n    remote = local\n")
+        config += f"['remote \"local\"']\n    url = {Path(remote).resolve()}\n"
+    (root / ".dvc" / "config").write_text(config)
     (root / "data").mkdir(exist_ok=True)
     (root / "data" / "x.txt").write_text("frozen\n")
     (root / "data" / "y.txt").write_text("people\n")
