@@ -1,5 +1,80 @@
-"""Commands of the learning stage."""
+"""Commands of the learning stage: ``mannequin pretrain`` and ``mannequin finetune``."""
 
 from __future__ import annotations
 
-from mannequin.cli.app import app, user_errors  # noqa: F401
+import logging
+from pathlib import Path
+
+import typer
+
+from mannequin.cli.app import app, user_errors
+
+
+def _quiet_lightning() -> None:
+    """Keep Lightning's banners (GPU/TPU availability, tips) off the terminal; warnings still show."""
+    for name in ("pytorch_lightning.utilities.rank_zero", "lightning_fabric.utilities.rank_zero"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+
+
+def _summary(kind: str, tag: str, result) -> str:  # type: ignore[no-untyped-def]
+    losses = ", ".join(f"{split} loss {vals['loss']:.4f}" for split, vals in result.metrics.items() if "loss" in vals)
+    resumed = " (resumed)" if result.resumed else ""
+    return f"{kind} {tag}: {result.steps} steps{resumed}, {losses} -> {result.out_dir}"
+
+
+@app.command("pretrain")
+@user_errors
+def pretrain(
+    objective: str = typer.Option(
+        ..., "--objective", help="A pretext objective (mvs, masked, contrastive) or a mix 'mvs+masked'."
+    ),
+    params: Path = typer.Option(Path("params.yaml"), "--params", help="The params file (missing: defaults)."),
+    curated: Path = typer.Option(None, "--curated", help="Curated folder with shards/ [params: pretrain.curated]."),
+    data: Path = typer.Option(None, "--data", help="Data folder with splits.csv [params: pretrain.data]."),
+    out: Path = typer.Option(None, "--out", help="Models go to OUT/<objective>/ [params: pretrain.out]."),
+    runs: Path = typer.Option(None, "--runs", help="Checkpoints and TensorBoard logs [params: pretrain.runs]."),
+    progress: bool = typer.Option(True, "--progress/--no-progress", help="Show a progress bar."),
+) -> None:
+    """Self-supervised pretraining on curated frames; writes model.pt, backbone.pt, model.json, metrics.json."""
+    from mannequin.config import load_params
+    from mannequin.learning.objectives import parse_objectives
+    from mannequin.learning.train import run_pretrain
+
+    p = load_params(params)
+    parse_objectives(objective)
+    _quiet_lightning()
+    result = run_pretrain(p, objective, curated, data, out, runs, progress=progress)
+    if result.out_dir is not None:
+        print(_summary("pretrain", objective, result))
+
+
+@app.command("finetune")
+@user_errors
+def finetune(
+    init: str = typer.Option(
+        ..., "--init", help="'scratch' or a pretraining objective whose model initialises the net."
+    ),
+    budget: int = typer.Option(..., "--budget", help="Label budget: the number of sensor-depth frames to train on."),
+    params: Path = typer.Option(Path("params.yaml"), "--params", help="The params file (missing: defaults)."),
+    data: Path = typer.Option(
+        None, "--data", help="Data folder with labeled clips and depth/ [params: finetune.data]."
+    ),
+    pretrained: Path = typer.Option(
+        None, "--pretrained", help="Pretrained models folder [params: finetune.pretrained]."
+    ),
+    out: Path = typer.Option(None, "--out", help="Models go to OUT/<init>-<budget>/ [params: finetune.out]."),
+    runs: Path = typer.Option(None, "--runs", help="Checkpoints and TensorBoard logs [params: finetune.runs]."),
+    progress: bool = typer.Option(True, "--progress/--no-progress", help="Show a progress bar."),
+) -> None:
+    """Supervised fine-tuning on a label budget of sensor-depth frames from labeled clips."""
+    from mannequin.config import load_params
+    from mannequin.errors import InputError
+    from mannequin.learning.train import run_finetune
+
+    p = load_params(params)
+    if budget < 1:
+        raise InputError("--budget", f"must be at least 1, got {budget}", "bad_budget")
+    _quiet_lightning()
+    result = run_finetune(p, init, budget, data, pretrained, out, runs, progress=progress)
+    if result.out_dir is not None:
+        print(_summary("finetune", f"{init}-{budget}", result))

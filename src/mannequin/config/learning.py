@@ -28,6 +28,7 @@ class TrainerParams(Block):
     log_every_n_steps: int = Field(10, ge=1)
     image_every_n_steps: int = Field(100, ge=1)
     val_every_n_epochs: int = Field(4, ge=1)
+    checkpoint_every_n_steps: int = Field(50, ge=1, description="how often last.ckpt is refreshed (resume point)")
     threads: int = Field(0, ge=0, description="torch intra-op threads; 0 keeps torch's default")
 
 

@@ -34,6 +34,8 @@ from mannequin.learning.objectives import parse_objectives
 
 DIGEST_NAME = "digest.txt"
 LAST_NAME = "last.ckpt"
+#: final scores use one fixed batch size (InfoNCE depends on how many clips share a batch).
+SCORE_BATCH = 64
 
 
 @dataclass
@@ -73,16 +75,13 @@ def build_trainer(
     deterministic: bool | str = tp.deterministic
     if tp.deterministic and torch.cuda.is_available() and tp.accelerator in ("auto", "gpu", "cuda"):
         deterministic = "warn"  # bilinear upsampling has no deterministic CUDA backward
-    checkpoint = ModelCheckpoint(
-        dirpath=run_dir,
-        filename="best",
-        monitor=monitor,
-        mode="min",
-        save_top_k=1,
-        save_last=True,
-        enable_version_counter=False,
+    best = ModelCheckpoint(
+        dirpath=run_dir, filename="best", monitor=monitor, mode="min", save_top_k=1, enable_version_counter=False
     )
-    callbacks: list[pl.Callback] = [checkpoint, LearningRateMonitor(logging_interval="step"), ThroughputMonitor()]
+    last = ModelCheckpoint(
+        dirpath=run_dir, save_top_k=0, save_last=True, every_n_train_steps=tp.checkpoint_every_n_steps
+    )
+    callbacks: list[pl.Callback] = [best, last, LearningRateMonitor(logging_interval="step"), ThroughputMonitor()]
     callbacks.append(ImageGridLogger(tp.image_every_n_steps))
     callbacks += extra_callbacks or []
     return pl.Trainer(
@@ -169,6 +168,7 @@ def run_pretrain(
     out: str | Path | None = None,
     runs: str | Path | None = None,
     progress: bool = False,
+    callbacks: list[pl.Callback] | None = None,
 ) -> TrainResult:
     """Pretrain on curated shards with ``objective`` (a name or a ``+``-joined mix) and export the model."""
     p = params.pretrain
@@ -201,7 +201,7 @@ def run_pretrain(
                      files=shard_files)  # fmt: skip
     ckpt = prepare_run_dir(run_dir, digest)
     monitor = "val/loss" if len(dm.val_set) else "train/loss"
-    trainer = build_trainer(p.trainer, run_dir, monitor, progress)
+    trainer = build_trainer(p.trainer, run_dir, monitor, progress, callbacks)
     trainer.fit(module, datamodule=dm, ckpt_path=str(ckpt) if ckpt else None)
     throughput = next(c for c in trainer.callbacks if isinstance(c, ThroughputMonitor)).summary()
     result = TrainResult(None, run_dir, trainer.global_step, ckpt is not None, {}, throughput, dm.loaded_clip_ids)
@@ -209,9 +209,9 @@ def run_pretrain(
         return result
 
     train_eval = ShardFrames(dm.train_set.paths, dm.clip_labels, dm.image_size, dm.pairs, random_pairs=False)
-    metrics = {"train": score(module, train_eval, p.batch_size, p.seed)}
+    metrics = {"train": score(module, train_eval, SCORE_BATCH, p.seed)}
     if len(dm.val_set):
-        metrics["val"] = score(module, dm.val_set, p.batch_size, p.seed)
+        metrics["val"] = score(module, dm.val_set, SCORE_BATCH, p.seed)
     meta = {
         "kind": "pretrain",
         "objective": tag,
@@ -268,6 +268,7 @@ def run_finetune(
     out: str | Path | None = None,
     runs: str | Path | None = None,
     progress: bool = False,
+    callbacks: list[pl.Callback] | None = None,
 ) -> TrainResult:
     """Fine-tune on ``budget`` labelled frames from ``init`` (``scratch`` or a pretraining objective)."""
     f = params.finetune
@@ -292,7 +293,7 @@ def run_finetune(
         offset = module.calibrate_offset(images, torch.from_numpy(dm.train_set.depths)[:, None])
     ckpt = prepare_run_dir(run_dir, digest)
     monitor = "val/loss" if dm.val_set is not None else "train/loss"
-    trainer = build_trainer(f.trainer, run_dir, monitor, progress)
+    trainer = build_trainer(f.trainer, run_dir, monitor, progress, callbacks)
     trainer.fit(module, datamodule=dm, ckpt_path=str(ckpt) if ckpt else None)
     throughput = next(c for c in trainer.callbacks if isinstance(c, ThroughputMonitor)).summary()
     result = TrainResult(None, run_dir, trainer.global_step, ckpt is not None, {}, throughput, dm.loaded_clip_ids)

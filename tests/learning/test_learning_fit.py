@@ -1,0 +1,130 @@
+"""Real Lightning fits on tiny data (CPU): losses go down, resume continues, exports load, CLI errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import pytorch_lightning as pl
+import torch
+from typer.testing import CliRunner
+
+from conftest import tiny_params
+from mannequin.learning.data import PretrainDataModule, ShardFrames
+from mannequin.learning.modules import FinetuneModule, PretrainModule
+from mannequin.learning.predict import DepthPredictor
+from mannequin.learning.train import build_trainer, run_finetune, run_pretrain, score
+
+
+def _params(tmp: Path, data: dict[str, Path], **extra: object):
+    paths = {
+        "pretrain.curated": str(data["curated"]),
+        "pretrain.data": str(data["data"]),
+        "finetune.data": str(data["data"]),
+    }
+    return tiny_params(tmp, **paths, **extra)
+
+
+@pytest.mark.parametrize("objective", ["mvs", "masked", "contrastive"])
+def test_fit_lowers_the_loss(objective: str, tmp_path: Path, learning_data: dict[str, Path]) -> None:
+    pl.seed_everything(0, verbose=False)
+    module = PretrainModule([objective], width=8, depth=3, lr=5e-3, flip_p=0.0, jitter=0.0)
+    dm = PretrainDataModule(learning_data["curated"], learning_data["data"], (32, 24), 6, 0.0, 0, module.needs_pairs)
+    fixed = ShardFrames(dm.train_set.paths, dm.clip_labels, (32, 24), module.needs_pairs, random_pairs=False)
+    before = score(module, fixed, len(fixed), seed=0)["loss"]
+    tp = _params(tmp_path, learning_data).pretrain.trainer.model_copy(update={"max_steps": 30})
+    build_trainer(tp, tmp_path / "run", "train/loss", progress=False).fit(module, datamodule=dm)
+    after = score(module, fixed, len(fixed), seed=0)["loss"]
+    assert after < 0.8 * before, (objective, before, after)
+
+
+class _CrashAt(pl.Callback):
+    def __init__(self, step: int) -> None:
+        self.step = step
+
+    def on_train_batch_start(self, trainer, pl_module, batch, batch_idx) -> None:  # type: ignore[no-untyped-def]
+        if trainer.global_step == self.step:
+            raise RuntimeError("simulated interruption")
+
+
+class _CountSteps(pl.Callback):
+    def __init__(self) -> None:
+        self.batches = 0
+
+    def on_train_batch_end(self, *args) -> None:  # type: ignore[no-untyped-def]
+        self.batches += 1
+
+
+def test_resume_from_last_ckpt_continues_the_step_count(tmp_path: Path, learning_data: dict[str, Path]) -> None:
+    params = _params(tmp_path, learning_data, **{"pretrain.trainer.max_steps": 6,
+                                                 "pretrain.trainer.checkpoint_every_n_steps": 2})  # fmt: skip
+    with pytest.raises(RuntimeError, match="simulated"):
+        run_pretrain(params, "mvs", callbacks=[_CrashAt(5)])
+    run_dir = tmp_path / "runs" / "pretrain-mvs"
+    assert torch.load(run_dir / "last.ckpt", weights_only=False)["global_step"] == 4
+    counter = _CountSteps()
+    result = run_pretrain(params, "mvs", callbacks=[counter])
+    assert result.resumed and result.steps == 6 and counter.batches == 2
+    # different params: the stored digest no longer matches, so training starts afresh
+    changed = _params(tmp_path, learning_data, **{"pretrain.trainer.max_steps": 3})
+    counter = _CountSteps()
+    fresh = run_pretrain(changed, "mvs", callbacks=[counter])
+    assert not fresh.resumed and fresh.steps == 3 and counter.batches == 3
+
+
+def test_exports_load_weights_only_and_reruns_are_byte_identical(
+    tmp_path: Path, learning_data: dict[str, Path]
+) -> None:
+    params = _params(tmp_path, learning_data)
+    first = run_pretrain(params, "mvs", out=tmp_path / "a", runs=tmp_path / "runs_a")
+    second = run_pretrain(params, "mvs", out=tmp_path / "b", runs=tmp_path / "runs_b")
+    assert first.loaded_clip_ids == ["l0", "l1", "u0", "u1", "u2"]  # the test clip t0 is never loaded
+    for name in ("model.pt", "backbone.pt", "model.json", "metrics.json"):
+        assert (first.out_dir / name).read_bytes() == (second.out_dir / name).read_bytes(), name
+    text = (first.out_dir / "model.json").read_text()
+    assert str(tmp_path) not in text and "time" not in text
+    # the exported backbone loads (weights only) into a fresh fine-tuning model
+    backbone = torch.load(first.out_dir / "backbone.pt", weights_only=True)
+    fresh = FinetuneModule(width=4, depth=3)
+    fresh.net.encoder.load_state_dict(backbone)
+    assert all(torch.equal(v, backbone[k]) for k, v in fresh.net.encoder.state_dict().items())
+
+
+def test_finetune_from_pretrained_and_scratch(tmp_path: Path, learning_data: dict[str, Path]) -> None:
+    params = _params(tmp_path, learning_data)
+    run_pretrain(params, "mvs")
+    run_pretrain(params, "masked")
+    mvs = run_finetune(params, "mvs", 2)
+    masked = run_finetune(params, "masked", 2)
+    scratch = run_finetune(params, "scratch", 4)
+    assert mvs.loaded_clip_ids == ["l0", "l1"] and scratch.loaded_clip_ids == ["l0", "l1"]
+    meta = DepthPredictor.load(mvs.out_dir).meta
+    assert meta["kind"] == "finetune" and meta["loaded"] == "encoder+decoder" and meta["budget"] == 2
+    assert DepthPredictor.load(masked.out_dir).meta["loaded"] == "encoder"
+    assert len(DepthPredictor.load(scratch.out_dir).meta["train_items"]) == 4
+    assert set(mvs.metrics) == {"train", "val"} and np.isfinite(mvs.metrics["val"]["abs_rel"])
+    # predictions come back at the input resolution, positive, float32
+    images = np.random.default_rng(0).integers(0, 255, (3, 37, 50, 3), dtype=np.uint8)
+    depth = DepthPredictor.load(mvs.out_dir, batch_size=2).predict(images)
+    assert depth.shape == (3, 37, 50) and depth.dtype == np.float32 and (depth > 0).all()
+
+
+def test_cli_bad_input_is_one_line_exit_2(tmp_path: Path, learning_data: dict[str, Path]) -> None:
+    from mannequin.cli import app
+
+    runner = CliRunner()
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    cases = [
+        (["pretrain", "--objective", "jigsaw"], "unknown objective 'jigsaw'"),
+        (["pretrain", "--objective", "mvs", "--curated", str(empty), "--data", str(learning_data["data"])],
+         "no curated shards"),
+        (["finetune", "--init", "mvs", "--budget", "2", "--pretrained", str(empty),
+          "--data", str(learning_data["data"])], "no pretrained model"),
+        (["finetune", "--init", "scratch", "--budget", "999", "--data", str(learning_data["data"])], "exceeds"),
+    ]  # fmt: skip
+    for args, message in cases:
+        result = runner.invoke(app, args)
+        assert result.exit_code == 2, (args, result.output)
+        assert message in result.output and "Traceback" not in result.output
