@@ -75,7 +75,8 @@ def _value_noise(rng: np.random.Generator, octaves: int = 5) -> np.ndarray:
 def _procedural(name: str, rng: np.random.Generator) -> np.ndarray:
     y, x = np.mgrid[0:TILE, 0:TILE].astype(np.float32) / TILE
     noise = _value_noise(rng)
-    c1, c2 = rng.uniform(0.15, 0.95, 3), rng.uniform(0.15, 0.95, 3)
+    c1 = rng.uniform(0.45, 1.0, 3)
+    c2 = np.clip(c1 * rng.uniform(0.2, 0.5) + rng.uniform(-0.1, 0.1, 3), 0.02, 1.0)  # darker: visible contrast
     if name == "noise":
         mix = noise
     elif name == "checker":
@@ -105,12 +106,22 @@ def _pyramid(img: np.ndarray, min_size: int = 4) -> tuple[np.ndarray, ...]:
     return tuple(levels)
 
 
+def _with_contrast(img: np.ndarray, target_std: float = 45.0, max_gain: float = 3.0) -> np.ndarray:
+    """Stretch a low-contrast image about its mean so that surfaces carry texture a matcher can use."""
+    f = img.astype(np.float32)
+    mean, std = f.mean(axis=(0, 1), keepdims=True), float(f.std())
+    gain = min(max_gain, target_std / max(std, 1e-3))
+    if gain <= 1.0:
+        return img
+    return np.clip(np.round(mean + (f - mean) * gain), 0, 255).astype(np.uint8)
+
+
 @functools.cache
 def texture_bank() -> tuple[Texture, ...]:
     """All textures, photos first; fixed content (independent of any dataset seed)."""
     rng = np.random.default_rng(20240611)
     images = [(n, _photo(n)) for n in PHOTOS] + [(n, _procedural(n, rng)) for n in PROCEDURAL]
-    return tuple(Texture(n, _pyramid(_mirror_tile(img))) for n, img in images)
+    return tuple(Texture(n, _pyramid(_mirror_tile(_with_contrast(img)))) for n, img in images)
 
 
 def _bilinear(level: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
