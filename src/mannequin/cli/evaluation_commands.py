@@ -18,10 +18,10 @@ def evaluate(
         "--model-dir",
         help="A model directory (with model.json); repeatable. Default: all under --models.",
     ),
-    models: Path = typer.Option(None, "--models", help="Evaluate every model under this folder [evaluate.models]."),
-    data: Path = typer.Option(None, "--data", help="The data folder with the test clips [params: evaluate.data]."),
-    curated: Path = typer.Option(None, "--curated", help="Curated folder, for MVS example panels [evaluate.curated]."),
-    out: Path = typer.Option(None, "--out", help="Where metrics/<model>.json go [params: evaluate.out]."),
+    models: Path = typer.Option(None, "--models", help="Evaluate all models in this folder (params: evaluate.models)."),
+    data: Path = typer.Option(None, "--data", help="The data folder with the test clips (params: evaluate.data)."),
+    curated: Path = typer.Option(None, "--curated", help="Curated folder, for MVS panels (params: evaluate.curated)."),
+    out: Path = typer.Option(None, "--out", help="Where metrics/<model>.json go (params: evaluate.out)."),
     params: Path = typer.Option(Path("params.yaml"), "--params", help="The params file (missing: defaults)."),
 ) -> None:
     """Score models on every test-split frame with sensor depth; write one metrics JSON per model."""
@@ -65,10 +65,10 @@ def evaluate(
 @app.command("report")
 @user_errors
 def report(
-    metrics: Path = typer.Option(None, "--metrics", help="The metrics folder written by evaluate [report.metrics]."),
-    out: Path = typer.Option(None, "--out", help="Where the report goes [params: report.out]."),
-    data: Path = typer.Option(None, "--data", help="Data folder, for the curation audit [params: report.data]."),
-    curated: Path = typer.Option(None, "--curated", help="Curated folder, for the audit [params: report.curated]."),
+    metrics: Path = typer.Option(None, "--metrics", help="Metrics folder from evaluate (params: report.metrics)."),
+    out: Path = typer.Option(None, "--out", help="Where the report goes (params: report.out)."),
+    data: Path = typer.Option(None, "--data", help="Data folder, for the curation audit (params: report.data)."),
+    curated: Path = typer.Option(None, "--curated", help="Curated folder, for the audit (params: report.curated)."),
     params: Path = typer.Option(Path("params.yaml"), "--params", help="The params file (missing: defaults)."),
 ) -> None:
     """Summary table, label-efficiency plot, example frames and curation audit, from the metrics files."""
