@@ -55,7 +55,7 @@ class Trajectory:
         if self.kind in ("sweep", "fast"):
             centre = c0 + k * self.length * right
         elif self.kind == "forward":
-            centre = c0 + k * self.length * (0.9 * fwd + 0.3 * right)
+            centre = c0 + k * self.length * (0.85 * fwd + 0.5 * right)
         elif self.kind == "diagonal":
             centre = c0 + k * self.length * (0.7 * right + 0.5 * fwd + np.array([0.0, 0.25, 0.0]))
         elif self.kind == "arc":
@@ -83,8 +83,8 @@ def random_trajectory(rng: np.random.Generator, kind: str, room: tuple[float, fl
     )
     yaw = rng.uniform(-0.3, 0.3)
     pitch = rng.uniform(-0.2, 0.03)
-    length = {"sweep": rng.uniform(0.4, 1.5), "arc": rng.uniform(0.5, 1.5), "forward": rng.uniform(0.3, 1.0)}.get(
-        kind, rng.uniform(0.4, 1.2)
+    length = {"sweep": rng.uniform(0.4, 1.5), "arc": rng.uniform(0.5, 1.5), "forward": rng.uniform(0.6, 1.2)}.get(
+        kind, rng.uniform(0.5, 1.2)
     )
     pan = rng.uniform(-0.15, 0.15)
     if kind == "rotation":
