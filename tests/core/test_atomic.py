@@ -46,15 +46,12 @@ def test_atomic_dir_replaces_whole(tmp_path: Path) -> None:
     assert sorted(p.name for p in tmp_path.iterdir()) == ["shard"]
 
 
-def test_permissions_follow_umask(tmp_path: Path) -> None:
-    import os
+def test_permissions_follow_umask(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from mannequin import atomic
 
-    old = os.umask(0o022)
-    try:
-        atomic_write_text(tmp_path / "a.txt", "x")
-        with atomic_dir(tmp_path / "d"):
-            pass
-    finally:
-        os.umask(old)
+    monkeypatch.setattr(atomic, "_UMASK", 0o022)
+    atomic_write_text(tmp_path / "a.txt", "x")
+    with atomic_dir(tmp_path / "d"):
+        pass
     assert (tmp_path / "a.txt").stat().st_mode & 0o777 == 0o644
     assert (tmp_path / "d").stat().st_mode & 0o777 == 0o755
