@@ -33,7 +33,7 @@ from mannequin.clips.trajectory import MOVING_KINDS, Trajectory, random_trajecto
 from mannequin.clips.video import write_video
 from mannequin.errors import InputError
 
-BLUR_SUBFRAMES = 7
+BLUR_SUBFRAMES = 9
 CORRUPT_KEEP_FRACTION = 0.4
 OUTPUTS = ("clips", "depth", "truth", "splits.csv", "sample_truth.csv")
 

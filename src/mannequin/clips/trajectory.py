@@ -92,7 +92,7 @@ def random_trajectory(rng: np.random.Generator, kind: str, room: tuple[float, fl
     elif kind == "static":
         length, pan = 0.0, 0.0
     elif kind == "fast":
-        length, pan = rng.uniform(2.0, 2.6), rng.choice([-1.0, 1.0]) * rng.uniform(0.9, 1.3)
+        length, pan = rng.uniform(2.0, 2.6), rng.choice([-1.0, 1.0]) * rng.uniform(1.8, 2.4)
     if kind == "static":
         jitter_pos: tuple[tuple[float, float, float], ...] = ()
         jitter_ang: tuple[tuple[float, float, float], ...] = ()
