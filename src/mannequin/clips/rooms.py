@@ -54,7 +54,8 @@ def random_scene(
 ) -> Scene:
     """A furnished room of ``size`` (width, height, depth) whose objects keep clear of ``camera_centres`` (N, 3).
 
-    With ``moving``, one figure walks 1-2 m and one object slides during the clip (a defect for curation).
+    With ``moving`` (a defect for curation), every figure walks (the first, placed near the camera, 1-2 m; the
+    others 0.6-1.5 m) and two objects slide 0.5-1 m during the clip.
     """
     width, height, depth = size
     walls = [_material(rng, WALL, (1.2, 3.0)) for _ in range(2)]
@@ -100,9 +101,10 @@ def random_scene(
             legs=_material(rng, CLOTHES, (0.3, 0.9)),
         )
         motion = (0.0, 0.0, 0.0)
-        if moving and not any(o.moving for o in objects):
+        if moving:
             direction = -1.0 if spot[0] > 0 else 1.0
-            motion = (float(direction * rng.uniform(1.0, 2.0)), 0.0, float(rng.uniform(-0.4, 0.4)))
+            span = (1.0, 2.0) if not any(o.moving for o in objects) else (0.6, 1.5)
+            motion = (float(direction * rng.uniform(*span)), 0.0, float(rng.uniform(-0.4, 0.4)))
         objects.append(SceneObject(parts, motion, kind="figure"))
     for _ in range(int(rng.integers(4, 9))):
         shape = str(rng.choice(["box", "box", "sphere", "cylinder"]))
@@ -128,7 +130,7 @@ def random_scene(
                 continue
             part = Cylinder((spot[0], 0.0, spot[1]), r, float(rng.uniform(0.3, 1.5)), mat)
         motion = (0.0, 0.0, 0.0)
-        if moving and sum(o.moving for o in objects) < 2:
+        if moving and sum(o.moving and o.kind != "figure" for o in objects) < 2:
             motion = (float(rng.choice([-1.0, 1.0]) * rng.uniform(0.5, 1.0)), 0.0, 0.0)
         objects.append(SceneObject((part,), motion))
     light = Light(
