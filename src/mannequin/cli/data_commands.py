@@ -26,10 +26,13 @@ def sample_data(
 ) -> None:
     """Render the embedded sample dataset: furnished rooms filmed by a hand-held camera, with defective clips.
 
-    Writes OUT_DIR/clips/<id>/ (poses.txt + video.mp4 or frames/), OUT_DIR/depth/<id>/ (16-bit sensor depth,
-    labeled and test clips), OUT_DIR/splits.csv, and the audit-only truth OUT_DIR/sample_truth.csv
-    (clip_id,defect,pose_scale) and OUT_DIR/truth/<id>/depth.npz (exact depth in metres). The default, 24 clips
-    of 16-24 frames at 160x120, is 6 defective + 8 clean unlabeled, 5 labeled and 5 test clips.
+    Default: 24 clips of 16-24 frames at 160x120 (6 defective + 8 clean unlabeled, 5 labeled, 5 test).
+
+    Writes OUT_DIR/clips/<id>/ (poses.txt with video.mp4 or frames/) and OUT_DIR/splits.csv.
+
+    Sensor depth OUT_DIR/depth/<id>/<i:06d>.png for labeled and test clips only.
+
+    Audit-only truth: OUT_DIR/sample_truth.csv (clip_id,defect,pose_scale), OUT_DIR/truth/<id>/depth.npz (metres).
     """
     from mannequin.clips.sample import write_sample_data
 
