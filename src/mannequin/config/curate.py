@@ -21,10 +21,13 @@ class MvsParams(Block):
     confidence_threshold: float = Field(0.5, ge=0, le=1, description="pixels below it are NaN")
     geometric_consistency: bool = True
     consistency_max_reproj_px: float = Field(1.5, gt=0, description="forward-backward reprojection error bound")
-    consistency_max_rel_depth: float = Field(0.03, gt=0, description="forward-backward relative depth error bound")
-    min_texture: float = Field(0.01, ge=0, description="windows with a smaller intensity std (0..1) are unconfident")
+    consistency_max_rel_depth: float = Field(0.05, gt=0, description="forward-backward relative depth error bound")
+    min_texture: float = Field(0.003, ge=0, description="windows with a smaller intensity std (0..1) are unconfident")
     max_features: int = Field(800, ge=16, description="sparse SIFT features per frame for the depth range")
     depth_margin: float = Field(0.25, ge=0, description="relative margin added around the sparse depth range")
+    aggregation: Literal["none", "sgm"] = Field("sgm", description="cost aggregation before winner-take-all")
+    sgm_p1: float = Field(0.03, ge=0, description="SGM penalty of a one-plane step (cost units, cost in [0,1])")
+    sgm_p2: float = Field(0.25, ge=0, description="SGM penalty of a larger jump")
 
     @model_validator(mode="after")
     def _check_mvs(self) -> MvsParams:

@@ -24,7 +24,7 @@ import torch
 from mannequin.clips.cameras import Camera
 from mannequin.config.curate import MvsParams
 from mannequin.curation.mvs_consistency import forward_backward, pixel_grid
-from mannequin.curation.mvs_cost import local_std, sweep_scores, to_gray, winner_take_all
+from mannequin.curation.mvs_cost import aggregate_paths, local_std, sweep_scores, to_gray, winner_take_all
 from mannequin.curation.mvs_geometry import Rig, build_rig, pose_scale
 from mannequin.curation.mvs_sources import FramePlan, SparseCache, plan_frame
 
@@ -122,6 +122,8 @@ class _ClipMvs:
             p.best_k,
             eps=(p.min_texture / 2) ** 2,
         )
+        if p.aggregation == "sgm":
+            scores = aggregate_paths(scores, p.sgm_p1, p.sgm_p2)
         inv_depth, _, conf = winner_take_all(scores, inv.to(torch.float32))
         textured = local_std(self.gray[i], p.window) >= p.min_texture
         conf = torch.where(textured, conf, torch.zeros_like(conf))

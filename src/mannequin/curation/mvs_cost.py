@@ -14,7 +14,7 @@ import torch.nn.functional as F
 
 INVALID = -2.0
 #: Elements (planes x pixels) per chunk of the sweep; bounds peak memory at high resolution.
-CHUNK_ELEMENTS = 4_000_000
+CHUNK_ELEMENTS = 1_000_000
 #: ZNCC score mapped to zero / full value confidence.
 SCORE_LOW, SCORE_HIGH = 0.5, 0.85
 #: Gap between the best score and the best score away from the peak that gives full confidence.
@@ -40,16 +40,16 @@ def to_gray(images: np.ndarray, device: torch.device) -> torch.Tensor:
 
 
 def _window_sum(x: torch.Tensor, window: int) -> torch.Tensor:
-    """Sum over a ``window`` x ``window`` neighbourhood of (..., H, W), zero outside (shifted adds: fast on CPU)."""
+    """Sum over a ``window`` x ``window`` neighbourhood of (..., H, W), zero outside (in-place shifted adds)."""
     r = window // 2
     H, W = x.shape[-2:]
     padded = F.pad(x, (r, r, r, r))
-    rows = padded[..., 0:W]
+    rows = padded[..., 0:W].clone()
     for dx in range(1, window):
-        rows = rows + padded[..., dx : dx + W]
-    out = rows[..., 0:H, :]
+        rows.add_(padded[..., dx : dx + W])
+    out = rows[..., 0:H, :].clone()
     for dy in range(1, window):
-        out = out + rows[..., dy : dy + H, :]
+        out.add_(rows[..., dy : dy + H, :])
     return out
 
 
@@ -136,6 +136,38 @@ def sweep_scores(
         mean = total / count.clamp_min(1)
         out[start : start + len(inv)] = torch.where(count > 0, mean, torch.full_like(mean, -1.0))
     return out
+
+
+def _paths_along_first_dim(cost: torch.Tensor, p1: float, p2: float) -> torch.Tensor:
+    """Semi-global path costs along dim 0 of (L, P, D, A), for P independent path sets, summed forward."""
+    out = torch.empty_like(cost)
+    prev = cost[0]
+    out[0] = prev
+    big = torch.full_like(prev[:, :1], 1e6)
+    for x in range(1, cost.shape[0]):
+        low = prev.min(dim=1, keepdim=True).values
+        neighbours = torch.minimum(torch.cat([prev[:, 1:], big], dim=1), torch.cat([big, prev[:, :-1]], dim=1))
+        best = torch.minimum(torch.minimum(prev, neighbours + p1), low + p2)
+        prev = cost[x] + best - low
+        out[x] = prev
+    return out
+
+
+def aggregate_paths(scores: torch.Tensor, p1: float, p2: float) -> torch.Tensor:
+    """Semi-global aggregation (Hirschmüller's SGM over 4 paths) of a score volume (D,H,W) in [-1,1].
+
+    The cost is (1 - score) / 2 in [0,1]; a step of one plane between neighbouring pixels costs ``p1``, a
+    larger jump ``p2``. Returns the aggregated volume mapped back to a score: 1 - 2 * mean path cost.
+    """
+    cost = (1 - scores) / 2
+    total = torch.zeros_like(cost)
+    for transpose in (False, True):
+        vol = cost.transpose(1, 2) if transpose else cost  # paths run along the last dim
+        pair = torch.stack([vol, vol.flip(-1)]).permute(3, 0, 1, 2).contiguous()  # (L, 2, D, A)
+        paths = _paths_along_first_dim(pair, p1, p2).permute(1, 2, 3, 0)  # (2, D, A, L)
+        both = paths[0] + paths[1].flip(-1)
+        total += both.transpose(1, 2) if transpose else both
+    return 1 - 2 * total / 4
 
 
 def winner_take_all(scores: torch.Tensor, inv_depths: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
