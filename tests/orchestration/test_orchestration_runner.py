@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from mannequin.errors import InputError
-from mannequin.orchestration import StageFailed, experiment_run, metrics_show, run_stage
+from mannequin.orchestration import StageFailed, experiment_run, metrics_show, run_stage, stage_up_to_date
 
 
 def test_run_stage_then_dvc_skips_it(toy_repo: Path) -> None:
@@ -17,8 +17,13 @@ def test_run_stage_then_dvc_skips_it(toy_repo: Path) -> None:
     assert (toy_repo / "out" / "prep.txt").read_text() == "frozen\n" * 2
     assert "Running stage 'prep'" in Path(first.log_path).read_text()
     assert Path(first.log_path).parent == toy_repo / ".dvc" / "tmp" / "pipeline-logs"
-    second = run_stage(toy_repo, "prep")
+    assert stage_up_to_date(toy_repo, "prep") and not stage_up_to_date(toy_repo, "train@s1")
+    second = run_stage(toy_repo, "prep")  # DVC's status, in process: no dvc start-up
     assert second.status == "skipped"
+    assert "up to date (dvc status)" in Path(second.log_path).read_text()
+    third = run_stage(toy_repo, "prep", precheck=False)  # DVC's repro itself says it skips
+    assert third.status == "skipped"
+    assert "Stage 'prep' didn't change, skipping" in Path(third.log_path).read_text()
     assert run_stage(toy_repo, "prep", force=True).status == "ran"
 
 

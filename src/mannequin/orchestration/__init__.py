@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from mannequin.orchestration.dvc_graph import stage_order
+from mannequin.orchestration.dvc_graph import metrics_show, stage_order, stage_up_to_date
 from mannequin.orchestration.dvc_runner import (
     DvcCommandFailed,
     StageFailed,
     StageResult,
     dvc_command,
     experiment_run,
-    metrics_show,
     run_stage,
 )
 from mannequin.orchestration.metrics_table import flatten_metrics, metrics_markdown
@@ -25,4 +24,5 @@ __all__ = [
     "metrics_show",
     "run_stage",
     "stage_order",
+    "stage_up_to_date",
 ]
