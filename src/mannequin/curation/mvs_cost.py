@@ -119,7 +119,11 @@ def sweep_scores(
             grid = torch.stack([u * (2.0 / (W - 1)) - 1, w * (2.0 / (H - 1)) - 1], dim=-1).view(-1, H, W, 2)
             src = sources[v : v + 1].expand(len(inv), 1, H, W)
             warped = F.grid_sample(src, grid, mode="bilinear", padding_mode="border", align_corners=True)[:, 0]
-            stats = box(torch.stack([warped, warped * warped, warped * ref]), window)
+            channels = torch.empty((3, *warped.shape), dtype=warped.dtype, device=device)
+            channels[0] = warped
+            torch.mul(warped, warped, out=channels[1])
+            torch.mul(warped, ref, out=channels[2])
+            stats = box(channels, window)
             var_s = (stats[1] - stats[0] ** 2).clamp_min(0)
             zncc = (stats[2] - mu_r * stats[0]) / torch.sqrt((var_r + eps) * (var_s + eps))
             score = torch.where(valid.view(-1, H, W), zncc, torch.full_like(zncc, INVALID))
@@ -138,19 +142,20 @@ def sweep_scores(
     return out
 
 
-def _paths_along_first_dim(cost: torch.Tensor, p1: float, p2: float) -> torch.Tensor:
-    """Semi-global path costs along dim 0 of (L, P, D, A), for P independent path sets, summed forward."""
-    out = torch.empty_like(cost)
-    prev = cost[0]
-    out[0] = prev
-    big = torch.full_like(prev[:, :1], 1e6)
-    for x in range(1, cost.shape[0]):
-        low = prev.min(dim=1, keepdim=True).values
-        neighbours = torch.minimum(torch.cat([prev[:, 1:], big], dim=1), torch.cat([big, prev[:, :-1]], dim=1))
-        best = torch.minimum(torch.minimum(prev, neighbours + p1), low + p2)
-        prev = cost[x] + best - low
-        out[x] = prev
-    return out
+def _accumulate_paths(cost: torch.Tensor, acc: torch.Tensor, p1: float, p2: float, reverse: bool) -> None:
+    """Add to ``acc`` the semi-global path costs running along dim 0 of ``cost`` (L, D, A), one way."""
+    order = range(cost.shape[0] - 1, -1, -1) if reverse else range(cost.shape[0])
+    big = torch.full_like(cost[0, :1], 1e6)
+    prev = None
+    for x in order:
+        if prev is None:
+            prev = cost[x].clone()
+        else:
+            low = prev.min(dim=0, keepdim=True).values
+            neighbours = torch.minimum(torch.cat([prev[1:], big]), torch.cat([big, prev[:-1]]))
+            best = torch.minimum(torch.minimum(prev, neighbours.add_(p1)), low + p2)
+            prev = best.sub_(low).add_(cost[x])
+        acc[x] += prev
 
 
 def aggregate_paths(scores: torch.Tensor, p1: float, p2: float) -> torch.Tensor:
@@ -161,12 +166,12 @@ def aggregate_paths(scores: torch.Tensor, p1: float, p2: float) -> torch.Tensor:
     """
     cost = (1 - scores) / 2
     total = torch.zeros_like(cost)
-    for transpose in (False, True):
-        vol = cost.transpose(1, 2) if transpose else cost  # paths run along the last dim
-        pair = torch.stack([vol, vol.flip(-1)]).permute(3, 0, 1, 2).contiguous()  # (L, 2, D, A)
-        paths = _paths_along_first_dim(pair, p1, p2).permute(1, 2, 3, 0)  # (2, D, A, L)
-        both = paths[0] + paths[1].flip(-1)
-        total += both.transpose(1, 2) if transpose else both
+    for dims in ((2, 0, 1), (1, 0, 2)):  # paths along W (rows), then along H (columns)
+        vol = cost.permute(*dims).contiguous()  # (L, D, A)
+        acc = torch.zeros_like(vol)
+        _accumulate_paths(vol, acc, p1, p2, reverse=False)
+        _accumulate_paths(vol, acc, p1, p2, reverse=True)
+        total += acc.permute(*[dims.index(k) for k in range(3)])
     return 1 - 2 * total / 4
 
 

@@ -1,0 +1,190 @@
+"""Our plane-sweep MVS against OpenCV StereoSGBM on real data: the Middlebury 2014 Motorcycle pair.
+
+scikit-image ships the pair (already 1/4 of the full Middlebury size: 741x500) with ground-truth
+disparity and the calibration in its docstring. We run our MVS on it as a 2-frame clip (left camera
+R=I, t=0; right camera t=(-baseline, 0, 0), its principal point shifted by doffs) and SGBM on the same
+images, both after the same optional downscale, in the same process. Disparity is compared at the
+evaluated resolution: d = f*B/z - doffs.
+
+    .venv/bin/python bench/bench_mvs_middlebury.py [--downscale 2] [--planes 96]
+
+Prints a table and writes bench/results/mvs_middlebury.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+import torch
+from skimage.data import stereo_motorcycle
+
+from mannequin.atomic import atomic_write_text
+from mannequin.clips.cameras import Camera
+from mannequin.config.curate import MvsParams
+from mannequin.curation.mvs import clip_depth
+
+# calibration of the scikit-image (1/4 size) pair, from help(skimage.data.stereo_motorcycle)
+FOCAL, CX, CY, DOFFS, BASELINE_MM = 994.978, 311.193, 254.877, 31.086, 193.001
+RESULTS = Path(__file__).parent / "results" / "mvs_middlebury.json"
+
+
+def load_pair(downscale: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, float, float, float, float]:
+    """Left, right (uint8 RGB), GT disparity (NaN invalid), and f, cx, cy, doffs at the evaluated size."""
+    left, right, disp = stereo_motorcycle()
+    disp = np.where(np.isfinite(disp), disp, np.nan).astype(np.float64)
+    f, cx, cy, doffs = FOCAL, CX, CY, DOFFS
+    if downscale > 1:
+        h, w = left.shape[0] // downscale, left.shape[1] // downscale
+        left = cv2.resize(left, (w, h), interpolation=cv2.INTER_AREA)
+        right = cv2.resize(right, (w, h), interpolation=cv2.INTER_AREA)
+        # GT disparity: nearest sample at the new pixel centres, scaled
+        ys = ((np.arange(h) + 0.5) * downscale - 0.5).round().astype(int)
+        xs = ((np.arange(w) + 0.5) * downscale - 0.5).round().astype(int)
+        disp = disp[np.ix_(ys, xs)] / downscale
+        f, doffs = f / downscale, doffs / downscale
+        cx, cy = (cx + 0.5) / downscale - 0.5, (cy + 0.5) / downscale - 0.5
+    return left, right, disp, f, cx, cy, doffs
+
+
+def cameras_for(width: int, height: int, f: float, cx: float, cy: float, doffs: float) -> list[Camera]:
+    K_left = np.array([[f, 0, cx], [0, f, cy], [0, 0, 1]])
+    K_right = np.array([[f, 0, cx + doffs], [0, f, cy], [0, 0, 1]])
+    return [
+        Camera(K_left, np.eye(3), np.zeros(3), width, height),
+        Camera(K_right, np.eye(3), np.array([-BASELINE_MM, 0.0, 0.0]), width, height, timestamp_us=1),
+    ]
+
+
+def run_sgbm(left: np.ndarray, right: np.ndarray, max_disp: float) -> np.ndarray:
+    """OpenCV StereoSGBM (settings from OpenCV's stereo_match sample), NaN where it gives no disparity."""
+    num = int(np.ceil((max_disp + 8) / 16) * 16)
+    block = 5
+    sgbm = cv2.StereoSGBM_create(
+        minDisparity=0,
+        numDisparities=num,
+        blockSize=block,
+        P1=8 * 3 * block**2,
+        P2=32 * 3 * block**2,
+        disp12MaxDiff=1,
+        uniquenessRatio=10,
+        speckleWindowSize=100,
+        speckleRange=32,
+        mode=cv2.STEREO_SGBM_MODE_SGBM,
+    )
+    raw = sgbm.compute(cv2.cvtColor(left, cv2.COLOR_RGB2BGR), cv2.cvtColor(right, cv2.COLOR_RGB2BGR))
+    disp = raw.astype(np.float64) / 16.0
+    return np.where(raw >= 0, disp, np.nan)
+
+
+def scores(disp: np.ndarray, gt: np.ndarray) -> dict[str, float]:
+    """bad-2px over the pixels given (with GT), density over the GT pixels, AbsRel of depth."""
+    has_gt = np.isfinite(gt)
+    pred = np.isfinite(disp) & has_gt
+    err = np.abs(disp[pred] - gt[pred])
+    z = 1.0 / (disp[pred] + DOFFS_EVAL)
+    z_gt = 1.0 / (gt[pred] + DOFFS_EVAL)
+    return {
+        "bad2_pct": float(100 * np.mean(err > 2.0)) if pred.any() else float("nan"),
+        "bad1_pct": float(100 * np.mean(err > 1.0)) if pred.any() else float("nan"),
+        "density_pct": float(100 * pred.sum() / has_gt.sum()),
+        "abs_rel": float(np.mean(np.abs(z - z_gt) / z_gt)) if pred.any() else float("nan"),
+        "bad2_pct_all_gt": float(100 * (np.sum(err > 2.0) + (has_gt.sum() - pred.sum())) / has_gt.sum()),
+    }
+
+
+DOFFS_EVAL = DOFFS  # set in main() to the doffs at the evaluated resolution (depth is proportional to 1/(d+doffs))
+
+
+def at_density(disp: np.ndarray, confidence: np.ndarray, gt: np.ndarray, density_pct: float) -> dict[str, float]:
+    """Our scores keeping only the most confident pixels, as many as ``density_pct`` of the GT pixels."""
+    has_gt = np.isfinite(gt)
+    ok = np.isfinite(disp) & has_gt
+    conf = np.where(ok, confidence, -1.0)
+    k = round(float(density_pct) / 100 * int(has_gt.sum()))
+    if k > ok.sum():
+        nan = float("nan")
+        return {"bad2_pct": nan, "bad1_pct": nan, "density_pct": float(100 * ok.sum() / has_gt.sum()), "abs_rel": nan}
+    cut = np.sort(conf[ok])[::-1][k - 1] if k > 0 else np.inf
+    keep = ok & (conf >= cut)
+    return scores(np.where(keep, disp, np.nan), gt)
+
+
+def main() -> None:
+    global DOFFS_EVAL
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--downscale", type=int, default=2, help="extra downscale of the 741x500 pair (1 = none)")
+    ap.add_argument("--planes", type=int, default=96)
+    ap.add_argument("--window", type=int, default=MvsParams().window)
+    ap.add_argument("--confidence-threshold", type=float, default=MvsParams().confidence_threshold)
+    ap.add_argument("--threads", type=int, default=1, help="torch and OpenCV threads for both methods")
+    ap.add_argument("--out", type=Path, default=RESULTS)
+    args = ap.parse_args()
+    torch.set_num_threads(args.threads)
+    cv2.setNumThreads(args.threads)
+
+    left, right, gt, f, cx, cy, doffs = load_pair(args.downscale)
+    DOFFS_EVAL = doffs
+    h, w = left.shape[:2]
+    cams = cameras_for(w, h, f, cx, cy, doffs)
+    params = MvsParams(
+        planes=args.planes, window=args.window, num_sources=1, best_k=1, confidence_threshold=args.confidence_threshold
+    )
+
+    t0, c0 = time.perf_counter(), time.process_time()
+    ours = clip_depth(np.stack([left, right]), cams, params, device="cpu")
+    t_ours, c_ours = time.perf_counter() - t0, time.process_time() - c0
+    z = ours.depth[0].astype(np.float64)
+    disp_ours = f * BASELINE_MM / z - doffs
+
+    t0, c0 = time.perf_counter(), time.process_time()
+    disp_sgbm = run_sgbm(left, right, float(np.nanmax(gt)))
+    t_sgbm, c_sgbm = time.perf_counter() - t0, time.process_time() - c0
+
+    r_ours, r_sgbm = scores(disp_ours, gt), scores(disp_sgbm, gt)
+    # like for like: our most confident pixels at exactly SGBM's density (a second run keeping every pixel
+    # with any confidence, ranked by confidence)
+    loose = clip_depth(np.stack([left, right]), cams, params.model_copy(update={"confidence_threshold": 0.01}))
+    disp_loose = f * BASELINE_MM / loose.depth[0].astype(np.float64) - doffs
+    r_equal = at_density(disp_loose, loose.confidence[0], gt, r_sgbm["density_pct"])
+    result = {
+        "pair": "Middlebury 2014 Motorcycle (skimage.data.stereo_motorcycle)",
+        "evaluated_size": [w, h],
+        "downscale_from_741x500": args.downscale,
+        "bad_px_threshold": 2.0,
+        "threads": args.threads,
+        "machine": f"{platform.machine()} {platform.processor() or ''} {torch.get_num_threads()} torch threads".strip(),
+        "params": params.model_dump(),
+        "ours": {**r_ours, "time_s": t_ours, "cpu_s": c_ours},
+        "sgbm": {**r_sgbm, "time_s": t_sgbm, "cpu_s": c_sgbm},
+        "ours_at_sgbm_density": r_equal,
+        "time_ratio_ours_over_sgbm": t_ours / t_sgbm,
+        "cpu_time_ratio_ours_over_sgbm": c_ours / c_sgbm,
+        "depth_range_mm": ours.depth_range[0].tolist(),
+    }
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(args.out, json.dumps(result, indent=2) + "\n")
+
+    print(f"Middlebury Motorcycle at {w}x{h} (bad-2px at this resolution; density over GT pixels)")
+    print(f"{'method':<26}{'bad-2px %':>10}{'bad-1px %':>10}{'density %':>11}{'AbsRel':>9}{'wall s':>9}{'cpu s':>9}")
+    for name, r, t, c in (
+        ("ours (plane sweep)", r_ours, t_ours, c_ours),
+        ("OpenCV StereoSGBM", r_sgbm, t_sgbm, c_sgbm),
+    ):
+        print(
+            f"{name:<26}{r['bad2_pct']:>10.2f}{r['bad1_pct']:>10.2f}{r['density_pct']:>11.1f}{r['abs_rel']:>9.4f}"
+            f"{t:>9.2f}{c:>9.2f}"
+        )
+    if np.isfinite(r_equal["bad2_pct"]):
+        print(f"{'ours at SGBM density':<26}{r_equal['bad2_pct']:>10.2f}{r_equal['bad1_pct']:>10.2f}"
+              f"{r_equal['density_pct']:>11.1f}{r_equal['abs_rel']:>9.4f}")  # fmt: skip
+    print(f"time ratio ours/SGBM: wall {t_ours / t_sgbm:.1f}, cpu {c_ours / c_sgbm:.1f}   -> {args.out}")
+
+
+if __name__ == "__main__":
+    main()
