@@ -1,18 +1,21 @@
 """Serve the deployments of prefect.yaml from this process (no work pool needed).
 
-    python flows/deploy.py serve [--file prefect.yaml] [--name nightly] [--no-schedule] [--limit 1]
+    python flows/deploy.py serve [--file prefect.yaml] [--name nightly] [--no-schedule] [--port 4200]
     python flows/deploy.py show  [--file prefect.yaml]
 
 ``serve`` registers each deployment (schedule, parameters, tags, concurrency limit from prefect.yaml)
-with the Prefect API (``PREFECT_API_URL``; ``make serve`` starts a local server on 127.0.0.1) and runs
-its flow runs in subprocesses until interrupted. For a work pool instead: ``prefect deploy --all`` and
-``prefect worker start --pool <pool>`` (README).
+with the Prefect API and runs its flow runs in subprocesses until interrupted (Ctrl-C). The API is
+``PREFECT_API_URL`` when set (an existing server); otherwise ``serve`` starts
+``prefect server start --host 127.0.0.1 --port PORT`` as a child (log: .prefect/server.log) and stops
+it on exit. For a work pool instead: ``prefect deploy --all`` and ``prefect worker start --pool <pool>``.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
+import signal
 import sys
 from pathlib import Path
 from typing import Any
@@ -66,6 +69,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--name", action="append", help="only this deployment (repeatable); default: all")
     parser.add_argument("--no-schedule", action="store_true", help="register without schedules (manual runs only)")
     parser.add_argument("--limit", type=int, default=1, help="flow runs at once in this process (DVC locks)")
+    parser.add_argument("--port", type=int, default=4200, help="port of the local server (without PREFECT_API_URL)")
     args = parser.parse_args(argv)
 
     from mannequin.env import configure_offline
@@ -75,9 +79,28 @@ def main(argv: list[str] | None = None) -> None:
     if args.command == "show":
         print(yaml.safe_dump(entries, sort_keys=False), end="")
         return
+    os.chdir(ROOT)  # flow runs start here, so the parameter repo "." is this checkout
+    if os.environ.get("PREFECT_API_URL"):
+        serve_deployments(entries, args)
+        return
+    from mannequin.orchestration.local_server import local_prefect_server
+
+    log = Path(os.environ["PREFECT_HOME"]) / "server.log"
+    with local_prefect_server(args.port, log) as api_url:
+        print(f"Prefect server on {api_url} (log: {log})", flush=True)
+        os.environ["PREFECT_API_URL"] = api_url  # before Prefect is imported: the runner and its runs use it
+        signal.signal(signal.SIGTERM, _exit_on_sigterm)  # `kill` also stops the server (via the with-block)
+        with contextlib.suppress(KeyboardInterrupt):
+            serve_deployments(entries, args)
+
+
+def _exit_on_sigterm(signum: int, frame: object) -> None:
+    raise SystemExit(128 + signum)
+
+
+def serve_deployments(entries: list[dict[str, Any]], args: argparse.Namespace) -> None:
     from prefect import serve
 
-    os.chdir(ROOT)  # flow runs start here, so the parameter repo "." is this checkout
     deployments = [to_runner_deployment(e, ROOT, schedule=not args.no_schedule) for e in entries]
     serve(*deployments, limit=args.limit, print_starting_message=True)
 

@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 import os
-import signal
-import socket
 import subprocess
 import sys
 import time
-import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import yaml
+
+from mannequin.orchestration.local_server import free_port, port_in_use, stop_process_group, wait_healthy
 
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOYMENT = "mannequin-pipeline/nightly"
@@ -31,26 +29,8 @@ def test_prefect_yaml_is_what_prefect_deploy_accepts() -> None:
     assert nightly.concurrency_limit == 1
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _stop(proc: subprocess.Popen[bytes]) -> None:
-    """End a process group this test started: SIGTERM, then SIGKILL after 20 s."""
-    if proc.poll() is not None:
-        return
-    os.killpg(proc.pid, signal.SIGTERM)
-    try:
-        proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait(timeout=10)
-
-
 def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
-    env = dict(os.environ)
+    env = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"}
     env.update(
         PREFECT_HOME=str(tmp_path / "prefect-home"),
         PREFECT_SERVER_ANALYTICS_ENABLED="false",
@@ -61,63 +41,44 @@ def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
     return env
 
 
-@pytest.fixture
-def prefect_api(tmp_path: Path) -> Iterator[str]:
-    """`prefect server start --host 127.0.0.1 --port <free>` as a subprocess; yields its API URL."""
-    port = _free_port()
-    log = open(tmp_path / "server.log", "wb")  # noqa: SIM115
-    proc = subprocess.Popen(
-        [str(Path(sys.executable).parent / "prefect"), "server", "start", "--host", "127.0.0.1", "--port", str(port)],
-        env=_env(tmp_path),
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    url = f"http://127.0.0.1:{port}/api"
-    try:
-        deadline = time.monotonic() + 180
-        while True:
-            assert proc.poll() is None, (tmp_path / "server.log").read_text()[-2000:]
-            try:
-                with urllib.request.urlopen(f"{url}/health", timeout=2) as reply:  # noqa: S310 (loopback)
-                    if reply.status == 200:
-                        break
-            except OSError:
-                pass
-            assert time.monotonic() < deadline, "Prefect server did not start in 180 s"
-            time.sleep(1)
-        yield url
-    finally:
-        _stop(proc)
-        log.close()
-
-
 @pytest.mark.slow
-def test_served_nightly_deployment_runs_the_pipeline(prefect_api: str, toy_repo: Path, tmp_path: Path) -> None:
+def test_make_serve_path_runs_the_nightly_deployment(toy_repo: Path, tmp_path: Path) -> None:
+    """`flows/deploy.py serve` (what `make serve` runs): starts a loopback server, registers and serves."""
     from prefect.client.orchestration import get_client
     from prefect.deployments import run_deployment
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
+    port = free_port()
+    api_url = f"http://127.0.0.1:{port}/api"
     serve_log = open(tmp_path / "serve.log", "wb")  # noqa: SIM115
     serve = subprocess.Popen(
-        [sys.executable, str(ROOT / "flows" / "deploy.py"), "serve"],
+        [sys.executable, str(ROOT / "flows" / "deploy.py"), "serve", "--port", str(port)],
         cwd=ROOT,
-        env=_env(tmp_path, PREFECT_API_URL=prefect_api, PREFECT_RUNNER_POLL_FREQUENCY="1"),
+        env=_env(tmp_path, PREFECT_RUNNER_POLL_FREQUENCY="1"),
         stdout=serve_log,
         stderr=subprocess.STDOUT,
         start_new_session=True,
     )
+
+    def log_tail() -> str:
+        server_log = tmp_path / "prefect-home" / "server.log"
+        logs = [(tmp_path / "serve.log").read_text()[-3000:]]
+        if server_log.exists():
+            logs.append(server_log.read_text()[-2000:])
+        return "\n".join(logs)
+
     try:
-        with temporary_settings(updates={PREFECT_API_URL: prefect_api}):
+        wait_healthy(api_url, 180, serve)
+        with temporary_settings(updates={PREFECT_API_URL: api_url}):
             deadline = time.monotonic() + 120
             with get_client(sync_client=True) as client:
                 while True:
-                    assert serve.poll() is None, (tmp_path / "serve.log").read_text()[-2000:]
+                    assert serve.poll() is None, log_tail()
                     try:
                         deployment = client.read_deployment_by_name(DEPLOYMENT)
                         break
                     except Exception:
-                        assert time.monotonic() < deadline, "deployment not registered in 120 s"
+                        assert time.monotonic() < deadline, "deployment not registered in 120 s\n" + log_tail()
                         time.sleep(1)
             (schedule,) = deployment.schedules
             assert schedule.schedule.cron == "0 2 * * *" and schedule.schedule.timezone == "UTC"
@@ -126,10 +87,15 @@ def test_served_nightly_deployment_runs_the_pipeline(prefect_api: str, toy_repo:
             start = time.perf_counter()
             run = run_deployment(DEPLOYMENT, parameters={"repo": str(toy_repo)}, timeout=240, poll_interval=1)
             seconds = time.perf_counter() - start
-        assert run.state is not None and run.state.is_completed(), (tmp_path / "serve.log").read_text()[-3000:]
+        assert run.state is not None and run.state.is_completed(), log_tail()
         assert (toy_repo / "out" / "prep.txt").read_text() == "frozen\n" * 2
         assert (toy_repo / "out" / "m-s2.json").exists()
         print(f"\ndeployment run (trigger to completed, 3 stages): {seconds:.1f} s")
     finally:
-        _stop(serve)
+        stop_process_group(serve)
         serve_log.close()
+    # stopping `serve` stopped the server it started
+    deadline = time.monotonic() + 30
+    while port_in_use(port) and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert not port_in_use(port), "the Prefect server outlived flows/deploy.py serve"
