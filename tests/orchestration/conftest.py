@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -53,3 +54,11 @@ def prefect_server() -> Iterator[None]:
 
     with prefect_test_harness(server_startup_timeout=180):
         yield
+
+
+@pytest.fixture(scope="session")
+def pipeline_flow(prefect_server: None) -> Any:
+    """The ``pipeline`` flow of flows/pipeline.py, run against the session's Prefect API."""
+    from mannequin.cli.pipeline_commands import load_pipeline_flow
+
+    return load_pipeline_flow(Path(__file__).resolve().parents[2] / "flows" / "pipeline.py")

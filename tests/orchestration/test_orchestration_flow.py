@@ -14,17 +14,8 @@ from typer.testing import CliRunner
 from mannequin.orchestration import StageFailed
 from mannequin.orchestration.dvc_runner import dvc_env
 
-ROOT = Path(__file__).resolve().parents[2]
-
 # A Prefect API subprocess takes 10-40 s to start on the shared 2-core machines: CI runs these.
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture(scope="module")
-def pipeline_flow(prefect_server: None) -> Any:
-    from mannequin.cli.pipeline_commands import load_pipeline_flow
-
-    return load_pipeline_flow(ROOT / "flows" / "pipeline.py")
 
 
 def _read_artifact(key: str) -> str:

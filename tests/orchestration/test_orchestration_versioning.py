@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -44,15 +45,37 @@ def test_push_then_pull_restores_data_and_outputs_in_fresh_clone(tmp_path: Path,
     _git(repo, "commit", "-q", "-m", "run the pipeline")
     dvc_command(repo, ["push"])
 
-    clone = tmp_path / "clone"
-    subprocess.run(["git", "clone", "-q", str(repo), str(clone)], check=True, capture_output=True)
-    assert not (clone / "data").exists() and not (clone / "out" / "prep.txt").exists()
+    clone = _fresh_clone(repo, tmp_path / "clone")
     dvc_command(clone, ["pull"])
+    _assert_restored(clone)
+    assert dvc_json(clone, ["status", "--json"]) == {}  # workspace matches dvc.lock: nothing to reproduce
+    assert [run_stage(clone, s, precheck=False).status for s in stage_order(clone)] == ["skipped"] * 3
+
+
+def test_pipeline_flow_pushes_and_pulls(pipeline_flow: Any, tmp_path: Path, dvc_state: Path) -> None:
+    """The flow's push/pull parameters (the nightly deployment's): a clone pulls and then skips every stage."""
+    repo = make_toy_project(tmp_path / "toy", remote=tmp_path / "remote")
+    pipeline_flow(repo=str(repo), push=True)
+    _git(repo, "add", "dvc.lock", "out")
+    _git(repo, "commit", "-q", "-m", "run the pipeline")
+
+    clone = _fresh_clone(repo, tmp_path / "clone")
+    result = pipeline_flow(repo=str(clone), pull=True)
+    assert [s["status"] for s in result["stages"]] == ["skipped"] * 3
+    _assert_restored(clone)
+
+
+def _fresh_clone(repo: Path, dest: Path) -> Path:
+    subprocess.run(["git", "clone", "-q", str(repo), str(dest)], check=True, capture_output=True)
+    assert not (dest / "data").exists() and not (dest / "out" / "prep.txt").exists()
+    return dest
+
+
+def _assert_restored(clone: Path) -> None:
     assert (clone / "data" / "x.txt").read_text() == "frozen\n"
     assert (clone / "data" / "y.txt").read_text() == "people\n"
     assert (clone / "out" / "prep.txt").read_text() == "frozen\n" * 2
-    assert dvc_json(clone, ["status", "--json"]) == {}  # workspace matches dvc.lock: nothing to reproduce
-    assert [run_stage(clone, s).status for s in stage_order(clone)] == ["skipped"] * 3
+    assert json.loads((clone / "out" / "m-s2.json").read_text()) == {"score": 43, "size": 14}
 
 
 def test_experiment_with_param_override_is_listed_with_its_metrics(toy_repo: Path) -> None:
@@ -65,3 +88,11 @@ def test_experiment_with_param_override_is_listed_with_its_metrics(toy_repo: Pat
     assert metrics["out/m-s1.json"]["data"] == {"score": 70, "size": 14}
     assert metrics["out/m-s2.json"]["data"] == {"score": 71, "size": 14}
     assert entry["data"]["params"]["params.yaml"]["data"]["toy"]["scale"] == 5
+
+
+def test_pipeline_flow_as_experiment(pipeline_flow: Any, toy_repo: Path) -> None:
+    result = pipeline_flow(repo=str(toy_repo), experiment_name="scale7", set_params=["toy.scale=7"])
+    assert result["stages"] == []  # one `dvc exp run`, not one task per stage
+    assert result["metrics"]["out/m-s1.json"] == {"score": 98, "size": 14}
+    entry = _find_named(dvc_json(toy_repo, ["exp", "show", "--json"]), "scale7")
+    assert entry is not None and entry["data"]["metrics"]["out/m-s1.json"]["data"]["score"] == 98
