@@ -99,3 +99,42 @@ def test_make_serve_path_runs_the_nightly_deployment(toy_repo: Path, tmp_path: P
     while port_in_use(port) and time.monotonic() < deadline:
         time.sleep(0.5)
     assert not port_in_use(port), "the Prefect server outlived flows/deploy.py serve"
+
+
+@pytest.mark.slow
+def test_work_pool_path_prefect_deploy_and_worker(toy_repo: Path, tmp_path: Path) -> None:
+    """The README's alternative: `prefect deploy --all` from prefect.yaml + `prefect worker start --pool`."""
+    from mannequin.orchestration.local_server import local_prefect_server
+
+    prefect = str(Path(sys.executable).parent / "prefect")
+    env = _env(tmp_path, PREFECT_WORKER_QUERY_SECONDS="1")
+    with local_prefect_server(free_port(), tmp_path / "server.log", env=env) as api_url:
+        env["PREFECT_API_URL"] = api_url
+
+        def prefect_cli(*args: str, timeout: float = 180) -> str:
+            out = subprocess.run(
+                [prefect, *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout, check=False
+            )
+            assert out.returncode == 0, out.stdout[-2000:] + out.stderr[-2000:]
+            return out.stdout
+
+        prefect_cli("work-pool", "create", "mannequin-process", "--type", "process")
+        before = (ROOT / "prefect.yaml").read_text()
+        prefect_cli("--no-prompt", "deploy", "--all")
+        assert (ROOT / "prefect.yaml").read_text() == before  # `prefect deploy` left prefect.yaml alone
+        worker_log = open(tmp_path / "worker.log", "wb")  # noqa: SIM115
+        worker = subprocess.Popen(
+            [prefect, "worker", "start", "--pool", "mannequin-process"],
+            cwd=tmp_path,
+            env=env,
+            stdout=worker_log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        try:
+            out = prefect_cli("deployment", "run", DEPLOYMENT, "-p", f"repo={toy_repo}", "--watch", timeout=300)
+            assert "Completed" in out, out[-2000:] + (tmp_path / "worker.log").read_text()[-2000:]
+        finally:
+            stop_process_group(worker, grace_s=10)
+            worker_log.close()
+    assert (toy_repo / "out" / "m-s1.json").exists()
