@@ -115,6 +115,16 @@ def at_density(disp: np.ndarray, confidence: np.ndarray, gt: np.ndarray, density
     return scores(np.where(keep, disp, np.nan), gt)
 
 
+def _cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
 def main() -> None:
     global DOFFS_EVAL
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -158,7 +168,7 @@ def main() -> None:
         "downscale_from_741x500": args.downscale,
         "bad_px_threshold": 2.0,
         "threads": args.threads,
-        "machine": f"{platform.machine()} {platform.processor() or ''} {torch.get_num_threads()} torch threads".strip(),
+        "machine": f"{_cpu_model()}, {platform.machine()}, {torch.get_num_threads()} torch thread(s)",
         "params": params.model_dump(),
         "ours": {**r_ours, "time_s": t_ours, "cpu_s": c_ours},
         "sgbm": {**r_sgbm, "time_s": t_sgbm, "cpu_s": c_sgbm},
