@@ -28,8 +28,13 @@ def mvs(
 ) -> None:
     """Plane-sweep MVS depth and confidence of one frame of a clip.
 
-    Writes FILE.npz atomically with `depth` (float32 HxW, NaN where unconfident, in the units of the pose
-    translations), `confidence` (float32 HxW in [0,1]) and `K` (the 3x3 intrinsics at that resolution).
+    Writes FILE.npz atomically with three arrays:
+
+    `depth`: float32 HxW in pose units, NaN where unconfident.
+
+    `confidence`: float32 HxW in [0,1].
+
+    `K`: the 3x3 intrinsics at the output resolution.
     """
     import numpy as np
 
