@@ -142,7 +142,12 @@ def main() -> None:
     result = {
         "benchmark": "pipeline",
         "command": "python bench/bench_pipeline.py " + " ".join(sys.argv[1:]),
-        "machine": {"platform": platform.platform(), "cpus": os.cpu_count(), "python": platform.python_version()},
+        "machine": {
+            "platform": platform.platform(),
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "load_average_1min": os.getloadavg()[0],
+        },
         "repeats": args.repeats,
         "stages": order,
         "noop_dvc_repro_s": med(repro_s),

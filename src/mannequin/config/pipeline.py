@@ -12,11 +12,14 @@ from mannequin.errors import InputError
 
 
 class PipelineParams(Block):
-    """Retries and scheduling of the pipeline flow."""
+    """Retries of the pipeline flow's stage tasks (flows/pipeline.py).
 
-    retries: int = Field(1, ge=0)
-    retry_delay_s: float = Field(2.0, ge=0)
-    schedule: str = "0 2 * * *"
+    The nightly schedule (cron, timezone) and the run parameters live in prefect.yaml, the one place
+    Prefect reads them from.
+    """
+
+    retries: int = Field(1, ge=0, description="extra attempts of a failed stage")
+    retry_delay_s: float = Field(2.0, ge=0, description="seconds between attempts")
 
 
 def read_pipeline_params(path: str | Path) -> PipelineParams:
