@@ -14,6 +14,7 @@ Two ways to run the DAG:
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -74,7 +75,8 @@ def pipeline(
     ``retries``/``retry_delay_s`` default to ``pipeline.retries``/``pipeline.retry_delay_s`` of
     ``<repo>/params.yaml``. ``pull`` runs ``dvc pull`` first, ``push`` runs ``dvc push`` last.
     ``experiment_name`` (with optional ``set_params``, e.g. ``["pretrain.epochs=2"]``) runs the DAG as
-    one DVC experiment instead. Returns ``{"stages": [...], "metrics": {...}}``.
+    one DVC experiment instead; ``{date}``/``{time}`` in it become the UTC start (``nightly-{date}``).
+    Returns ``{"stages": [...], "metrics": {...}}``.
     """
     root = str(Path(repo).resolve())
     settings = read_pipeline_params(Path(root) / "params.yaml")
@@ -86,8 +88,10 @@ def pipeline(
         dvc_step(root, "pull", [])
     stages: list[dict[str, Any]] = []
     if experiment_name:
+        name = expand_name(experiment_name)
+        logger.info("running the DAG as DVC experiment %s", name)
         experiment_step.with_options(retries=n_retries, retry_delay_seconds=delay)(
-            root, experiment_name, list(set_params or []), list(targets or []), force
+            root, name, list(set_params or []), list(targets or []), force
         )
     else:
         if set_params:
@@ -104,6 +108,12 @@ def pipeline(
     summary = _stage_lines(stages) + "\n" + metrics_markdown(metrics)
     create_markdown_artifact(summary, key=ARTIFACT_KEY, description="mannequin pipeline: stages and summary metrics")
     return {"stages": stages, "metrics": metrics}
+
+
+def expand_name(template: str, now: datetime | None = None) -> str:
+    """``{date}`` and ``{time}`` in an experiment name become the UTC run start (one name per nightly run)."""
+    now = now or datetime.now(UTC)
+    return template.replace("{date}", now.strftime("%Y%m%d")).replace("{time}", now.strftime("%H%M%S"))
 
 
 def _stage_lines(stages: list[dict[str, Any]]) -> str:

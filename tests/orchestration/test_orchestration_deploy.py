@@ -29,6 +29,17 @@ def test_prefect_yaml_is_what_prefect_deploy_accepts() -> None:
     assert nightly.concurrency_limit == 1
 
 
+def test_experiment_name_template_expands_to_the_utc_start() -> None:
+    from datetime import UTC, datetime
+
+    from mannequin.cli.pipeline_commands import load_pipeline_flow
+
+    flow = load_pipeline_flow(ROOT / "flows" / "pipeline.py")
+    expand_name = sys.modules[flow.fn.__module__].expand_name
+    assert expand_name("nightly-{date}-{time}", datetime(2027, 1, 2, 3, 4, 5, tzinfo=UTC)) == "nightly-20270102-030405"
+    assert expand_name("plain") == "plain"
+
+
 def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"}
     env.update(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -91,8 +92,9 @@ def test_experiment_with_param_override_is_listed_with_its_metrics(toy_repo: Pat
 
 
 def test_pipeline_flow_as_experiment(pipeline_flow: Any, toy_repo: Path) -> None:
-    result = pipeline_flow(repo=str(toy_repo), experiment_name="scale7", set_params=["toy.scale=7"])
+    result = pipeline_flow(repo=str(toy_repo), experiment_name="scale7-{date}", set_params=["toy.scale=7"])
     assert result["stages"] == []  # one `dvc exp run`, not one task per stage
     assert result["metrics"]["out/m-s1.json"] == {"score": 98, "size": 14}
-    entry = _find_named(dvc_json(toy_repo, ["exp", "show", "--json"]), "scale7")
+    name = "scale7-" + datetime.now(UTC).strftime("%Y%m%d")
+    entry = _find_named(dvc_json(toy_repo, ["exp", "show", "--json"]), name)
     assert entry is not None and entry["data"]["metrics"]["out/m-s1.json"]["data"]["score"] == 98
