@@ -1,0 +1,137 @@
+"""Benchmark of pretraining throughput: samples/s per objective and the share of step time spent waiting for data.
+
+Usage: .venv/bin/python bench/bench_training.py [--steps N] [--clips C] [--frames F] [--accelerator cpu|cuda]
+Trains the default network (params.yaml defaults: width, depth, batch size, image size) on tiny synthetic
+curated shards at the curation resolution (160x120), through the real data module, Lightning module and
+Trainer. Data wait = time from the end of one training batch to the start of the next (the loader);
+the target is under 10% of step time. Prints a table and writes bench/results/training.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("OMP_NUM_THREADS", "2")
+
+import numpy as np
+import torch
+
+from mannequin.atomic import atomic_write_text
+from mannequin.clips.cameras import Camera
+from mannequin.config import load_params
+from mannequin.curation.shards import write_shard
+
+RESULTS = Path(__file__).parent / "results" / "training.json"
+RUNS = [("mvs", 0), ("masked", 0), ("contrastive", 0), ("mvs", 1)]
+
+
+def write_synthetic(root: Path, clips: int, frames: int, w: int = 160, h: int = 120) -> list[str]:
+    """Curated shards of textured scenes with MVS-like depth (NaN holes, confidence) and a splits.csv."""
+    rng = np.random.default_rng(0)
+    ids = [f"bench_{i:02d}" for i in range(clips)]
+    v = np.linspace(0, 1, h, dtype=np.float32)[:, None] * np.ones((1, w), np.float32)
+    K = np.array([[w, 0, w / 2], [0, w, h / 2], [0, 0, 1.0]])
+    for c in ids:
+        depth = np.repeat((1 + 4 * (1 - v) ** 2)[None], frames, 0) * rng.uniform(0.5, 2)
+        images = (rng.uniform(0.5, 1, (frames, h, w, 3)) * (200 / depth)[..., None]).clip(0, 255).astype(np.uint8)
+        conf = rng.uniform(0.3, 1, depth.shape).astype(np.float32)
+        depth[rng.uniform(size=depth.shape) < 0.1] = np.nan
+        cams = [Camera(K, np.eye(3), np.zeros(3), w, h) for _ in range(frames)]
+        write_shard(root / "curated", c, images, depth.astype(np.float32), conf, cams, list(range(frames)))
+    (root / "data").mkdir(parents=True, exist_ok=True)
+    (root / "data" / "splits.csv").write_text("clip_id,split\n" + "".join(f"{c},unlabeled\n" for c in ids))
+    return ids
+
+
+def bench_objective(root: Path, objective: str, workers: int, steps: int, accelerator: str) -> dict:
+    from mannequin.learning.train import run_pretrain
+
+    overrides = {
+        "pretrain.trainer.max_steps": steps,
+        "pretrain.trainer.accelerator": accelerator,
+        "pretrain.trainer.val_every_n_epochs": 1000,
+        "pretrain.trainer.checkpoint_every_n_steps": 10_000,
+        "pretrain.num_workers": workers,
+        "pretrain.val_fraction": 0.0,
+    }
+    params = load_params(root / "absent.yaml", overrides)
+    c0, t0 = time.process_time(), time.perf_counter()
+    result = run_pretrain(params, objective, root / "curated", root / "data", root / "models", root / "runs")
+    wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+    tp = result.throughput
+    p = params.pretrain
+    row = {
+        "objective": objective,
+        "num_workers": workers,
+        "batch_size": p.batch_size,
+        "image_size": f"{p.image_size[0]}x{p.image_size[1]}",
+        "net": f"width {p.net.width}, depth {p.net.depth}",
+        "measured_steps": tp["steps"],
+        "samples_per_s": round(tp["samples_per_s"], 2),
+        "step_ms": round(tp["step_ms"], 1),
+        "data_wait_share": round(tp["data_wait_share"], 4),
+        "run_wall_s": round(wall, 2),
+        "run_cpu_s": round(cpu, 2),
+    }
+    if torch.cuda.is_available() and accelerator != "cpu":
+        row["peak_gpu_mem_mb"] = round(torch.cuda.max_memory_allocated() / 2**20, 1)
+        torch.cuda.reset_peak_memory_stats()
+    return row
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--steps", type=int, default=12, help="training steps per run (2 warm-up steps not timed)")
+    parser.add_argument("--clips", type=int, default=6)
+    parser.add_argument("--frames", type=int, default=16)
+    parser.add_argument("--accelerator", default="cpu")
+    parser.add_argument("--out", type=Path, default=RESULTS)
+    args = parser.parse_args()
+    import logging
+
+    for name in ("pytorch_lightning.utilities.rank_zero", "lightning_fabric.utilities.rank_zero"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+    rows = []
+    start = time.perf_counter()
+    with tempfile.TemporaryDirectory() as tmp:
+        write_synthetic(Path(tmp), args.clips, args.frames)
+        for objective, workers in RUNS:
+            rows.append(bench_objective(Path(tmp), objective, workers, args.steps, args.accelerator))
+    total = time.perf_counter() - start
+    print(f"{'objective':>24} {'workers':>7} {'samples/s':>9} {'step ms':>8} {'data wait':>9} {'run s':>6}")
+    for r in rows:
+        print(
+            f"{r['objective']:>24} {r['num_workers']:>7} {r['samples_per_s']:>9.1f} {r['step_ms']:>8.0f} "
+            f"{100 * r['data_wait_share']:>8.1f}% {r['run_wall_s']:>6.1f}"
+        )
+    worst = max(r["data_wait_share"] for r in rows)
+    print(f"worst data-wait share {100 * worst:.1f}% (target < 10%): {'met' if worst < 0.10 else 'NOT met'}")
+    result = {
+        "benchmark": "training",
+        "what": "pretraining throughput per objective on synthetic curated shards (160x120 stored, default net)",
+        "machine": {
+            "platform": platform.platform(),
+            "cpus": os.cpu_count(),
+            "torch_threads": torch.get_num_threads(),
+            "accelerator": args.accelerator,
+            "cuda": torch.cuda.get_device_name(0) if torch.cuda.is_available() and args.accelerator != "cpu" else None,
+        },
+        "command": "python bench/bench_training.py"
+        + (f" --accelerator {args.accelerator}" if args.accelerator != "cpu" else ""),
+        "data_wait_target": 0.10,
+        "data_wait_target_met": worst < 0.10,
+        "total_s": round(total, 1),
+        "rows": rows,
+    }
+    atomic_write_text(args.out, json.dumps(result, indent=2) + "\n")
+    print(f"wrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()
