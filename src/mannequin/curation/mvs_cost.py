@@ -100,23 +100,26 @@ def sweep_scores(
     ref_stats = box(torch.stack([ref, ref * ref]), window)
     mu_r, var_r = ref_stats[0], (ref_stats[1] - ref_stats[0] ** 2).clamp_min(0)
     rays = _pixel_rays(torch.as_tensor(K_ref, dtype=torch.float64, device=device), H, W)
+    # source pixels in grid_sample's normalised coordinates (align_corners: pixel 0 -> -1, pixel W-1 -> +1)
+    to_grid = np.array([[2.0 / (W - 1), 0, -1.0], [0, 2.0 / (H - 1), -1.0], [0, 0, 1.0]])
+    margin = np.array([1 + 1.0 / (W - 1), 1 + 1.0 / (H - 1)])  # half a pixel beyond the border centres
+    bound = torch.as_tensor(margin, dtype=torch.float32, device=device)
     A, q = [], []
     for v in range(V):
-        KR = torch.as_tensor(K_src[v] @ R_rel[v], dtype=torch.float64, device=device)
-        A.append((KR @ rays).to(torch.float32))
-        q.append(torch.as_tensor(K_src[v] @ t_rel[v], dtype=torch.float32, device=device))
+        KR = torch.as_tensor(to_grid @ K_src[v] @ R_rel[v], dtype=torch.float64, device=device)
+        A.append((KR @ rays).T.contiguous().to(torch.float32))  # (HW, 3)
+        q.append(torch.as_tensor(to_grid @ K_src[v] @ t_rel[v], dtype=torch.float32, device=device))
     chunk = max(1, CHUNK_ELEMENTS // (H * W * V))
     out = torch.empty((D, H, W), dtype=torch.float32, device=device)
     for start in range(0, D, chunk):
         inv = inv_depths[start : start + chunk].to(torch.float32)
         top = [torch.full((len(inv), H, W), INVALID, device=device) for _ in range(k)]
         for v in range(V):
-            P = A[v][None] + q[v][None, :, None] * inv[:, None, None]  # (Dc,3,HW)
-            z = P[:, 2]
-            u = P[:, 0] / z
-            w = P[:, 1] / z
-            valid = (z > 0) & (u >= -0.5) & (u <= W - 0.5) & (w >= -0.5) & (w <= H - 0.5)
-            grid = torch.stack([u * (2.0 / (W - 1)) - 1, w * (2.0 / (H - 1)) - 1], dim=-1).view(-1, H, W, 2)
+            P = A[v][None] + q[v][None, None, :] * inv[:, None, None]  # (Dc, HW, 3)
+            z = P[..., 2:3]
+            grid = P[..., :2] / z  # (Dc, HW, 2)
+            valid = (z[..., 0] > 0) & (grid.abs() <= bound).all(dim=-1)
+            grid = grid.view(-1, H, W, 2)
             src = sources[v : v + 1].expand(len(inv), 1, H, W)
             warped = F.grid_sample(src, grid, mode="bilinear", padding_mode="border", align_corners=True)[:, 0]
             channels = torch.empty((3, *warped.shape), dtype=warped.dtype, device=device)
@@ -142,20 +145,19 @@ def sweep_scores(
     return out
 
 
-def _accumulate_paths(cost: torch.Tensor, acc: torch.Tensor, p1: float, p2: float, reverse: bool) -> None:
-    """Add to ``acc`` the semi-global path costs running along dim 0 of ``cost`` (L, D, A), one way."""
-    order = range(cost.shape[0] - 1, -1, -1) if reverse else range(cost.shape[0])
-    big = torch.full_like(cost[0, :1], 1e6)
-    prev = None
-    for x in order:
-        if prev is None:
-            prev = cost[x].clone()
-        else:
-            low = prev.min(dim=0, keepdim=True).values
-            neighbours = torch.minimum(torch.cat([prev[1:], big]), torch.cat([big, prev[:-1]]))
-            best = torch.minimum(torch.minimum(prev, neighbours.add_(p1)), low + p2)
-            prev = best.sub_(low).add_(cost[x])
-        acc[x] += prev
+def _path_costs(cost: torch.Tensor, p1: float, p2: float) -> torch.Tensor:
+    """Semi-global path costs along dim 0 of ``cost`` (L, P, D, A): P path sets run together, forward."""
+    out = torch.empty_like(cost)
+    prev = cost[0]
+    out[0] = prev
+    big = torch.full_like(prev[:, :1], 1e6)
+    for x in range(1, cost.shape[0]):
+        low = prev.min(dim=1, keepdim=True).values
+        neighbours = torch.minimum(torch.cat([prev[:, 1:], big], dim=1), torch.cat([big, prev[:, :-1]], dim=1))
+        best = torch.minimum(torch.minimum(prev, neighbours.add_(p1)), low + p2)
+        prev = best.sub_(low).add_(cost[x])
+        out[x] = prev
+    return out
 
 
 def aggregate_paths(scores: torch.Tensor, p1: float, p2: float) -> torch.Tensor:
@@ -163,15 +165,15 @@ def aggregate_paths(scores: torch.Tensor, p1: float, p2: float) -> torch.Tensor:
 
     The cost is (1 - score) / 2 in [0,1]; a step of one plane between neighbouring pixels costs ``p1``, a
     larger jump ``p2``. Returns the aggregated volume mapped back to a score: 1 - 2 * mean path cost.
+    Opposite directions run in the same loop (stacked), so the loop makes H + W steps in all.
     """
     cost = (1 - scores) / 2
     total = torch.zeros_like(cost)
     for dims in ((2, 0, 1), (1, 0, 2)):  # paths along W (rows), then along H (columns)
-        vol = cost.permute(*dims).contiguous()  # (L, D, A)
-        acc = torch.zeros_like(vol)
-        _accumulate_paths(vol, acc, p1, p2, reverse=False)
-        _accumulate_paths(vol, acc, p1, p2, reverse=True)
-        total += acc.permute(*[dims.index(k) for k in range(3)])
+        vol = cost.permute(*dims)  # (L, D, A)
+        paths = _path_costs(torch.stack([vol, vol.flip(0)], dim=1), p1, p2)  # (L, 2, D, A)
+        both = paths[:, 0] + paths[:, 1].flip(0)
+        total += both.permute(*[dims.index(k) for k in range(3)])
     return 1 - 2 * total / 4
 
 
