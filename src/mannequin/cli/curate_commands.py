@@ -1,5 +1,118 @@
-"""Commands of the curate stage."""
+"""Commands of the curate stage: ``mannequin curate`` runs the Prefect curate flow (flows/curate.py)."""
 
 from __future__ import annotations
 
-from mannequin.cli.app import app, user_errors  # noqa: F401
+import sys
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from mannequin.cli.app import app, user_errors
+from mannequin.errors import InputError
+
+FLOW_FILE = Path(__file__).resolve().parents[3] / "flows" / "curate.py"
+
+
+def load_curate_flow(flow_file: Path = FLOW_FILE) -> Any:
+    """The ``curate_flow`` of flows/curate.py (flows are scripts beside the package, not part of it)."""
+    from prefect.flows import load_flow_from_entrypoint
+
+    if not flow_file.is_file():
+        raise InputError(flow_file, "flow file not found (run from a source checkout of mannequin)", "missing_flow")
+    return load_flow_from_entrypoint(f"{flow_file}:curate_flow")
+
+
+def print_summary(summary: dict, timings: dict | None = None) -> None:
+    """The outcome in a few lines: counts by reason, accepted fraction, coverage, throughput."""
+    print(
+        f"{summary['accepted']} of {summary['candidates']} candidate clips accepted "
+        f"({summary['accepted_fraction']:.0%}), {summary['held_out_test']} held-out test clips not curated, "
+        f"mean coverage {summary['mean_coverage']:.0%}"
+    )
+    for code, n in summary["by_reason"].items():
+        print(f"  {code:<24} {n}")
+    if timings:
+        print(
+            f"{timings['clips']} clips in {timings['wall_s']:.1f} s ({timings['clips_per_s']:.2f} clips/s, "
+            f"{timings.get('executed', timings['clips'])} computed, {timings.get('cached', 0)} cached)"
+        )
+
+
+@app.command("curate")
+@user_errors
+def curate_command(
+    data: Path = typer.Option(None, "--data", help="The data folder (clips/, splits.csv). Default: curate.data."),
+    out: Path = typer.Option(None, "--out", help="Where curated/ outputs go. Default: curate.out."),
+    params_file: Path = typer.Option(Path("params.yaml"), "--params", help="params.yaml (missing: defaults)."),
+    runner: str = typer.Option(None, "--runner", help="threads | dask | serial (no Prefect). Default: curate.runner."),
+    workers: int = typer.Option(None, "--workers", min=1, help="Parallel clips. Default: curate.workers."),
+    dask_address: str = typer.Option(
+        None, "--dask-address", help="An existing Dask scheduler (implies --runner dask)."
+    ),
+    device: str = typer.Option(None, "--device", help="auto | cpu | cuda. Default: curate.device."),
+    overrides: Path = typer.Option(None, "--overrides", help="Human overrides YAML. Default: curate.overrides."),
+    progress: bool = typer.Option(True, "--progress/--no-progress", help="Show a progress bar."),
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="Show Prefect's per-clip logs."),
+) -> None:
+    """Curate every clip in DATA/clips: MVS depth, quality scores, accept/reject, shards and data-quality gates.
+
+    Writes OUT/clips.csv, OUT/summary.json, OUT/timings.json, OUT/shards/ and OUT/validation/.
+    Exit 2 on bad input (params, data folder, overrides), 1 when a data-quality gate fails.
+    """
+    from mannequin.config import load_params
+
+    cli: dict[str, Any] = {}
+    for key, value in (
+        ("curate.runner", "dask" if dask_address and runner is None else runner),
+        ("curate.workers", workers),
+        ("curate.dask_address", dask_address),
+        ("curate.device", device),
+        ("curate.overrides", str(overrides) if overrides else None),
+    ):
+        if value is not None and not (key == "curate.runner" and value == "serial"):
+            cli[key] = value
+    params = load_params(params_file, cli).curate
+    data = Path(data or params.data)
+    out = Path(out or params.out)
+    if not data.is_dir():
+        raise InputError(data, "data folder not found", "missing_data")
+    if runner not in (None, "serial", "threads", "dask"):
+        raise InputError("--runner", f"{runner!r} is not one of threads, dask, serial", "bad_option")
+
+    if runner == "serial":
+        from mannequin.curation.curate import curate_dataset
+
+        bar = None
+        if progress:
+            from tqdm import tqdm
+
+            bar = tqdm(unit="clip", desc="curate", file=sys.stderr)
+        outcome = curate_dataset(data, out, params, progress=(lambda _c: bar.update(1)) if bar is not None else None)
+        if bar is not None:
+            bar.close()
+        print_summary(outcome.summary)
+        if not outcome.passed:
+            _gate_exit(outcome.gates)
+        return
+
+    from mannequin.env import quiet_prefect_logs
+
+    if not verbose:
+        quiet_prefect_logs("WARNING")
+    flow = load_curate_flow()
+    from mannequin.curation.gates import GateFailure
+
+    try:
+        report = flow(data=str(data), out=str(out), params=params.model_dump(mode="json"), progress=progress)
+    except GateFailure as exc:
+        _gate_exit(exc.gates)
+    print_summary(report["summary"], report["timings"])
+
+
+def _gate_exit(gates: list) -> None:
+    for gate in gates:
+        if not gate.success:
+            for line in gate.summary().splitlines():
+                print(f"mannequin: error: {line.strip()}" if not line.startswith(" ") else line, file=sys.stderr)
+    raise typer.Exit(1)

@@ -16,6 +16,8 @@ pose_jump              a camera step many times the median step (a SLAM teleport
 static_camera          the camera centre never moves and the view never turns
 no_parallax            the camera only rotates, or the median triangulation angle is too small
 blurry                 median sharpness (1 - blur effect) below ``min_sharpness``
+pose_image_mismatch    too many confident pixels inconsistent AND too little coverage: the poses
+                       do not belong to these images (reversed, or another path)
 moving_scene           too many confident pixels fail the forward-backward geometric check
 low_coverage           too few pixels get confident depth (textureless walls, bad poses)
 curation_error         an unexpected error after the configured retries (see the flow log)
@@ -80,6 +82,12 @@ def depth_reason(scores: dict, q: QualityParams) -> Reason | None:
         return Reason(
             "no_parallax",
             f"median triangulation angle {scores['parallax_deg']:.2f}° is below {q.min_parallax_deg:.2f}°",
+        )
+    if scores["inconsistent_fraction"] > q.max_inconsistent_fraction and scores["coverage"] < q.min_coverage:
+        return Reason(
+            "pose_image_mismatch",
+            f"the images disagree with the poses: {scores['inconsistent_fraction']:.0%} of confident pixels are "
+            f"inconsistent across views and confident depth covers only {scores['coverage']:.0%} of pixels",
         )
     if scores["inconsistent_fraction"] > q.max_inconsistent_fraction:
         return Reason(

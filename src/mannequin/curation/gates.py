@@ -97,31 +97,31 @@ def frame_table(out_dir: str | Path):
     return pd.DataFrame.from_records(records, columns=cols)
 
 
-def clip_table_suite(gates: GateParams, accepted_ids: list[str] | None = None):
+def clip_table_suite(gates: GateParams) -> list:
     """Expectations on ``clips.csv``."""
     import great_expectations as gx
 
     E = gx.expectations
     accepted = {"row_condition": "accepted==True", "condition_parser": "pandas"}
-    suite = gx.ExpectationSuite(name="clip_table")
-    suite.add_expectation(E.ExpectTableColumnsToMatchOrderedList(column_list=list(COLUMNS)))
-    suite.add_expectation(E.ExpectColumnValuesToNotBeNull(column="clip_id"))
-    suite.add_expectation(E.ExpectColumnValuesToBeUnique(column="clip_id"))
-    suite.add_expectation(
+    suite: list = []
+    suite.append(E.ExpectTableColumnsToMatchOrderedList(column_list=list(COLUMNS)))
+    suite.append(E.ExpectColumnValuesToNotBeNull(column="clip_id"))
+    suite.append(E.ExpectColumnValuesToBeUnique(column="clip_id"))
+    suite.append(
         E.ExpectColumnValuesToMatchRegex(column="clip_id", regex=f"^{CLIP_ID_PATTERN.pattern}$", **accepted)
     )
-    suite.add_expectation(E.ExpectColumnValuesToBeInSet(column="split", value_set=SPLITS))
+    suite.append(E.ExpectColumnValuesToBeInSet(column="split", value_set=SPLITS))
     for col, (lo, hi) in SCORE_RANGES.items():
-        suite.add_expectation(E.ExpectColumnValuesToBeBetween(column=col, min_value=lo, max_value=hi))
+        suite.append(E.ExpectColumnValuesToBeBetween(column=col, min_value=lo, max_value=hi))
     for col in REQUIRED_WHEN_ACCEPTED:
-        suite.add_expectation(E.ExpectColumnValuesToNotBeNull(column=col, **accepted))
-    suite.add_expectation(E.ExpectColumnValuesToBeInSet(column="reason", value_set=[""], **accepted))
-    suite.add_expectation(
+        suite.append(E.ExpectColumnValuesToNotBeNull(column=col, **accepted))
+    suite.append(E.ExpectColumnValuesToBeInSet(column="reason", value_set=[""], **accepted))
+    suite.append(
         E.ExpectColumnValuesToBeInSet(
             column="accepted", value_set=[False], row_condition='split=="test"', condition_parser="pandas"
         )
     )
-    suite.add_expectation(
+    suite.append(
         E.ExpectColumnMeanToBeBetween(
             column="accepted",
             min_value=gates.min_accepted_fraction,
@@ -132,20 +132,20 @@ def clip_table_suite(gates: GateParams, accepted_ids: list[str] | None = None):
     return suite
 
 
-def frames_suite(gates: GateParams, accepted_ids: list[str]):
+def frames_suite(gates: GateParams, accepted_ids: list[str]) -> list:
     """Expectations on the curated frames (one row per frame of every shard)."""
     import great_expectations as gx
 
     E = gx.expectations
-    suite = gx.ExpectationSuite(name="curated_frames")
-    suite.add_expectation(E.ExpectColumnDistinctValuesToEqualSet(column="clip_id", value_set=sorted(accepted_ids)))
-    suite.add_expectation(
+    suite: list = []
+    suite.append(E.ExpectColumnDistinctValuesToEqualSet(column="clip_id", value_set=sorted(accepted_ids)))
+    suite.append(
         E.ExpectColumnValuesToBeBetween(column="coverage", min_value=gates.min_frame_coverage, max_value=1.0)
     )
-    suite.add_expectation(E.ExpectColumnValuesToBeBetween(column="bad_depth", min_value=0, max_value=0))
-    suite.add_expectation(E.ExpectColumnValuesToBeBetween(column="confidence_min", min_value=0.0, max_value=1.0))
-    suite.add_expectation(E.ExpectColumnValuesToBeBetween(column="confidence_max", min_value=0.0, max_value=1.0))
-    suite.add_expectation(E.ExpectColumnValuesToBeBetween(column="confidence_nan", min_value=0, max_value=0))
+    suite.append(E.ExpectColumnValuesToBeBetween(column="bad_depth", min_value=0, max_value=0))
+    suite.append(E.ExpectColumnValuesToBeBetween(column="confidence_min", min_value=0.0, max_value=1.0))
+    suite.append(E.ExpectColumnValuesToBeBetween(column="confidence_max", min_value=0.0, max_value=1.0))
+    suite.append(E.ExpectColumnValuesToBeBetween(column="confidence_nan", min_value=0, max_value=0))
     return suite
 
 
@@ -170,8 +170,8 @@ def _describe(res) -> str:
     return head
 
 
-def validate(suite, df, name: str, out_dir: Path) -> GateResult:
-    """Run ``suite`` on ``df`` in an ephemeral GX context; write the JSON result; summarise failures."""
+def validate(expectations: list, df, name: str, out_dir: Path) -> GateResult:
+    """Run the suite ``name`` of ``expectations`` on ``df`` in an ephemeral GX context; write its JSON result."""
     import great_expectations as gx
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
@@ -180,7 +180,7 @@ def validate(suite, df, name: str, out_dir: Path) -> GateResult:
     batch_def = (
         context.data_sources.add_pandas(name).add_dataframe_asset(name).add_batch_definition_whole_dataframe(name)
     )
-    suite = context.suites.add(suite)
+    suite = context.suites.add(gx.ExpectationSuite(name=name, expectations=expectations))
     result = batch_def.get_batch(batch_parameters={"dataframe": df}).validate(suite)
     document = json.dumps(result.to_json_dict(), indent=1, sort_keys=True, default=str)
     atomic_write_text(out_dir / VALIDATION_DIR / f"{suite.name}.json", document + "\n")

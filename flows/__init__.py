@@ -1,0 +1,1 @@
+"""Prefect flows: thin wiring around the mannequin library (curate, pipeline, deployments)."""

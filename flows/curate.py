@@ -1,0 +1,161 @@
+"""The Prefect curate flow: one task per clip, fanned out on threads or a Dask cluster.
+
+Thin wiring only; the work is :func:`mannequin.curation.curate.curate_clip`.
+
+- One task per clip, so one bad clip fails alone: an unexpected error is retried
+  (``curate.retries``) and then recorded as a ``curation_error`` row; the others go on.
+- Each clip's result is cached on (clip content hash, split, override, curate params digest,
+  code version), persisted as JSON under ``<out>/.cache``: re-running with nothing changed executes
+  no clip task; adding or changing one clip executes one. An accepted clip whose shard is missing
+  (deleted, or ``dvc repro`` cleared the outputs) is recomputed with the cache refreshed.
+- Task runner from params: ``ThreadPoolTaskRunner(curate.workers)`` or prefect-dask's
+  ``DaskTaskRunner``: a local cluster bound to 127.0.0.1, or ``curate.dask_address``.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+import cloudpickle
+from prefect import flow, get_run_logger, task
+from prefect.futures import as_completed
+from prefect.task_runners import ThreadPoolTaskRunner
+
+from mannequin.config.curate import CurateParams
+from mannequin.curation.curate import (
+    ClipJob,
+    CurationOutcome,
+    code_version,
+    curate_clip,
+    error_row,
+    params_digest,
+    plan_curation,
+    shard_present,
+    write_outputs,
+)
+from mannequin.curation.table import ClipRow
+
+# Dask workers receive the task functions by value, so they need not import this script.
+cloudpickle.register_pickle_by_value(sys.modules[__name__])
+
+CACHE_DIR = ".cache"
+
+
+def clip_cache_key(context: Any, parameters: dict[str, Any]) -> str:
+    """Cache key of one clip task: everything that decides its result, nothing else."""
+    job = ClipJob(**parameters["job"])
+    return job.cache_key(parameters["digest"], parameters["code"])
+
+
+@task(name="curate-clip", cache_key_fn=clip_cache_key, persist_result=True, result_serializer="json")
+def curate_clip_task(job: dict, params: dict, out: str, digest: str, code: str) -> dict:
+    """Curate one clip; the row (JSON) is the cached result, the shard is written beside it."""
+    start = time.perf_counter()
+    row = curate_clip(ClipJob(**job), CurateParams.model_validate(params), out)
+    seconds = round(time.perf_counter() - start, 3)
+    verdict = "accepted" if row.accepted else f"rejected ({row.reason})"
+    get_run_logger().info("%s: %s in %.1f s", row.clip_id, verdict, seconds)
+    return {"row": row.to_dict(), "seconds": seconds}
+
+
+def make_task_runner(params: CurateParams):
+    """Threads (default) or Dask, as ``curate.runner`` says; every server binds to 127.0.0.1."""
+    if params.runner == "threads":
+        return ThreadPoolTaskRunner(max_workers=params.workers)
+    from prefect_dask import DaskTaskRunner
+
+    if params.dask_address:
+        return DaskTaskRunner(address=params.dask_address)
+    return DaskTaskRunner(
+        cluster_kwargs={
+            "n_workers": params.workers,
+            "threads_per_worker": 1,
+            "processes": True,
+            "dashboard_address": "127.0.0.1:0",
+            "host": "127.0.0.1",
+        }
+    )
+
+
+def _progress_bar(total: int, enabled: bool):
+    if not enabled:
+        return None
+    from tqdm import tqdm
+
+    return tqdm(total=total, unit="clip", desc="curate", file=sys.stderr, dynamic_ncols=True)
+
+
+@flow(name="curate")
+def curate_flow(data: str, out: str, params: dict, progress: bool = False) -> dict:
+    """Curate every clip of ``data/clips`` into ``out``; raises ``GateFailure`` when a data-quality gate fails."""
+    logger = get_run_logger()
+    start = time.perf_counter()
+    p = CurateParams.model_validate(params)
+    jobs, overrides = plan_curation(data, p)
+    digest, code = params_digest(p), code_version()
+    clip_task = curate_clip_task.with_options(
+        retries=p.retries, retry_delay_seconds=p.retry_delay_s, result_storage=Path(out).resolve() / CACHE_DIR
+    )
+    logger.info("curating %d clips with the %s runner (params %s, code %s)", len(jobs), p.runner, digest, code)
+
+    def submit(job: ClipJob, refresh: bool = False):
+        t = clip_task.with_options(task_run_name=f"curate-{job.clip_id}", refresh_cache=refresh or None)
+        return t.submit(job=asdict(job), params=params, out=out, digest=digest, code=code)
+
+    bar = _progress_bar(len(jobs), progress)
+    results: dict[str, tuple[ClipRow, str, float | None]] = {}
+
+    def collect(futures: dict) -> None:
+        for fut in as_completed(list(futures)):
+            job = futures[fut]
+            fut.wait()  # sets the final state (otherwise .state asks the API, which may lag)
+            state = fut.state
+            if state.is_completed():
+                value = fut.result()
+                origin = "cached" if state.name == "Cached" else "executed"
+                results[job.clip_id] = (ClipRow.from_dict(value["row"]), origin, value["seconds"])
+            else:
+                error = fut.result(raise_on_failure=False)
+                logger.error("%s: failed after %d retries: %s", job.clip_id, p.retries, error)
+                results[job.clip_id] = (error_row(job, error), "failed", None)
+            if bar is not None:
+                bar.update(1)
+                bar.set_postfix_str(job.clip_id)
+
+    collect({submit(job): job for job in jobs})
+    if bar is not None:
+        bar.close()
+    missing = [j for j in jobs if results[j.clip_id][0].accepted and not shard_present(out, j.clip_id)]
+    if missing:
+        logger.info("recomputing %d accepted clips whose shard is missing", len(missing))
+        collect({submit(job, refresh=True): job for job in missing})
+
+    rows = [results[j.clip_id][0] for j in jobs]
+    origins = [results[j.clip_id][1] for j in jobs]
+    wall = time.perf_counter() - start
+    timings = {
+        "runner": p.runner,
+        "workers": p.workers,
+        "wall_s": round(wall, 3),
+        "clips": len(jobs),
+        "clips_per_s": round(len(jobs) / wall, 4) if wall > 0 else 0.0,
+        "executed": origins.count("executed"),
+        "cached": origins.count("cached"),
+        "failed": origins.count("failed"),
+        "clip_s": {j.clip_id: results[j.clip_id][2] for j in jobs if results[j.clip_id][1] == "executed"},
+    }
+    outcome: CurationOutcome = write_outputs(out, rows, p, overrides.unknown({j.clip_id for j in jobs}), timings)
+    for clip_id in outcome.summary["unknown_override_ids"]:
+        logger.warning("override for %s matches no clip in %s/clips", clip_id, data)
+    for gate in outcome.gates:
+        (logger.info if gate.success else logger.error)(gate.summary())
+    report = {"summary": outcome.summary, "timings": timings, "gates": [g.summary() for g in outcome.gates]}
+    if not outcome.passed:
+        from mannequin.curation.gates import GateFailure
+
+        raise GateFailure(outcome.gates)
+    return report

@@ -1,0 +1,77 @@
+"""Tiny datasets for the curation tests: rendered sample clips (64x48, a few frames) plus hand-made bad clips.
+
+Imported by name (``from curation_helpers import ...``): the tests folders are not packages."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from mannequin.clips.cameras import Camera
+from mannequin.clips.plan import ClipPlan
+from mannequin.clips.poses import write_poses
+from mannequin.clips.sample import render_clip, write_clip
+from mannequin.clips.video import write_video
+from mannequin.config import load_params
+
+WIDTH, HEIGHT, FRAMES = 64, 48, 6
+
+
+def plan(
+    clip_id: str, seed: int, split: str = "unlabeled", defect: str = "none", trajectory: str = "sweep"
+) -> ClipPlan:
+    return ClipPlan(
+        clip_id=clip_id, split=split, defect=defect, form="video", trajectory=trajectory, seed=seed,
+        n_frames=FRAMES, fps=10, width=WIDTH, height=HEIGHT, hfov_deg=60.0, pose_scale=1.7,
+    )  # fmt: skip
+
+
+def write_splits(data: Path, splits: dict[str, str]) -> None:
+    lines = ["clip_id,split", *[f"{k},{v}" for k, v in sorted(splits.items())]]
+    (data / "splits.csv").write_text("\n".join(lines) + "\n")
+
+
+def look_at_cameras(n: int, shift: float = 0.3) -> list[Camera]:
+    """``n`` cameras stepping sideways by ``shift`` (units) and looking down +z."""
+    K = np.array([[WIDTH * 0.9, 0, WIDTH / 2], [0, WIDTH * 0.9, HEIGHT / 2], [0, 0, 1]])
+    return [Camera(K, np.eye(3), np.array([-shift * i, 0.0, 0.0]), WIDTH, HEIGHT, i * 100_000) for i in range(n)]
+
+
+def write_plain_clip(data: Path, clip_id: str, frames: np.ndarray, cameras: list[Camera]) -> Path:
+    clip_dir = data / "clips" / clip_id
+    write_video(clip_dir / "video.mp4", list(frames), fps=10)
+    write_poses(clip_dir / "poses.txt", cameras, f"test clip {clip_id}")
+    return clip_dir
+
+
+@pytest.fixture(scope="session")
+def clean_data(tmp_path_factory) -> Path:
+    """Two clean rendered clips, one test clip; rendered once per session."""
+    data = tmp_path_factory.mktemp("clean") / "data"
+    for p in (plan("good_a", 11), plan("good_b", 12, trajectory="arc"), plan("held_t", 13, split="test")):
+        write_clip(render_clip(p), data)
+    write_splits(data, {"good_a": "unlabeled", "good_b": "labeled", "held_t": "test"})
+    return data
+
+
+def copy_data(src: Path, dst: Path) -> Path:
+    shutil.copytree(src, dst)
+    return dst
+
+
+@pytest.fixture()
+def tiny_params():
+    """The real params.yaml composed with overrides for tiny clips (few frames, small images)."""
+    return load_params(
+        Path(__file__).resolve().parents[2] / "params.yaml",
+        {
+            "curate.max_width": WIDTH,
+            "curate.max_frames": FRAMES,
+            "curate.device": "cpu",
+            "curate.workers": 2,
+            "curate.quality.min_coverage": 0.1,  # 64x48 frames give less confident depth than the sample's 160x120
+        },
+    ).curate

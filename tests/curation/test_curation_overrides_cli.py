@@ -1,0 +1,94 @@
+"""Human overrides, and the ``mannequin curate`` command's exit codes (2 bad input, 1 failed gate)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+from curation_helpers import FRAMES, copy_data, look_at_cameras, write_plain_clip, write_splits
+from typer.testing import CliRunner
+
+from mannequin.cli import app
+from mannequin.curation.curate import curate_dataset, plan_curation
+from mannequin.curation.overrides import read_overrides
+from mannequin.curation.table import read_clip_table
+from mannequin.errors import InputError
+
+
+def overrides_file(path: Path, text: str) -> Path:
+    path.write_text(text)
+    return path
+
+
+def test_override_file_errors_are_one_line(tmp_path):
+    cases = {
+        "force_accept: [{clip_id: a}]\nforce_reject: [{clip_id: a}]\n": "listed twice",
+        "force_accept: [{note: x}]\n": "clip_id",
+        "force_maybe: []\n": "unknown key 'force_maybe'",
+        "force_reject: [{clip_id: 'no/slash'}]\n": "not a valid clip id",
+        "force_reject: [{clip_id: a, why: b}]\n": "unknown key 'why'",
+        "force_accept: {clip_id: a}\n": "expected a list",
+    }
+    for k, (text, words) in enumerate(cases.items()):
+        with pytest.raises(InputError, match=words) as err:
+            read_overrides(overrides_file(tmp_path / f"o{k}.yaml", text))
+        assert err.value.code == "bad_overrides" and "\n" not in str(err.value)
+    ok = read_overrides(overrides_file(tmp_path / "ok.yaml", "force_reject: [{clip_id: b, note: mirror}, c]\n"))
+    assert str(ok.get("b")) == "force_reject: mirror" and ok.get("c").note == "" and ok.unknown({"b"}) == ["c"]
+
+
+def test_overrides_force_in_and_out_and_never_accept_a_test_clip(clean_data, tmp_path, tiny_params):
+    data = copy_data(clean_data, tmp_path / "data")
+    shutil.rmtree(data / "clips" / "good_b")
+    write_splits(data, {"good_a": "unlabeled", "held_t": "test"})
+    strict = tiny_params.model_copy(update={"quality": tiny_params.quality.model_copy(update={"min_coverage": 0.99})})
+
+    params = strict.model_copy(
+        update={"overrides": str(overrides_file(tmp_path / "o.yaml", "force_accept: [{clip_id: held_t, note: x}]\n"))}
+    )
+    with pytest.raises(InputError, match="test clips never reach training"):
+        plan_curation(data, params)
+
+    text = "force_accept:\n  - {clip_id: good_a, note: checked by hand}\n"
+    text += "force_reject:\n  - {clip_id: gone, note: removed}\n"
+    params = strict.model_copy(update={"overrides": str(overrides_file(tmp_path / "o.yaml", text))})
+    out = tmp_path / "out"
+    outcome = curate_dataset(data, out, params, run_gates=False)
+    row = read_clip_table(out / "clips.csv").set_index("clip_id").loc["good_a"]
+    assert row["accepted"] and row["reason"] == "" and row["override"] == "force_accept: checked by hand"
+    assert row["auto_reason"].startswith("low_coverage:")  # the automatic decision stays on record
+    assert (out / "shards" / "good_a" / "meta.json").is_file()
+    assert outcome.summary["unknown_override_ids"] == ["gone"] and outcome.summary["overrides"] == 1
+
+    text = "force_reject:\n  - {clip_id: good_a, note: mirror wall}\n"
+    params = tiny_params.model_copy(update={"overrides": str(overrides_file(tmp_path / "o.yaml", text))})
+    curate_dataset(data, out, params, run_gates=False)
+    row = read_clip_table(out / "clips.csv").set_index("clip_id").loc["good_a"]
+    assert not row["accepted"] and row["reason"] == "override_reject: mirror wall" and row["auto_reason"] == ""
+    assert not (out / "shards" / "good_a").exists()  # the shard of a clip no longer accepted is removed
+
+
+def test_cli_exit_codes(tmp_path):
+    runner = CliRunner()
+    res = runner.invoke(app, ["curate", "--data", str(tmp_path / "nope"), "--out", str(tmp_path / "o")])
+    assert res.exit_code == 2 and "nope: data folder not found" in res.output and "Traceback" not in res.output
+
+    data = tmp_path / "data"
+    (data / "clips").mkdir(parents=True)
+    bad_params = overrides_file(tmp_path / "params.yaml", "curate:\n  max_frames: many\n")
+    res = runner.invoke(app, ["curate", "--data", str(data), "--params", str(bad_params)])
+    assert res.exit_code == 2 and "curate.max_frames" in res.output
+
+    still = np.full((FRAMES, 48, 64, 3), 100, np.uint8)
+    write_plain_clip(data, "still", still, look_at_cameras(FRAMES, shift=0.0))
+    write_splits(data, {"still": "unlabeled"})
+    res = runner.invoke(app, ["curate", "--data", str(data), "--out", str(tmp_path / "o"), "--runner", "serial"])
+    assert res.exit_code == 1, res.output
+    assert "gate clip_table: FAILED" in res.output
+    assert "expect_column_mean_to_be_between(accepted, min_value=0.3" in res.output
+    summary = json.loads((tmp_path / "o" / "summary.json").read_text())
+    assert summary["by_reason"] == {"static_camera": 1}  # outputs stay for inspection
+    assert (tmp_path / "o" / "validation" / "clip_table.json").is_file()
