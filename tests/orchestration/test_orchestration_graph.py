@@ -86,3 +86,26 @@ def test_cli_rejects_a_folder_without_dvc_yaml(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["pipeline", "--repo", str(tmp_path)])
     assert result.exit_code == 2
     assert "dvc.yaml: file not found" in result.output
+
+
+def test_matrix_stage_names_are_ordered_and_runnable(toy_repo: Path) -> None:
+    import yaml
+
+    from mannequin.orchestration import run_stage
+
+    dvc_yaml = yaml.safe_load((toy_repo / "dvc.yaml").read_text())
+    dvc_yaml["stages"]["finetune"] = {
+        "matrix": {"init": ["scratch", "mvs"], "budget": [4, 16]},
+        "cmd": "python -c \"open('out/ft-${item.init}-${item.budget}.txt', 'w').write('ok')\"",
+        "deps": ["out/prep.txt"],
+        "outs": ["out/ft-${item.init}-${item.budget}.txt"],
+    }
+    (toy_repo / "dvc.yaml").write_text(yaml.safe_dump(dvc_yaml, sort_keys=False))
+    order = stage_order(toy_repo)
+    matrix = {f"finetune@{init}-{budget}" for init in ("scratch", "mvs") for budget in (4, 16)}
+    assert set(order) == {"prep", "train@s1", "train@s2", *matrix}
+    assert order[0] == "prep"
+    assert stage_order(toy_repo, ["finetune@scratch-4"]) == ["prep", "finetune@scratch-4"]
+    for stage in stage_order(toy_repo, ["finetune@scratch-4"]):
+        assert run_stage(toy_repo, stage).status == "ran"
+    assert (toy_repo / "out" / "ft-scratch-4.txt").read_text() == "ok"
