@@ -16,6 +16,9 @@ export PREFECT_SERVER_API_HOST := 127.0.0.1
 export DO_NOT_TRACK := 1
 export DVC_NO_ANALYTICS := 1
 export GX_ANALYTICS_ENABLED := false
+export PREFECT_CLOUD_ENABLE_ORCHESTRATION_TELEMETRY := false
+export PREFECT_TELEMETRY_ENABLE_RESOURCE_METRICS := false
+export DVC_SITE_CACHE_DIR := $(CURDIR)/.dvc/tmp/site-cache
 export PYTHONUNBUFFERED := 1
 
 .PHONY: install demo data test test-slow test-all lint bench serve clean help
@@ -39,6 +42,7 @@ $(STAMP): requirements.lock pyproject.toml
 	$(BIN)/python -m pip install -q --disable-pip-version-check --no-deps --no-build-isolation -e .
 	$(BIN)/dvc config --local core.analytics false 2>/dev/null || true
 	$(BIN)/dvc config --local core.check_update false 2>/dev/null || true
+	$(BIN)/dvc config --local core.site_cache_dir $(CURDIR)/.dvc/tmp/site-cache 2>/dev/null || true
 	touch $(STAMP)
 
 data: install
@@ -68,7 +72,7 @@ bench: install
 	@for b in bench/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
 
 serve: install
-	$(BIN)/python flows/deploy.py serve
+	PREFECT_UI_ENABLED=true $(BIN)/python flows/deploy.py serve --port $(or $(PREFECT_PORT),4200)
 
 clean:
 	rm -rf curated models metrics reports runs logs .prefect bench/results/*.json
