@@ -13,6 +13,8 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from mannequin.clips.clip import clip_id_of, open_clip
 from mannequin.clips.ids import validate_clip_id
 from mannequin.config.curate import CurateParams
@@ -186,14 +188,29 @@ def curate_clip(job: ClipJob, params: CurateParams, out_dir: str | Path, device:
         row.inconsistent_fraction = scores["inconsistent_fraction"]
         row.coverage = scores["coverage"]
         first = first or rules.depth_reason(scores, q)
+        # frames with almost no confident depth carry no targets: they stay out of the shard
+        keep = np.isfinite(result.depth).mean(axis=(1, 2)) >= params.gates.min_frame_coverage
+        first = first or rules.frames_kept_reason(int(keep.sum()), len(keep), params.gates.min_frame_coverage, q)
     except InputError as err:
         row.frames_used = 0
         return _finish(row, rules.Reason(err.code, _problem(err, clip_dir)), job)
     _finish(row, first, job)
     if job.override == FORCE_ACCEPT:
         row.accepted, row.reason = True, ""
+    if row.accepted and not keep.any():
+        _finish(row, rules.Reason("low_coverage", "no frame has confident depth"), job)
     if row.accepted:
-        write_shard(out_dir, job.clip_id, images, result.depth, result.confidence, cameras, indices)
+        row.frames_used = int(keep.sum())
+        kept = np.flatnonzero(keep)
+        write_shard(
+            out_dir,
+            job.clip_id,
+            images[kept],
+            result.depth[kept],
+            result.confidence[kept],
+            [cameras[i] for i in kept],
+            [indices[i] for i in kept],
+        )
     return row
 
 

@@ -19,7 +19,9 @@ blurry                 median sharpness (1 - blur effect) below ``min_sharpness`
 pose_image_mismatch    too many confident pixels inconsistent AND too little coverage: the poses
                        do not belong to these images (reversed, or another path)
 moving_scene           too many confident pixels fail the forward-backward geometric check
-low_coverage           too few pixels get confident depth (textureless walls, bad poses)
+low_coverage           too few pixels get confident depth (textureless walls, bad poses), or fewer
+                       than ``min_frames`` frames reach ``gates.min_frame_coverage`` (frames below
+                       it are left out of the shard)
 curation_error         an unexpected error after the configured retries (see the flow log)
 =====================  =========================================================================
 """
@@ -98,5 +100,15 @@ def depth_reason(scores: dict, q: QualityParams) -> Reason | None:
     if scores["coverage"] < q.min_coverage:
         return Reason(
             "low_coverage", f"confident depth covers {scores['coverage']:.0%} of pixels, below {q.min_coverage:.0%}"
+        )
+    return None
+
+
+def frames_kept_reason(kept: int, total: int, floor: float, q: QualityParams) -> Reason | None:
+    """Too few frames left once the frames with almost no confident depth are dropped."""
+    if kept < min(q.min_frames, total):
+        return Reason(
+            "low_coverage",
+            f"only {kept} of {total} frames have confident depth on at least {floor:.0%} of pixels",
         )
     return None
