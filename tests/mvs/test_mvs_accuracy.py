@@ -33,6 +33,8 @@ def test_output_contract(scene, scene_depth, mvs_params):
     assert np.all(r.depth[np.isfinite(r.depth)] > 0)
     assert r.inconsistent_fraction.shape == r.median_angle_deg.shape == (n,)
     assert np.all(r.inconsistent_fraction < 0.1)  # a static scene is consistent
+    assert r.disagreement_fraction is not None and r.disagreement_fraction.shape == (n,)
+    assert np.all((r.disagreement_fraction >= 0) & (r.disagreement_fraction < 0.3))
     assert np.all((r.median_angle_deg >= mvs_params.min_angle_deg) & (r.median_angle_deg <= 45))
     assert len(r.sources) == n and all(0 < len(s) <= mvs_params.num_sources for s in r.sources)
     assert all(i not in s for i, s in enumerate(r.sources))

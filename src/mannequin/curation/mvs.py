@@ -24,10 +24,19 @@ import torch
 from mannequin.clips.cameras import Camera
 from mannequin.config.curate import MvsParams
 from mannequin.curation.mvs_consistency import forward_backward, pixel_grid
-from mannequin.curation.mvs_cost import aggregate_paths, local_std, sweep_scores, to_gray, winner_take_all
+from mannequin.curation.mvs_cost import (
+    aggregate_paths,
+    local_std,
+    sweep_scores,
+    to_gray,
+    winner_take_all,
+    zncc_at_depth,
+)
 from mannequin.curation.mvs_geometry import Rig, build_rig, pose_scale
 from mannequin.curation.mvs_sources import FramePlan, SparseCache, plan_frame
 
+#: A source view agrees with a depth when its windowed ZNCC there reaches this value.
+AGREEMENT_ZNCC = 0.5
 #: A neighbour's depth takes part in the consistency check where its cost-curve confidence reaches
 #: this fraction of the confidence threshold.
 NEIGHBOUR_CONFIDENCE_FACTOR = 0.5
@@ -43,6 +52,9 @@ class ClipDepth:
       against at least one neighbour's depth, the fraction consistent with none (moving things); 0 if none;
     - ``median_angle_deg`` (N,): median over confident pixels of the largest triangulation angle to a
       source view; 0 if none;
+    - ``disagreement_fraction`` (N,): among confident pixels seen by at least 2 source views, the fraction
+      where at least one of them does not match the image at that depth (ZNCC < 0.5): a photometric sign of
+      motion, complementary to ``inconsistent_fraction`` (slow motion can stay geometrically consistent); 0 if none;
     - ``depth_range`` (N,2) swept near and far depth; ``sources`` the source frames of each frame.
     """
 
@@ -52,6 +64,7 @@ class ClipDepth:
     median_angle_deg: np.ndarray
     depth_range: np.ndarray
     sources: list[list[int]]
+    disagreement_fraction: np.ndarray | None = None
 
     @property
     def coverage(self) -> np.ndarray:
@@ -131,8 +144,8 @@ class _ClipMvs:
         self.photo[i] = _Photometric(depth, conf)
         return self.photo[i]
 
-    def finish(self, i: int) -> tuple[np.ndarray, np.ndarray, float, float]:
-        """Depth (pose units) and confidence of frame i, its inconsistent fraction and median angle."""
+    def finish(self, i: int) -> tuple[np.ndarray, np.ndarray, float, float, float]:
+        """Depth (pose units) and confidence of frame i, its inconsistent fraction, median angle, disagreement."""
         p, rig = self.params, self.rig
         photo = self.photometric(i)
         neighbours = [j for j in self.plan(i).sources if self.plan(j).sources]
@@ -167,9 +180,30 @@ class _ClipMvs:
         keep = (confidence >= p.confidence_threshold) & (confidence > 0) & torch.isfinite(photo.depth)
         depth = torch.where(keep, photo.depth, torch.full_like(photo.depth, float("nan")))
         angle = self._median_angle(i, depth)
+        disagreement = self._disagreement(i, depth)
         out_depth = (depth.cpu().numpy().astype(np.float64) * self.scale).astype(np.float32)
         out_conf = confidence.clamp(0, 1).cpu().numpy().astype(np.float32)
-        return out_depth, out_conf, inconsistent, angle
+        return out_depth, out_conf, inconsistent, angle, disagreement
+
+    def _disagreement(self, i: int, depth: torch.Tensor) -> float:
+        """Fraction of finite pixels seen by 2+ sources where some source does not match at that depth."""
+        sources = self.plan(i).sources
+        if len(sources) < 2 or not bool(torch.isfinite(depth).any()):
+            return 0.0
+        rig, p = self.rig, self.params
+        seen = torch.zeros_like(depth)
+        agree = torch.zeros_like(depth)
+        for j in sources:
+            R, t = rig.relative(i, j)
+            zncc = zncc_at_depth(
+                self.gray[i], self.gray[j], rig.K[i], rig.K[j], R, t, depth, p.window, (p.min_texture / 2) ** 2
+            )
+            seen += torch.isfinite(zncc).float()
+            agree += (zncc >= AGREEMENT_ZNCC).float()
+        checked = torch.isfinite(depth) & (seen >= 2)
+        if not bool(checked.any()):
+            return 0.0
+        return float((checked & (agree < seen)).sum() / checked.sum())
 
     def _median_angle(self, i: int, depth: torch.Tensor) -> float:
         """Median over finite pixels of the largest triangulation angle to a source camera, degrees."""
@@ -217,6 +251,7 @@ def clip_depth(
         median_angle_deg=np.array([r[3] for r in results], dtype=np.float64),
         depth_range=np.array([[mvs.plans[i].near, mvs.plans[i].far] for i in range(n)]) * mvs.scale,
         sources=[list(mvs.plans[i].sources) for i in range(n)],
+        disagreement_fraction=np.array([r[4] for r in results], dtype=np.float64),
     )
 
 
@@ -229,5 +264,5 @@ def frame_depth(
         raise IndexError(f"frame {index} out of range 0..{len(images) - 1}")
     with torch.no_grad():
         mvs = _ClipMvs(images, cameras, params, resolve_device(device))
-        depth, confidence, _, _ = mvs.finish(index)
+        depth, confidence, *_ = mvs.finish(index)
     return depth, confidence

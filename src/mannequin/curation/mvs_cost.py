@@ -145,6 +145,38 @@ def sweep_scores(
     return out
 
 
+def zncc_at_depth(
+    ref: torch.Tensor,
+    source: torch.Tensor,
+    K_ref: np.ndarray,
+    K_src: np.ndarray,
+    R_rel: np.ndarray,
+    t_rel: np.ndarray,
+    depth: torch.Tensor,
+    window: int,
+    eps: float,
+) -> torch.Tensor:
+    """Windowed ZNCC (H,W) between ``ref`` and ``source`` warped by a per-pixel ``depth``; NaN where not seen."""
+    device = ref.device
+    H, W = ref.shape
+    f64 = {"dtype": torch.float64, "device": device}
+    rays = _pixel_rays(torch.as_tensor(K_ref, **f64), H, W)
+    X = rays * depth.reshape(-1).to(torch.float64)
+    p = torch.as_tensor(K_src, **f64) @ (torch.as_tensor(R_rel, **f64) @ X + torch.as_tensor(t_rel, **f64)[:, None])
+    u, v = p[0] / p[2], p[1] / p[2]
+    seen = torch.isfinite(u) & torch.isfinite(v) & (p[2] > 0) & (u >= -0.5) & (u <= W - 0.5) & (v >= -0.5)
+    seen &= v <= H - 0.5
+    grid = torch.stack([u * (2.0 / (W - 1)) - 1, v * (2.0 / (H - 1)) - 1], dim=-1).nan_to_num(-2.0)
+    warped = F.grid_sample(
+        source[None, None], grid.to(torch.float32).view(1, H, W, 2), padding_mode="border", align_corners=True
+    )[0, 0]
+    stats = box(torch.stack([ref, ref * ref, warped, warped * warped, warped * ref]), window)
+    var_r = (stats[1] - stats[0] ** 2).clamp_min(0)
+    var_s = (stats[3] - stats[2] ** 2).clamp_min(0)
+    zncc = (stats[4] - stats[0] * stats[2]) / torch.sqrt((var_r + eps) * (var_s + eps))
+    return torch.where(seen.view(H, W), zncc, torch.full_like(zncc, float("nan")))
+
+
 def _path_costs(cost: torch.Tensor, p1: float, p2: float) -> torch.Tensor:
     """Semi-global path costs along dim 0 of ``cost`` (L, P, D, A): P path sets run together, forward."""
     out = torch.empty_like(cost)
