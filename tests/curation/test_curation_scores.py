@@ -81,14 +81,24 @@ def test_sharpness_separates_blur_at_any_resolution_and_exposure(width):
 def test_depth_scores_and_decision_order():
     depth = np.full((2, 4, 5), 2.0, np.float32)
     depth[0, :2] = np.nan
-    s = depth_scores(depth, np.array([2.0, 4.0]), np.array([0.1, 0.5]))
-    assert s == {"parallax_deg": 3.0, "inconsistent_fraction": 0.3, "coverage": pytest.approx(0.75)}
+    s = depth_scores(depth, np.array([2.0, 4.0]), np.array([0.1, 0.5]), np.array([0.05, 0.15]))
+    assert s == {
+        "parallax_deg": 3.0,
+        "inconsistent_fraction": 0.3,
+        "disagreement_fraction": pytest.approx(0.1),
+        "coverage": pytest.approx(0.75),
+    }
+    blank = depth_scores(np.full((2, 4, 5), np.nan), np.zeros(2), np.zeros(2))
+    assert blank["parallax_deg"] is None and blank["coverage"] == 0  # no confident pixel: parallax is unknown
+    assert decisions.depth_reason(blank, QualityParams()).code == "low_coverage"
     q = QualityParams(min_parallax_deg=1.0, max_inconsistent_fraction=0.2, min_coverage=0.5)
     assert decisions.depth_reason(s, q).code == "moving_scene"
     assert decisions.depth_reason({**s, "parallax_deg": 0.2}, q).sentence.startswith("median triangulation angle 0.20°")
     assert decisions.depth_reason({**s, "inconsistent_fraction": 0.1, "coverage": 0.1}, q).code == "low_coverage"
     assert decisions.depth_reason({**s, "coverage": 0.01}, q).code == "pose_image_mismatch"
     assert decisions.depth_reason({**s, "inconsistent_fraction": 0.1}, q) is None
+    photometric = {**s, "inconsistent_fraction": 0.1, "disagreement_fraction": 0.9}
+    assert decisions.depth_reason(photometric, q).code == "moving_scene"
 
 
 def test_even_indices():

@@ -47,6 +47,7 @@ class QualityParams(Block):
     min_sharpness: float = Field(0.55, ge=0, le=1)
     min_parallax_deg: float = Field(1.0, ge=0)
     max_inconsistent_fraction: float = Field(0.2, ge=0, le=1)
+    max_disagreement_fraction: float = Field(0.3, ge=0, le=1)
     min_coverage: float = Field(0.3, ge=0, le=1)
 
 

@@ -183,9 +183,12 @@ def curate_clip(job: ClipJob, params: CurateParams, out_dir: str | Path, device:
         from mannequin.curation.mvs import clip_depth
 
         result = clip_depth(images, cameras, params.mvs, device=device or params.device)
-        scores = depth_scores(result.depth, result.median_angle_deg, result.inconsistent_fraction)
+        scores = depth_scores(
+            result.depth, result.median_angle_deg, result.inconsistent_fraction, result.disagreement_fraction
+        )
         row.parallax_deg = scores["parallax_deg"]
         row.inconsistent_fraction = scores["inconsistent_fraction"]
+        row.disagreement_fraction = scores["disagreement_fraction"]
         row.coverage = scores["coverage"]
         first = first or rules.depth_reason(scores, q)
         # frames with almost no confident depth carry no targets: they stay out of the shard

@@ -18,7 +18,8 @@ no_parallax            the camera only rotates, or the median triangulation angl
 blurry                 median sharpness (1 - blur effect) below ``min_sharpness``
 pose_image_mismatch    too many confident pixels inconsistent AND too little coverage: the poses
                        do not belong to these images (reversed, or another path)
-moving_scene           too many confident pixels fail the forward-backward geometric check
+moving_scene           too many confident pixels fail the forward-backward geometric check, or too
+                       many disagree photometrically with a source view at their depth
 low_coverage           too few pixels get confident depth (textureless walls, bad poses), or fewer
                        than ``min_frames`` frames reach ``gates.min_frame_coverage`` (frames below
                        it are left out of the shard)
@@ -80,7 +81,7 @@ def sharpness_reason(sharpness: float, q: QualityParams) -> Reason | None:
 
 def depth_reason(scores: dict, q: QualityParams) -> Reason | None:
     """Parallax, moving things and coverage from the MVS output, in that order."""
-    if scores["parallax_deg"] < q.min_parallax_deg:
+    if scores["parallax_deg"] is not None and scores["parallax_deg"] < q.min_parallax_deg:
         return Reason(
             "no_parallax",
             f"median triangulation angle {scores['parallax_deg']:.2f}° is below {q.min_parallax_deg:.2f}°",
@@ -96,6 +97,12 @@ def depth_reason(scores: dict, q: QualityParams) -> Reason | None:
             "moving_scene",
             f"{scores['inconsistent_fraction']:.0%} of confident pixels are geometrically inconsistent across views "
             f"(at most {q.max_inconsistent_fraction:.0%}): something moves",
+        )
+    if scores.get("disagreement_fraction", 0.0) > q.max_disagreement_fraction:
+        return Reason(
+            "moving_scene",
+            f"at {scores['disagreement_fraction']:.0%} of confident pixels a source view does not match the image "
+            f"(at most {q.max_disagreement_fraction:.0%}): something moves",
         )
     if scores["coverage"] < q.min_coverage:
         return Reason(

@@ -32,6 +32,7 @@ SCORE_RANGES = {
     "sharpness": (0.0, 1.0),
     "parallax_deg": (0.0, 180.0),
     "inconsistent_fraction": (0.0, 1.0),
+    "disagreement_fraction": (0.0, 1.0),
     "coverage": (0.0, 1.0),
 }
 # Scores every accepted clip must have (the pose and image ones exist for any clip that was read).
@@ -107,9 +108,7 @@ def clip_table_suite(gates: GateParams) -> list:
     suite.append(E.ExpectTableColumnsToMatchOrderedList(column_list=list(COLUMNS)))
     suite.append(E.ExpectColumnValuesToNotBeNull(column="clip_id"))
     suite.append(E.ExpectColumnValuesToBeUnique(column="clip_id"))
-    suite.append(
-        E.ExpectColumnValuesToMatchRegex(column="clip_id", regex=f"^{CLIP_ID_PATTERN.pattern}$", **accepted)
-    )
+    suite.append(E.ExpectColumnValuesToMatchRegex(column="clip_id", regex=f"^{CLIP_ID_PATTERN.pattern}$", **accepted))
     suite.append(E.ExpectColumnValuesToBeInSet(column="split", value_set=SPLITS))
     for col, (lo, hi) in SCORE_RANGES.items():
         suite.append(E.ExpectColumnValuesToBeBetween(column=col, min_value=lo, max_value=hi))
@@ -139,9 +138,7 @@ def frames_suite(gates: GateParams, accepted_ids: list[str]) -> list:
     E = gx.expectations
     suite: list = []
     suite.append(E.ExpectColumnDistinctValuesToEqualSet(column="clip_id", value_set=sorted(accepted_ids)))
-    suite.append(
-        E.ExpectColumnValuesToBeBetween(column="coverage", min_value=gates.min_frame_coverage, max_value=1.0)
-    )
+    suite.append(E.ExpectColumnValuesToBeBetween(column="coverage", min_value=gates.min_frame_coverage, max_value=1.0))
     suite.append(E.ExpectColumnValuesToBeBetween(column="bad_depth", min_value=0, max_value=0))
     suite.append(E.ExpectColumnValuesToBeBetween(column="confidence_min", min_value=0.0, max_value=1.0))
     suite.append(E.ExpectColumnValuesToBeBetween(column="confidence_max", min_value=0.0, max_value=1.0))

@@ -13,6 +13,8 @@ view, so no score is ever in pose units or pixels:
 - ``parallax_deg``: median triangulation angle of the confident MVS pixels (median over frames).
 - ``inconsistent_fraction``: median over frames of the fraction of photometrically confident
   pixels that fail the forward-backward geometric check; moving things make it high.
+- ``disagreement_fraction``: median over frames of the fraction of confident pixels where a source
+  view does not match the image at the chosen depth (photometric sign of motion, from the MVS).
 - ``coverage``: mean over frames of the fraction of pixels with confident depth.
 """
 
@@ -74,17 +76,26 @@ def clip_sharpness(images: np.ndarray) -> float:
     return float(np.median([frame_sharpness(im) for im in images]))
 
 
-def depth_scores(depth: np.ndarray, median_angle_deg: np.ndarray, inconsistent_fraction: np.ndarray) -> dict:
+def depth_scores(
+    depth: np.ndarray,
+    median_angle_deg: np.ndarray,
+    inconsistent_fraction: np.ndarray,
+    disagreement_fraction: np.ndarray | None = None,
+) -> dict:
     """Parallax, static-scene and coverage scores from a clip's MVS output."""
-    coverage = float(np.mean(np.isfinite(depth)))
+    frame_cov = np.isfinite(depth).mean(axis=(1, 2))
+    has_depth = frame_cov > 0  # frames without a confident pixel have no parallax to measure
     angles = np.asarray(median_angle_deg, dtype=np.float64)
-    angles = angles[np.isfinite(angles)]
+    angles = angles[has_depth & np.isfinite(angles)]
     incons = np.asarray(inconsistent_fraction, dtype=np.float64)
     incons = incons[np.isfinite(incons)]
+    disagree = np.asarray(disagreement_fraction if disagreement_fraction is not None else [], dtype=np.float64)
+    disagree = disagree[np.isfinite(disagree)]
     return {
-        "parallax_deg": float(np.median(angles)) if len(angles) else 0.0,
-        "inconsistent_fraction": float(np.median(incons)) if len(incons) else 1.0,
-        "coverage": coverage,
+        "parallax_deg": float(np.median(angles)) if len(angles) else None,
+        "inconsistent_fraction": float(np.median(incons)) if len(incons) else 0.0,
+        "disagreement_fraction": float(np.median(disagree)) if len(disagree) else 0.0,
+        "coverage": float(frame_cov.mean()),
     }
 
 

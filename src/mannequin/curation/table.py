@@ -24,6 +24,7 @@ SCORE_COLUMNS = (
     "sharpness",
     "parallax_deg",
     "inconsistent_fraction",
+    "disagreement_fraction",
     "coverage",
 )
 SCORE_DIGITS = 4
@@ -47,6 +48,7 @@ class ClipRow:
     sharpness: float | None = None
     parallax_deg: float | None = None
     inconsistent_fraction: float | None = None
+    disagreement_fraction: float | None = None
     coverage: float | None = None
 
     @property
