@@ -73,5 +73,7 @@ def tiny_params():
             "curate.device": "cpu",
             "curate.workers": 2,
             "curate.quality.min_coverage": 0.1,  # 64x48 frames give less confident depth than the sample's 160x120
+            # 6 frames over the whole path: 12-22° baselines, where occlusions make source views disagree
+            "curate.quality.max_disagreement_fraction": 1.0,
         },
     ).curate
