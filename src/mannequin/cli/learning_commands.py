@@ -9,11 +9,22 @@ import typer
 
 from mannequin.cli.app import app, user_errors
 
+_EXPECTED_WARNINGS = (
+    ".*overridden `on_after_batch_transfer`.*",  # augmentation lives in the module on purpose
+    ".*is smaller than the logging interval.*",  # tiny epochs on small curated sets
+    ".*Checkpoint directory .* exists and is not empty.*",  # the digest file lives beside last.ckpt
+    ".*LeafSpec.*",
+)
+
 
 def _quiet_lightning() -> None:
-    """Keep Lightning's banners (GPU/TPU availability, tips) off the terminal; warnings still show."""
+    """Keep Lightning's banners (GPU/TPU availability, tips) and expected warnings off the terminal."""
+    import warnings
+
     for name in ("pytorch_lightning.utilities.rank_zero", "lightning_fabric.utilities.rank_zero"):
         logging.getLogger(name).setLevel(logging.WARNING)
+    for pattern in _EXPECTED_WARNINGS:
+        warnings.filterwarnings("ignore", message=pattern)
 
 
 def _summary(kind: str, tag: str, result) -> str:  # type: ignore[no-untyped-def]

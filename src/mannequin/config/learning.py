@@ -93,6 +93,7 @@ class FinetuneParams(Block):
     val_frames: int = Field(8, ge=0)
     gradient_weight: float = Field(0.5, ge=0)
     init_decoder: bool = True
+    pretrained_lr_scale: float = Field(1.0, ge=0, description="LR factor for weights loaded from pretraining")
     calibrate_offset: bool = True
     num_workers: int = Field(0, ge=0)
     augment: AugmentParams = AugmentParams()

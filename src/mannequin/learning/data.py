@@ -37,11 +37,9 @@ def read_split_table(data_dir: str | Path) -> dict[str, str]:
 
 
 def split_clips(clip_ids: Sequence[str], val_fraction: float, seed: int) -> tuple[list[str], list[str]]:
-    """Deterministic train/val split by clip: ``round(val_fraction * n)`` clips (at least 1 when n >= 2)."""
+    """Deterministic train/val split by clip: ``floor(val_fraction * n)`` clips go to val (none for few clips)."""
     ids = sorted(clip_ids)
-    n_val = 0
-    if val_fraction > 0 and len(ids) >= 2:
-        n_val = min(len(ids) - 1, max(1, round(val_fraction * len(ids))))
+    n_val = min(max(len(ids) - 1, 0), int(val_fraction * len(ids) + 1e-9))
     order = np.random.default_rng(seed).permutation(len(ids))
     val = sorted(ids[i] for i in order[:n_val])
     train = sorted(ids[i] for i in order[n_val:])

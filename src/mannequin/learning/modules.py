@@ -147,11 +147,27 @@ class FinetuneModule(_DepthModule):
         flip_p: float = 0.5,
         jitter: float = 0.2,
         gradient_weight: float = 0.5,
+        pretrained_lr_scale: float = 1.0,
     ) -> None:
         super().__init__(lr, weight_decay, flip_p, jitter)
         self.save_hyperparameters()
         self.net = DepthNet(width, depth)
         self.gradient_weight = gradient_weight
+        self.pretrained_prefixes: tuple[str, ...] = ()
+        self.pretrained_lr_scale = pretrained_lr_scale
+
+    def configure_optimizers(self) -> dict:
+        """AdamW; weights loaded from pretraining (``pretrained_prefixes``) learn at ``lr * pretrained_lr_scale``."""
+        loaded = [p for n, p in self.named_parameters() if n.startswith(self.pretrained_prefixes)]
+        fresh = [p for n, p in self.named_parameters() if not n.startswith(self.pretrained_prefixes)]
+        groups = [{"params": fresh, "lr": self.lr}]
+        if loaded:
+            groups.append({"params": loaded, "lr": self.lr * self.pretrained_lr_scale})
+        opt = torch.optim.AdamW(groups, lr=self.lr, weight_decay=self.weight_decay)
+        total = self.trainer.estimated_stepping_batches if self.trainer is not None else 1000
+        total = int(total) if math.isfinite(total) else 1000
+        sched = torch.optim.lr_scheduler.LambdaLR(opt, _warmup_cosine(total))
+        return {"optimizer": opt, "lr_scheduler": {"scheduler": sched, "interval": "step"}}
 
     def compute_losses(self, batch: dict) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         pred = self.net(batch["image"])

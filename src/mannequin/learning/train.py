@@ -240,7 +240,7 @@ def init_finetune_module(params: Params, init: str, pretrained: Path) -> tuple[F
     """A fine-tuning module from scratch or from a pretraining run (backbone, + decoder when it was trained)."""
     f = params.finetune
     common = dict(lr=f.lr, weight_decay=f.weight_decay, flip_p=f.augment.flip_p, jitter=f.augment.jitter,
-                  gradient_weight=f.gradient_weight)  # fmt: skip
+                  gradient_weight=f.gradient_weight, pretrained_lr_scale=f.pretrained_lr_scale)  # fmt: skip
     if init == "scratch":
         net = params.pretrain.net
         return FinetuneModule(net.width, net.depth, **common), {"net": net.model_dump(), "loaded": "none"}, b""
@@ -254,9 +254,11 @@ def init_finetune_module(params: Params, init: str, pretrained: Path) -> tuple[F
     if f.init_decoder and meta.get("trains_decoder"):
         module.net.load_state_dict(load_state(model_dir / MODEL_NAME))
         loaded, source = "encoder+decoder", model_dir / MODEL_NAME
+        module.pretrained_prefixes = ("net.encoder.", "net.decoder.")
     else:
         module.net.encoder.load_state_dict(load_state(model_dir / BACKBONE_NAME))
         loaded, source = "encoder", model_dir / BACKBONE_NAME
+        module.pretrained_prefixes = ("net.encoder.",)
     return module, {"net": meta["net"], "loaded": loaded}, source.read_bytes()
 
 
