@@ -46,9 +46,9 @@ class QualityParams(Block):
     min_translation_ratio: float = Field(1e-6, ge=0)
     min_sharpness: float = Field(0.55, ge=0, le=1)
     min_parallax_deg: float = Field(1.0, ge=0)
-    max_inconsistent_fraction: float = Field(0.2, ge=0, le=1)
-    max_disagreement_fraction: float = Field(0.3, ge=0, le=1)
-    min_coverage: float = Field(0.3, ge=0, le=1)
+    max_inconsistent_fraction: float = Field(0.3, ge=0, le=1)
+    max_disagreement_fraction: float = Field(0.6, ge=0, le=1)
+    min_coverage: float = Field(0.2, ge=0, le=1)
 
 
 class GateParams(Block):
