@@ -128,3 +128,12 @@ def test_cli_bad_input_is_one_line_exit_2(tmp_path: Path, learning_data: dict[st
         result = runner.invoke(app, args)
         assert result.exit_code == 2, (args, result.output)
         assert message in result.output and "Traceback" not in result.output
+
+
+def test_runs_without_validation_data(tmp_path: Path, learning_data: dict[str, Path]) -> None:
+    params = _params(tmp_path, learning_data, **{"pretrain.val_fraction": 0.0, "finetune.val_frames": 0,
+                                                 "pretrain.trainer.max_steps": 3, "finetune.trainer.max_steps": 2})  # fmt: skip
+    pre = run_pretrain(params, "mvs")
+    assert set(pre.metrics) == {"train"} and (pre.run_dir / "best.ckpt").is_file()
+    fine = run_finetune(params, "scratch", 3)
+    assert set(fine.metrics) == {"train"} and fine.steps == 2

@@ -67,7 +67,12 @@ def resolve_precision(tp: TrainerParams) -> str:
 
 
 def build_trainer(
-    tp: TrainerParams, run_dir: Path, monitor: str, progress: bool, extra_callbacks: list[pl.Callback] | None = None
+    tp: TrainerParams,
+    run_dir: Path,
+    monitor: str,
+    progress: bool,
+    extra_callbacks: list[pl.Callback] | None = None,
+    validate: bool = True,
 ) -> pl.Trainer:
     """A Trainer from params: logs to ``run_dir/tb``, checkpoints ``last.ckpt`` and ``best.ckpt`` in ``run_dir``."""
     if tp.threads:
@@ -97,6 +102,7 @@ def build_trainer(
         callbacks=callbacks,
         log_every_n_steps=tp.log_every_n_steps,
         check_val_every_n_epoch=tp.val_every_n_epochs,
+        limit_val_batches=None if validate else 0,
         num_sanity_val_steps=0,
         enable_progress_bar=progress,
         enable_model_summary=False,
@@ -201,7 +207,7 @@ def run_pretrain(
                      files=shard_files)  # fmt: skip
     ckpt = prepare_run_dir(run_dir, digest)
     monitor = "val/loss" if len(dm.val_set) else "train/loss"
-    trainer = build_trainer(p.trainer, run_dir, monitor, progress, callbacks)
+    trainer = build_trainer(p.trainer, run_dir, monitor, progress, callbacks, validate=len(dm.val_set) > 0)
     trainer.fit(module, datamodule=dm, ckpt_path=str(ckpt) if ckpt else None)
     throughput = next(c for c in trainer.callbacks if isinstance(c, ThroughputMonitor)).summary()
     result = TrainResult(None, run_dir, trainer.global_step, ckpt is not None, {}, throughput, dm.loaded_clip_ids)
@@ -296,7 +302,7 @@ def run_finetune(
         offset = module.calibrate_offset(images, torch.from_numpy(dm.train_set.depths)[:, None])
     ckpt = prepare_run_dir(run_dir, digest)
     monitor = "val/loss" if dm.val_set is not None else "train/loss"
-    trainer = build_trainer(f.trainer, run_dir, monitor, progress, callbacks)
+    trainer = build_trainer(f.trainer, run_dir, monitor, progress, callbacks, validate=dm.val_set is not None)
     trainer.fit(module, datamodule=dm, ckpt_path=str(ckpt) if ckpt else None)
     throughput = next(c for c in trainer.callbacks if isinstance(c, ThroughputMonitor)).summary()
     result = TrainResult(None, run_dir, trainer.global_step, ckpt is not None, {}, throughput, dm.loaded_clip_ids)
