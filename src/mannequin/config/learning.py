@@ -60,7 +60,7 @@ class PretrainParams(Block):
     objectives: list[str] = Field(default_factory=lambda: ["mvs"])
     weights: dict[str, float] = Field(default_factory=dict)
     seed: int = 0
-    batch_size: int = Field(12, ge=1)
+    batch_size: int = Field(8, ge=1)
     lr: float = Field(2e-3, gt=0)
     weight_decay: float = Field(1e-4, ge=0)
     image_size: tuple[int, int] = (128, 96)
@@ -69,7 +69,7 @@ class PretrainParams(Block):
     objective: ObjectiveParams = ObjectiveParams()
     augment: AugmentParams = AugmentParams()
     net: NetParams = NetParams()
-    trainer: TrainerParams = TrainerParams(max_steps=300)
+    trainer: TrainerParams = TrainerParams(max_steps=200)
 
 
 class FinetuneParams(Block):
@@ -86,15 +86,15 @@ class FinetuneParams(Block):
     inits: list[str] = Field(default_factory=lambda: ["scratch", "mvs"])
     budgets: list[int] = Field(default_factory=lambda: [2, 8, 32])
     seed: int = 0
-    batch_size: int = Field(8, ge=1)
+    batch_size: int = Field(4, ge=1)
     lr: float = Field(1e-3, gt=0)
     weight_decay: float = Field(1e-4, ge=0)
     image_size: tuple[int, int] = (128, 96)
     val_frames: int = Field(8, ge=0)
     gradient_weight: float = Field(0.5, ge=0)
     init_decoder: bool = True
-    pretrained_lr_scale: float = Field(1.0, ge=0, description="LR factor for weights loaded from pretraining")
+    pretrained_lr_scale: float = Field(0.1, ge=0, description="LR factor for weights loaded from pretraining")
     calibrate_offset: bool = True
     num_workers: int = Field(0, ge=0)
     augment: AugmentParams = AugmentParams()
-    trainer: TrainerParams = TrainerParams(max_steps=120, val_every_n_epochs=2)
+    trainer: TrainerParams = TrainerParams(max_steps=60, val_every_n_epochs=2, image_every_n_steps=30)
