@@ -14,6 +14,7 @@ Thin wiring only; the work is :func:`mannequin.curation.curate.curate_clip`.
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from dataclasses import asdict
@@ -59,7 +60,7 @@ def curate_clip_task(job: dict, params: dict, out: str, digest: str, code: str) 
     seconds = round(time.perf_counter() - start, 3)
     verdict = "accepted" if row.accepted else f"rejected ({row.reason})"
     get_run_logger().info("%s: %s in %.1f s", row.clip_id, verdict, seconds)
-    return {"row": row.to_dict(), "seconds": seconds}
+    return {"row": row.to_dict(), "seconds": seconds, "pid": os.getpid()}
 
 
 def make_task_runner(params: CurateParams):
@@ -108,6 +109,7 @@ def curate_flow(data: str, out: str, params: dict, progress: bool = False) -> di
 
     bar = _progress_bar(len(jobs), progress)
     results: dict[str, tuple[ClipRow, str, float | None]] = {}
+    pids: set[int] = set()
 
     def collect(futures: dict) -> None:
         for fut in as_completed(list(futures)):
@@ -117,6 +119,8 @@ def curate_flow(data: str, out: str, params: dict, progress: bool = False) -> di
             if state.is_completed():
                 value = fut.result()
                 origin = "cached" if state.name == "Cached" else "executed"
+                if origin == "executed":
+                    pids.add(value.get("pid", 0))
                 results[job.clip_id] = (ClipRow.from_dict(value["row"]), origin, value["seconds"])
             else:
                 error = fut.result(raise_on_failure=False)
@@ -146,6 +150,8 @@ def curate_flow(data: str, out: str, params: dict, progress: bool = False) -> di
         "executed": origins.count("executed"),
         "cached": origins.count("cached"),
         "failed": origins.count("failed"),
+        "worker_processes": len(pids),
+        "ran_in_flow_process": os.getpid() in pids,
         "clip_s": {j.clip_id: results[j.clip_id][2] for j in jobs if results[j.clip_id][1] == "executed"},
     }
     outcome: CurationOutcome = write_outputs(out, rows, p, overrides.unknown({j.clip_id for j in jobs}), timings)
@@ -159,3 +165,9 @@ def curate_flow(data: str, out: str, params: dict, progress: bool = False) -> di
 
         raise GateFailure(outcome.gates)
     return report
+
+
+def run_curate(data: str, out: str, params: dict, progress: bool = False) -> dict:
+    """Run :func:`curate_flow` on the task runner that ``params`` choose (threads or Dask)."""
+    runner = make_task_runner(CurateParams.model_validate(params))
+    return curate_flow.with_options(task_runner=runner)(data=data, out=out, params=params, progress=progress)

@@ -21,6 +21,8 @@ def test_dask_runner_gives_the_same_clip_table_as_threads(clean_data, tmp_path, 
         flow(data=str(data), out=str(out), params=params.model_dump(mode="json"))
         timings = json.loads((out / "timings.json").read_text())
         assert timings["runner"] == runner and timings["executed"] == 3 and timings["failed"] == 0
+        assert timings["ran_in_flow_process"] == (runner == "threads")  # Dask ran the clips in its worker processes
+        assert timings["worker_processes"] >= 1
         outputs[runner] = out
     assert (outputs["dask"] / "clips.csv").read_text() == (outputs["threads"] / "clips.csv").read_text()
     assert (outputs["dask"] / "summary.json").read_text() == (outputs["threads"] / "summary.json").read_text()

@@ -15,12 +15,15 @@ FLOW_FILE = Path(__file__).resolve().parents[3] / "flows" / "curate.py"
 
 
 def load_curate_flow(flow_file: Path = FLOW_FILE) -> Any:
-    """The ``curate_flow`` of flows/curate.py (flows are scripts beside the package, not part of it)."""
-    from prefect.flows import load_flow_from_entrypoint
+    """``run_curate`` of flows/curate.py: the curate flow on the task runner its params choose.
+
+    Flows are scripts beside the package, not part of it, so the file is loaded by path.
+    """
+    from prefect.utilities.importtools import load_script_as_module
 
     if not flow_file.is_file():
         raise InputError(flow_file, "flow file not found (run from a source checkout of mannequin)", "missing_flow")
-    return load_flow_from_entrypoint(f"{flow_file}:curate_flow")
+    return load_script_as_module(str(flow_file)).run_curate
 
 
 def print_summary(summary: dict, timings: dict | None = None) -> None:
