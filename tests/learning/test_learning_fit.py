@@ -131,8 +131,10 @@ def test_cli_bad_input_is_one_line_exit_2(tmp_path: Path, learning_data: dict[st
 
 
 def test_runs_without_validation_data(tmp_path: Path, learning_data: dict[str, Path]) -> None:
-    params = _params(tmp_path, learning_data, **{"pretrain.val_fraction": 0.0, "finetune.val_frames": 0,
-                                                 "pretrain.trainer.max_steps": 3, "finetune.trainer.max_steps": 2})  # fmt: skip
+    no_val = {"pretrain.val_fraction": 0.0, "finetune.val_frames": 0}
+    params = _params(
+        tmp_path, learning_data, **no_val, **{"pretrain.trainer.max_steps": 3, "finetune.trainer.max_steps": 2}
+    )
     pre = run_pretrain(params, "mvs")
     assert set(pre.metrics) == {"train"} and (pre.run_dir / "best.ckpt").is_file()
     fine = run_finetune(params, "scratch", 3)
