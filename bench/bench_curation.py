@@ -32,9 +32,9 @@ RESULTS = ROOT / "bench" / "results" / "curation.json"
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clips", type=int, default=8)
-    parser.add_argument("--width", type=int, default=96)
-    parser.add_argument("--height", type=int, default=72)
-    parser.add_argument("--frames", type=int, default=8)
+    parser.add_argument("--width", type=int, default=128)
+    parser.add_argument("--height", type=int, default=96)
+    parser.add_argument("--frames", type=int, default=10)
     parser.add_argument("--seed", type=int, default=3)
     args = parser.parse_args()
 
