@@ -28,7 +28,7 @@ from mannequin.config import load_params
 from mannequin.curation.shards import write_shard
 
 RESULTS = Path(__file__).parent / "results" / "training.json"
-RUNS = [("mvs", 0), ("masked", 0), ("contrastive", 0), ("mvs", 1)]
+RUNS = [("mvs", 1), ("masked", 1), ("contrastive", 1), ("mvs", 0)]  # default: one loader worker; 0 for contrast
 
 
 def write_synthetic(root: Path, clips: int, frames: int, w: int = 160, h: int = 120) -> list[str]:
