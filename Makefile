@@ -20,6 +20,8 @@ export PREFECT_CLOUD_ENABLE_ORCHESTRATION_TELEMETRY := false
 export PREFECT_TELEMETRY_ENABLE_RESOURCE_METRICS := false
 export DVC_SITE_CACHE_DIR := $(CURDIR)/.dvc/tmp/site-cache
 export PYTHONUNBUFFERED := 1
+# stage commands (`mannequin ...` in dvc.yaml) resolve to the project venv
+export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
 .PHONY: install demo data test test-slow test-all lint bench serve clean help
 
