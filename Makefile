@@ -71,7 +71,11 @@ lint: install
 	$(BIN)/ruff format --check src tests flows bench
 
 bench: install
-	@for b in bench/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+	@for b in bench/bench_*.py; do \
+	  case $$b in *bench_gpu.py) continue;; esac; \
+	  echo "== $$b"; $(BIN)/python $$b || exit 1; \
+	done
+	$(BIN)/python bench/summarize.py
 
 serve: install
 	PREFECT_UI_ENABLED=true $(BIN)/python flows/deploy.py serve --port $(or $(PREFECT_PORT),4200)

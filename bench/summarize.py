@@ -1,0 +1,139 @@
+"""Write BENCHMARKS.md from bench/results/*.json, so every table there is the JSON's numbers.
+
+    .venv/bin/python bench/summarize.py        (make bench runs it last)
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).parent
+RESULTS = HERE / "results"
+OUT = HERE.parent / "BENCHMARKS.md"
+
+
+def table(headers: list[str], rows: list[list[Any]]) -> str:
+    def cell(v: Any) -> str:
+        if isinstance(v, float):
+            return f"{v:.4g}"
+        return str(v)
+
+    lines = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
+    lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def render(d: dict) -> str:
+    rows = [[r["resolution"], r["frames"], r["render_fps"], r["total_fps"], r["render_fps_cpu"]] for r in d["rows"]]
+    return table(["resolution", "frames", "render fps", "fps incl. encoding", "render fps per CPU-s"], rows)
+
+
+def mvs_middlebury(d: dict) -> str:
+    rows = []
+    for key, name in (("ours", "mannequin MVS"), ("sgbm", "OpenCV StereoSGBM"), ("ours_at_sgbm_density", "ours at SGBM's density")):
+        r = d[key]
+        rows.append([name, r["bad2_pct"], r["density_pct"], r["abs_rel"], r.get("cpu_s", "")])
+    w, h = d["evaluated_size"]
+    head = f"Middlebury 2014 Motorcycle at {w}x{h}; bad-2px in % of GT pixels where the method gives depth.\n\n"
+    tail = f"\n\nTime ratio ours / SGBM (CPU s): {d['cpu_time_ratio_ours_over_sgbm']:.0f}x."
+    return head + table(["method", "bad-2px %", "density %", "AbsRel", "CPU s"], rows) + tail
+
+
+def mvs_scaling(d: dict) -> str:
+    out = []
+    for key, label in (("by_resolution", "resolution"), ("by_planes", "planes"), ("by_views", "source views")):
+        rows = [
+            [f"{r['width']}x{r['height']}", r["planes"], r["views"], r["frames_per_s"], r["abs_rel"], r["coverage"],
+             r["peak_rss_mb"]]
+            for r in d[key]
+        ]
+        out.append(f"By {label}:\n\n" + table(["size", "planes", "views", "frames/s", "AbsRel", "coverage", "peak RSS MB"], rows))
+    rows = [[r["clip"], r["trajectory"], r["hfov_deg"], r["pose_scale"], r["abs_rel"], r["coverage"]] for r in d["sample_clips"]]
+    out.append("Clean sample clips (exact depth):\n\n" + table(["clip", "path", "HFOV", "pose scale", "AbsRel", "coverage"], rows))
+    lm = d["linear_model"]
+    out.append(
+        f"Cost model (R² {lm['r2']:.3f}): {lm['ns_per_pixel_plane_view']:.0f} ns per pixel x plane x view (matching) "
+        f"+ {lm['ns_per_pixel_plane']:.0f} ns per pixel x plane (SGM, winner-take-all)."
+    )
+    return "\n\n".join(out)
+
+
+def curation(d: dict) -> str:
+    rows = [[r["runner"], r["workers"], r["wall_s"], r["clips_per_s"], r.get("same_clips_csv", "")] for r in d["runs"]]
+    ds = d["dataset"]
+    head = f"{ds['clips']} clips of {ds['width']}x{ds['height']}, {ds['frames']} frames.\n\n"
+    tail = f"\n\nDask speed-up 2 workers over 1: {d['dask_speedup_2_over_1']:.2f}x."
+    return head + table(["runner", "workers", "wall s", "clips/s", "same clips.csv"], rows) + tail
+
+
+def training(d: dict) -> str:
+    rows = [
+        [r["objective"], r["num_workers"], r["batch_size"], r["image_size"], r["samples_per_s"], r["data_wait_share"]]
+        for r in d["rows"]
+    ]
+    return table(["objective", "loader workers", "batch", "input", "samples/s", "data-wait share"], rows)
+
+
+def pipeline(d: dict) -> str:
+    rows = [
+        ["no-op dvc repro", d["noop_dvc_repro_s"]],
+        ["fully cached pipeline flow", d["cached_flow_s"]],
+        ["one cached stage via dvc repro --single-item", d["single_stage_skip_s"]],
+        ["one cached stage via the in-process status check", d["single_stage_precheck_skip_s"]],
+        ["Prefect overhead per task (ms)", d["prefect_per_task_overhead_ms"]],
+        ["empty flow run", d["empty_flow_run_s"]],
+    ]
+    return table(["measurement", "seconds"], rows)
+
+
+def demo(d: dict) -> str:
+    rows = [[r["stage"], r["wall_s"], r["peak_rss_mib"]] for r in d["rows"]]
+    rows.append(["total", d["total_wall_s"], d["peak_rss_mib"]])
+    return table(["stage", "wall s", "peak RSS MiB"], rows)
+
+
+def gpu(d: dict) -> str:
+    rows = [[r["what"], r["device"], r["value"], r["unit"]] for r in d["rows"]]
+    return table(["measurement", "device", "value", "unit"], rows)
+
+
+SECTIONS: list[tuple[str, str, str, Callable[[dict], str]]] = [
+    ("render", "Sample-data renderer", "bench/bench_render.py", render),
+    ("mvs_middlebury", "MVS against OpenCV StereoSGBM on real data", "bench/bench_mvs_middlebury.py", mvs_middlebury),
+    ("mvs_scaling", "MVS scaling and accuracy", "bench/bench_mvs_scaling.py", mvs_scaling),
+    ("curation", "Curation throughput", "bench/bench_curation.py", curation),
+    ("training", "Pretraining throughput and data wait", "bench/bench_training.py", training),
+    ("pipeline", "Pipeline overhead", "bench/bench_pipeline.py", pipeline),
+    ("demo", "The demo, stage by stage", "bench/bench_demo.py", demo),
+    ("gpu", "GPU", "bench/bench_gpu.py", gpu),
+]
+
+
+def main() -> None:
+    parts = [
+        "# Benchmarks",
+        "",
+        "Written by `bench/summarize.py` from `bench/results/*.json` (`make bench` runs every benchmark, then this).",
+        "Absolute times drift on shared machines; comparisons are ratios measured in the same run.",
+        "",
+    ]
+    for name, title, command, fmt in SECTIONS:
+        path = RESULTS / f"{name}.json"
+        parts.append(f"## {title}\n\nReproduce: `.venv/bin/python {command}` → `bench/results/{name}.json`\n")
+        if not path.exists():
+            parts.append("Not measured yet (no result file).\n")
+            continue
+        data = json.loads(path.read_text())
+        machine = data.get("machine")
+        if machine:
+            parts.append(f"Machine: `{json.dumps(machine)}`\n")
+        parts.append(fmt(data) + "\n")
+    OUT.write_text("\n".join(parts))
+    print(f"wrote {OUT}")
+
+
+if __name__ == "__main__":
+    main()
