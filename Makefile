@@ -72,7 +72,6 @@ lint: install
 
 bench: install
 	@for b in bench/bench_*.py; do \
-	  case $$b in *bench_gpu.py) continue;; esac; \
 	  echo "== $$b"; $(BIN)/python $$b || exit 1; \
 	done
 	$(BIN)/python bench/summarize.py

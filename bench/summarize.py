@@ -1,6 +1,6 @@
 """Write BENCHMARKS.md from bench/results/*.json, so every table there is the JSON's numbers.
 
-    .venv/bin/python bench/summarize.py        (make bench runs it last)
+.venv/bin/python bench/summarize.py        (make bench runs it last)
 """
 
 from __future__ import annotations
@@ -33,7 +33,11 @@ def render(d: dict) -> str:
 
 def mvs_middlebury(d: dict) -> str:
     rows = []
-    for key, name in (("ours", "mannequin MVS"), ("sgbm", "OpenCV StereoSGBM"), ("ours_at_sgbm_density", "ours at SGBM's density")):
+    for key, name in (
+        ("ours", "mannequin MVS"),
+        ("sgbm", "OpenCV StereoSGBM"),
+        ("ours_at_sgbm_density", "ours at SGBM's density"),
+    ):
         r = d[key]
         rows.append([name, r["bad2_pct"], r["density_pct"], r["abs_rel"], r.get("cpu_s", "")])
     w, h = d["evaluated_size"]
@@ -46,13 +50,29 @@ def mvs_scaling(d: dict) -> str:
     out = []
     for key, label in (("by_resolution", "resolution"), ("by_planes", "planes"), ("by_views", "source views")):
         rows = [
-            [f"{r['width']}x{r['height']}", r["planes"], r["views"], r["frames_per_s"], r["abs_rel"], r["coverage"],
-             r["peak_rss_mb"]]
+            [
+                f"{r['width']}x{r['height']}",
+                r["planes"],
+                r["views"],
+                r["frames_per_s"],
+                r["abs_rel"],
+                r["coverage"],
+                r["peak_rss_mb"],
+            ]
             for r in d[key]
         ]
-        out.append(f"By {label}:\n\n" + table(["size", "planes", "views", "frames/s", "AbsRel", "coverage", "peak RSS MB"], rows))
-    rows = [[r["clip"], r["trajectory"], r["hfov_deg"], r["pose_scale"], r["abs_rel"], r["coverage"]] for r in d["sample_clips"]]
-    out.append("Clean sample clips (exact depth):\n\n" + table(["clip", "path", "HFOV", "pose scale", "AbsRel", "coverage"], rows))
+        out.append(
+            f"By {label}:\n\n"
+            + table(["size", "planes", "views", "frames/s", "AbsRel", "coverage", "peak RSS MB"], rows)
+        )
+    rows = [
+        [r["clip"], r["trajectory"], r["hfov_deg"], r["pose_scale"], r["abs_rel"], r["coverage"]]
+        for r in d["sample_clips"]
+    ]
+    out.append(
+        "Clean sample clips (exact depth):\n\n"
+        + table(["clip", "path", "HFOV", "pose scale", "AbsRel", "coverage"], rows)
+    )
     lm = d["linear_model"]
     out.append(
         f"Cost model (R² {lm['r2']:.3f}): {lm['ns_per_pixel_plane_view']:.0f} ns per pixel x plane x view (matching) "
@@ -95,11 +115,6 @@ def demo(d: dict) -> str:
     return table(["stage", "wall s", "peak RSS MiB"], rows)
 
 
-def gpu(d: dict) -> str:
-    rows = [[r["what"], r["device"], r["value"], r["unit"]] for r in d["rows"]]
-    return table(["measurement", "device", "value", "unit"], rows)
-
-
 SECTIONS: list[tuple[str, str, str, Callable[[dict], str]]] = [
     ("render", "Sample-data renderer", "bench/bench_render.py", render),
     ("mvs_middlebury", "MVS against OpenCV StereoSGBM on real data", "bench/bench_mvs_middlebury.py", mvs_middlebury),
@@ -108,7 +123,6 @@ SECTIONS: list[tuple[str, str, str, Callable[[dict], str]]] = [
     ("training", "Pretraining throughput and data wait", "bench/bench_training.py", training),
     ("pipeline", "Pipeline overhead", "bench/bench_pipeline.py", pipeline),
     ("demo", "The demo, stage by stage", "bench/bench_demo.py", demo),
-    ("gpu", "GPU", "bench/bench_gpu.py", gpu),
 ]
 
 
