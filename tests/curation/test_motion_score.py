@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from mannequin.config.curate import QualityParams
+from mannequin.curation.decisions import depth_reason
 from mannequin.curation.motion import clustered, distant_pairs, motion_fraction, pair_evidence
 from mannequin.curation.mvs_scene import render_clip
 
@@ -78,3 +80,13 @@ def test_distant_pairs_are_far_apart():
     assert all(abs(i - j) >= 4 for i, j in pairs)
     assert {i for i, _ in pairs} == set(range(12))
     assert max(sum(1 for a, _ in pairs if a == i) for i in range(12)) == 3
+
+
+def test_motion_rule_rejects_as_moving_scene_after_pose_image_mismatch():
+    q = QualityParams()
+    clean = {"parallax_deg": 5.0, "inconsistent_fraction": 0.05, "disagreement_fraction": 0.3, "coverage": 0.7}
+    assert depth_reason({**clean, "motion_fraction": 0.0}, q) is None
+    moving = depth_reason({**clean, "motion_fraction": 0.03}, q)
+    assert moving is not None and moving.code == "moving_scene" and "3.0%" in moving.sentence
+    mismatch = {**clean, "inconsistent_fraction": 0.8, "coverage": 0.01, "motion_fraction": 0.5}
+    assert depth_reason(mismatch, q).code == "pose_image_mismatch"

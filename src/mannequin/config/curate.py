@@ -48,6 +48,9 @@ class QualityParams(Block):
     min_parallax_deg: float = Field(1.0, ge=0)
     max_inconsistent_fraction: float = Field(0.3, ge=0, le=1)
     max_disagreement_fraction: float = Field(0.6, ge=0, le=1)
+    max_motion_fraction: float = Field(
+        0.01, ge=0, le=1, description="motion evidence between distant frames (mannequin.curation.motion)"
+    )
     min_coverage: float = Field(0.2, ge=0, le=1)
 
 

@@ -190,6 +190,10 @@ def curate_clip(job: ClipJob, params: CurateParams, out_dir: str | Path, device:
         row.inconsistent_fraction = scores["inconsistent_fraction"]
         row.disagreement_fraction = scores["disagreement_fraction"]
         row.coverage = scores["coverage"]
+        if scores["coverage"] > 0:
+            from mannequin.curation.motion import motion_fraction
+
+            scores["motion_fraction"] = row.motion_fraction = motion_fraction(result.depth, images, cameras)
         first = first or rules.depth_reason(scores, q)
         # frames with almost no confident depth carry no targets: they stay out of the shard
         keep = np.isfinite(result.depth).mean(axis=(1, 2)) >= params.gates.min_frame_coverage

@@ -19,7 +19,9 @@ blurry                 median sharpness (1 - blur effect) below ``min_sharpness`
 pose_image_mismatch    too many confident pixels inconsistent AND too little coverage: the poses
                        do not belong to these images (reversed, or another path)
 moving_scene           too many confident pixels fail the forward-backward geometric check, or too
-                       many disagree photometrically with a source view at their depth
+                       many disagree photometrically with a source view at their depth, or frames
+                       far apart in time see through, or see other texture on, each other's
+                       confident surfaces (``motion_fraction``)
 low_coverage           too few pixels get confident depth (textureless walls, bad poses), or fewer
                        than ``min_frames`` frames reach ``gates.min_frame_coverage`` (frames below
                        it are left out of the shard)
@@ -103,6 +105,12 @@ def depth_reason(scores: dict, q: QualityParams) -> Reason | None:
             "moving_scene",
             f"at {scores['disagreement_fraction']:.0%} of confident pixels a source view does not match the image "
             f"(at most {q.max_disagreement_fraction:.0%}): something moves",
+        )
+    if scores.get("motion_fraction", 0.0) > q.max_motion_fraction:
+        return Reason(
+            "moving_scene",
+            f"frames far apart in time see through or see other texture at {scores['motion_fraction']:.1%} of "
+            f"each other's confident pixels (at most {q.max_motion_fraction:.1%}): something moves",
         )
     if scores["coverage"] < q.min_coverage:
         return Reason(

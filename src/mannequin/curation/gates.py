@@ -33,6 +33,7 @@ SCORE_RANGES = {
     "parallax_deg": (0.0, 180.0),
     "inconsistent_fraction": (0.0, 1.0),
     "disagreement_fraction": (0.0, 1.0),
+    "motion_fraction": (0.0, 1.0),
     "coverage": (0.0, 1.0),
 }
 # Scores every accepted clip must have (the pose and image ones exist for any clip that was read).

@@ -15,6 +15,9 @@ view, so no score is ever in pose units or pixels:
   pixels that fail the forward-backward geometric check; moving things make it high.
 - ``disagreement_fraction``: median over frames of the fraction of confident pixels where a source
   view does not match the image at the chosen depth (photometric sign of motion, from the MVS).
+- ``motion_fraction``: blobs where frames far apart in time see through each other's confident surfaces
+  or see other texture there with no nearer surface to explain it (``mannequin.curation.motion``): the
+  sign of motion that the MVS checks between neighbouring frames miss.
 - ``coverage``: mean over frames of the fraction of pixels with confident depth.
 """
 

@@ -25,6 +25,7 @@ SCORE_COLUMNS = (
     "parallax_deg",
     "inconsistent_fraction",
     "disagreement_fraction",
+    "motion_fraction",
     "coverage",
 )
 SCORE_DIGITS = 4
@@ -49,6 +50,7 @@ class ClipRow:
     parallax_deg: float | None = None
     inconsistent_fraction: float | None = None
     disagreement_fraction: float | None = None
+    motion_fraction: float | None = None
     coverage: float | None = None
 
     @property

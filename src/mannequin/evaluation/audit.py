@@ -36,6 +36,7 @@ DEFAULT_REASON_DEFECTS = {
     "bad_video": "corrupt_video",
     "pose_frame_mismatch": "pose_mismatch",
     "pose_jump": "pose_mismatch",
+    "pose_image_mismatch": "pose_mismatch",
 }
 
 
