@@ -96,6 +96,34 @@ def test_flip_flips_targets_with_the_image_and_jitter_never_touches_targets() ->
     assert torch.equal(jittered["confidence"], batch["confidence"])
 
 
+def test_decolouring_permutes_channels_per_image_greys_some_and_never_touches_targets() -> None:
+    g = torch.Generator().manual_seed(0)
+    batch = {
+        "image": torch.rand(32, 3, 4, 5, generator=g),
+        "image2": torch.rand(32, 3, 4, 5, generator=g),
+        "depth": torch.rand(32, 1, 4, 5, generator=g) + 1,
+        "confidence": torch.rand(32, 1, 4, 5, generator=g),
+    }
+    torch.manual_seed(3)
+    out = GeometryHonestAugment(flip_p=0.0, jitter=0.0, channel_shuffle=True, grayscale_p=0.25)(batch)
+    assert torch.equal(out["depth"], batch["depth"]) and torch.equal(out["confidence"], batch["confidence"])
+    orders = set()
+    n_grey = 0
+    for i in range(32):
+        x, y = batch["image"][i], out["image"][i]
+        if torch.allclose(y, x.mean(dim=0, keepdim=True).expand_as(x)):
+            n_grey += 1
+            continue
+        match = [next(c for c in range(3) if torch.equal(y[k], x[c])) for k in range(3)]
+        assert sorted(match) == [0, 1, 2]
+        orders.add(tuple(match))
+    assert 0 < n_grey < 32
+    assert len(orders) > 2
+    assert not torch.equal(out["image2"], batch["image2"])
+    plain = GeometryHonestAugment(flip_p=0.0, jitter=0.0)(batch)
+    assert torch.equal(plain["image"], batch["image"])
+
+
 def test_resize_keeps_nan_holes_nan() -> None:
     from mannequin.learning.data import resize_sample
 

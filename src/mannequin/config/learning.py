@@ -37,6 +37,8 @@ class AugmentParams(Block):
 
     flip_p: float = Field(0.5, ge=0, le=1)
     jitter: float = Field(0.2, ge=0, le=1)
+    channel_shuffle: bool = Field(True, description="permute RGB channels per image (no colour shortcut)")
+    grayscale_p: float = Field(0.3, ge=0, le=1, description="share of images turned grey")
 
 
 class ObjectiveParams(Block):

@@ -3,6 +3,10 @@
 - A horizontal flip is applied to the image **and** its depth and confidence (and to the
   second view independently), so targets stay aligned with pixels.
 - Colour jitter (kornia) changes only the images; depth and confidence are never touched.
+- Colour shortcuts are removed: each image's RGB channels are randomly permuted and some
+  images are turned grey. The synthetic rooms have one colour scheme per scene, so without
+  this the depth net memorises "this palette -> this depth map" on the ~12 pretraining
+  scenes instead of learning geometric cues (median-aligned test abs_rel 0.31-0.35 -> 0.27).
 """
 
 from __future__ import annotations
@@ -22,9 +26,18 @@ def flip_where(x: torch.Tensor, flip: torch.Tensor) -> torch.Tensor:
 class GeometryHonestAugment(nn.Module):
     """Random horizontal flip of image+targets, then colour jitter of the images only."""
 
-    def __init__(self, flip_p: float = 0.5, jitter: float = 0.2, jitter_p: float = 0.8) -> None:
+    def __init__(
+        self,
+        flip_p: float = 0.5,
+        jitter: float = 0.2,
+        jitter_p: float = 0.8,
+        channel_shuffle: bool = False,
+        grayscale_p: float = 0.0,
+    ) -> None:
         super().__init__()
         self.flip_p = flip_p
+        self.channel_shuffle = channel_shuffle
+        self.grayscale_p = grayscale_p
         # brightness, contrast, saturation; no hue shift (its HSV round trip costs 4x the rest on CPU)
         self.jitter = K.ColorJiggle(jitter, jitter, jitter, 0.0, p=jitter_p) if jitter > 0 else None
 
@@ -43,4 +56,18 @@ class GeometryHonestAugment(nn.Module):
             for key in ("image", "image2"):
                 if key in out:
                     out[key] = self.jitter(out[key]).clamp(0, 1)
+        for key in ("image", "image2"):
+            if key in out:
+                out[key] = self._decolour(out[key])
         return out
+
+    def _decolour(self, image: torch.Tensor) -> torch.Tensor:
+        """Permute each image's RGB channels at random, then turn a ``grayscale_p`` share of images grey."""
+        b = image.shape[0]
+        if self.channel_shuffle:
+            perm = torch.rand(b, 3, device=image.device).argsort(dim=1)
+            image = torch.gather(image, 1, perm.view(b, 3, 1, 1).expand_as(image))
+        if self.grayscale_p > 0:
+            grey = torch.rand(b, device=image.device) < self.grayscale_p
+            image = torch.where(grey.view(-1, 1, 1, 1), image.mean(dim=1, keepdim=True).expand_as(image), image)
+        return image

@@ -32,10 +32,18 @@ class _DepthModule(pl.LightningModule):
 
     net: DepthNet
 
-    def __init__(self, lr: float, weight_decay: float, flip_p: float, jitter: float) -> None:
+    def __init__(
+        self,
+        lr: float,
+        weight_decay: float,
+        flip_p: float,
+        jitter: float,
+        channel_shuffle: bool = False,
+        grayscale_p: float = 0.0,
+    ) -> None:
         super().__init__()
         self.lr, self.weight_decay = lr, weight_decay
-        self.augment = GeometryHonestAugment(flip_p, jitter)
+        self.augment = GeometryHonestAugment(flip_p, jitter, channel_shuffle=channel_shuffle, grayscale_p=grayscale_p)
 
     def on_after_batch_transfer(self, batch: dict, dataloader_idx: int) -> dict:
         if self.training and self.trainer is not None and self.trainer.training:
@@ -68,8 +76,10 @@ class PretrainModule(_DepthModule):
         flip_p: float = 0.5,
         jitter: float = 0.2,
         objective_config: dict | None = None,
+        channel_shuffle: bool = False,
+        grayscale_p: float = 0.0,
     ) -> None:
-        super().__init__(lr, weight_decay, flip_p, jitter)
+        super().__init__(lr, weight_decay, flip_p, jitter, channel_shuffle, grayscale_p)
         self.save_hyperparameters()
         self.net = DepthNet(width, depth)
         config = ObjectiveConfig(**(objective_config or {}))
@@ -148,8 +158,10 @@ class FinetuneModule(_DepthModule):
         jitter: float = 0.2,
         gradient_weight: float = 0.5,
         pretrained_lr_scale: float = 1.0,
+        channel_shuffle: bool = False,
+        grayscale_p: float = 0.0,
     ) -> None:
-        super().__init__(lr, weight_decay, flip_p, jitter)
+        super().__init__(lr, weight_decay, flip_p, jitter, channel_shuffle, grayscale_p)
         self.save_hyperparameters()
         self.net = DepthNet(width, depth)
         self.gradient_weight = gradient_weight

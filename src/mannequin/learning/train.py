@@ -198,6 +198,8 @@ def run_pretrain(
         p.augment.flip_p,
         p.augment.jitter,
         p.objective.model_dump(),
+        p.augment.channel_shuffle,
+        p.augment.grayscale_p,
     )
     dm = PretrainDataModule(
         curated, data, p.image_size, p.batch_size, p.val_fraction, p.seed, module.needs_pairs, p.num_workers
@@ -246,7 +248,8 @@ def init_finetune_module(params: Params, init: str, pretrained: Path) -> tuple[F
     """A fine-tuning module from scratch or from a pretraining run (backbone, + decoder when it was trained)."""
     f = params.finetune
     common = dict(lr=f.lr, weight_decay=f.weight_decay, flip_p=f.augment.flip_p, jitter=f.augment.jitter,
-                  gradient_weight=f.gradient_weight, pretrained_lr_scale=f.pretrained_lr_scale)  # fmt: skip
+                  gradient_weight=f.gradient_weight, pretrained_lr_scale=f.pretrained_lr_scale,
+                  channel_shuffle=f.augment.channel_shuffle, grayscale_p=f.augment.grayscale_p)  # fmt: skip
     if init == "scratch":
         net = params.pretrain.net
         return FinetuneModule(net.width, net.depth, **common), {"net": net.model_dump(), "loaded": "none"}, b""
