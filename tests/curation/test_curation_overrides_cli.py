@@ -92,3 +92,19 @@ def test_cli_exit_codes(tmp_path):
     summary = json.loads((tmp_path / "o" / "summary.json").read_text())
     assert summary["by_reason"] == {"static_camera": 1}  # outputs stay for inspection
     assert (tmp_path / "o" / "validation" / "clip_table.json").is_file()
+
+
+def test_accept_all_keeps_rejected_clips_but_never_test_clips(clean_data, tmp_path, tiny_params):
+    """The curation ablation: every readable non-test clip gets a shard; the automatic reason stays on record."""
+    strict = tiny_params.model_copy(update={"quality": tiny_params.quality.model_copy(update={"min_coverage": 0.99})})
+    out = tmp_path / "strict"
+    curate_dataset(clean_data, out, strict, run_gates=False)
+    assert not read_clip_table(out / "clips.csv")["accepted"].any()
+
+    out = tmp_path / "all"
+    curate_dataset(clean_data, out, strict.model_copy(update={"accept_all": True}), run_gates=False)
+    rows = read_clip_table(out / "clips.csv").set_index("clip_id")
+    assert rows.loc["good_a", "accepted"] and rows.loc["good_b", "accepted"]
+    assert rows.loc["good_a", "auto_reason"].startswith("low_coverage:")
+    assert not rows.loc["held_t", "accepted"] and rows.loc["held_t", "reason"].startswith("held_out_test")
+    assert sorted(p.name for p in (out / "shards").iterdir()) == ["good_a", "good_b"]

@@ -94,14 +94,15 @@ def test_exports_load_weights_only_and_reruns_are_byte_identical(
 def test_finetune_from_pretrained_and_scratch(tmp_path: Path, learning_data: dict[str, Path]) -> None:
     params = _params(tmp_path, learning_data)
     run_pretrain(params, "mvs")
-    run_pretrain(params, "masked")
+    run_pretrain(params, "masked", name="masked-uncurated")  # a named run, as the curation ablation makes
     mvs = run_finetune(params, "mvs", 2)
-    masked = run_finetune(params, "masked", 2)
+    masked = run_finetune(params, "masked-uncurated", 2)
     scratch = run_finetune(params, "scratch", 4)
     assert mvs.loaded_clip_ids == ["l0", "l1"] and scratch.loaded_clip_ids == ["l0", "l1"]
     meta = DepthPredictor.load(mvs.out_dir).meta
     assert meta["kind"] == "finetune" and meta["loaded"] == "encoder+decoder" and meta["budget"] == 2
     assert DepthPredictor.load(masked.out_dir).meta["loaded"] == "encoder"
+    assert masked.out_dir.name == "masked-uncurated-2"
     assert len(DepthPredictor.load(scratch.out_dir).meta["train_items"]) == 4
     assert set(mvs.metrics) == {"train", "val"} and np.isfinite(mvs.metrics["val"]["abs_rel"])
     # predictions come back at the input resolution, positive, float32

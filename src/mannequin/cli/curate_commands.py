@@ -55,6 +55,11 @@ def curate_command(
     ),
     device: str = typer.Option(None, "--device", help="auto | cpu | cuda. Default: curate.device."),
     overrides: Path = typer.Option(None, "--overrides", help="Human overrides YAML. Default: curate.overrides."),
+    accept_all: bool = typer.Option(
+        None,
+        "--accept-all/--no-accept-all",
+        help="Ablation: keep every readable non-test clip [curate.accept_all].",
+    ),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Show a progress bar."),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Show Prefect's per-clip logs."),
 ) -> None:
@@ -72,6 +77,7 @@ def curate_command(
         ("curate.dask_address", dask_address),
         ("curate.device", device),
         ("curate.overrides", str(overrides) if overrides else None),
+        ("curate.accept_all", accept_all),
     ):
         if value is not None and not (key == "curate.runner" and value == "serial"):
             cli[key] = value

@@ -44,6 +44,7 @@ def pretrain(
     data: Path = typer.Option(None, "--data", help="Data folder with splits.csv [params: pretrain.data]."),
     out: Path = typer.Option(None, "--out", help="Models go to OUT/<objective>/ [params: pretrain.out]."),
     runs: Path = typer.Option(None, "--runs", help="Checkpoints and TensorBoard logs [params: pretrain.runs]."),
+    name: str = typer.Option(None, "--name", help="Name the run OUT/<name>/ instead of OUT/<objective>/."),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Show a progress bar."),
 ) -> None:
     """Self-supervised pretraining on curated frames; writes model.pt, backbone.pt, model.json, metrics.json."""
@@ -54,7 +55,7 @@ def pretrain(
     p = load_params(params)
     parse_objectives(objective)
     _quiet_lightning()
-    result = run_pretrain(p, objective, curated, data, out, runs, progress=progress)
+    result = run_pretrain(p, objective, curated, data, out, runs, progress=progress, name=name)
     if result.out_dir is not None:
         print(_summary("pretrain", objective, result))
 

@@ -70,6 +70,8 @@ class CurateParams(Block):
     max_width: int = Field(160, ge=16)
     max_frames: int = Field(24, ge=2)
     overrides: str | None = None
+    # curation ablation: force-accept every non-test clip (decisions are still computed and recorded in auto_reason)
+    accept_all: bool = False
     runner: Literal["threads", "dask"] = "threads"
     workers: int = Field(2, ge=1)
     dask_address: str | None = None

@@ -100,6 +100,8 @@ def plan_curation(data_dir: str | Path, params: CurateParams) -> tuple[list[Clip
         clip_id = clip_id_of(clip_dir)
         split = splits.get(clip_id, "")
         ov = overrides.get(clip_id)
+        if ov is None and params.accept_all and split != "test":
+            ov = Override(FORCE_ACCEPT, "curate.accept_all (curation ablation)")
         if ov is not None and ov.action == FORCE_ACCEPT and split == "test":
             raise InputError(
                 params.overrides, f"force_accept of {clip_id}: test clips never reach training", "bad_overrides"

@@ -23,6 +23,7 @@ from pytorch_lightning.loggers import TensorBoardLogger
 from torch.utils.data import DataLoader, Dataset
 
 from mannequin.atomic import atomic_write_text
+from mannequin.clips.ids import is_valid_clip_id, validate_clip_id
 from mannequin.config import Params
 from mannequin.config.learning import TrainerParams
 from mannequin.errors import InputError
@@ -175,8 +176,12 @@ def run_pretrain(
     runs: str | Path | None = None,
     progress: bool = False,
     callbacks: list[pl.Callback] | None = None,
+    name: str | None = None,
 ) -> TrainResult:
-    """Pretrain on curated shards with ``objective`` (a name or a ``+``-joined mix) and export the model."""
+    """Pretrain on curated shards with ``objective`` (a name or a ``+``-joined mix) and export the model.
+
+    The model goes to ``out/<name>`` (default: the objective), its checkpoints to ``runs/pretrain-<name>``.
+    """
     p = params.pretrain
     names = parse_objectives(objective)
     tag = "+".join(names)
@@ -184,8 +189,10 @@ def run_pretrain(
         parse_objectives(list(p.weights))  # an unknown name in pretrain.weights is an error
     curated = Path(curated or p.curated)
     data = Path(data or p.data)
-    out_dir = Path(out or p.out) / tag
-    run_dir = Path(runs or p.runs) / f"pretrain-{tag}"
+    if name is not None:
+        validate_clip_id(name, "--name")  # the same safe-name rule as clip ids: one path component
+    out_dir = Path(out or p.out) / (name or tag)
+    run_dir = Path(runs or p.runs) / f"pretrain-{name or tag}"
 
     pl.seed_everything(p.seed, workers=True, verbose=False)
     module = PretrainModule(
@@ -253,7 +260,10 @@ def init_finetune_module(params: Params, init: str, pretrained: Path) -> tuple[F
     if init == "scratch":
         net = params.pretrain.net
         return FinetuneModule(net.width, net.depth, **common), {"net": net.model_dump(), "loaded": "none"}, b""
-    model_dir = pretrained / "+".join(parse_objectives(init))
+    # a named pretraining run (``mannequin pretrain --name``, e.g. the curation ablation) or an objective mix
+    model_dir = pretrained / init if is_valid_clip_id(init) else pretrained / "-"
+    if not (model_dir / "model.json").is_file():
+        model_dir = pretrained / "+".join(parse_objectives(init))
     if not (model_dir / "model.json").is_file():
         raise InputError(
             model_dir, f"no pretrained model (run `mannequin pretrain --objective {init}` first)", "missing_pretrained"
