@@ -12,6 +12,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
+from mannequin.config.ablation import AblationParams
 from mannequin.config.base import Block
 from mannequin.config.curate import CurateParams
 from mannequin.config.evaluation import EvaluateParams, ReportParams
@@ -31,6 +32,7 @@ class Params(Block):
     evaluate: EvaluateParams = EvaluateParams()
     report: ReportParams = ReportParams()
     pipeline: PipelineParams = PipelineParams()
+    ablation: AblationParams = AblationParams()
 
 
 _TYPE_WORDS = {
