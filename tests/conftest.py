@@ -6,6 +6,6 @@ import os
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
-from mannequin.env import configure_offline  # noqa: E402
+from mannequin.env import configure_offline
 
 configure_offline()
