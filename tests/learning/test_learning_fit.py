@@ -73,6 +73,18 @@ def test_resume_from_last_ckpt_continues_the_step_count(tmp_path: Path, learning
     assert not fresh.resumed and fresh.steps == 3 and counter.batches == 3
 
 
+def test_rerunning_a_finished_run_changes_nothing(tmp_path: Path, learning_data: dict[str, Path]) -> None:
+    """The last periodic checkpoint (step 4) is before the end (step 5): a re-run must not redo steps 5."""
+    params = _params(tmp_path, learning_data, **{"pretrain.trainer.max_steps": 5,
+                                                 "pretrain.trainer.checkpoint_every_n_steps": 2})  # fmt: skip
+    first = run_pretrain(params, "mvs")
+    before = {n: (first.out_dir / n).read_bytes() for n in ("model.pt", "model.json", "metrics.json")}
+    counter = _CountSteps()
+    again = run_pretrain(params, "mvs", callbacks=[counter])
+    assert again.resumed and counter.batches == 0
+    assert {n: (again.out_dir / n).read_bytes() for n in before} == before
+
+
 def test_exports_load_weights_only_and_reruns_are_byte_identical(
     tmp_path: Path, learning_data: dict[str, Path]
 ) -> None:

@@ -88,6 +88,7 @@ def build_trainer(
         dirpath=run_dir, save_top_k=0, save_last=True, every_n_train_steps=tp.checkpoint_every_n_steps
     )
     callbacks: list[pl.Callback] = [best, last, LearningRateMonitor(logging_interval="step"), ThroughputMonitor()]
+    callbacks.append(FinalCheckpoint(run_dir / LAST_NAME))
     callbacks.append(ImageGridLogger(tp.image_every_n_steps))
     callbacks += extra_callbacks or []
     return pl.Trainer(
@@ -108,6 +109,20 @@ def build_trainer(
         enable_progress_bar=progress,
         enable_model_summary=False,
     )
+
+
+class FinalCheckpoint(pl.Callback):
+    """Save ``last.ckpt`` when training ends, so re-running a finished run resumes at its end and changes nothing.
+
+    Without it the last periodic checkpoint may sit a few steps before the end, and a re-run would redo those
+    steps from a different random state.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def on_train_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        trainer.save_checkpoint(self.path)
 
 
 def prepare_run_dir(run_dir: Path, digest: str) -> Path | None:
