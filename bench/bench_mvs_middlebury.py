@@ -24,6 +24,7 @@ import numpy as np
 import torch
 from skimage.data import stereo_motorcycle
 
+from machine import cpu_model
 from mannequin.atomic import atomic_write_text
 from mannequin.clips.cameras import Camera
 from mannequin.config.curate import MvsParams
@@ -115,16 +116,6 @@ def at_density(disp: np.ndarray, confidence: np.ndarray, gt: np.ndarray, density
     return scores(np.where(keep, disp, np.nan), gt)
 
 
-def _cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
-
-
 def main() -> None:
     global DOFFS_EVAL
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -168,7 +159,7 @@ def main() -> None:
         "downscale_from_741x500": args.downscale,
         "bad_px_threshold": 2.0,
         "threads": args.threads,
-        "machine": f"{_cpu_model()}, {platform.machine()}, {torch.get_num_threads()} torch thread(s)",
+        "machine": f"{cpu_model()}, {platform.machine()}, {torch.get_num_threads()} torch thread(s)",
         "params": params.model_dump(),
         "ours": {**r_ours, "time_s": t_ours, "cpu_s": c_ours},
         "sgbm": {**r_sgbm, "time_s": t_sgbm, "cpu_s": c_sgbm},

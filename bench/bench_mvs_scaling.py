@@ -30,6 +30,8 @@ from typing import Any
 
 import numpy as np
 
+from machine import cpu_model
+
 RESULTS = Path(__file__).parent / "results" / "mvs_scaling.json"
 RESOLUTIONS = [(128, 96), (160, 120), (320, 240), (640, 480)]
 PLANES = [24, 48, 96]
@@ -153,16 +155,6 @@ def fit_two_terms(rows: list[dict[str, Any]]) -> dict[str, float]:
     return {"ns_per_pixel_plane_view": float(a * 1e9), "ns_per_pixel_plane": float(b * 1e9), "r2": float(r2)}
 
 
-def _cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
-
-
 def table(title: str, rows: list[dict[str, Any]]) -> None:
     print(f"\n{title}")
     print(f"{'size':>9}{'planes':>7}{'views':>6}{'frames/s':>9}{'sweep ms/f':>11}{'sparse ms/f':>12}"
@@ -229,7 +221,7 @@ def main() -> None:
         f"{two['ns_per_pixel_plane']:.1f} ns per pixel*plane (SGM, winner-take-all)  R^2 {two['r2']:.3f}"
     )
     result = {
-        "machine": f"{_cpu_model()}, {platform.machine()}",
+        "machine": f"{cpu_model()}, {platform.machine()}",
         "threads": 1,
         "note": "CPU s of one process, 1 torch thread; sweeps on the analytic room, accuracy on sample-data clips",
         "by_resolution": by_resolution,

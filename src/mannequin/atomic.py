@@ -47,16 +47,22 @@ def atomic_dir(path: str | Path) -> Iterator[Path]:
     os.chmod(tmp, 0o777 & ~_umask())
     try:
         yield tmp
-        if path.exists():
-            old = path.with_name(f".{path.name}.old")
-            shutil.rmtree(old, ignore_errors=True)
-            os.replace(path, old)
-            os.replace(tmp, path)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.replace(tmp, path)
+        replace_path(tmp, path)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def replace_path(src: str | Path, dst: str | Path) -> None:
+    """Move ``src`` onto ``dst``, replacing a file or a whole directory (directories via a hidden ``.old``)."""
+    src, dst = Path(src), Path(dst)
+    if dst.is_dir() and not dst.is_symlink():
+        old = dst.with_name(f".{dst.name}.old")
+        shutil.rmtree(old, ignore_errors=True)
+        os.replace(dst, old)
+        os.replace(src, dst)
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        os.replace(src, dst)
 
 
 def atomic_write_text(path: str | Path, text: str) -> None:

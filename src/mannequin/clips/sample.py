@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import io
 import multiprocessing
-import os
 import shutil
 import sys
 import tempfile
@@ -21,7 +20,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from mannequin.atomic import atomic_path, atomic_write_bytes, atomic_write_text
+from mannequin.atomic import atomic_path, atomic_write_bytes, atomic_write_text, replace_path
 from mannequin.clips.cameras import Camera
 from mannequin.clips.depth_png import write_depth_png
 from mannequin.clips.plan import DEFAULT_CLIPS, DEFAULT_FRAMES, DEFAULT_SIZE, ClipPlan, make_plan
@@ -157,18 +156,6 @@ def _csv(header: str, rows: list[str]) -> str:
     return "\n".join([header, *rows]) + "\n"
 
 
-def _replace(src: Path, dst: Path) -> None:
-    """Move ``src`` onto ``dst``, replacing a file or a whole directory."""
-    if dst.is_dir() and not dst.is_symlink():
-        old = dst.with_name(f".{dst.name}.old")
-        shutil.rmtree(old, ignore_errors=True)
-        os.replace(dst, old)
-        os.replace(src, dst)
-        shutil.rmtree(old, ignore_errors=True)
-    else:
-        os.replace(src, dst)
-
-
 def _render_and_write(plan: ClipPlan, root: Path) -> str:
     write_clip(render_clip(plan), root)
     return plan.clip_id
@@ -218,7 +205,7 @@ def write_sample_data(
         truth = [f"{p.clip_id},{p.defect},{p.pose_scale!r}" for p in plans]
         atomic_write_text(stage / "sample_truth.csv", _csv("clip_id,defect,pose_scale", truth))
         for name in OUTPUTS:
-            _replace(stage / name, out / name)
+            replace_path(stage / name, out / name)
     finally:
         shutil.rmtree(stage, ignore_errors=True)
     return plans

@@ -61,6 +61,23 @@ class _DepthModule(pl.LightningModule):
     def predict_log_depth(self, image: torch.Tensor) -> torch.Tensor:
         return self.net(image)
 
+    def compute_losses(self, batch: dict) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        """The total loss and the scalars to log; each module defines it."""
+        raise NotImplementedError
+
+    def training_step(self, batch: dict, batch_idx: int) -> torch.Tensor:
+        loss, logs = self.compute_losses(batch)
+        bs = batch["image"].shape[0]
+        self.log("train/loss", loss, prog_bar=True, batch_size=bs)
+        self.log_dict({f"train/{k}": v for k, v in logs.items()}, batch_size=bs)
+        return loss
+
+    def validation_step(self, batch: dict, batch_idx: int) -> None:
+        loss, logs = self.compute_losses(batch)
+        bs = batch["image"].shape[0]
+        self.log("val/loss", loss, prog_bar=True, batch_size=bs, sync_dist=True)
+        self.log_dict({f"val/{k}": v for k, v in logs.items()}, batch_size=bs, sync_dist=True)
+
 
 class PretrainModule(_DepthModule):
     """Pretraining with any weighted mix of registered objectives."""
@@ -111,19 +128,6 @@ class PretrainModule(_DepthModule):
             total = term if total is None else total + term
         assert total is not None
         return total, logs
-
-    def training_step(self, batch: dict, batch_idx: int) -> torch.Tensor:
-        loss, logs = self.compute_losses(batch)
-        bs = batch["image"].shape[0]
-        self.log("train/loss", loss, prog_bar=True, batch_size=bs)
-        self.log_dict({f"train/{k}": v for k, v in logs.items()}, batch_size=bs)
-        return loss
-
-    def validation_step(self, batch: dict, batch_idx: int) -> None:
-        loss, logs = self.compute_losses(batch)
-        bs = batch["image"].shape[0]
-        self.log("val/loss", loss, prog_bar=True, batch_size=bs, sync_dist=True)
-        self.log_dict({f"val/{k}": v for k, v in logs.items()}, batch_size=bs, sync_dist=True)
 
 
 def metric_depth_loss(
@@ -186,19 +190,6 @@ class FinetuneModule(_DepthModule):
         loss, logs = metric_depth_loss(pred, batch["depth"], batch.get("confidence"), self.gradient_weight)
         logs["abs_rel"] = abs_rel(pred.detach(), batch["depth"])
         return loss, logs
-
-    def training_step(self, batch: dict, batch_idx: int) -> torch.Tensor:
-        loss, logs = self.compute_losses(batch)
-        bs = batch["image"].shape[0]
-        self.log("train/loss", loss, prog_bar=True, batch_size=bs)
-        self.log_dict({f"train/{k}": v for k, v in logs.items()}, batch_size=bs)
-        return loss
-
-    def validation_step(self, batch: dict, batch_idx: int) -> None:
-        loss, logs = self.compute_losses(batch)
-        bs = batch["image"].shape[0]
-        self.log("val/loss", loss, prog_bar=True, batch_size=bs, sync_dist=True)
-        self.log_dict({f"val/{k}": v for k, v in logs.items()}, batch_size=bs, sync_dist=True)
 
     @torch.no_grad()
     def calibrate_offset(self, images: torch.Tensor, depths: torch.Tensor, batch_size: int = 16) -> float:
