@@ -50,7 +50,7 @@ $(STAMP): requirements.lock pyproject.toml
 data: install
 	@if [ -z "$$(ls -A data 2>/dev/null)" ]; then \
 	  echo "data/ is empty: writing the embedded sample dataset"; \
-	  $(BIN)/mannequin sample-data data && $(BIN)/dvc add -q data; \
+	  $(BIN)/mannequin sample-data data --workers 2 && $(BIN)/dvc add -q data; \
 	fi
 
 demo: data

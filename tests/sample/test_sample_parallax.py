@@ -30,5 +30,5 @@ def _median_triangulation_angle(plan) -> float:
 def test_parallax_of_clean_and_degenerate_clips() -> None:
     angles = {p.clip_id: (p.defect, _median_triangulation_angle(p)) for p in make_plan()}
     clean = [a for d, a in angles.values() if d == "none"]
-    assert len(clean) == 18 and min(clean) > 3.0
+    assert len(clean) == 96 and min(clean) > 3.0
     assert all(a < 1e-3 for d, a in angles.values() if d in ("rotation_only", "static_camera"))

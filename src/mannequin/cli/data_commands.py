@@ -7,6 +7,7 @@ from pathlib import Path
 import typer
 
 from mannequin.cli.app import app, user_errors
+from mannequin.clips.plan import DEFAULT_CLIPS, DEFAULT_FRAMES
 from mannequin.errors import InputError
 
 
@@ -14,12 +15,12 @@ from mannequin.errors import InputError
 @user_errors
 def sample_data(
     out_dir: Path = typer.Argument(..., help="Where to write clips/, depth/, splits.csv and the audit truth."),
-    clips: int = typer.Option(24, "--clips", min=1, help="Number of clips (defects, labeled and test scale with it)."),
+    clips: int = typer.Option(DEFAULT_CLIPS, "--clips", min=1, help="Number of clips (defects, labeled and test scale with it)."),
     seed: int = typer.Option(0, "--seed", help="Random seed; the same seed gives byte-identical files."),
     width: int = typer.Option(160, "--width", min=16, max=4096, help="Frame width in pixels."),
     height: int = typer.Option(120, "--height", min=16, max=4096, help="Frame height in pixels."),
-    min_frames: int = typer.Option(16, "--min-frames", min=2, help="Fewest frames per clip."),
-    max_frames: int = typer.Option(24, "--max-frames", min=2, help="Most frames per clip."),
+    min_frames: int = typer.Option(DEFAULT_FRAMES[0], "--min-frames", min=2, help="Fewest frames per clip."),
+    max_frames: int = typer.Option(DEFAULT_FRAMES[1], "--max-frames", min=2, help="Most frames per clip."),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing sample dataset in OUT_DIR."),
     workers: int = typer.Option(1, "--workers", min=1, help="Render clips in this many processes (same bytes)."),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Show a progress bar on stderr."),

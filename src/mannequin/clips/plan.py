@@ -16,9 +16,9 @@ from mannequin.clips.trajectory import MOVING_KINDS
 DEFECTS = ("moving", "rotation_only", "static_camera", "blur", "corrupt_video", "pose_mismatch")
 SPLITS = ("unlabeled", "labeled", "test")
 FPS_CHOICES = (10, 12, 15, 20, 24, 25, 30)
-DEFAULT_CLIPS = 24
+DEFAULT_CLIPS = 128
 DEFAULT_SIZE = (160, 120)
-DEFAULT_FRAMES = (16, 24)
+DEFAULT_FRAMES = (8, 12)
 
 
 @dataclass(frozen=True)
@@ -42,11 +42,12 @@ class ClipPlan:
 def split_counts(n_clips: int) -> dict[str, int]:
     """How many clips of each role: ``defect`` and ``clean`` (both unlabeled), ``labeled`` and ``test``.
 
-    24 clips give 6 defective + 8 clean unlabeled, 5 labeled, 5 test; other sizes keep the same fractions.
+    128 clips give 32 defective + 76 clean unlabeled, 10 labeled, 10 test; other sizes keep the same fractions.
+    Most clips are unlabeled on purpose: many cheap scenes without labels is the premise being tested.
     """
     if n_clips < 1:
         raise ValueError("the dataset needs at least one clip")
-    labeled = test = max(1, round(n_clips * 5 / 24)) if n_clips >= 3 else 0
+    labeled = test = max(1, round(n_clips * 5 / 64)) if n_clips >= 3 else 0
     defect = round(n_clips / 4)
     clean = n_clips - labeled - test - defect
     return {"defect": defect, "clean": clean, "labeled": labeled, "test": test}

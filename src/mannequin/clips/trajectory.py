@@ -79,10 +79,10 @@ def random_trajectory(rng: np.random.Generator, kind: str, room: tuple[float, fl
     start = (
         rng.uniform(-0.15, 0.15) * width if kind != "fast" else 0.0,
         rng.uniform(1.2, min(1.7, height - 0.6)),
-        rng.uniform(0.9, 1.4),
+        rng.uniform(0.9, 1.6),
     )
-    yaw = rng.uniform(-0.3, 0.3)
-    pitch = rng.uniform(-0.2, 0.03)
+    yaw = rng.uniform(-0.6, 0.6) if kind != "fast" else rng.uniform(-0.3, 0.3)
+    pitch = rng.uniform(-0.3, 0.05)
     length = {"sweep": rng.uniform(0.4, 1.5), "arc": rng.uniform(0.5, 1.5), "forward": rng.uniform(0.6, 1.2)}.get(
         kind, rng.uniform(0.5, 1.2)
     )

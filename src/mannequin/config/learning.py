@@ -76,7 +76,7 @@ class PretrainParams(Block):
     objective: ObjectiveParams = ObjectiveParams()
     augment: AugmentParams = AugmentParams()
     net: NetParams = NetParams()
-    trainer: TrainerParams = TrainerParams(max_steps=200)
+    trainer: TrainerParams = TrainerParams(max_steps=600)
 
 
 class FinetuneParams(Block):
@@ -100,7 +100,7 @@ class FinetuneParams(Block):
     val_frames: int = Field(8, ge=0)
     gradient_weight: float = Field(0.5, ge=0)
     init_decoder: bool = True
-    pretrained_lr_scale: float = Field(0.1, ge=0, description="LR factor for weights loaded from pretraining")
+    pretrained_lr_scale: float = Field(0.02, ge=0, description="LR factor for weights loaded from pretraining")
     calibrate_offset: bool = True
     num_workers: int = Field(0, ge=0)
     augment: AugmentParams = AugmentParams()
