@@ -15,7 +15,9 @@ from mannequin.errors import InputError
 @user_errors
 def sample_data(
     out_dir: Path = typer.Argument(..., help="Where to write clips/, depth/, splits.csv and the audit truth."),
-    clips: int = typer.Option(DEFAULT_CLIPS, "--clips", min=1, help="Number of clips (defects, labeled and test scale with it)."),
+    clips: int = typer.Option(
+        DEFAULT_CLIPS, "--clips", min=1, help="Number of clips (defects, labeled and test scale with it)."
+    ),
     seed: int = typer.Option(0, "--seed", help="Random seed; the same seed gives byte-identical files."),
     width: int = typer.Option(160, "--width", min=16, max=4096, help="Frame width in pixels."),
     height: int = typer.Option(120, "--height", min=16, max=4096, help="Frame height in pixels."),
