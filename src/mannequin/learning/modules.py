@@ -28,7 +28,7 @@ def _warmup_cosine(total_steps: int, warmup_fraction: float = 0.05, floor: float
 
 
 class _DepthModule(pl.LightningModule):
-    """Shared optimiser, augmentation and batch hooks."""
+    """Shared optimiser, augmentation (in the training step) and logging."""
 
     net: DepthNet
 
@@ -45,12 +45,6 @@ class _DepthModule(pl.LightningModule):
         self.lr, self.weight_decay = lr, weight_decay
         self.augment = GeometryHonestAugment(flip_p, jitter, channel_shuffle=channel_shuffle, grayscale_p=grayscale_p)
 
-    def on_after_batch_transfer(self, batch: dict, dataloader_idx: int) -> dict:
-        if self.training and self.trainer is not None and self.trainer.training:
-            with torch.no_grad():
-                batch = self.augment(batch)
-        return batch
-
     def configure_optimizers(self) -> dict:
         opt = torch.optim.AdamW(self.parameters(), lr=self.lr, weight_decay=self.weight_decay)
         total = self.trainer.estimated_stepping_batches if self.trainer is not None else 1000
@@ -66,6 +60,10 @@ class _DepthModule(pl.LightningModule):
         raise NotImplementedError
 
     def training_step(self, batch: dict, batch_idx: int) -> torch.Tensor:
+        # Augmentation runs here, on the batch's device, as part of the step: it is compute, not data loading,
+        # so the throughput monitor's data-wait share measures the loader alone.
+        with torch.no_grad():
+            batch = self.augment(batch)
         loss, logs = self.compute_losses(batch)
         bs = batch["image"].shape[0]
         self.log("train/loss", loss, prog_bar=True, batch_size=bs)
