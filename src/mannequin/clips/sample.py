@@ -32,7 +32,8 @@ from mannequin.clips.trajectory import MOVING_KINDS, Trajectory, random_trajecto
 from mannequin.clips.video import write_video
 from mannequin.errors import InputError
 
-BLUR_SUBFRAMES = 9
+BLUR_SUBFRAMES = 17  # dense enough that the sub-frames merge into a smear, not separate ghost copies
+BLUR_SHUTTER = 0.5  # exposure as a share of the frame interval (a 180-degree shutter)
 CORRUPT_KEEP_FRACTION = 0.4
 OUTPUTS = ("clips", "depth", "truth", "splits.csv", "sample_truth.csv")
 
@@ -85,9 +86,13 @@ def render_clip(plan: ClipPlan) -> RenderedClip:
     step = 1.0 / max(plan.n_frames - 1, 1)
     for s, cam in zip(times, cameras):
         colour, depth = render(scene, cam, float(s))
-        if plan.defect == "blur":  # average sub-frames over the exposure, which spans the whole frame interval
+        if plan.defect == "blur":  # average sub-frames over the exposure (half the frame interval)
             subs = [
-                render(scene, _camera(traj, float(s + (j / (BLUR_SUBFRAMES - 1) - 0.5) * step), K, plan), float(s))[0]
+                render(
+                    scene,
+                    _camera(traj, float(s + (j / (BLUR_SUBFRAMES - 1) - 0.5) * step * BLUR_SHUTTER), K, plan),
+                    float(s),
+                )[0]
                 for j in range(BLUR_SUBFRAMES)
             ]
             colour = np.mean(subs, axis=0)
