@@ -60,6 +60,9 @@ def curate_command(
         "--accept-all/--no-accept-all",
         help="Ablation: keep every readable non-test clip [curate.accept_all].",
     ),
+    reuse: Path = typer.Option(
+        None, "--reuse", help="A curated folder of the same data whose matching shards are copied [curate.reuse]."
+    ),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Show a progress bar."),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Show Prefect's per-clip logs."),
 ) -> None:
@@ -78,6 +81,7 @@ def curate_command(
         ("curate.device", device),
         ("curate.overrides", str(overrides) if overrides else None),
         ("curate.accept_all", accept_all),
+        ("curate.reuse", str(reuse) if reuse else None),
     ):
         if value is not None and not (key == "curate.runner" and value == "serial"):
             cli[key] = value

@@ -72,6 +72,9 @@ class CurateParams(Block):
     overrides: str | None = None
     # curation ablation: force-accept every non-test clip (decisions are still computed and recorded in auto_reason)
     accept_all: bool = False
+    # a finished curated folder of the same data: accepted clips whose content, params (accept_all aside) and code
+    # match are copied from it instead of recomputed (the ablation reuses the main run's MVS)
+    reuse: str | None = None
     runner: Literal["threads", "dask"] = "threads"
     workers: int = Field(2, ge=1)
     dask_address: str | None = None

@@ -21,12 +21,15 @@ from mannequin.config.curate import CurateParams
 from mannequin.curation import decisions as rules
 from mannequin.curation.overrides import FORCE_ACCEPT, FORCE_REJECT, Override, Overrides, read_overrides
 from mannequin.curation.quality import clip_sharpness, depth_scores, even_indices, pose_scores
+from mannequin.curation.reuse import copy_shard, find_reusable, shard_scores
 from mannequin.curation.shards import SHARDS_DIR, write_shard
 from mannequin.curation.table import ClipRow
 from mannequin.errors import InputError
 
 # Keys of ``curate`` that change no clip's result (where and how the work runs).
-_EXECUTION_KEYS = {"data", "out", "overrides", "runner", "workers", "dask_address", "retries", "retry_delay_s"}
+_EXECUTION_KEYS = {"data", "out", "overrides", "reuse", "runner", "workers", "dask_address", "retries", "retry_delay_s"}
+# ...and those that change only the accept/reject decision, not a clip's scores or shard.
+_DECISION_KEYS = {"accept_all"}
 _CODE_PACKAGES = ("clips", "curation")
 
 
@@ -58,6 +61,13 @@ def params_digest(params: CurateParams) -> str:
     """Digest of the curate params that can change a clip's result."""
     data = params.model_dump(mode="json", exclude=_EXECUTION_KEYS)
     return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def source_key(job: ClipJob, params: CurateParams) -> str:
+    """Key of a clip's scores and shard: its content and split, the params that change them, the code version."""
+    data = params.model_dump(mode="json", exclude=_EXECUTION_KEYS | _DECISION_KEYS)
+    parts = [job.clip_id, job.split, job.fingerprint, json.dumps(data, sort_keys=True), code_version()]
+    return hashlib.sha256("\0".join(parts).encode()).hexdigest()[:32]
 
 
 def code_version() -> str:
@@ -144,6 +154,14 @@ def _finish(row: ClipRow, reason: rules.Reason | None, job: ClipJob) -> ClipRow:
     return row
 
 
+def _decide(row: ClipRow, reason: rules.Reason | None, job: ClipJob) -> ClipRow:
+    """The decision of a fully scored clip: automatic, then the override (a forced accept wins over any reason)."""
+    _finish(row, reason, job)
+    if job.override == FORCE_ACCEPT:
+        row.accepted, row.reason = True, ""
+    return row
+
+
 def curate_clip(job: ClipJob, params: CurateParams, out_dir: str | Path, device: str | None = None) -> ClipRow:
     """Curate one clip: scores, decision, and the shard of an accepted clip under ``out_dir/shards``."""
     clip_dir = Path(job.clip_dir)
@@ -163,6 +181,16 @@ def curate_clip(job: ClipJob, params: CurateParams, out_dir: str | Path, device:
         reason = rules.Reason(rules.MISSING_SPLIT, "the clip is not listed in splits.csv, so it may be a test clip")
         row.reason = row.auto_reason = str(reason)
         return row
+    key = source_key(job, params)
+    if params.reuse:
+        found = find_reusable(params.reuse, job.clip_id, key)
+        if found is not None:
+            src, scores = found
+            auto = rules.Reason(*scores.auto_reason.split(": ", 1)) if scores.auto_reason else None
+            row = _decide(scores, auto, job)
+            if row.accepted:
+                copy_shard(src, out_dir)
+                return row
     first: rules.Reason | None = None
     try:
         clip = open_clip(clip_dir)
@@ -203,9 +231,7 @@ def curate_clip(job: ClipJob, params: CurateParams, out_dir: str | Path, device:
     except InputError as err:
         row.frames_used = 0
         return _finish(row, rules.Reason(err.code, _problem(err, clip_dir)), job)
-    _finish(row, first, job)
-    if job.override == FORCE_ACCEPT:
-        row.accepted, row.reason = True, ""
+    _decide(row, first, job)
     if row.accepted and not keep.any():
         _finish(row, rules.Reason("low_coverage", "no frame has confident depth"), job)
     if row.accepted:
@@ -219,6 +245,7 @@ def curate_clip(job: ClipJob, params: CurateParams, out_dir: str | Path, device:
             result.confidence[kept],
             [cameras[i] for i in kept],
             [indices[i] for i in kept],
+            provenance={"source_key": key, "scores": shard_scores(row)},
         )
     return row
 

@@ -73,8 +73,12 @@ def write_shard(
     confidence: np.ndarray,
     cameras: list[Camera],
     frame_indices: list[int],
+    provenance: dict | None = None,
 ) -> ClipShard:
-    """Write one clip's curated frames atomically under ``root/shards/<clip_id>``."""
+    """Write one clip's curated frames atomically under ``root/shards/<clip_id>``.
+
+    ``provenance`` (JSON-serialisable: what produced the shard) is stored in ``meta.json``.
+    """
     n, h, w = depth.shape
     if images.shape != (n, h, w, 3) or confidence.shape != (n, h, w) or len(cameras) != n or len(frame_indices) != n:
         raise ValueError(f"{clip_id}: inconsistent shard shapes {images.shape}, {depth.shape}, {confidence.shape}")
@@ -97,6 +101,8 @@ def write_shard(
             "width": w,
             "frame_indices": [int(i) for i in frame_indices],
         }
+        if provenance is not None:
+            meta["provenance"] = provenance
         (tmp / "meta.json").write_text(json.dumps(meta, indent=1), encoding="utf-8")
     return ClipShard(target)
 
