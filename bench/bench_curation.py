@@ -7,6 +7,8 @@ Every runner starts from an empty output folder (no cache). Times are the runs' 
 planning, content hashing and the clip tasks; not the gates), without the Prefect server's start-up, which is
 reported separately.
 One torch thread per task (OMP_NUM_THREADS=1) so runners compare worker counts, not thread oversubscription.
+Per runner it also splits the wall time: seconds inside the clip tasks (median, slowest) and outside them
+(cluster start-up, scheduling), which is where Dask's cost on a small set goes.
 Prints a table and writes bench/results/curation.json.
 """
 
@@ -86,9 +88,13 @@ def main() -> None:
             timings = json.loads((out / "timings.json").read_text())
             assert timings["executed"] == args.clips and timings["failed"] == 0, timings
             same = (out / "clips.csv").read_text() == (work / "serial" / "clips.csv").read_text()
+            task_s = sorted(timings["clip_s"].values())
             rows.append(
                 {"runner": runner, "workers": workers, "wall_s": timings["wall_s"], "call_s": outer,
-                 "clips": args.clips, "same_clips_csv": same}
+                 "clips": args.clips, "same_clips_csv": same, "task_s_sum": sum(task_s),
+                 "task_s_median": task_s[len(task_s) // 2], "task_s_max": task_s[-1],
+                 # wall time not spent inside clip tasks (cluster start-up, scheduling, result transfer)
+                 "outside_tasks_s": timings["wall_s"] - sum(task_s) / workers}
             )  # fmt: skip
         for r in rows:
             r["clips_per_s"] = r["clips"] / r["wall_s"]
@@ -100,10 +106,16 @@ def main() -> None:
         shutil.rmtree(work, ignore_errors=True)
 
     print(f"curation throughput: {args.clips} sample clips, {args.width}x{args.height}, {args.frames} frames each")
-    print(f"{'runner':<22} {'workers':>7} {'wall s':>8} {'clips/s':>8}  same clips.csv as serial")
+    print(
+        f"{'runner':<22} {'workers':>7} {'wall s':>8} {'clips/s':>8} {'task s median':>13} {'task s max':>10} "
+        f"{'outside tasks s':>15}  same clips.csv as serial"
+    )
     for r in rows:
         same = "" if "same_clips_csv" not in r else ("yes" if r["same_clips_csv"] else "NO")
-        print(f"{r['runner']:<22} {r['workers']:>7} {r['wall_s']:>8.2f} {r['clips_per_s']:>8.3f}  {same}")
+        med = " " * 40
+        if same:
+            med = f"{r['task_s_median']:>13.2f} {r['task_s_max']:>10.2f} {r['outside_tasks_s']:>15.2f}"
+        print(f"{r['runner']:<22} {r['workers']:>7} {r['wall_s']:>8.2f} {r['clips_per_s']:>8.3f} {med}  {same}")
     print(f"Dask 2 workers / 1 worker speed-up: {speedup:.2f}x; threads(2) / Dask(1): {threads_vs_dask1:.2f}x")
     print(f"Prefect temporary server start-up {startup:.1f} s (not in the walls above)")
     result = {

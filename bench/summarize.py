@@ -82,11 +82,16 @@ def mvs_scaling(d: dict) -> str:
 
 
 def curation(d: dict) -> str:
-    rows = [[r["runner"], r["workers"], r["wall_s"], r["clips_per_s"], r.get("same_clips_csv", "")] for r in d["runs"]]
+    rows = [
+        [r["runner"], r["workers"], r["wall_s"], r["clips_per_s"], r.get("task_s_median", ""),
+         r.get("outside_tasks_s", ""), r.get("same_clips_csv", "")]
+        for r in d["runs"]
+    ]  # fmt: skip
     ds = d["dataset"]
     head = f"{ds['clips']} clips of {ds['width']}x{ds['height']}, {ds['frames']} frames.\n\n"
     tail = f"\n\nDask speed-up 2 workers over 1: {d['dask_speedup_2_over_1']:.2f}x."
-    return head + table(["runner", "workers", "wall s", "clips/s", "same clips.csv"], rows) + tail
+    cols = ["runner", "workers", "wall s", "clips/s", "task s (median)", "outside tasks s", "same clips.csv"]
+    return head + table(cols, rows) + tail
 
 
 def training(d: dict) -> str:

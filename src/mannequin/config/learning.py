@@ -76,7 +76,7 @@ class PretrainParams(Block):
     objective: ObjectiveParams = ObjectiveParams()
     augment: AugmentParams = AugmentParams()
     net: NetParams = NetParams()
-    trainer: TrainerParams = TrainerParams(max_steps=600)
+    trainer: TrainerParams = TrainerParams(max_steps=1000)
 
 
 class FinetuneParams(Block):
