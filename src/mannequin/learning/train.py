@@ -232,7 +232,7 @@ def run_pretrain(
     ckpt = prepare_run_dir(run_dir, digest)
     monitor = "val/loss" if len(dm.val_set) else "train/loss"
     trainer = build_trainer(p.trainer, run_dir, monitor, progress, callbacks, validate=len(dm.val_set) > 0)
-    trainer.fit(module, datamodule=dm, ckpt_path=str(ckpt) if ckpt else None)
+    trainer.fit(module, datamodule=dm, ckpt_path=str(ckpt) if ckpt else None, weights_only=True)
     throughput = next(c for c in trainer.callbacks if isinstance(c, ThroughputMonitor)).summary()
     result = TrainResult(None, run_dir, trainer.global_step, ckpt is not None, {}, throughput, dm.loaded_clip_ids)
     if not trainer.is_global_zero:
@@ -331,7 +331,7 @@ def run_finetune(
     ckpt = prepare_run_dir(run_dir, digest)
     monitor = "val/loss" if dm.val_set is not None else "train/loss"
     trainer = build_trainer(f.trainer, run_dir, monitor, progress, callbacks, validate=dm.val_set is not None)
-    trainer.fit(module, datamodule=dm, ckpt_path=str(ckpt) if ckpt else None)
+    trainer.fit(module, datamodule=dm, ckpt_path=str(ckpt) if ckpt else None, weights_only=True)
     throughput = next(c for c in trainer.callbacks if isinstance(c, ThroughputMonitor)).summary()
     result = TrainResult(None, run_dir, trainer.global_step, ckpt is not None, {}, throughput, dm.loaded_clip_ids)
     if not trainer.is_global_zero:
