@@ -63,6 +63,20 @@ def curate_clip_task(job: dict, params: dict, out: str, digest: str, code: str) 
     return {"row": row.to_dict(), "seconds": seconds, "pid": os.getpid()}
 
 
+def _keep_malloc_default_in_new_workers() -> None:
+    """Start local Dask workers without the nanny's ``MALLOC_TRIM_THRESHOLD_=65536``.
+
+    That setting makes glibc hand large tensor buffers back to the OS after every use; the MVS re-faults them on
+    the next and a clip took 2.5x as long in a worker (3.5 s against 1.3 s, bench/bench_curation.py).
+    """
+    import dask
+
+    environ = dask.config.get("distributed.nanny.pre-spawn-environ", {}) or {}
+    dask.config.set(
+        {"distributed.nanny.pre-spawn-environ": {k: v for k, v in environ.items() if k != "MALLOC_TRIM_THRESHOLD_"}}
+    )
+
+
 def make_task_runner(params: CurateParams):
     """Threads (default) or Dask, as ``curate.runner`` says; every server binds to 127.0.0.1."""
     if params.runner == "threads":
@@ -71,6 +85,7 @@ def make_task_runner(params: CurateParams):
 
     if params.dask_address:
         return DaskTaskRunner(address=params.dask_address)
+    _keep_malloc_default_in_new_workers()
     return DaskTaskRunner(
         cluster_kwargs={
             "n_workers": params.workers,
