@@ -122,7 +122,7 @@ class FinalCheckpoint(pl.Callback):
         self.path = path
 
     def on_train_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
-        trainer.save_checkpoint(self.path)
+        trainer.save_checkpoint(self.path, weights_only=False)  # the full state: resuming needs the optimiser
 
 
 def prepare_run_dir(run_dir: Path, digest: str) -> Path | None:
