@@ -56,7 +56,7 @@ def clip_cache_key(context: Any, parameters: dict[str, Any]) -> str:
 def curate_clip_task(job: dict, params: dict, out: str, digest: str, code: str) -> dict:
     """Curate one clip; the row (JSON) is the cached result, the shard is written beside it."""
     start = time.perf_counter()
-    row = curate_clip(ClipJob(**job), CurateParams.model_validate(params), out)
+    row = curate_clip(ClipJob(**job), CurateParams.model_validate(params), out, code=code)
     seconds = round(time.perf_counter() - start, 3)
     verdict = "accepted" if row.accepted else f"rejected ({row.reason})"
     get_run_logger().info("%s: %s in %.1f s", row.clip_id, verdict, seconds)

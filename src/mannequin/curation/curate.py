@@ -57,16 +57,18 @@ class ClipJob:
         return f"curate-{self.clip_id}-" + hashlib.sha256("\0".join(parts).encode()).hexdigest()[:32]
 
 
+def _params_json(params: CurateParams, exclude: set[str]) -> str:
+    return json.dumps(params.model_dump(mode="json", exclude=exclude), sort_keys=True)
+
+
 def params_digest(params: CurateParams) -> str:
     """Digest of the curate params that can change a clip's result."""
-    data = params.model_dump(mode="json", exclude=_EXECUTION_KEYS)
-    return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:16]
+    return hashlib.sha256(_params_json(params, _EXECUTION_KEYS).encode()).hexdigest()[:16]
 
 
-def source_key(job: ClipJob, params: CurateParams) -> str:
+def source_key(job: ClipJob, params: CurateParams, code: str) -> str:
     """Key of a clip's scores and shard: its content and split, the params that change them, the code version."""
-    data = params.model_dump(mode="json", exclude=_EXECUTION_KEYS | _DECISION_KEYS)
-    parts = [job.clip_id, job.split, job.fingerprint, json.dumps(data, sort_keys=True), code_version()]
+    parts = [job.clip_id, job.split, job.fingerprint, _params_json(params, _EXECUTION_KEYS | _DECISION_KEYS), code]
     return hashlib.sha256("\0".join(parts).encode()).hexdigest()[:32]
 
 
@@ -162,8 +164,13 @@ def _decide(row: ClipRow, reason: rules.Reason | None, job: ClipJob) -> ClipRow:
     return row
 
 
-def curate_clip(job: ClipJob, params: CurateParams, out_dir: str | Path, device: str | None = None) -> ClipRow:
-    """Curate one clip: scores, decision, and the shard of an accepted clip under ``out_dir/shards``."""
+def curate_clip(
+    job: ClipJob, params: CurateParams, out_dir: str | Path, device: str | None = None, code: str | None = None
+) -> ClipRow:
+    """Curate one clip: scores, decision, and the shard of an accepted clip under ``out_dir/shards``.
+
+    ``code`` is :func:`code_version`, computed once per run by the caller (else here, per clip).
+    """
     clip_dir = Path(job.clip_dir)
     row = ClipRow(clip_id=job.clip_id, split=job.split)
     q = params.quality
@@ -181,7 +188,7 @@ def curate_clip(job: ClipJob, params: CurateParams, out_dir: str | Path, device:
         reason = rules.Reason(rules.MISSING_SPLIT, "the clip is not listed in splits.csv, so it may be a test clip")
         row.reason = row.auto_reason = str(reason)
         return row
-    key = source_key(job, params)
+    key = source_key(job, params, code or code_version())
     if params.reuse:
         found = find_reusable(params.reuse, job.clip_id, key)
         if found is not None:
@@ -316,10 +323,11 @@ def curate_dataset(
 
     start = time.perf_counter()
     jobs, overrides = plan_curation(data_dir, params)
+    code = code_version()
     rows, per_clip = [], {}
     for job in jobs:
         t0 = time.perf_counter()
-        rows.append(curate_clip(job, params, out_dir))
+        rows.append(curate_clip(job, params, out_dir, code=code))
         per_clip[job.clip_id] = round(time.perf_counter() - t0, 3)
         if progress is not None:
             progress(job.clip_id)
