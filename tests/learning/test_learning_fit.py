@@ -152,3 +152,14 @@ def test_runs_without_validation_data(tmp_path: Path, learning_data: dict[str, P
     assert set(pre.metrics) == {"train"} and (pre.run_dir / "best.ckpt").is_file()
     fine = run_finetune(params, "scratch", 3)
     assert set(fine.metrics) == {"train"} and fine.steps == 2
+
+
+def test_pretrained_weights_learn_at_the_scaled_rate() -> None:
+    scratch = FinetuneModule(lr=1e-3, pretrained_lr_scale=0.02)
+    assert [g["lr"] for g in scratch.param_groups()] == [1e-3]  # nothing loaded: one group at the full rate
+    module = FinetuneModule(lr=1e-3, pretrained_lr_scale=0.02)
+    module.pretrained_prefixes = ("net.encoder.", "net.decoder.")
+    fresh, loaded = module.param_groups()
+    assert fresh["lr"] == 1e-3 and loaded["lr"] == pytest.approx(2e-5)
+    assert [p is module.net.log_offset for p in fresh["params"]] == [True]
+    assert len(loaded["params"]) == len(list(module.parameters())) - 1

@@ -45,8 +45,13 @@ class _DepthModule(pl.LightningModule):
         self.lr, self.weight_decay = lr, weight_decay
         self.augment = GeometryHonestAugment(flip_p, jitter, channel_shuffle=channel_shuffle, grayscale_p=grayscale_p)
 
+    def param_groups(self) -> list[dict]:
+        """The optimiser's parameter groups; subclasses may give groups their own learning rate."""
+        return [{"params": list(self.parameters())}]
+
     def configure_optimizers(self) -> dict:
-        opt = torch.optim.AdamW(self.parameters(), lr=self.lr, weight_decay=self.weight_decay)
+        """AdamW over :meth:`param_groups` with a warm-up + cosine schedule stepped per batch."""
+        opt = torch.optim.AdamW(self.param_groups(), lr=self.lr, weight_decay=self.weight_decay)
         total = self.trainer.estimated_stepping_batches if self.trainer is not None else 1000
         total = int(total) if math.isfinite(total) else 1000
         sched = torch.optim.lr_scheduler.LambdaLR(opt, _warmup_cosine(total))
@@ -170,18 +175,14 @@ class FinetuneModule(_DepthModule):
         self.pretrained_prefixes: tuple[str, ...] = ()
         self.pretrained_lr_scale = pretrained_lr_scale
 
-    def configure_optimizers(self) -> dict:
-        """AdamW; weights loaded from pretraining (``pretrained_prefixes``) learn at ``lr * pretrained_lr_scale``."""
+    def param_groups(self) -> list[dict]:
+        """Weights loaded from pretraining (``pretrained_prefixes``) learn at ``lr * pretrained_lr_scale``."""
         loaded = [p for n, p in self.named_parameters() if n.startswith(self.pretrained_prefixes)]
         fresh = [p for n, p in self.named_parameters() if not n.startswith(self.pretrained_prefixes)]
         groups = [{"params": fresh, "lr": self.lr}]
         if loaded:
             groups.append({"params": loaded, "lr": self.lr * self.pretrained_lr_scale})
-        opt = torch.optim.AdamW(groups, lr=self.lr, weight_decay=self.weight_decay)
-        total = self.trainer.estimated_stepping_batches if self.trainer is not None else 1000
-        total = int(total) if math.isfinite(total) else 1000
-        sched = torch.optim.lr_scheduler.LambdaLR(opt, _warmup_cosine(total))
-        return {"optimizer": opt, "lr_scheduler": {"scheduler": sched, "interval": "step"}}
+        return groups
 
     def compute_losses(self, batch: dict) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         pred = self.net(batch["image"])
