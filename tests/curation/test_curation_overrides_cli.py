@@ -108,3 +108,24 @@ def test_accept_all_keeps_rejected_clips_but_never_test_clips(clean_data, tmp_pa
     assert rows.loc["good_a", "auto_reason"].startswith("low_coverage:")
     assert not rows.loc["held_t", "accepted"] and rows.loc["held_t", "reason"].startswith("held_out_test")
     assert sorted(p.name for p in (out / "shards").iterdir()) == ["good_a", "good_b"]
+
+
+def test_prefect_does_not_print_a_traceback_for_a_failed_gate():
+    """The CLI reports a failed gate in a few lines; Prefect's engine log of the same exception is dropped."""
+    import logging
+    import sys
+
+    from mannequin.cli.curate_commands import drop_gate_failure_tracebacks
+    from mannequin.curation.gates import GateFailure
+
+    def record(exc: BaseException) -> logging.LogRecord:
+        try:
+            raise exc
+        except BaseException:
+            info = sys.exc_info()
+        return logging.LogRecord("prefect.flow_runs", logging.ERROR, __file__, 1, "Encountered exception", (), info)
+
+    assert not drop_gate_failure_tracebacks(record(GateFailure([])))
+    assert drop_gate_failure_tracebacks(record(RuntimeError("a real crash keeps its traceback")))
+    plain = logging.LogRecord("prefect.flow_runs", logging.ERROR, __file__, 1, "gate clip_table: FAILED", (), None)
+    assert drop_gate_failure_tracebacks(plain)

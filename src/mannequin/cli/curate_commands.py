@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import sys
 from pathlib import Path
 from typing import Any
@@ -116,11 +117,19 @@ def curate_command(
     flow = load_curate_flow()
     from mannequin.curation.gates import GateFailure
 
+    logging.getLogger("prefect.flow_runs").addFilter(drop_gate_failure_tracebacks)
     try:
         report = flow(data=str(data), out=str(out), params=params.model_dump(mode="json"), progress=progress)
     except GateFailure as exc:
         _gate_exit(exc.gates)
     print_summary(report["summary"], report["timings"])
+
+
+def drop_gate_failure_tracebacks(record: logging.LogRecord) -> bool:
+    """Log filter: a failed gate is reported by the CLI in a few lines, not by Prefect's engine with a traceback."""
+    from mannequin.curation.gates import GateFailure
+
+    return not (record.exc_info and isinstance(record.exc_info[1], GateFailure))
 
 
 def _gate_exit(gates: list) -> None:
