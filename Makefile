@@ -41,6 +41,9 @@ $(STAMP): requirements.lock pyproject.toml
 	@# torch first, so nothing downloads a CUDA build on a CPU machine
 	$(BIN)/python -m pip install -q --disable-pip-version-check "$(TORCH)" $(if $(TORCH_INDEX),--index-url $(TORCH_INDEX),)
 	$(BIN)/python -m pip install -q --disable-pip-version-check -r requirements.lock
+	@# scenedetect requires opencv-python, a second cv2 that would shadow opencv-python-headless: its own code
+	@# runs on the headless build, so it is installed without its dependencies (all of them are in the lock)
+	$(BIN)/python -m pip install -q --disable-pip-version-check --no-deps scenedetect==0.7.2
 	$(BIN)/python -m pip install -q --disable-pip-version-check --no-deps --no-build-isolation -e .
 	$(BIN)/dvc config --local core.analytics false 2>/dev/null || true
 	$(BIN)/dvc config --local core.check_update false 2>/dev/null || true
