@@ -15,9 +15,9 @@ from typer.testing import CliRunner
 from mannequin.cli import app
 from mannequin.clips.clip import open_clip
 from mannequin.clips.depth_png import read_depth_png
-from mannequin.clips.plan import ClipPlan, make_plan
-from mannequin.clips.sample import build_clip_scene, render_clip, write_clip, write_sample_data
 from mannequin.errors import InputError
+from mannequin.sample.dataset import build_clip_scene, render_clip, write_clip, write_sample_data
+from mannequin.sample.plan import ClipPlan, make_plan
 
 
 def _rows(path: Path) -> list[dict[str, str]]:

@@ -7,8 +7,8 @@ from pathlib import Path
 import typer
 
 from mannequin.cli.app import app, user_errors
-from mannequin.clips.plan import DEFAULT_CLIPS, DEFAULT_FRAMES
 from mannequin.errors import InputError
+from mannequin.sample.plan import DEFAULT_CLIPS, DEFAULT_FRAMES
 
 
 @app.command("sample-data")
@@ -37,7 +37,7 @@ def sample_data(
 
     Audit-only truth: OUT_DIR/sample_truth.csv (clip_id,defect,pose_scale), OUT_DIR/truth/<id>/depth.npz (metres).
     """
-    from mannequin.clips.sample import write_sample_data
+    from mannequin.sample.dataset import write_sample_data
 
     if max_frames < min_frames:
         raise InputError(None, f"--max-frames ({max_frames}) is below --min-frames ({min_frames})", "bad_option")
