@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import kornia.color
 import pytest
 import torch
 import torch.nn.functional as F
@@ -14,7 +15,6 @@ from mannequin.learning.pretext.colorize import (
     annealed_mean,
     build_ab_bins,
     colorize_input,
-    kornia,
     l_as_rgb,
     lab_to_rgb,
     nearest_bin,
