@@ -12,6 +12,7 @@ from mannequin.learning.nets import Encoder
 from mannequin.learning.pretext.selfie import (
     SelfieHead,
     cell_mask,
+    cell_positions,
     cells_of,
     crop_candidates,
     fill_cells,
@@ -149,6 +150,8 @@ def test_candidates_are_the_hidden_cells_interiors_cut_identically() -> None:
     filled = fill_cells(image, mask)
     assert torch.equal(filled[0, 0, :8, :8], image[0].mean().expand(8, 8))
     assert torch.equal(filled[0, 0, :8, 8:16], image[0, 0, :8, 8:16])
+    centre = F.grid_sample(image, cell_positions(idx, 16, 24, 8).unsqueeze(2), align_corners=False)
+    assert torch.allclose(centre[0, 0, 1, 0], image[0, 0, 11:13, 19:21].mean())  # cell 5's centre
 
 
 def test_sample_cells_are_distinct_per_image() -> None:

@@ -87,7 +87,7 @@ def fill_cells(
 
 def cell_positions(idx: torch.Tensor, height: int, width: int, patch: int) -> torch.Tensor:
     """(B, K, 2) cell centres as (x, y) in [-1, 1] (``grid_sample``'s convention, ``align_corners=False``)."""
-    gh, gw = cell_grid(height, width, patch)
+    gw = cell_grid(height, width, patch)[1]
     row, col = idx // gw, idx % gw
     x = ((col.float() + 0.5) * patch) / width * 2 - 1
     y = ((row.float() + 0.5) * patch) / height * 2 - 1
