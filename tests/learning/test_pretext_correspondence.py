@@ -150,7 +150,10 @@ def test_write_similarity_png(tmp_path) -> None:
 
 
 def test_a_tiny_optimisation_loop_lowers_the_correspondence_loss() -> None:
-    """Clips are textures, frames shifted crops of them; pairs built and recoloured as in training."""
+    """Clips are textures, frames shifted crops of them; pairs built and recoloured as in training.
+
+    In 40 CPU steps most of the drop is the calibration (threshold) settling; discrimination
+    itself is what the real fit measures."""
     torch.manual_seed(0)
     g = torch.Generator().manual_seed(1)
     scenes = F.interpolate(torch.rand(8, 3, 12, 12, generator=g), size=(48, 48), mode="bilinear")
@@ -169,4 +172,4 @@ def test_a_tiny_optimisation_loop_lowers_the_correspondence_loss() -> None:
         opt.step()
         losses.append(loss.item())
     first, last = sum(losses[:5]) / 5, sum(losses[-5:]) / 5
-    assert last < 0.8 * first, losses[::5]
+    assert last < 0.75 * first, losses[::5]

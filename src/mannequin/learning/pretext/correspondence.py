@@ -52,19 +52,21 @@ def correspondence_loss(logit: torch.Tensor, same: torch.Tensor) -> torch.Tensor
 class CorrespondenceHead(nn.Module):
     """A shared projection of both frames' backbone features, then the max-pooled similarity logit.
 
-    ``forward(feat_a, feat_b)`` -> ``(logit (B,), map (B, 1, h, w))``. The calibration starts
-    at logit 0 for a best cosine of 0.5 and is learnt.
+    ``forward(feat_a, feat_b)`` -> ``(logit (B,), map (B, 1, h, w))``. The calibration is
+    ``scale * (max cosine - threshold)``, learnt as a log-scale and a threshold in cosine units
+    (so one optimiser step moves both by comparable amounts); it starts at 10 and 0.5.
     """
 
     def __init__(self, in_channels: int, dim: int = 64, scale: float = 10.0, threshold: float = 0.5) -> None:
         super().__init__()
         self.project = nn.Sequential(nn.Conv2d(in_channels, dim, 1), nn.SiLU(), nn.Conv2d(dim, dim, 1))
-        self.scale = nn.Parameter(torch.tensor(float(scale)))
-        self.bias = nn.Parameter(torch.tensor(-scale * threshold))
+        self.log_scale = nn.Parameter(torch.tensor(float(scale)).log())
+        self.threshold = nn.Parameter(torch.tensor(float(threshold)))
 
     def forward(self, feat_a: torch.Tensor, feat_b: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         sim = similarity(self.project(feat_a), self.project(feat_b))
-        return max_pooled_logit(sim, self.scale, self.bias), similarity_map(sim, *feat_a.shape[-2:])
+        scale = self.log_scale.exp()
+        return max_pooled_logit(sim, scale, -scale * self.threshold), similarity_map(sim, *feat_a.shape[-2:])
 
 
 def decorrelate_colour(
