@@ -152,3 +152,11 @@ def test_a_tiny_optimisation_loop_lowers_the_colorize_loss(frames: torch.Tensor,
     rgb = head.colourise(head(encoder(x)[0]).detach(), lightness)
     assert rgb.shape == frames.shape and float(rgb.min()) >= 0 and float(rgb.max()) <= 1
     assert torch.allclose(lab_to_rgb(*rgb_to_l_ab(frames)), frames, atol=1e-3)
+    panel = head.panel(head(encoder(x)[0]), frames)
+    assert panel.shape == (3, 32, 96)
+    assert torch.equal(panel[..., 64:], frames[0])  # the truth on the right, the grey input on the left
+    assert torch.equal(panel[0, :, :32], panel[1, :, :32])
+    trained_error = (panel[..., 32:64] - frames[0]).abs().mean()
+    achromatic = lab_to_rgb(lightness[:1], torch.zeros(1, 2, 32, 32))[0]  # same L, no colour
+    grey_error = (achromatic - frames[0]).abs().mean()
+    assert trained_error < grey_error  # after 50 steps the colourisation beats decoding to grey

@@ -182,3 +182,9 @@ class ColorizeHead(nn.Module):
         """The annealed-mean colourisation as RGB at the resolution of ``lightness``."""
         ab = F.interpolate(annealed_mean(logits, self.centres, temperature), size=lightness.shape[-2:], mode="bilinear")
         return lab_to_rgb(lightness, ab)
+
+    def panel(self, logits: torch.Tensor, rgb: torch.Tensor, temperature: float = ANNEAL_T) -> torch.Tensor:
+        """(3, H, 3W) image for TensorBoard, first frame of the batch: the L input, the colourisation, the truth."""
+        x, lightness, _ = colorize_input(rgb[:1])
+        guess = self.colourise(logits[:1].detach(), lightness, temperature)
+        return torch.cat([x[0], guess[0], rgb[0].float().clamp(0, 1)], dim=-1)
