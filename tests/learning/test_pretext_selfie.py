@@ -8,6 +8,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from mannequin.errors import InputError
 from mannequin.learning.nets import Encoder
 from mannequin.learning.pretext.selfie import (
     SelfieHead,
@@ -157,8 +158,22 @@ def test_candidates_are_the_hidden_cells_interiors_cut_identically() -> None:
 def test_sample_cells_are_distinct_per_image() -> None:
     idx = sample_cells(5, 12, 7, torch.Generator().manual_seed(0))
     assert all(len(set(row)) == 7 for row in idx.tolist())
-    with pytest.raises(ValueError, match="k <= cells"):
+    with pytest.raises(InputError, match=r"^selfie.k: needs 2 <= k <= cells, got k=5 for 4 cells$"):
         sample_cells(1, 4, 5)
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda: selfie_batch(torch.rand(1, 3, 16, 16), patch=16), r"^selfie.patch: needs at least 2 cells"),
+        (lambda: selfie_batch(torch.rand(1, 3, 32, 32), patch=8, margin=4), r"^selfie.margin: 4 leaves no interior"),
+        (lambda: selfie_batch(torch.rand(1, 3, 32, 32), patch=8, fill="zero"), r"^selfie.fill: unknown fill 'zero'"),
+    ],
+)
+def test_bad_selfie_settings_are_one_line_errors(call, message: str) -> None:
+    with pytest.raises(InputError, match=message) as err:
+        call()
+    assert "\n" not in str(err.value)
 
 
 def test_a_tiny_optimisation_loop_lowers_the_selfie_loss() -> None:

@@ -26,6 +26,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from mannequin.errors import InputError
+
 FILLS = ("mean", "noise")
 
 
@@ -33,7 +35,9 @@ def cell_grid(height: int, width: int, patch: int) -> tuple[int, int]:
     """Rows and columns of whole ``patch`` cells in an image (the remainder at the bottom/right is unused)."""
     gh, gw = height // patch, width // patch
     if gh * gw < 2:
-        raise ValueError(f"selfie needs at least 2 cells of {patch}px in a {width}x{height} image")
+        raise InputError(
+            "selfie.patch", f"needs at least 2 cells of {patch}px in a {width}x{height} image", "bad_param"
+        )
     return gh, gw
 
 
@@ -42,7 +46,7 @@ def sample_cells(
 ) -> torch.Tensor:
     """(B, k) distinct cell indices per image, uniformly at random."""
     if not 2 <= k <= n_cells:
-        raise ValueError(f"selfie needs 2 <= k <= cells, got k={k} for {n_cells} cells")
+        raise InputError("selfie.k", f"needs 2 <= k <= cells, got k={k} for {n_cells} cells", "bad_param")
     return torch.rand(batch, n_cells, generator=generator).argsort(dim=1)[:, :k].to(device)
 
 
@@ -57,7 +61,7 @@ def cells_of(image: torch.Tensor, patch: int) -> torch.Tensor:
 def crop_candidates(image: torch.Tensor, idx: torch.Tensor, patch: int, margin: int) -> torch.Tensor:
     """(B, K, C, s, s) interiors of the chosen cells, ``s = patch - 2 * margin``, all cut identically."""
     if not 0 <= 2 * margin < patch:
-        raise ValueError(f"selfie margin {margin} leaves no interior in a {patch}px cell")
+        raise InputError("selfie.margin", f"{margin} leaves no interior in a {patch}px cell", "bad_param")
     cells = cells_of(image, patch)
     picked = torch.gather(cells, 1, idx.view(*idx.shape, 1, 1, 1).expand(-1, -1, *cells.shape[2:]))
     return picked[..., margin : patch - margin, margin : patch - margin]
@@ -76,7 +80,7 @@ def fill_cells(
 ) -> torch.Tensor:
     """Replace the masked pixels by the image's per-channel mean, or by noise with its mean and spread."""
     if fill not in FILLS:
-        raise ValueError(f"unknown selfie fill {fill!r} (known: {', '.join(FILLS)})")
+        raise InputError("selfie.fill", f"unknown fill {fill!r} (known: {', '.join(FILLS)})", "bad_param")
     mean = image.mean(dim=(2, 3), keepdim=True)
     value = mean.expand_as(image)
     if fill == "noise":
