@@ -122,6 +122,13 @@ def test_replicated_l_equals_summed_first_conv_weights() -> None:
     lightness = torch.rand(2, 1, 8, 8) * 100
     summed = F.conv2d(lightness / 100, conv.weight.sum(dim=1, keepdim=True), conv.bias, padding=1)
     assert torch.allclose(conv(l_as_rgb(lightness)), summed, atol=1e-5)
+    before = conv.weight.detach().clone()
+    opt = torch.optim.Adam(conv.parameters(), lr=0.1)
+    conv(l_as_rgb(lightness)).square().mean().backward()
+    opt.step()
+    moved = conv.weight.detach() - before
+    assert float(moved.abs().max()) > 0.01
+    assert torch.allclose(moved[:, 0], moved[:, 1]) and torch.allclose(moved[:, 0], moved[:, 2])  # sum learns only
 
 
 def test_rebalanced_cross_entropy_weights_pixels_by_their_bin() -> None:

@@ -15,9 +15,11 @@ How an L-only input feeds the RGB encoder: **L is replicated to three channels**
 a grey RGB image; :func:`l_as_rgb`). The backbone keeps its 3-channel first convolution, so
 ``backbone.pt`` is loaded for RGB fine-tuning without any surgery. Replication is exactly the
 same network as summing the first convolution's weights over its input channels and feeding L
-alone (``conv(x, x, x) = (W_r + W_g + W_b) * x``); fine-tuning on colour then starts from those
-summed weights spread over R, G and B. A grey image is also what the depth pretexts already see
-(``grayscale_p``), so the input is in the encoder's domain. Colour cannot leak into the input:
+alone (``conv(x, x, x) = (W_r + W_g + W_b) * x``). While colorize trains, the three input
+channels are equal, so ``W_r``, ``W_g`` and ``W_b`` get the same gradient: their sum learns,
+their differences keep their initial values (up to weight decay), and RGB fine-tuning learns
+them from there. Grey frames are also what the augmentation's ``grayscale_p`` option feeds the
+depth pretexts, so the input is in the encoder's domain. Colour cannot leak into the input:
 it is computed from the (augmented) frame's L alone, after any colour augmentation.
 """
 
