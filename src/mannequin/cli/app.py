@@ -23,16 +23,22 @@ app = typer.Typer(
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-@app.callback()
-def _root(
-    version: bool = typer.Option(False, "--version", help="Print the version and exit.", is_eager=True),
-) -> None:
-    """Learn monocular depth from video of frozen scenes: curate, pretrain, fine-tune, evaluate."""
-    if version:
+def _print_version(value: bool) -> None:
+    """``--version``: print the version and exit while the options are parsed (no command needed)."""
+    if value:
         from mannequin import __version__
 
         print(__version__)
         raise typer.Exit(0)
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(
+        False, "--version", help="Print the version and exit.", is_eager=True, callback=_print_version
+    ),
+) -> None:
+    """Learn monocular depth from video of frozen scenes: curate, pretrain, fine-tune, evaluate."""
 
 
 def fail(message: str, code: int = 2) -> None:

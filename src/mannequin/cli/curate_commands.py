@@ -115,6 +115,9 @@ def curate_command(
     if not verbose:
         quiet_prefect_logs("WARNING")
     flow = load_curate_flow()
+    from mannequin.orchestration.local_server import guard_prefect_ephemeral_server
+
+    guard_prefect_ephemeral_server()  # Prefect's temporary server must not outlive a killed curate
     from mannequin.curation.gates import GateFailure
 
     logging.getLogger("prefect.flow_runs").addFilter(drop_gate_failure_tracebacks)

@@ -44,6 +44,8 @@ def mvs(
     from mannequin.config.curate import CurateParams
     from mannequin.curation.mvs import frame_depth, resolve_device
 
+    if out.is_dir():
+        raise InputError(out, "is a folder; --out takes a file name such as depth.npz", "bad_output")
     if params_path is not None and not params_path.is_file():
         raise InputError(params_path, "file not found", "missing_params")
     curate = load_params(params_path).curate if params_path is not None else CurateParams()
@@ -52,7 +54,7 @@ def mvs(
         resolve_device(device_name)
     except ValueError as exc:
         raise InputError("--device", str(exc), "bad_device") from None
-    width = max_width or curate.max_width
+    width = curate.max_width if max_width is None else max_width
     if width < 16:
         raise InputError("--max-width", f"must be at least 16, got {width}", "bad_width")
     clip = open_clip(clip_dir)

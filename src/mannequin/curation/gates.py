@@ -12,6 +12,7 @@ keep it out of byte-identical comparisons (``cache: false`` in dvc.yaml).
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,6 +25,8 @@ from mannequin.curation.shards import list_shards
 from mannequin.curation.table import COLUMNS, SCORE_COLUMNS, ClipRow
 
 VALIDATION_DIR = "validation"
+#: GX logs at INFO, on every ephemeral context, the temporary folder of a docs site we never build.
+_QUIET_GX_LOGGERS = ("great_expectations.data_context.types.base",)
 SPLITS = ["unlabeled", "labeled", "test", ""]
 SCORE_RANGES = {
     "pose_jump": (1.0, None),
@@ -173,6 +176,8 @@ def validate(expectations: list, df, name: str, out_dir: Path) -> GateResult:
     import great_expectations as gx
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
+    for logger_name in _QUIET_GX_LOGGERS:
+        logging.getLogger(logger_name).setLevel(logging.WARNING)
     context = gx.get_context(mode="ephemeral")
     context.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
     batch_def = (

@@ -21,6 +21,7 @@ import cv2
 import numpy as np
 
 from mannequin.atomic import atomic_write_text
+from mannequin.clips.ids import is_valid_name
 from mannequin.errors import InputError
 from mannequin.evaluation.alignment import apply_fit
 from mannequin.evaluation.examples import EXAMPLES_DIR, FRAMES_FILE, mvs_for_frame, save_npz
@@ -69,6 +70,9 @@ def model_info(model_dir: str | Path, meta: Mapping[str, Any]) -> ModelInfo:
     model_dir = Path(model_dir)
     kind = str(meta.get("kind") or model_dir.parent.name)
     name = f"{kind}-{model_dir.name}"
+    if not is_valid_name(name):  # it names the metrics files: it must not leave --out
+        shown = name if len(name) <= 60 else name[:60] + "..."
+        raise InputError(model_dir / MODEL_FILE, f"model name {shown!r} is not a safe file name", "bad_model")
     if kind == "finetune":
         m = _BUDGETED.match(model_dir.name)
         init = m.group("init") if m else meta.get("init")

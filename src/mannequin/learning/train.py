@@ -125,12 +125,25 @@ class FinalCheckpoint(pl.Callback):
         trainer.save_checkpoint(self.path, weights_only=False)  # the full state: resuming needs the optimiser
 
 
+def readable_checkpoint(path: Path) -> Path:
+    """``path`` when it loads weights-only; else an InputError naming it (a corrupt or pickled checkpoint)."""
+    try:
+        torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:
+        raise InputError(
+            path,
+            f"not a loadable weights-only checkpoint ({type(exc).__name__}); delete it to train this run afresh",
+            "bad_checkpoint",
+        ) from None
+    return path
+
+
 def prepare_run_dir(run_dir: Path, digest: str) -> Path | None:
     """``last.ckpt`` to resume from when the stored digest matches; otherwise clear old state and store it."""
     last = run_dir / LAST_NAME
     stamp = run_dir / DIGEST_NAME
     if last.is_file() and stamp.is_file() and stamp.read_text(encoding="utf-8").strip() == digest:
-        return last
+        return readable_checkpoint(last)
     if _is_launcher_rank_zero():
         run_dir.mkdir(parents=True, exist_ok=True)
         for old in run_dir.glob("*.ckpt"):
