@@ -23,6 +23,13 @@ app = typer.Typer(
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+def params_option() -> Any:
+    """The ``--params`` option of every command: a given file must exist, only the default may be missing."""
+    return typer.Option(
+        Path("params.yaml"), "--params", help="The params file; only the default params.yaml may be missing (defaults)."
+    )
+
+
 @app.callback()
 def _root(
     version: bool = typer.Option(False, "--version", help="Print the version and exit.", is_eager=True),
