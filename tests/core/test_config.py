@@ -108,3 +108,39 @@ def test_values_dvc_puts_in_commands_are_validated(overrides: dict, message: str
 def test_inits_are_the_pretrained_objectives() -> None:
     both = {"pretrain.objectives": ["mvs", "mvs+masked"], "finetune.inits": ["mvs+masked", "mvs"]}
     assert load_params(None, both).finetune.inits == ["mvs+masked", "mvs"]
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["pretrain", "--objective", "mvs"],
+        ["finetune", "--init", "scratch", "--budget", "2"],
+        ["curate", "--runner", "serial"],
+        ["evaluate"],
+        ["report"],
+        ["mvs", ".", "--frame", "0", "--out", "x.npz"],
+    ],
+)
+def test_a_mistyped_params_path_is_an_error(args: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``--params typo.yaml`` used to start a default run (issue 12, item 9): one line, exit 2, nothing written."""
+    from typer.testing import CliRunner
+
+    from mannequin.cli import app
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "data").mkdir()
+    result = CliRunner().invoke(app, [*args, "--params", "typo.yaml"])
+    assert result.exit_code == 2, result.output
+    assert result.output.strip() == "mannequin: error: typo.yaml: file not found"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["data"]
+
+
+def test_only_the_default_params_file_may_be_absent(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without params.yaml in the working folder the defaults apply: pretraining goes on to read data/splits.csv."""
+    from typer.testing import CliRunner
+
+    from mannequin.cli import app
+
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(app, ["pretrain", "--objective", "mvs", "--no-progress"])
+    assert result.output.strip() == "mannequin: error: data/splits.csv: file not found"  # pretrain.data's default
