@@ -8,9 +8,11 @@ fails here.
 
 from __future__ import annotations
 
+import os
 import re
 import shlex
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -71,6 +73,19 @@ def apply_like_dvc(root: Path, overrides: list[str]) -> dict[str, Any]:
 
     apply_overrides(root / "params.yaml", overrides)
     return yaml.safe_load((root / "params.yaml").read_text())
+
+
+def mannequin_env(tmp_path: Path) -> dict[str, str]:
+    """DVC's environment with a ``mannequin`` command on PATH that runs this interpreter and checkout."""
+    bindir = tmp_path / "bin"
+    bindir.mkdir(exist_ok=True)
+    shim = bindir / "mannequin"
+    shim.write_text(f'#!/bin/sh\nexec {sys.executable} -c "from mannequin.cli import main; main()" "$@"\n')
+    shim.chmod(0o755)
+    env = dvc_env()
+    env["PATH"] = f"{bindir}{os.pathsep}{env['PATH']}"
+    env["PYTHONPATH"] = os.pathsep.join([str(REPO / "src"), env.get("PYTHONPATH", "")])
+    return env
 
 
 def check_params(path: Path) -> Any:
@@ -149,7 +164,9 @@ def test_params_values_never_reach_a_shell(tmp_path: Path, dvc_state: Path) -> N
     )
     # a real `dvc repro`: the first stage's command refuses the params file, so DVC stops before any command
     # holding the value runs
-    run = subprocess.run(["dvc", "repro"], cwd=root, env=dvc_env(), capture_output=True, text=True, timeout=300)
+    run = subprocess.run(
+        ["dvc", "repro"], cwd=root, env=mannequin_env(tmp_path), capture_output=True, text=True, timeout=300
+    )
     assert run.returncode != 0
     assert "pretrain.objectives.0: not an objective name" in run.stderr + run.stdout
     assert "Running stage 'pretrain@" not in run.stdout
