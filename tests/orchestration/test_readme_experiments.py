@@ -21,7 +21,7 @@ import yaml
 from toy_project import make_mannequin_project
 from typer.testing import CliRunner
 
-from mannequin.config import load_params
+from mannequin.config import COMMAND_VALUES, load_params
 from mannequin.orchestration.dvc_runner import dvc_env
 
 REPO = Path(__file__).resolve().parents[2]
@@ -150,23 +150,40 @@ def test_an_init_nothing_pretrains_is_refused_in_one_line(tmp_path: Path) -> Non
     )
 
 
-def test_params_values_never_reach_a_shell(tmp_path: Path, dvc_state: Path) -> None:
-    """The attack of issue 12 item 3: a shell command in an objective name, a negative budget."""
+def test_every_value_in_a_command_is_checked_first() -> None:
+    """dvc.yaml's ``params`` stage checks exactly COMMAND_VALUES, and every stage using one depends on its stamp."""
+    dag = yaml.safe_load((REPO / "dvc.yaml").read_text())["stages"]
+    assert tuple(dag["params"]["params"]) == COMMAND_VALUES
+    stamp = dag["params"]["outs"][0]
+    stamp = next(iter(stamp)) if isinstance(stamp, dict) else stamp
+    for name, stage in dag.items():
+        body = stage.get("do", stage)
+        used = set(re.findall(r"\$\{([a-z_.]+)\}", yaml.safe_dump(stage)))
+        params_used = {u for u in used if not u.startswith("item")}
+        assert params_used <= set(COMMAND_VALUES), (name, params_used)
+        if used and name != "params":
+            assert stamp in body["deps"], name
+
+
+def _attack_project(tmp_path: Path) -> Path:
     params = yaml.safe_load((REPO / "params.yaml").read_text())
     params["pretrain"]["objectives"] = ["mvs; touch pwned #"]
     params["finetune"]["inits"] = ["mvs; touch pwned #"]
-    root = make_mannequin_project(tmp_path / "project", REPO, params)
+    return make_mannequin_project(tmp_path / "project", REPO, params)
+
+
+def test_params_values_never_reach_a_shell(tmp_path: Path, dvc_state: Path) -> None:
+    """The attack of issue 12 item 3: a shell command in an objective name, a negative budget."""
+    root = _attack_project(tmp_path)
     result = check_params(root / "params.yaml")
     assert result.exit_code == 2
     assert result.output.strip() == (
         f"mannequin: error: {root / 'params.yaml'}: pretrain.objectives.0: not an objective name "
         "(lower-case letters, digits, _), got 'mvs; touch pwned #' (and 1 more)"
     )
-    # a real `dvc repro`: the first stage's command refuses the params file, so DVC stops before any command
-    # holding the value runs
-    run = subprocess.run(
-        ["dvc", "repro"], cwd=root, env=mannequin_env(tmp_path), capture_output=True, text=True, timeout=300
-    )
+    # a real `dvc repro`: the params stage refuses the file, DVC stops before any command holding the value runs
+    env = mannequin_env(tmp_path)
+    run = subprocess.run(["dvc", "repro"], cwd=root, env=env, capture_output=True, text=True, timeout=300)
     assert run.returncode != 0
     assert "pretrain.objectives.0: not an objective name" in run.stderr + run.stdout
     assert "Running stage 'pretrain@" not in run.stdout
@@ -176,3 +193,20 @@ def test_params_values_never_reach_a_shell(tmp_path: Path, dvc_state: Path) -> N
     (root / "params.yaml").write_text(yaml.safe_dump(budget))
     result = check_params(root / "params.yaml")
     assert result.exit_code == 2 and "finetune.budgets.0: Input should be greater than 0, got -3" in result.output
+
+
+def test_a_targeted_stage_with_curation_done_never_reaches_a_shell(tmp_path: Path, dvc_state: Path) -> None:
+    """Curation finished and cached, the injected stage asked for by name: the params stage still runs first."""
+    root = _attack_project(tmp_path)
+    (root / "curated" / "shards").mkdir()
+    for name in ("clips.csv", "summary.json"):
+        (root / "curated" / name).write_text("{}\n" if name.endswith("json") else "clip_id\n")
+    env = mannequin_env(tmp_path)
+    commit = subprocess.run(["dvc", "commit", "-f", "-q", "curate"], cwd=root, env=env, capture_output=True, text=True)
+    assert commit.returncode == 0, commit.stderr
+    run = subprocess.run(
+        ["dvc", "repro", "pretrain@mvs; touch pwned #"], cwd=root, env=env, capture_output=True, text=True, timeout=300
+    )
+    assert "Running stage 'params'" in run.stdout and "Running stage 'curate'" not in run.stdout
+    assert run.returncode != 0 and "Running stage 'pretrain@" not in run.stdout
+    assert not (root / "pwned").exists()

@@ -20,10 +20,23 @@ from mannequin.config.learning import FinetuneParams, PretrainParams
 from mannequin.config.pipeline import PipelineParams
 from mannequin.errors import InputError
 
-__all__ = ["DEFAULT_PARAMS", "Block", "Params", "cli_overrides", "load_params", "parse_params", "read_params_yaml"]
+__all__ = [
+    "COMMAND_VALUES",
+    "DEFAULT_PARAMS",
+    "Block",
+    "Params",
+    "cli_overrides",
+    "load_params",
+    "parse_params",
+    "read_params_yaml",
+]
 
 #: the params file every command reads by default; it alone may be absent (then every value is its default)
 DEFAULT_PARAMS = Path("params.yaml")
+
+#: the params dvc.yaml writes into stage commands (``${...}``); its ``params`` stage checks them before any of those
+#: stages runs, so a value no model accepts never reaches a shell
+COMMAND_VALUES = ("pretrain.objectives", "finetune.inits", "finetune.budgets", "ablation.objective", "ablation.budgets")
 
 
 class Params(Block):
