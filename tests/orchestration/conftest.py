@@ -8,8 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
-from mannequin.orchestration.toy_project import make_toy_project
+from toy_project import make_toy_project
 
 
 @pytest.fixture(scope="session")
