@@ -9,6 +9,10 @@
 Items are dicts of tensors: ``image`` (3,H,W) float in [0,1], ``depth`` (1,H,W) float with NaN
 invalid, ``confidence`` (1,H,W), ``clip`` (int64 index of the clip in the sorted train+val list),
 and for contrastive pretraining ``image2``, another frame of the same clip.
+
+Training loaders are resumable (:mod:`mannequin.learning.seeding`): their order and
+the items' own draws are seeded from (seed, epoch, index), and their place in the epoch is saved
+in checkpoints, so a run resumed mid-epoch sees the very batches the uninterrupted run saw.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from torch.utils.data import DataLoader, Dataset
 from mannequin.clips.depth_png import read_depth_png, sensor_depth_indices, sensor_depth_path
 from mannequin.curation.shards import ClipShard, list_shards
 from mannequin.errors import InputError
+from mannequin.learning.seeding import EpochSampler, ItemKey, ResumableLoader, split_key
 
 SPLITS_NAME = "splits.csv"
 
@@ -110,7 +115,9 @@ class ShardFrames(Dataset):
         image, depth, conf = resize_sample(shard.images[f], shard.depth[f], shard.confidence[f], self.image_size)
         return to_tensors(image, depth, conf)
 
-    def __getitem__(self, i: int) -> dict[str, torch.Tensor]:
+    def __getitem__(self, key: ItemKey) -> dict[str, torch.Tensor]:
+        """Item ``key``: an index, or ``(index, seed)`` whose seed draws the random second frame."""
+        i, draw = split_key(key)
         s, f = self.index[i]
         item = self._frame(s, f)
         item["clip"] = torch.tensor(self.clip_labels[self.clip_ids[s]], dtype=torch.int64)
@@ -118,12 +125,40 @@ class ShardFrames(Dataset):
             n = len(self._shard(s))
             if n < 2:
                 other = f
-            elif self.random_pairs:
-                other = (f + 1 + int(torch.randint(n - 1, ()))) % n
+            elif self.random_pairs and draw is not None:
+                other = (f + 1 + int(np.random.default_rng(draw).integers(n - 1))) % n
             else:
                 other = (f + 1) % n
             item["image2"] = self._frame(s, other)["image"]
         return item
+
+
+def resumable_loader(
+    dm: pl.LightningDataModule, dataset: Dataset, batch_size: int, seed: int, num_workers: int
+) -> ResumableLoader:
+    """The shuffled training loader of ``dm``: this rank's share of each epoch, resumable mid-epoch.
+
+    Full batches only, unless the whole set is smaller than one batch. Its position is what the
+    trainer's epoch loop has processed (read when Lightning saves a checkpoint).
+    """
+    trainer = dm.trainer
+    rank, world = (trainer.global_rank, trainer.world_size) if trainer is not None else (0, 1)
+    sampler = EpochSampler(len(dataset), seed, rank, world)
+
+    def position() -> int:
+        assert dm.trainer is not None
+        return dm.trainer.fit_loop.epoch_loop.batch_progress.current.processed
+
+    return ResumableLoader(
+        dataset,
+        sampler,
+        position,
+        batch_size=batch_size,
+        drop_last=len(sampler) >= batch_size,
+        num_workers=num_workers,
+        persistent_workers=num_workers > 0,
+        pin_memory=torch.cuda.is_available(),
+    )
 
 
 class PretrainDataModule(pl.LightningDataModule):
@@ -143,7 +178,7 @@ class PretrainDataModule(pl.LightningDataModule):
         super().__init__()
         self.curated, self.data = Path(curated), Path(data)
         self.image_size, self.batch_size, self.num_workers = tuple(image_size), batch_size, num_workers
-        self.pairs = pairs
+        self.pairs, self.seed = pairs, seed
         splits = read_split_table(self.data)
         shards = list_shards(self.curated)
         # Test clips (and clips missing from splits.csv) are dropped by id, before any array is opened.
@@ -163,22 +198,17 @@ class PretrainDataModule(pl.LightningDataModule):
     def loaded_clip_ids(self) -> list[str]:
         return sorted(self.train_ids + self.val_ids)
 
-    def _loader(self, dataset: Dataset, shuffle: bool) -> DataLoader:
+    def train_dataloader(self) -> DataLoader:
+        return resumable_loader(self, self.train_set, self.batch_size, self.seed, self.num_workers)
+
+    def val_dataloader(self) -> DataLoader:
         return DataLoader(
-            dataset,
+            self.val_set,
             batch_size=self.batch_size,
-            shuffle=shuffle,
-            drop_last=shuffle and len(dataset) >= self.batch_size,
             num_workers=self.num_workers,
             persistent_workers=self.num_workers > 0,
             pin_memory=torch.cuda.is_available(),
         )
-
-    def train_dataloader(self) -> DataLoader:
-        return self._loader(self.train_set, True)
-
-    def val_dataloader(self) -> DataLoader:
-        return self._loader(self.val_set, False)
 
 
 # --------------------------------------------------------------------------- fine-tuning
@@ -263,8 +293,8 @@ class LabelledFrames(Dataset):
     def __len__(self) -> int:
         return self.length
 
-    def __getitem__(self, i: int) -> dict[str, torch.Tensor]:
-        j = i % len(self.images)
+    def __getitem__(self, key: ItemKey) -> dict[str, torch.Tensor]:
+        j = split_key(key)[0] % len(self.images)
         item = to_tensors(self.images[j], self.depths[j], np.ones(self.depths[j].shape, np.float32))
         item["clip"] = torch.tensor(int(self.clip_index[j]), dtype=torch.int64)
         return item
@@ -287,6 +317,7 @@ class FinetuneDataModule(pl.LightningDataModule):
         super().__init__()
         self.data = Path(data)
         self.image_size, self.batch_size, self.num_workers = tuple(image_size), batch_size, num_workers
+        self.seed = seed
         available = labelled_frames(self.data)
         if not available:
             raise InputError(self.data, "no labeled clip has sensor depth under depth/<clip_id>/", "no_labels")
@@ -304,9 +335,7 @@ class FinetuneDataModule(pl.LightningDataModule):
         self.loaded_clip_ids = sorted(set(train_clips) | set(val_clips))
 
     def train_dataloader(self) -> DataLoader:
-        return DataLoader(
-            self.train_set, batch_size=self.batch_size, shuffle=True, drop_last=True, num_workers=self.num_workers
-        )
+        return resumable_loader(self, self.train_set, self.batch_size, self.seed, self.num_workers)
 
     def val_dataloader(self) -> DataLoader | list:
         if self.val_set is None:
