@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import sys
 from pathlib import Path
 from typing import Any
@@ -49,7 +50,8 @@ def pipeline_command(
     if not verbose:
         quiet_prefect_logs("CRITICAL")  # our own summary and error below replace Prefect's console logs
 
-    from mannequin.orchestration import DvcCommandFailed, metrics_markdown
+    from mannequin.orchestration import DvcCommandFailed
+    from mannequin.orchestration.metrics_table import metrics_text
 
     flow = load_pipeline_flow()
     try:
@@ -73,4 +75,5 @@ def pipeline_command(
         fail(str(exc))
     for item in result["stages"]:
         print(f"{item['stage']:<32} {item['status']:<9} {item['seconds']:7.2f} s")
-    print(metrics_markdown(result["metrics"]), end="")
+    print()
+    print(metrics_text(result["metrics"], width=max(shutil.get_terminal_size((80, 24)).columns, 60)), end="")

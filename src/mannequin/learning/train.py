@@ -33,7 +33,7 @@ from mannequin.learning.callbacks import ImageGridLogger, ThroughputMonitor
 from mannequin.learning.data import FinetuneDataModule, PretrainDataModule, ShardFrames
 from mannequin.learning.export import BACKBONE_NAME, MODEL_NAME, export_model, load_state, read_meta
 from mannequin.learning.modules import FinetuneModule, PretrainModule
-from mannequin.learning.objectives import parse_objectives
+from mannequin.learning.objectives import objective_names, parse_objectives
 
 DIGEST_NAME = "digest.txt"
 LAST_NAME = "last.ckpt"
@@ -287,10 +287,20 @@ def init_finetune_module(params: Params, init: str, pretrained: Path) -> tuple[F
     # a named pretraining run (``mannequin pretrain --name``, e.g. the curation ablation) or an objective mix
     model_dir = pretrained / init if is_valid_clip_id(init) else pretrained / "-"
     if not (model_dir / "model.json").is_file():
-        model_dir = pretrained / "+".join(parse_objectives(init))
+        try:
+            model_dir = pretrained / "+".join(parse_objectives(init, "--init"))
+        except InputError:
+            raise InputError(
+                "--init",
+                f"{init!r} is neither 'scratch', a pretraining run in {pretrained}, "
+                f"nor an objective or mix of {', '.join(objective_names())}",
+                "unknown_init",
+            ) from None
     if not (model_dir / "model.json").is_file():
         raise InputError(
-            model_dir, f"no pretrained model (run `mannequin pretrain --objective {init}` first)", "missing_pretrained"
+            model_dir,
+            f"no pretrained model (run `mannequin pretrain --objective {model_dir.name}` first)",
+            "missing_pretrained",
         )
     meta = read_meta(model_dir)
     module = FinetuneModule(f, NetParams.model_validate(meta["net"]))
