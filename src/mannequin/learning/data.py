@@ -240,11 +240,17 @@ def label_order(available: dict[str, list[int]], seed: int) -> list[tuple[str, i
 
 
 def select_budget(
-    available: dict[str, list[int]], budget: int, seed: int, val_frames: int = 0, source: str | Path = "data"
+    available: dict[str, list[int]],
+    budget: int,
+    seed: int,
+    val_frames: int = 0,
+    source: str | Path = "data",
+    budgets: Sequence[int] = (),
 ) -> tuple[list[tuple[str, int]], list[tuple[str, int]]]:
     """``budget`` training frames (a prefix of :func:`label_order`) and up to ``val_frames`` held-out ones.
 
-    The held-out frames are the tail of the order, the same for every budget, and never trained on.
+    The held-out frames are the tail of the order, the same for every budget, and never trained on. A budget
+    larger than what is left is an InputError that also says what all of ``budgets`` (the DAG's) would need.
     """
     order = label_order(available, seed)
     val = order[len(order) - val_frames :] if 0 < val_frames < len(order) else []
@@ -252,10 +258,17 @@ def select_budget(
     if budget < 1:
         raise InputError(source, f"label budget must be at least 1, got {budget}", "bad_budget")
     if budget > len(pool):
+        dag = ""
+        if budgets:
+            dag = (
+                f"; finetune.budgets {', '.join(map(str, budgets))} with finetune.val_frames {val_frames} need "
+                f"{max(budgets) + val_frames} labelled frames (the largest budget + the held-out ones): add labeled "
+                f"clips with sensor depth, or lower finetune.budgets"
+            )
         raise InputError(
             source,
             f"label budget {budget} exceeds the {len(pool)} labelled frames available "
-            f"({len(order)} in labeled clips, {len(val)} held out for validation)",
+            f"({len(order)} in labeled clips, {len(val)} held out for validation){dag}",
             "bad_budget",
         )
     return pool[:budget], val
@@ -313,6 +326,7 @@ class FinetuneDataModule(pl.LightningDataModule):
         val_frames: int = 0,
         steps_per_epoch: int = 20,
         num_workers: int = 0,
+        budgets: Sequence[int] = (),
     ) -> None:
         super().__init__()
         self.data = Path(data)
@@ -321,7 +335,9 @@ class FinetuneDataModule(pl.LightningDataModule):
         available = labelled_frames(self.data)
         if not available:
             raise InputError(self.data, "no labeled clip has sensor depth under depth/<clip_id>/", "no_labels")
-        self.train_items, self.val_items = select_budget(available, budget, seed, val_frames, self.data / SPLITS_NAME)
+        self.train_items, self.val_items = select_budget(
+            available, budget, seed, val_frames, self.data / SPLITS_NAME, budgets
+        )
         labels = {c: i for i, c in enumerate(sorted(available))}
         images, depths, train_clips = load_labelled(self.data, self.train_items, self.image_size)
         clip_index = np.array([labels[c] for c, _ in self.train_items])

@@ -336,7 +336,7 @@ def run_finetune(
     module, init_meta, init_bytes = init_finetune_module(params, init, pretrained)
     steps_per_epoch = 20
     dm = FinetuneDataModule(
-        data, budget, f.image_size, f.batch_size, f.seed, f.val_frames, steps_per_epoch, f.num_workers
+        data, budget, f.image_size, f.batch_size, f.seed, f.val_frames, steps_per_epoch, f.num_workers, f.budgets
     )
     digest = _digest("finetune", tag, f.model_dump(mode="json", exclude={"data", "pretrained", "out", "runs"}),
                      init_meta, hashlib.sha256(init_bytes).hexdigest(),
