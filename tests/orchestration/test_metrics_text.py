@@ -31,7 +31,7 @@ def test_the_summary_fits_80_columns_and_keeps_every_value() -> None:
     assert "    mvs-uncurated-32  0.1235   0.1235" in text and "    mvs-uncurated-32  0.1235  none" in text
     # lone values, one a line, named by their whole key
     assert "  gap.mvs.32.reduction        0.095" in lines and "  claim.holds  true" in lines
-    assert "  clips             128" in lines and "  rejected.parallax  24" in lines
+    assert "  clips              128" in lines and "  rejected.parallax  24" in lines
 
 
 def test_a_terminal_too_narrow_for_one_column_gets_lines() -> None:
