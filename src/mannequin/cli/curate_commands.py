@@ -18,9 +18,20 @@ def load_curate_flow() -> Any:
 
     Imported here, not at the top, so that commands other than ``curate`` do not pay for importing Prefect.
     """
-    from flows.curate import run_curate
+    return import_flow("curate").run_curate
 
-    return run_curate
+
+def import_flow(name: str) -> Any:
+    """The module ``flows.<name>``; an install that lacks the ``flows`` package is one clear error."""
+    import importlib
+
+    try:
+        return importlib.import_module(f"flows.{name}")
+    except ModuleNotFoundError as exc:
+        if exc.name not in ("flows", f"flows.{name}"):
+            raise
+        problem = "the flows package is not installed (reinstall mannequin: pip install -e .)"
+        raise InputError(f"flows/{name}.py", problem, "missing_flow") from None
 
 
 def print_summary(summary: dict, timings: dict | None = None) -> None:

@@ -14,9 +14,9 @@ from mannequin.errors import InputError
 
 def load_pipeline_flow() -> Any:
     """The ``pipeline`` flow of the ``flows.pipeline`` package (imported on use: Prefect is slow to import)."""
-    from flows.pipeline import pipeline
+    from mannequin.cli.curate_commands import import_flow
 
-    return pipeline
+    return import_flow("pipeline").pipeline
 
 
 @app.command("pipeline")
