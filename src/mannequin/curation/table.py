@@ -16,6 +16,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 from mannequin.atomic import atomic_write_text
+from mannequin.curation.decisions import HELD_OUT_TEST
 from mannequin.curation.rules import DEFAULT, Registry
 
 SCORE_DIGITS = 4
@@ -111,7 +112,7 @@ def read_clip_table(path: str | Path):
 def summarize(rows: list[ClipRow], extra: dict | None = None) -> dict:
     """Counts by reason code, accepted fraction, mean coverage of the accepted clips (no timings)."""
     counts = Counter(r.code or "accepted" for r in rows)
-    curated = [r for r in rows if r.code != "held_out_test"]
+    curated = [r for r in rows if r.code != HELD_OUT_TEST]
     accepted = [r for r in rows if r.accepted]
     cov = [r.scores["coverage"] for r in accepted if r.scores.get("coverage") is not None]
     summary = {
@@ -119,7 +120,7 @@ def summarize(rows: list[ClipRow], extra: dict | None = None) -> dict:
         "candidates": len(curated),
         "accepted": len(accepted),
         "rejected": len(curated) - len(accepted),
-        "held_out_test": counts.get("held_out_test", 0),
+        HELD_OUT_TEST: counts.get(HELD_OUT_TEST, 0),
         "accepted_fraction": round(len(accepted) / len(curated), SCORE_DIGITS) if curated else 0.0,
         "mean_coverage": round(sum(cov) / len(cov), SCORE_DIGITS) if cov else 0.0,
         "accepted_frames": sum(r.frames_used for r in accepted),
