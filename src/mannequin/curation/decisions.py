@@ -33,10 +33,13 @@ curation_error         an unexpected error after the configured retries (see the
 from __future__ import annotations
 
 from dataclasses import asdict
+from typing import TYPE_CHECKING
 
 from mannequin.config.curate import QualityParams
-from mannequin.curation.quality import PoseScores
 from mannequin.curation.rules import DEFAULT, STATIC_ROTATION_DEG, Reason, Values
+
+if TYPE_CHECKING:
+    from mannequin.curation.quality import PoseScores
 
 __all__ = ["CURATION_ERROR", "HELD_OUT_TEST", "MISSING_SPLIT", "STATIC_ROTATION_DEG", "Reason", "stage_reason"]
 
