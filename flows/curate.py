@@ -42,7 +42,7 @@ from mannequin.curation.curate import (
 )
 from mannequin.curation.table import ClipRow
 
-# Dask workers receive the task functions by value, so they need not import this script.
+# Dask workers receive the task functions by value, so they need not import this module.
 cloudpickle.register_pickle_by_value(sys.modules[__name__])
 
 CACHE_DIR = ".cache"
@@ -141,6 +141,7 @@ def prefect_map(clip_task, params: dict, out: str, digest: str, code: str, retri
 def curate_flow(data: str, out: str, params: dict, progress: bool = False) -> dict:
     """Curate every clip of ``data/clips`` into ``out``; raises ``GateFailure`` when a data-quality gate fails."""
     logger = get_run_logger()
+    started = time.perf_counter()
     p = CurateParams.model_validate(params)
     jobs, overrides = plan_curation(data, p)
     digest, code = params_digest(p), code_version()
@@ -154,9 +155,13 @@ def curate_flow(data: str, out: str, params: dict, progress: bool = False) -> di
     def tick(clip_id: str) -> None:
         bar.update(1)
         bar.set_postfix_str(clip_id)
+        if bar.n >= len(jobs):
+            bar.close()
 
     try:
-        outcome = curate_jobs(jobs, overrides, out, p, map_jobs, p.runner, tick if bar is not None else None)
+        outcome = curate_jobs(
+            jobs, overrides, out, p, map_jobs, p.runner, tick if bar is not None else None, started=started
+        )
     finally:
         if bar is not None:
             bar.close()

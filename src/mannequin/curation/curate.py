@@ -331,13 +331,15 @@ def curate_jobs(
     progress: Callable[[str], None] | None = None,
     run_gates: bool = True,
     registry: Registry = DEFAULT,
+    started: float | None = None,
 ) -> CurationOutcome:
     """The curate loop of every runner: map the jobs, recompute accepted clips whose shard is missing, write.
 
     ``map_jobs`` decides where and how clips run (:func:`serial_map`, or the Prefect tasks of flows/curate.py);
-    ``progress(clip_id)`` is called as each clip of the first pass finishes.
+    ``progress(clip_id)`` is called as each clip of the first pass finishes. ``started`` is the
+    ``time.perf_counter()`` of the run's start, planning included (default: now), for ``timings.json``.
     """
-    start = time.perf_counter()
+    start = time.perf_counter() if started is None else started
     results: dict[str, ClipResult] = {}
     for job, result in map_jobs(jobs, False):
         results[job.clip_id] = result
@@ -377,6 +379,7 @@ def curate_dataset(
     registry: Registry = DEFAULT,
 ) -> CurationOutcome:
     """Curate every clip one after the other, without Prefect (debugging, tests, ``--runner serial``)."""
+    started = time.perf_counter()
     jobs, overrides = plan_curation(data_dir, params)
     map_jobs = serial_map(params, out_dir, code_version(), registry)
-    return curate_jobs(jobs, overrides, out_dir, params, map_jobs, "serial", progress, run_gates, registry)
+    return curate_jobs(jobs, overrides, out_dir, params, map_jobs, "serial", progress, run_gates, registry, started)
