@@ -203,9 +203,11 @@ def curate_clip(
     first: decisions.Reason | None = None
     try:
         for stage in registry.stages:
-            values.update(run_stage(stage, state, registry))
-            row.num_frames = values.get("num_frames")
-            row.frames_used = values.get("frames_used", 0)
+            produced = run_stage(stage, state, registry)
+            values.update(produced)
+            for name in ("num_frames", "frames_used"):
+                if name in produced:
+                    setattr(row, name, produced[name])
             row.scores.update({s.name: values.get(s.name) for s in registry.stage_scores(stage)})
             found = registry.first_failure(stage, values, params.quality) if first is None else None
             if found is not None:
