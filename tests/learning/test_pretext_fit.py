@@ -17,6 +17,7 @@ from mannequin.learning.export import load_net
 from mannequin.learning.modules import PretrainModule
 from mannequin.learning.nets import DepthNet
 from mannequin.learning.objectives import build_objective, objective_names
+from mannequin.learning.predict import DepthPredictor
 from mannequin.learning.train import build_trainer, run_finetune, run_pretrain, score
 
 NO_AUGMENT = AugmentParams(flip_p=0.0, jitter=0.0, channel_shuffle=False, grayscale_p=0.0)
@@ -83,8 +84,16 @@ def test_colorize_on_grey_frames_is_one_clear_line(tmp_path: Path) -> None:
 def test_bins_head_fine_tunes_and_exports(tmp_path: Path, learning_data: dict[str, Path]) -> None:
     paths = {"pretrain.curated": str(learning_data["curated"]), "pretrain.data": str(learning_data["data"]),
              "finetune.data": str(learning_data["data"])}  # fmt: skip
-    params = tiny_params(tmp_path, **paths, **{"pretrain.net.head": "bins", "pretrain.net.bins": 8,
-                                               "pretrain.trainer.max_steps": 2, "finetune.trainer.max_steps": 2})
+    params = tiny_params(
+        tmp_path,
+        **paths,
+        **{
+            "pretrain.net.head": "bins",
+            "pretrain.net.bins": 8,
+            "pretrain.trainer.max_steps": 2,
+            "finetune.trainer.max_steps": 2,
+        },
+    )
     pre = run_pretrain(params, "mvs")
     fine = run_finetune(params, "mvs", 2)
     assert "bins_ce" in fine.metrics["train"]
@@ -92,6 +101,11 @@ def test_bins_head_fine_tunes_and_exports(tmp_path: Path, learning_data: dict[st
     assert meta["net"]["head"] == "bins" and net.head == "bins" and pre.out_dir is not None
     out = net.decode(torch.rand(1, 3, 48, 64))
     assert out.shape[1] == 8 and net.spread(out).shape == (1, 1, 48, 64)
+    predictor = DepthPredictor.load(fine.out_dir)
+    frames = np.zeros((2, 48, 64, 3), np.uint8)
+    spread = predictor.predict_spread(frames)
+    assert spread.shape == (2, 48, 64) and (spread > 0).all() and predictor.predict(frames).shape == (2, 48, 64)
+    assert DepthPredictor.load(pre.out_dir.parent / "mvs").has_spread
 
 
 @pytest.mark.parametrize(("override", "problem"), [({"head": "cubes"}, "head"), ({"bins": 1}, "bins")])

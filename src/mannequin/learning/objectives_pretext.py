@@ -35,6 +35,13 @@ def sample_frames(dataset: torch.utils.data.Dataset, count: int) -> list[torch.T
         return [dataset[int(i)]["image"] for i in picks]
 
 
+@torch.no_grad()
+def probe_features(net: DepthNet) -> torch.Tensor:
+    """The backbone's deepest features for a small blank image: what a head is probed with when built."""
+    side = 2 ** len(net.encoder.channels) * 2
+    return net.encoder(torch.zeros(1, 3, side, side))[-1]
+
+
 @register
 class ColorizeObjective(Objective):
     """Colourisation as classification over the ab bins of the training frames (Zhang et al. 2016)."""
@@ -91,9 +98,8 @@ class SelfieObjective(Objective):
     def __init__(self, net: DepthNet, params: ObjectiveParams) -> None:
         super().__init__(net, params)
         self.head = SelfieHead(net.encoder.out_channels, 3, params.selfie_dim, temperature=params.temperature)
-        self.head(  # the head must fit the backbone's width: one probe at build time
-            torch.zeros(1, net.encoder.out_channels, 2, 2), torch.zeros(1, 2, 2), torch.zeros(1, 2, 3, 4, 4)
-        )
+        with torch.no_grad():  # the head must fit the backbone's width: one probe at build time
+            self.head(probe_features(net), torch.zeros(1, 2, 2), torch.zeros(1, 2, 3, 4, 4))
 
     def forward(self, net: DepthNet, batch: dict, gather: Gather | None = None) -> tuple[torch.Tensor, dict]:
         p = self.params
@@ -114,8 +120,8 @@ class CorrespondenceObjective(Objective):
     def __init__(self, net: DepthNet, params: ObjectiveParams) -> None:
         super().__init__(net, params)
         self.head = CorrespondenceHead(net.encoder.out_channels, params.correspondence_dim)
-        probe = torch.zeros(1, net.encoder.out_channels, 2, 2)
-        self.head(probe, probe)  # the head must fit the backbone's width
+        with torch.no_grad():
+            self.head(probe_features(net), probe_features(net))  # the head must fit the backbone's width
 
     def score_pair(self, net: DepthNet, a: torch.Tensor, b: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Frames (B, 3, H, W) -> (logit (B,), similarity map (B, 1, h, w)) of the trained head."""
@@ -129,4 +135,3 @@ class CorrespondenceObjective(Objective):
         loss = correspondence_loss(logit, same)
         acc = ((logit.detach() > 0).float() == same).float().mean()
         return loss, {"correspondence_bce": loss.detach(), "correspondence_acc": acc}
-
