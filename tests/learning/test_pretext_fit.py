@@ -124,3 +124,24 @@ def test_a_head_that_does_not_fit_names_the_objective(monkeypatch: pytest.Monkey
     with pytest.raises(InputError) as err:
         build_objective("selfie", net, ObjectiveParams())
     assert "selfie" in str(err.value)
+
+
+def test_correspondence_map_command_writes_a_png(tmp_path: Path, learning_data: dict[str, Path]) -> None:
+    from typer.testing import CliRunner
+
+    from mannequin.cli import app
+
+    params = tiny_params(tmp_path, **{"pretrain.curated": str(learning_data["curated"]),
+                                      "pretrain.data": str(learning_data["data"]),
+                                      "pretrain.trainer.max_steps": 2})  # fmt: skip
+    run = run_pretrain(params, "correspondence").run_dir
+    out = tmp_path / "map.png"
+    common = ["--run", str(run), "--curated", str(learning_data["curated"])]
+    done = CliRunner().invoke(app, ["correspondence-map", "u0", "0", "u1", "1", *common, "--out", str(out)])
+    assert done.exit_code == 0, done.output
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and "logit" in done.output
+    bad = CliRunner().invoke(app, ["correspondence-map", "../u0", "0", "u1", "99", *common, "--out", str(out)])
+    assert bad.exit_code == 2 and len(bad.output.strip().splitlines()) == 1
+    wrong = run_pretrain(params, "masked").run_dir
+    bad = CliRunner().invoke(app, ["correspondence-map", "u0", "0", "u1", "1", "--run", str(wrong), "--out", str(out)])
+    assert bad.exit_code == 2 and "not correspondence" in bad.output
