@@ -156,7 +156,7 @@ def main() -> None:
     parser.add_argument("--clips", default="128,1024", help="comma-separated clip counts; the last is the target")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument(
-        "--variants", default="project", help=f"comma-separated pipeline variants: {', '.join(VARIANTS)}"
+        "--variants", default="project,one-walk", help=f"comma-separated pipeline variants: {', '.join(VARIANTS)}"
     )
     parser.add_argument("--dvc-yaml", type=Path, default=ROOT / "dvc.yaml", help="the pipeline definition to time")
     parser.add_argument("--out", type=Path, default=RESULTS)

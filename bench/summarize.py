@@ -107,6 +107,15 @@ def curation(d: dict) -> str:
             )
             + "."
         )
+    two = next((r for r in cpu if r["runner"] == "dask" and r["workers"] == 2), None)
+    if two is not None and two["cpu_s"].get("dask workers"):
+        work = two["cpu_s"]["dask workers"] / two["clips"]
+        orchestration = (two["cpu_s"]["flow process"] + two["cpu_s"]["prefect server"]) / two["clips"]
+        tail += (
+            f" Per clip: {work:.3f} CPU s in the workers, {orchestration:.3f} CPU s of orchestration (flow process "
+            f"and Prefect server); on two idle cores that caps the 2-worker speed-up at 2 x {work:.3f} / "
+            f"({work:.3f} + {orchestration:.3f}) = {2 * work / (work + orchestration):.2f}x."
+        )
     cols = ["runner", "workers", "wall s", "clips/s", "task s (median)", "outside tasks s", "start-up s",
             "parallel headroom", "same clips.csv"]  # fmt: skip
     return head + table(cols, rows) + tail
@@ -137,7 +146,8 @@ def data_scale(d: dict) -> str:
     for r in d["rows"]:
         unbounded, bounded = r["passes"]
         rows.append(
-            [r["clips"], r["frames"], r["datamodule_s"], r["read_all_shard_bytes_s"], r["data_wait_share"],
+            [r["clips"], r["frames"], r["datamodule_s"], r["datamodule_cpu_s"], r["read_all_shard_bytes_s"],
+             r["data_wait_share"],
              r["samples_per_s"], f"{unbounded['extra_fds']} / {bounded['extra_fds']}"]
         )  # fmt: skip
     head = (
@@ -147,10 +157,11 @@ def data_scale(d: dict) -> str:
     )
     rt = d["ratios_large_over_small"]
     tail = (
-        f"\n\n{rt['clips']:.0f}x the clips: data module start-up {rt['datamodule_s']:.1f}x, reading every shard byte "
+        f"\n\n{rt['clips']:.0f}x the clips: data module start-up {rt['datamodule_s']:.1f}x wall "
+        f"({rt.get('datamodule_cpu_s', float('nan')):.1f}x CPU), reading every shard byte "
         f"{rt['read_all_shard_bytes_s']:.1f}x, data-wait share {rt['data_wait_share']:.2f}x."
     )
-    cols = ["clips", "frames", "data module s", "read all shards s", "data-wait share", "samples/s",
+    cols = ["clips", "frames", "data module s", "CPU s", "read all shards s", "data-wait share", "samples/s",
             "open fds before / now"]  # fmt: skip
     return head + table(cols, rows) + tail
 
