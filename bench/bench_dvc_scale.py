@@ -1,6 +1,6 @@
 """No-op ``dvc repro`` as ``data/`` grows: 1,024 clips against 128, in one run, on the real pipeline definition.
 
-    .venv/bin/python bench/bench_dvc_scale.py [--clips 128,1024] [--repeats 3]
+    .venv/bin/python bench/bench_dvc_scale.py [--clips 128,1024] [--repeats 3] [--variants project,one-walk]
 
 For each size, a temporary git + DVC project holds the project's own ``dvc.yaml`` and ``params.yaml`` (same
 stages, deps, params, outs), a copy of the code the stages depend on (``src/mannequin``, ``flows``), and a
@@ -9,8 +9,11 @@ stages, deps, params, outs), a copy of the code the stages depend on (``src/mann
 command is swapped for a stub that writes its outputs, so one ``dvc repro`` brings every stage up to date
 cheaply; the timed calls are the no-op ``dvc repro`` (every stage checked and skipped) and ``dvc status``,
 alternating between the sizes so that drift of the machine's load hits both alike.
-The target: under 2 s with 1,024 clips; the ratio to 128 says how the cost grows (2x the clips of 128 -> 1,024
-is 8x; a flat cost is ~1x).
+Variant ``one-walk`` (``--variants``) times the same project with one stage depending on ``data`` and the others
+on its output, which is what a fix for the per-stage walk of ``data/`` would look like (see ``one_walk_of_data``).
+Wall times on a loaded machine mostly measure the wait for a CPU; the CPU seconds of the ``dvc`` process are
+reported beside them. The target: under 2 s with 1,024 clips; the ratio to 128 (8x the clips) says how the
+cost grows: ~1x is flat, 8x linear.
 Prints a table and writes bench/results/dvc_scale.json.
 """
 
