@@ -232,9 +232,10 @@ def targets() -> str:
     if (p := load("pipeline")) is not None:
         rows.append(["no-op dvc repro < 2 s", f"{p['noop_dvc_repro_s']:.2f} s", p["noop_dvc_repro_s"] < 2])
     if (v := load("dvc_scale")) is not None:
-        big = v["rows"][-1]
-        rows.append([f"no-op dvc repro < 2 s ({big['clips']} clips)", f"{big['noop_repro_s']:.2f} s",
-                     big["noop_repro_s"] < 2])  # fmt: skip
+        for r in [x for x in v.get("all_rows", v["rows"]) if x["clips"] == v["rows"][-1]["clips"]]:
+            name = f"no-op dvc repro < 2 s ({r['clips']} clips, {r.get('variant', 'project')})"
+            measured = f"{r['noop_repro_s']:.2f} s wall, {r.get('noop_repro_cpu_s', float('nan')):.2f} s CPU"
+            rows.append([name, measured, r["noop_repro_s"] < 2])
     if (s := load("data_scale")) is not None:
         for r in s["rows"]:
             share = r["data_wait_share"]
