@@ -1,0 +1,455 @@
+"""The CPU plane sweep in compiled code (numba): fused matching, semi-global matching, winner-take-all.
+
+Same arithmetic as the torch reference in ``mvs_cost`` (which stays the CUDA path), laid out for a CPU:
+
+- ``sweep_volume``: per plane and source view one pass that warps the source through the plane's
+  homography (bilinear, border padding), forms the window sums of w, w*w and w*ref and the ZNCC, and
+  inserts it into the running best-k; the reference's window statistics are computed once per frame.
+- ``aggregate_paths``: Hirschmueller's SGM over 4 (rows, columns) or 8 (and diagonals) paths.
+- ``winner_take_all``: best plane, parabolic sub-plane refinement and the cost-curve confidence.
+
+Volumes are (H, W, D), planes contiguous. Every kernel releases the GIL (curation runs clips in threads)
+and is compiled once into numba's on-disk cache (``cache=True``; ``NUMBA_CACHE_DIR`` moves it).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from mannequin.curation.mvs_cost import INVALID, MARGIN_FULL, PEAK_HALF_WIDTH, SCORE_HIGH, SCORE_LOW
+
+#: Path directions (dy, dx) of SGM, in opposite pairs: rows and columns, then the diagonals.
+PATHS_4 = ((0, 1), (0, -1), (1, 0), (-1, 0))
+PATHS_8 = (*PATHS_4, (1, 1), (-1, -1), (1, -1), (-1, 1))
+_BIG = np.float32(1e6)
+_LOW, _SPAN, _MARGIN = np.float32(SCORE_LOW), np.float32(SCORE_HIGH - SCORE_LOW), np.float32(MARGIN_FULL)
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _window_sum(x: np.ndarray, r: int, pad: np.ndarray, rows: np.ndarray, out: np.ndarray) -> None:
+    """``out`` = sum of (H,W) ``x`` over each (2r+1)^2 window, zero outside; ``pad``, ``rows`` are scratch."""
+    H, W = x.shape
+    n = 2 * r + 1
+    for y in range(H):
+        for u in range(W):
+            pad[y, u + r] = x[y, u]
+    for y in range(H):
+        for u in range(W):
+            rows[y + r, u] = pad[y, u]
+        for dx in range(1, n):
+            for u in range(W):
+                rows[y + r, u] += pad[y, u + dx]
+    for y in range(H):
+        for u in range(W):
+            out[y, u] = rows[y, u]
+        for dy in range(1, n):
+            for u in range(W):
+                out[y, u] += rows[y + dy, u]
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _sweep(
+    ref: np.ndarray,
+    sources: np.ndarray,
+    A: np.ndarray,
+    q: np.ndarray,
+    inv: np.ndarray,
+    r: int,
+    best_k: int,
+    eps: float,
+    bound_u: float,
+    bound_v: float,
+    out: np.ndarray,
+) -> None:
+    H, W = ref.shape
+    V = sources.shape[0]
+    D = inv.shape[0]
+    k = min(best_k, V)
+    n = 2 * r + 1
+    pad = np.zeros((H, W + 2 * r), np.float32)
+    rows = np.zeros((H + 2 * r, W), np.float32)
+    ones = np.ones((H, W), np.float32)
+    count = np.empty((H, W), np.float32)
+    _window_sum(ones, r, pad, rows, count)
+    s1 = np.empty((H, W), np.float32)
+    s2 = np.empty((H, W), np.float32)
+    _window_sum(ref, r, pad, rows, s1)
+    _window_sum(ref * ref, r, pad, rows, s2)
+    mu_r = s1 / count
+    den_r = np.maximum(s2 / count - mu_r * mu_r, np.float32(0)) + np.float32(eps)
+    inv_count = np.float32(1) / count
+    eps32 = np.float32(eps)
+    half_w, half_h = np.float32((W - 1) / 2), np.float32((H - 1) / 2)
+    w_last, h_last = np.float32(W - 1), np.float32(H - 1)
+    stride = np.uint32(W + 1)  # of the padded source
+    px = np.empty(H * W, np.float32)
+    py = np.empty(H * W, np.float32)
+    ok = np.empty(H * W, np.bool_)
+    # window sums of w, w*w, w*ref: rows stage (padded in x) then columns stage (padded in y)
+    p_w = np.zeros(W + 2 * r, np.float32)
+    p_ww = np.zeros(W + 2 * r, np.float32)
+    p_wr = np.zeros(W + 2 * r, np.float32)
+    r_w = np.zeros((H + 2 * r, W), np.float32)
+    r_ww = np.zeros((H + 2 * r, W), np.float32)
+    r_wr = np.zeros((H + 2 * r, W), np.float32)
+    a_w = np.empty(W, np.float32)
+    a_ww = np.empty(W, np.float32)
+    a_wr = np.empty(W, np.float32)
+    top = np.empty((k, H, W), np.float32)
+    for d in range(D):
+        top[:] = INVALID
+        for v in range(V):
+            src = sources[v].ravel()
+            qx, qy, qz = q[v, 0] * inv[d], q[v, 1] * inv[d], q[v, 2] * inv[d]
+            Av = A[v]
+            for i in range(H * W):  # the homography (vectorised): clamped source pixel and visibility
+                z = Av[i, 2] + qz
+                rz = np.float32(1) / z
+                gx = (Av[i, 0] + qx) * rz
+                gy = (Av[i, 1] + qy) * rz
+                ok[i] = (z > 0) & (abs(gx) <= bound_u) & (abs(gy) <= bound_v)
+                # grid_sample, align_corners=True, border padding; NaN (z = 0) goes to 0, an invalid pixel
+                cx = (gx + np.float32(1)) * half_w
+                cy = (gy + np.float32(1)) * half_h
+                cx = cx if cx > 0 else np.float32(0)
+                cy = cy if cy > 0 else np.float32(0)
+                px[i] = cx if cx < w_last else w_last
+                py[i] = cy if cy < h_last else h_last
+            src = sources[v].ravel()
+            for y in range(H):  # bilinear taps (the source is padded by one replicated row and column)
+                for u in range(W):
+                    i = y * W + u
+                    x, yy = px[i], py[i]
+                    x0, y0 = np.uint32(x), np.uint32(yy)
+                    fx, fy = x - np.float32(x0), yy - np.float32(y0)
+                    at = y0 * stride + x0
+                    a, b, c, e = src[at], src[at + 1], src[at + stride], src[at + stride + 1]
+                    top_row = a + fx * (b - a)
+                    bottom_row = c + fx * (e - c)
+                    w = top_row + fy * (bottom_row - top_row)
+                    p_w[u + r] = w
+                    p_ww[u + r] = w * w
+                    p_wr[u + r] = w * ref[y, u]
+                for u in range(W):  # rows stage of the window sums of w, w*w, w*ref
+                    r_w[y + r, u] = p_w[u]
+                    r_ww[y + r, u] = p_ww[u]
+                    r_wr[y + r, u] = p_wr[u]
+                for dx in range(1, n):
+                    for u in range(W):
+                        r_w[y + r, u] += p_w[u + dx]
+                        r_ww[y + r, u] += p_ww[u + dx]
+                        r_wr[y + r, u] += p_wr[u + dx]
+            for y in range(H):  # columns stage, the ZNCC and the best-k, a row at a time (vectorised over u)
+                for u in range(W):
+                    a_w[u] = r_w[y, u]
+                    a_ww[u] = r_ww[y, u]
+                    a_wr[u] = r_wr[y, u]
+                for dy in range(1, n):
+                    for u in range(W):
+                        a_w[u] += r_w[y + dy, u]
+                        a_ww[u] += r_ww[y + dy, u]
+                        a_wr[u] += r_wr[y + dy, u]
+                for u in range(W):
+                    c = inv_count[y, u]
+                    mu_s = a_w[u] * c
+                    var_s = max(a_ww[u] * c - mu_s * mu_s, np.float32(0))
+                    score = (a_wr[u] * c - mu_r[y, u] * mu_s) / np.sqrt(den_r[y, u] * (var_s + eps32))
+                    score = score if ok[y * W + u] else np.float32(INVALID)
+                    for level in range(k):  # the running best-k, kept sorted
+                        held = top[level, y, u]
+                        top[level, y, u] = max(held, score)
+                        score = min(held, score)
+        for y in range(H):
+            for u in range(W):
+                total = np.float32(0)
+                seen = 0
+                for level in range(k):
+                    if top[level, y, u] > INVALID / 2:
+                        total += top[level, y, u]
+                        seen += 1
+                out[y, u, d] = total / seen if seen > 0 else np.float32(-1)
+
+
+def sweep_volume(
+    ref: np.ndarray,
+    sources: np.ndarray,
+    A: np.ndarray,
+    q: np.ndarray,
+    inv_depths: np.ndarray,
+    window: int,
+    best_k: int,
+    eps: float,
+    bound: tuple[float, float],
+) -> np.ndarray:
+    """Matching score (H,W,D) of every plane: mean of the best-k per-view ZNCC (-1 where no view sees it).
+
+    ``ref`` (H,W) and ``sources`` (V,H,W) are float32 gray images; ``A`` (V,H*W,3) and ``q`` (V,3) give each
+    source's grid coordinates of the point at inverse depth s on pixel i's ray as ``A[v,i] + s*q[v]``
+    (homogeneous, grid_sample's normalised coordinates); ``bound`` is the visible extent in those coordinates.
+    """
+    H, W = ref.shape
+    out = np.empty((H, W, len(inv_depths)), np.float32)
+    _sweep(
+        np.ascontiguousarray(ref, np.float32),
+        np.pad(np.asarray(sources, np.float32), ((0, 0), (0, 1), (0, 1)), mode="edge"),
+        np.ascontiguousarray(A, np.float32),
+        np.ascontiguousarray(q, np.float32),
+        np.ascontiguousarray(inv_depths, np.float32),
+        window // 2,
+        best_k,
+        float(eps),
+        float(bound[0]),
+        float(bound[1]),
+        out,
+    )
+    return out
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _path(cost: np.ndarray, dy: int, dx: int, p1: float, p2: float, acc: np.ndarray) -> None:
+    """Add the SGM path costs along direction (dy, dx) of ``cost`` (H,W,D) to ``acc``."""
+    H, W, D = cost.shape
+    p1f, p2f = np.float32(p1), np.float32(p2)
+    prev = np.empty((W, D), np.float32)  # path costs of the previous row (dy != 0) or pixel (dy == 0)
+    cur = np.empty((W, D), np.float32)
+    ys = range(H) if dy >= 0 else range(H - 1, -1, -1)
+    first_row = True
+    for y in ys:
+        xs = range(W) if dx >= 0 else range(W - 1, -1, -1)
+        for x in xs:
+            if dy == 0:
+                px = x - dx
+                has_prev = 0 <= px < W
+                src = cur
+            else:
+                px = x - dx
+                has_prev = (not first_row) and 0 <= px < W
+                src = prev
+            if not has_prev:
+                for d in range(D):
+                    cur[x, d] = cost[y, x, d]
+            else:
+                low = src[px, 0]
+                for d in range(1, D):
+                    low = min(low, src[px, d])
+                jump = low + p2f
+                for d in range(D):
+                    up = src[px, d + 1] if d + 1 < D else _BIG
+                    down = src[px, d - 1] if d > 0 else _BIG
+                    best = min(min(src[px, d], min(up, down) + p1f), jump)
+                    cur[x, d] = best - low + cost[y, x, d]
+            for d in range(D):
+                acc[y, x, d] += cur[x, d]
+        prev, cur = cur, prev
+        first_row = False
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _aggregate(scores: np.ndarray, directions: np.ndarray, p1: float, p2: float) -> np.ndarray:
+    H, W, D = scores.shape
+    cost = np.empty((H, W, D), np.float32)
+    for y in range(H):
+        for x in range(W):
+            for d in range(D):
+                cost[y, x, d] = (np.float32(1) - scores[y, x, d]) / np.float32(2)
+    total = np.zeros((H, W, D), np.float32)
+    pair = np.empty((H, W, D), np.float32)
+    n = directions.shape[0]
+    for a in range(0, n, 2):
+        pair[:] = 0
+        for b in range(a, a + 2):
+            _path(cost, directions[b, 0], directions[b, 1], p1, p2, pair)
+        for y in range(H):
+            for x in range(W):
+                for d in range(D):
+                    total[y, x, d] += pair[y, x, d]
+    for y in range(H):
+        for x in range(W):
+            for d in range(D):
+                total[y, x, d] = np.float32(1) - np.float32(2) * total[y, x, d] / np.float32(n)
+    return total
+
+
+def aggregate_paths(scores: np.ndarray, p1: float, p2: float, paths: int = 4) -> np.ndarray:
+    """Semi-global aggregation of a score volume (H,W,D) in [-1,1] over 4 or 8 paths.
+
+    As ``mvs_cost.aggregate_paths``: cost (1 - score) / 2, penalties ``p1`` (one-plane step) and ``p2``
+    (larger jump); returns 1 - 2 * mean path cost. Opposite directions are summed in pairs first.
+    """
+    if paths not in (4, 8):
+        raise ValueError(f"SGM paths must be 4 or 8, got {paths}")
+    directions = np.array(PATHS_4 if paths == 4 else PATHS_8, dtype=np.int64)
+    return _aggregate(np.ascontiguousarray(scores, np.float32), directions, float(p1), float(p2))
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _wta(scores: np.ndarray, inv0: float, step: float, inv_depth: np.ndarray, best_out: np.ndarray, conf: np.ndarray):
+    H, W, D = scores.shape
+    inv0f, stepf = np.float32(inv0), np.float32(step)
+    for y in range(H):
+        for x in range(W):
+            s = scores[y, x]
+            idx = 0
+            best = s[0]
+            for d in range(1, D):
+                if s[d] > best:
+                    best, idx = s[d], d
+            lo = s[max(idx - 1, 0)]
+            hi = s[min(idx + 1, D - 1)]
+            curvature = lo - np.float32(2) * best + hi
+            interior = 0 < idx < D - 1
+            offset = np.float32(0)
+            if interior and curvature < 0:
+                offset = np.float32(0.5) * (lo - hi) / min(curvature, np.float32(-1e-12))
+                offset = min(max(offset, np.float32(-0.5)), np.float32(0.5))
+            inv_depth[y, x] = inv0f + (np.float32(idx) + offset) * stepf
+            best_out[y, x] = best
+            second = np.float32(-1)
+            for d in range(D):
+                below = s[d - 1] if d > 0 else np.float32(-3)
+                above = s[d + 1] if d + 1 < D else np.float32(-3)
+                if s[d] >= below and s[d] >= above and abs(d - idx) > PEAK_HALF_WIDTH:
+                    second = max(second, s[d])
+            value = min(max((best - _LOW) / _SPAN, np.float32(0)), np.float32(1))
+            margin = min(max((best - second) / _MARGIN, np.float32(0)), np.float32(1))
+            conf[y, x] = value * margin if interior else np.float32(0)
+
+
+def winner_take_all(scores: np.ndarray, inv_depths: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Best plane per pixel of (H,W,D) ``scores``, refined by a parabola: (inv_depth, best score, confidence)."""
+    H, W, D = scores.shape
+    inv = np.asarray(inv_depths, np.float32)
+    step = (inv[-1] - inv[0]) / np.float32(max(D - 1, 1))
+    out = [np.empty((H, W), np.float32) for _ in range(3)]
+    _wta(np.ascontiguousarray(scores, np.float32), float(inv[0]), float(step), *out)
+    return out[0], out[1], out[2]
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _zncc_at_depth(ref, src, M, m, depth, r, eps, out):
+    H, W = ref.shape
+    stride = W + 1
+    warped = np.empty((H, W), np.float32)
+    seen = np.empty((H, W), np.bool_)
+    for y in range(H):
+        for x in range(W):
+            z = np.float64(depth[y, x])
+            pz = (M[2, 0] * x + M[2, 1] * y + M[2, 2]) * z + m[2]
+            pu = ((M[0, 0] * x + M[0, 1] * y + M[0, 2]) * z + m[0]) / pz
+            pv = ((M[1, 0] * x + M[1, 1] * y + M[1, 2]) * z + m[1]) / pz
+            seen[y, x] = (pz > 0) and (-0.5 <= pu <= W - 0.5) and (-0.5 <= pv <= H - 0.5)
+            cu = min(pu, W - 1.0) if pu > 0 else 0.0  # border padding; NaN goes to 0 (not seen)
+            cv = min(pv, H - 1.0) if pv > 0 else 0.0
+            cu32, cv32 = np.float32(cu), np.float32(cv)
+            x0, y0 = np.uint32(cu32), np.uint32(cv32)
+            fx, fy = cu32 - np.float32(x0), cv32 - np.float32(y0)
+            at = y0 * stride + x0
+            a, b, c, e = src[at], src[at + 1], src[at + stride], src[at + stride + 1]
+            top_row = a + fx * (b - a)
+            warped[y, x] = top_row + fy * (c + fx * (e - c) - top_row)
+    pad = np.zeros((H, W + 2 * r), np.float32)
+    rows = np.zeros((H + 2 * r, W), np.float32)
+    sums = np.empty((6, H, W), np.float32)
+    _window_sum(np.ones((H, W), np.float32), r, pad, rows, sums[0])
+    _window_sum(ref, r, pad, rows, sums[1])
+    _window_sum(ref * ref, r, pad, rows, sums[2])
+    _window_sum(warped, r, pad, rows, sums[3])
+    _window_sum(warped * warped, r, pad, rows, sums[4])
+    _window_sum(warped * ref, r, pad, rows, sums[5])
+    eps32 = np.float32(eps)
+    for y in range(H):
+        for x in range(W):
+            c = sums[0, y, x]
+            mu_r, mu_s = sums[1, y, x] / c, sums[3, y, x] / c
+            var_r = max(sums[2, y, x] / c - mu_r * mu_r, np.float32(0))
+            var_s = max(sums[4, y, x] / c - mu_s * mu_s, np.float32(0))
+            zncc = (sums[5, y, x] / c - mu_r * mu_s) / np.sqrt((var_r + eps32) * (var_s + eps32))
+            out[y, x] = zncc if seen[y, x] else np.float32(np.nan)
+
+
+def zncc_at_depth(
+    ref: np.ndarray,
+    source: np.ndarray,
+    K_ref: np.ndarray,
+    K_src: np.ndarray,
+    R_rel: np.ndarray,
+    t_rel: np.ndarray,
+    depth: np.ndarray,
+    window: int,
+    eps: float,
+) -> np.ndarray:
+    """Windowed ZNCC (H,W) between ``ref`` and ``source`` warped by a per-pixel ``depth``; NaN where not seen.
+
+    As ``mvs_cost.zncc_at_depth``: a NaN depth is never seen.
+    """
+    M = K_src @ R_rel @ np.linalg.inv(K_ref)
+    out = np.empty(ref.shape, np.float32)
+    src = np.pad(np.asarray(source, np.float32), ((0, 1), (0, 1)), mode="edge").ravel()
+    _zncc_at_depth(
+        np.ascontiguousarray(ref, np.float32), src, M, K_src @ t_rel, np.asarray(depth, np.float32), window // 2,
+        float(eps), out,
+    )  # fmt: skip
+    return out
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _forward_backward(depth_ref, Kr_inv, Kr, depth_nb, Kn_inv, Kn, R, t, max_reproj, max_rel, checked, consistent):
+    H, W = depth_ref.shape
+    for y in range(H):
+        for x in range(W):
+            checked[y, x] = False
+            consistent[y, x] = False
+            z = np.float64(depth_ref[y, x])
+            if not np.isfinite(z):
+                continue
+            X0 = (Kr_inv[0, 0] * x + Kr_inv[0, 1] * y + Kr_inv[0, 2]) * z
+            X1 = (Kr_inv[1, 0] * x + Kr_inv[1, 1] * y + Kr_inv[1, 2]) * z
+            X2 = (Kr_inv[2, 0] * x + Kr_inv[2, 1] * y + Kr_inv[2, 2]) * z
+            n0 = R[0, 0] * X0 + R[0, 1] * X1 + R[0, 2] * X2 + t[0]
+            n1 = R[1, 0] * X0 + R[1, 1] * X1 + R[1, 2] * X2 + t[1]
+            n2 = R[2, 0] * X0 + R[2, 1] * X1 + R[2, 2] * X2 + t[2]
+            zn = Kn[2, 0] * n0 + Kn[2, 1] * n1 + Kn[2, 2] * n2
+            qu = np.rint((Kn[0, 0] * n0 + Kn[0, 1] * n1 + Kn[0, 2] * n2) / zn)
+            qv = np.rint((Kn[1, 0] * n0 + Kn[1, 1] * n1 + Kn[1, 2] * n2) / zn)
+            if not (zn > 0 and 0 <= qu <= W - 1 and 0 <= qv <= H - 1):
+                continue
+            d_nb = np.float64(depth_nb[int(qv), int(qu)])
+            if not np.isfinite(d_nb):
+                continue
+            checked[y, x] = True
+            b0 = (Kn_inv[0, 0] * qu + Kn_inv[0, 1] * qv + Kn_inv[0, 2]) * d_nb - t[0]
+            b1 = (Kn_inv[1, 0] * qu + Kn_inv[1, 1] * qv + Kn_inv[1, 2]) * d_nb - t[1]
+            b2 = (Kn_inv[2, 0] * qu + Kn_inv[2, 1] * qv + Kn_inv[2, 2]) * d_nb - t[2]
+            r0 = R[0, 0] * b0 + R[1, 0] * b1 + R[2, 0] * b2
+            r1 = R[0, 1] * b0 + R[1, 1] * b1 + R[2, 1] * b2
+            r2 = R[0, 2] * b0 + R[1, 2] * b1 + R[2, 2] * b2
+            b0 = Kr[0, 0] * r0 + Kr[0, 1] * r1 + Kr[0, 2] * r2
+            b1 = Kr[1, 0] * r0 + Kr[1, 1] * r1 + Kr[1, 2] * r2
+            b2 = Kr[2, 0] * r0 + Kr[2, 1] * r1 + Kr[2, 2] * r2
+            reproj = np.hypot(b0 / b2 - x, b1 / b2 - y)
+            rel = abs(r2 - z) / z
+            consistent[y, x] = reproj < max_reproj and rel < max_rel
+
+
+def forward_backward(
+    depth_ref: np.ndarray,
+    K_ref: np.ndarray,
+    depth_nb: np.ndarray,
+    K_nb: np.ndarray,
+    R_rel: np.ndarray,
+    t_rel: np.ndarray,
+    max_reproj_px: float,
+    max_rel_depth: float,
+) -> tuple[np.ndarray, np.ndarray]:
+    """As ``mvs_consistency.forward_backward``, on numpy arrays: per-pixel (checked, consistent)."""
+    checked = np.empty(depth_ref.shape, np.bool_)
+    consistent = np.empty(depth_ref.shape, np.bool_)
+    K_ref, K_nb = np.asarray(K_ref, np.float64), np.asarray(K_nb, np.float64)
+    _forward_backward(
+        np.ascontiguousarray(depth_ref, np.float32), np.linalg.inv(K_ref), K_ref,
+        np.ascontiguousarray(depth_nb, np.float32), np.linalg.inv(K_nb), K_nb,
+        np.asarray(R_rel, np.float64), np.asarray(t_rel, np.float64), float(max_reproj_px), float(max_rel_depth),
+        checked, consistent,
+    )  # fmt: skip
+    return checked, consistent
