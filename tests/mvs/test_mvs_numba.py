@@ -52,16 +52,28 @@ def test_one_path_against_a_hand_worked_answer():
     L(x, d) = C(x, d) + min(L(x-1, d), L(x-1, d+-1) + P1, min L(x-1) + P2) - min L(x-1).
     """
     cost = np.array([[[0.0, 0.5, 1.0], [1.0, 0.0, 1.0], [0.2, 1.0, 0.0]]], np.float32)
+    scores = 1 - 2 * cost
     left_to_right = [[0.0, 0.5, 1.0], [1.0, 0.1, 1.3], [0.3, 1.0, 0.1]]
     right_to_left = [[0.1, 0.5, 1.1], [1.2, 0.1, 1.0], [0.2, 1.0, 0.0]]
     for (dy, dx), want in (((0, 1), left_to_right), ((0, -1), right_to_left)):
-        acc = np.zeros_like(cost)
-        mvs_numba._path(cost, dy, dx, 0.1, 0.3, acc)
-        np.testing.assert_allclose(acc[0], want, atol=1e-6)
-        column = np.ascontiguousarray(cost.transpose(1, 0, 2))  # the same row as a column, run top-down/bottom-up
-        acc = np.zeros_like(column)
-        mvs_numba._path(column, dx, 0, 0.1, 0.3, acc)
-        np.testing.assert_allclose(acc[:, 0], want, atol=1e-6)
+        np.testing.assert_allclose(mvs_numba.path_costs(scores, dy, dx, 0.1, 0.3)[0], want, atol=1e-6)
+        column = np.ascontiguousarray(scores.transpose(1, 0, 2))  # the same row as a column, top-down/bottom-up
+        np.testing.assert_allclose(mvs_numba.path_costs(column, dx, 0, 0.1, 0.3)[:, 0], want, atol=1e-6)
+    diagonal = np.full((3, 3, 3), 1.0, np.float32)  # the row on the diagonal of a 3x3 image, path down-right
+    for k in range(3):
+        diagonal[k, k] = scores[0, k]
+    np.testing.assert_allclose(mvs_numba.path_costs(diagonal, 1, 1, 0.1, 0.3)[[0, 1, 2], [0, 1, 2]], left_to_right,
+                               atol=1e-6)  # fmt: skip
+
+
+def test_sgm_is_the_mean_of_its_paths():
+    volume = _random_volume(4)
+    for paths, directions in ((4, [(0, 1), (0, -1), (1, 0), (-1, 0)]), (8, [(1, 1), (-1, -1), (1, -1), (-1, 1)])):
+        if paths == 8:
+            directions = [(0, 1), (0, -1), (1, 0), (-1, 0), *directions]
+        total = sum(mvs_numba.path_costs(volume, dy, dx, 0.03, 0.25) for dy, dx in directions)
+        np.testing.assert_allclose(mvs_numba.aggregate_paths(volume, 0.03, 0.25, paths), 1 - 2 * total / paths,
+                                   atol=SGM_ATOL)  # fmt: skip
 
 
 def test_eight_paths_add_the_diagonals():
@@ -142,3 +154,13 @@ def test_backend_choice():
         resolve_backend("numba", torch.device("cuda"))
     with pytest.raises(ValueError, match="4 SGM paths"):
         MvsParams(backend="torch", sgm_paths=8)
+
+
+@pytest.mark.parametrize("paths", [4, 8])
+def test_fused_aggregation_and_selection_is_the_two_steps(paths):
+    volume = _random_volume(5, (15, 17, 20))
+    inv = np.linspace(0.1, 0.9, volume.shape[2]).astype(np.float32)
+    fused = mvs_numba.aggregate_and_select(volume, inv, 0.03, 0.25, paths)
+    apart = mvs_numba.winner_take_all(mvs_numba.aggregate_paths(volume, 0.03, 0.25, paths), inv)
+    for a, b in zip(fused, apart, strict=True):
+        np.testing.assert_array_equal(a, b)

@@ -145,8 +145,9 @@ class _ClipMvs:
                 geometry.bound,
             )
             if p.aggregation == "sgm":
-                volume = mvs_numba.aggregate_paths(volume, p.sgm_p1, p.sgm_p2, p.sgm_paths)
-            inv_np, _, conf_np = mvs_numba.winner_take_all(volume, inv32)
+                inv_np, _, conf_np = mvs_numba.aggregate_and_select(volume, inv32, p.sgm_p1, p.sgm_p2, p.sgm_paths)
+            else:
+                inv_np, _, conf_np = mvs_numba.winner_take_all(volume, inv32)
             inv_depth, conf = torch.from_numpy(inv_np), torch.from_numpy(conf_np)
         else:
             scores = mvs_cost.sweep_scores(

@@ -19,9 +19,6 @@ from numba import njit
 
 from mannequin.curation.mvs_cost import INVALID, MARGIN_FULL, PEAK_HALF_WIDTH, SCORE_HIGH, SCORE_LOW
 
-#: Path directions (dy, dx) of SGM, in opposite pairs: rows and columns, then the diagonals.
-PATHS_4 = ((0, 1), (0, -1), (1, 0), (-1, 0))
-PATHS_8 = (*PATHS_4, (1, 1), (-1, -1), (1, -1), (-1, 1))
 _BIG = np.float32(1e6)
 _LOW, _SPAN, _MARGIN = np.float32(SCORE_LOW), np.float32(SCORE_HIGH - SCORE_LOW), np.float32(MARGIN_FULL)
 
@@ -62,6 +59,11 @@ def _sweep(
     bound_v: float,
     out: np.ndarray,
 ) -> None:
+    """Scores (D,H,W) into ``out``; ``sources`` (V,H+1,W+1) padded by a replicated last row and column.
+
+    Streams each plane and view a row at a time: warp the row, add it along x into a ring of 2r+1 row sums,
+    and as soon as the rows of a window are in, sum them along y and form the ZNCC of the row r above.
+    """
     H, W = ref.shape
     V = sources.shape[0]
     D = inv.shape[0]
@@ -69,9 +71,8 @@ def _sweep(
     n = 2 * r + 1
     pad = np.zeros((H, W + 2 * r), np.float32)
     rows = np.zeros((H + 2 * r, W), np.float32)
-    ones = np.ones((H, W), np.float32)
     count = np.empty((H, W), np.float32)
-    _window_sum(ones, r, pad, rows, count)
+    _window_sum(np.ones((H, W), np.float32), r, pad, rows, count)
     s1 = np.empty((H, W), np.float32)
     s2 = np.empty((H, W), np.float32)
     _window_sum(ref, r, pad, rows, s1)
@@ -83,16 +84,13 @@ def _sweep(
     half_w, half_h = np.float32((W - 1) / 2), np.float32((H - 1) / 2)
     w_last, h_last = np.float32(W - 1), np.float32(H - 1)
     stride = np.uint32(W + 1)  # of the padded source
-    px = np.empty(H * W, np.float32)
-    py = np.empty(H * W, np.float32)
-    ok = np.empty(H * W, np.bool_)
-    # window sums of w, w*w, w*ref: rows stage (padded in x) then columns stage (padded in y)
-    p_w = np.zeros(W + 2 * r, np.float32)
+    px = np.empty(W, np.float32)
+    py = np.empty(W, np.float32)
+    ok = np.empty((H, W), np.bool_)
+    p_w = np.zeros(W + 2 * r, np.float32)  # one warped row and its products, padded in x
     p_ww = np.zeros(W + 2 * r, np.float32)
     p_wr = np.zeros(W + 2 * r, np.float32)
-    r_w = np.zeros((H + 2 * r, W), np.float32)
-    r_ww = np.zeros((H + 2 * r, W), np.float32)
-    r_wr = np.zeros((H + 2 * r, W), np.float32)
+    ring = np.zeros((3, n, W), np.float32)  # the x-sums of the last n rows of w, w*w, w*ref
     a_w = np.empty(W, np.float32)
     a_ww = np.empty(W, np.float32)
     a_wr = np.empty(W, np.float32)
@@ -101,61 +99,67 @@ def _sweep(
         top[:] = INVALID
         for v in range(V):
             src = sources[v].ravel()
-            qx, qy, qz = q[v, 0] * inv[d], q[v, 1] * inv[d], q[v, 2] * inv[d]
             Av = A[v]
-            for i in range(H * W):  # the homography (vectorised): clamped source pixel and visibility
-                z = Av[i, 2] + qz
-                rz = np.float32(1) / z
-                gx = (Av[i, 0] + qx) * rz
-                gy = (Av[i, 1] + qy) * rz
-                ok[i] = (z > 0) & (abs(gx) <= bound_u) & (abs(gy) <= bound_v)
-                # grid_sample, align_corners=True, border padding; NaN (z = 0) goes to 0, an invalid pixel
-                cx = (gx + np.float32(1)) * half_w
-                cy = (gy + np.float32(1)) * half_h
-                cx = cx if cx > 0 else np.float32(0)
-                cy = cy if cy > 0 else np.float32(0)
-                px[i] = cx if cx < w_last else w_last
-                py[i] = cy if cy < h_last else h_last
-            src = sources[v].ravel()
-            for y in range(H):  # bilinear taps (the source is padded by one replicated row and column)
-                for u in range(W):
-                    i = y * W + u
-                    x, yy = px[i], py[i]
-                    x0, y0 = np.uint32(x), np.uint32(yy)
-                    fx, fy = x - np.float32(x0), yy - np.float32(y0)
-                    at = y0 * stride + x0
-                    a, b, c, e = src[at], src[at + 1], src[at + stride], src[at + stride + 1]
-                    top_row = a + fx * (b - a)
-                    bottom_row = c + fx * (e - c)
-                    w = top_row + fy * (bottom_row - top_row)
-                    p_w[u + r] = w
-                    p_ww[u + r] = w * w
-                    p_wr[u + r] = w * ref[y, u]
-                for u in range(W):  # rows stage of the window sums of w, w*w, w*ref
-                    r_w[y + r, u] = p_w[u]
-                    r_ww[y + r, u] = p_ww[u]
-                    r_wr[y + r, u] = p_wr[u]
-                for dx in range(1, n):
+            qx, qy, qz = q[v, 0] * inv[d], q[v, 1] * inv[d], q[v, 2] * inv[d]
+            for y_in in range(H + r):
+                if y_in < H:
+                    base = y_in * W
+                    for u in range(W):  # the homography (vectorised): clamped source pixel and visibility
+                        z = Av[base + u, 2] + qz
+                        rz = np.float32(1) / z
+                        gx = (Av[base + u, 0] + qx) * rz
+                        gy = (Av[base + u, 1] + qy) * rz
+                        ok[y_in, u] = (z > 0) & (abs(gx) <= bound_u) & (abs(gy) <= bound_v)
+                        # grid_sample, align_corners=True, border padding; NaN (z = 0) goes to 0, an invalid pixel
+                        cx = (gx + np.float32(1)) * half_w
+                        cy = (gy + np.float32(1)) * half_h
+                        cx = cx if cx > 0 else np.float32(0)
+                        cy = cy if cy > 0 else np.float32(0)
+                        px[u] = cx if cx < w_last else w_last
+                        py[u] = cy if cy < h_last else h_last
+                    for u in range(W):  # bilinear taps
+                        x, yy = px[u], py[u]
+                        x0, y0 = np.uint32(x), np.uint32(yy)
+                        fx, fy = x - np.float32(x0), yy - np.float32(y0)
+                        at = y0 * stride + x0
+                        a, b, c, e = src[at], src[at + 1], src[at + stride], src[at + stride + 1]
+                        top_row = a + fx * (b - a)
+                        bottom_row = c + fx * (e - c)
+                        w = top_row + fy * (bottom_row - top_row)
+                        p_w[u + r] = w
+                        p_ww[u + r] = w * w
+                        p_wr[u + r] = w * ref[y_in, u]
+                    slot = y_in % n
+                    for u in range(W):  # sums along x
+                        ring[0, slot, u] = p_w[u]
+                        ring[1, slot, u] = p_ww[u]
+                        ring[2, slot, u] = p_wr[u]
+                    for dx in range(1, n):
+                        for u in range(W):
+                            ring[0, slot, u] += p_w[u + dx]
+                            ring[1, slot, u] += p_ww[u + dx]
+                            ring[2, slot, u] += p_wr[u + dx]
+                y = y_in - r
+                if y < 0:
+                    continue
+                first = max(y - r, 0)
+                slot = first % n
+                for u in range(W):  # sums along y of the window's rows inside the image, top to bottom
+                    a_w[u] = ring[0, slot, u]
+                    a_ww[u] = ring[1, slot, u]
+                    a_wr[u] = ring[2, slot, u]
+                for row in range(first + 1, min(y + r, H - 1) + 1):
+                    slot = row % n
                     for u in range(W):
-                        r_w[y + r, u] += p_w[u + dx]
-                        r_ww[y + r, u] += p_ww[u + dx]
-                        r_wr[y + r, u] += p_wr[u + dx]
-            for y in range(H):  # columns stage, the ZNCC and the best-k, a row at a time (vectorised over u)
-                for u in range(W):
-                    a_w[u] = r_w[y, u]
-                    a_ww[u] = r_ww[y, u]
-                    a_wr[u] = r_wr[y, u]
-                for dy in range(1, n):
-                    for u in range(W):
-                        a_w[u] += r_w[y + dy, u]
-                        a_ww[u] += r_ww[y + dy, u]
-                        a_wr[u] += r_wr[y + dy, u]
+                        a_w[u] += ring[0, slot, u]
+                        a_ww[u] += ring[1, slot, u]
+                        a_wr[u] += ring[2, slot, u]
                 for u in range(W):
                     c = inv_count[y, u]
                     mu_s = a_w[u] * c
                     var_s = max(a_ww[u] * c - mu_s * mu_s, np.float32(0))
                     score = (a_wr[u] * c - mu_r[y, u] * mu_s) / np.sqrt(den_r[y, u] * (var_s + eps32))
-                    score = score if ok[y * W + u] else np.float32(INVALID)
+                    score = score if ok[y, u] else np.float32(INVALID)
                     for level in range(k):  # the running best-k, kept sorted
                         held = top[level, y, u]
                         top[level, y, u] = max(held, score)
@@ -168,7 +172,7 @@ def _sweep(
                     if top[level, y, u] > INVALID / 2:
                         total += top[level, y, u]
                         seen += 1
-                out[y, u, d] = total / seen if seen > 0 else np.float32(-1)
+                out[d, y, u] = total / seen if seen > 0 else np.float32(-1)
 
 
 def sweep_volume(
@@ -189,7 +193,7 @@ def sweep_volume(
     (homogeneous, grid_sample's normalised coordinates); ``bound`` is the visible extent in those coordinates.
     """
     H, W = ref.shape
-    out = np.empty((H, W, len(inv_depths)), np.float32)
+    out = np.empty((len(inv_depths), H, W), np.float32)  # plane-major while sweeping, then planes contiguous
     _sweep(
         np.ascontiguousarray(ref, np.float32),
         np.pad(np.asarray(sources, np.float32), ((0, 0), (0, 1), (0, 1)), mode="edge"),
@@ -203,126 +207,171 @@ def sweep_volume(
         float(bound[1]),
         out,
     )
-    return out
+    return np.ascontiguousarray(out.transpose(1, 2, 0))
+
+
+@njit(cache=True, nogil=True, error_model="numpy", fastmath=True)  # min and add only: exact in any order
+def _step(before: np.ndarray, has_prev: bool, score: np.ndarray, p1: np.float32, p2: np.float32, out: np.ndarray):
+    """One SGM step: path costs ``out`` (D+2, padded) of a pixel from those ``before`` it and its scores."""
+    D = score.shape[0]
+    if not has_prev:
+        for d in range(D):
+            out[d + 1] = (np.float32(1) - score[d]) / np.float32(2)
+        return
+    low = before[1]
+    for d in range(2, D + 1):
+        low = min(low, before[d])
+    jump = low + p2
+    for d in range(D):
+        best = min(min(before[d + 1], min(before[d + 2], before[d]) + p1), jump)
+        out[d + 1] = best - low + (np.float32(1) - score[d]) / np.float32(2)
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def _path(cost: np.ndarray, dy: int, dx: int, p1: float, p2: float, acc: np.ndarray) -> None:
-    """Add the SGM path costs along direction (dy, dx) of ``cost`` (H,W,D) to ``acc``."""
-    H, W, D = cost.shape
-    p1f, p2f = np.float32(p1), np.float32(p2)
-    prev = np.empty((W, D), np.float32)  # path costs of the previous row (dy != 0) or pixel (dy == 0)
-    cur = np.empty((W, D), np.float32)
-    ys = range(H) if dy >= 0 else range(H - 1, -1, -1)
-    first_row = True
-    for y in ys:
-        xs = range(W) if dx >= 0 else range(W - 1, -1, -1)
-        for x in xs:
-            if dy == 0:
-                px = x - dx
-                has_prev = 0 <= px < W
-                src = cur
-            else:
-                px = x - dx
-                has_prev = (not first_row) and 0 <= px < W
-                src = prev
-            if not has_prev:
-                for d in range(D):
-                    cur[x, d] = cost[y, x, d]
-            else:
-                low = src[px, 0]
-                for d in range(1, D):
-                    low = min(low, src[px, d])
-                jump = low + p2f
-                for d in range(D):
-                    up = src[px, d + 1] if d + 1 < D else _BIG
-                    down = src[px, d - 1] if d > 0 else _BIG
-                    best = min(min(src[px, d], min(up, down) + p1f), jump)
-                    cur[x, d] = best - low + cost[y, x, d]
-            for d in range(D):
-                acc[y, x, d] += cur[x, d]
-        prev, cur = cur, prev
-        first_row = False
-
-
-@njit(cache=True, nogil=True, error_model="numpy")
-def _aggregate(scores: np.ndarray, directions: np.ndarray, p1: float, p2: float) -> np.ndarray:
+def _aggregate(
+    scores: np.ndarray, p1: float, p2: float, eight: bool, select: bool, inv0: float, step: float, picks: np.ndarray
+) -> np.ndarray:
+    """Sum over the paths of the SGM path costs of (H,W,D) ``scores`` (cost (1 - score) / 2), mapped back to a
+    score. Each pass streams the volume once: rows left-right then right-left, then top-down (down, and the two
+    down diagonals) and bottom-up, each direction keeping its previous row. With ``select``, the bottom-up pass
+    also takes each finished pixel's winner into ``picks`` (3,H,W: inverse depth, best score, confidence)."""
     H, W, D = scores.shape
-    cost = np.empty((H, W, D), np.float32)
-    for y in range(H):
+    p1f, p2f = np.float32(p1), np.float32(p2)
+    total = np.empty((H, W, D), np.float32)
+    fwd = np.full((W, D + 2), _BIG, np.float32)
+    bwd = np.full((W, D + 2), _BIG, np.float32)
+    for y in range(H):  # rows: the pair (left-right, right-left) first, as the torch reference does
+        for x in range(W):
+            _step(fwd[x - 1], x > 0, scores[y, x], p1f, p2f, fwd[x])
+        for x in range(W - 1, -1, -1):
+            _step(bwd[x + 1 if x + 1 < W else x], x + 1 < W, scores[y, x], p1f, p2f, bwd[x])
         for x in range(W):
             for d in range(D):
-                cost[y, x, d] = (np.float32(1) - scores[y, x, d]) / np.float32(2)
-    total = np.zeros((H, W, D), np.float32)
-    pair = np.empty((H, W, D), np.float32)
-    n = directions.shape[0]
-    for a in range(0, n, 2):
-        pair[:] = 0
-        for b in range(a, a + 2):
-            _path(cost, directions[b, 0], directions[b, 1], p1, p2, pair)
+                total[y, x, d] = fwd[x, d + 1] + bwd[x, d + 1]
+    n_dirs = 3 if eight else 1
+    n = np.float32(8 if eight else 4)
+    curve = np.empty(D, np.float32)
+    inv0f, stepf = np.float32(inv0), np.float32(step)
+    shifts = np.array([0, 1, -1])  # dx of the vertical, then of the two diagonals
+    for up in range(2):  # top-down, then bottom-up
+        prev = np.full((n_dirs, W, D + 2), _BIG, np.float32)
+        cur = np.full((n_dirs, W, D + 2), _BIG, np.float32)
+        for step in range(H):
+            y = step if up == 0 else H - 1 - step
+            for x in range(W):
+                for k in range(n_dirs):
+                    px = x - shifts[k]
+                    ok = step > 0 and 0 <= px < W
+                    _step(prev[k, px if ok else x], ok, scores[y, x], p1f, p2f, cur[k, x])
+                    for d in range(D):
+                        total[y, x, d] += cur[k, x, d + 1]
+                if up == 1 and select:
+                    for d in range(D):
+                        curve[d] = np.float32(1) - np.float32(2) * total[y, x, d] / n
+                    picks[0, y, x], picks[1, y, x], picks[2, y, x] = _select(curve, inv0f, stepf)
+            prev, cur = cur, prev
+    if not select:
         for y in range(H):
             for x in range(W):
                 for d in range(D):
-                    total[y, x, d] += pair[y, x, d]
-    for y in range(H):
-        for x in range(W):
-            for d in range(D):
-                total[y, x, d] = np.float32(1) - np.float32(2) * total[y, x, d] / np.float32(n)
+                    total[y, x, d] = np.float32(1) - np.float32(2) * total[y, x, d] / n
     return total
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _one_path(scores: np.ndarray, dy: int, dx: int, p1: float, p2: float, out: np.ndarray) -> None:
+    H, W = scores.shape[:2]
+    for step in range(H):
+        y = step if dy >= 0 else H - 1 - step
+        for xstep in range(W):
+            x = xstep if dx >= 0 else W - 1 - xstep
+            py, px = y - dy, x - dx
+            ok = 0 <= py < H and 0 <= px < W
+            _step(out[py if ok else y, px if ok else x], ok, scores[y, x], np.float32(p1), np.float32(p2), out[y, x])
+
+
+def path_costs(scores: np.ndarray, dy: int, dx: int, p1: float, p2: float) -> np.ndarray:
+    """SGM path costs (H,W,D) of one direction (dy, dx) of a score volume (H,W,D): cost (1 - score) / 2."""
+    H, W, D = scores.shape
+    out = np.full((H, W, D + 2), _BIG, np.float32)
+    _one_path(np.ascontiguousarray(scores, np.float32), dy, dx, float(p1), float(p2), out)
+    return out[:, :, 1:-1]
 
 
 def aggregate_paths(scores: np.ndarray, p1: float, p2: float, paths: int = 4) -> np.ndarray:
     """Semi-global aggregation of a score volume (H,W,D) in [-1,1] over 4 or 8 paths.
 
     As ``mvs_cost.aggregate_paths``: cost (1 - score) / 2, penalties ``p1`` (one-plane step) and ``p2``
-    (larger jump); returns 1 - 2 * mean path cost. Opposite directions are summed in pairs first.
+    (larger jump); returns 1 - 2 * mean path cost.
     """
     if paths not in (4, 8):
         raise ValueError(f"SGM paths must be 4 or 8, got {paths}")
-    directions = np.array(PATHS_4 if paths == 4 else PATHS_8, dtype=np.int64)
-    return _aggregate(np.ascontiguousarray(scores, np.float32), directions, float(p1), float(p2))
+    return _aggregate(_f32(scores), float(p1), float(p2), paths == 8, False, 0.0, 0.0, np.empty((3, 1, 1), np.float32))
+
+
+def _f32(a: np.ndarray) -> np.ndarray:
+    return np.ascontiguousarray(a, np.float32)
+
+
+def _plane_step(inv_depths: np.ndarray) -> tuple[float, float]:
+    inv = np.asarray(inv_depths, np.float32)
+    return float(inv[0]), float((inv[-1] - inv[0]) / np.float32(max(len(inv) - 1, 1)))
+
+
+def aggregate_and_select(
+    scores: np.ndarray, inv_depths: np.ndarray, p1: float, p2: float, paths: int = 4
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``winner_take_all(aggregate_paths(scores, ...))`` in one pass less: each pixel is decided as soon as its
+    last path is in (the aggregated volume is never written back as scores)."""
+    if paths not in (4, 8):
+        raise ValueError(f"SGM paths must be 4 or 8, got {paths}")
+    H, W = scores.shape[:2]
+    picks = np.empty((3, H, W), np.float32)
+    _aggregate(_f32(scores), float(p1), float(p2), paths == 8, True, *_plane_step(inv_depths), picks)
+    return picks[0], picks[1], picks[2]
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _select(s: np.ndarray, inv0: np.float32, step: np.float32) -> tuple[np.float32, np.float32, np.float32]:
+    """Winner-take-all of one pixel's score curve ``s``: (inverse depth, best score, confidence)."""
+    D = s.shape[0]
+    idx = 0
+    best = s[0]
+    for d in range(1, D):
+        if s[d] > best:
+            best, idx = s[d], d
+    lo = s[max(idx - 1, 0)]
+    hi = s[min(idx + 1, D - 1)]
+    curvature = lo - np.float32(2) * best + hi
+    interior = 0 < idx < D - 1
+    offset = np.float32(0)
+    if interior and curvature < 0:
+        offset = np.float32(0.5) * (lo - hi) / min(curvature, np.float32(-1e-12))
+        offset = min(max(offset, np.float32(-0.5)), np.float32(0.5))
+    second = np.float32(-1)  # the best other local maximum (not the shoulder of the winner)
+    for d in range(D):
+        below = s[d - 1] if d > 0 else np.float32(-3)
+        above = s[d + 1] if d + 1 < D else np.float32(-3)
+        if s[d] >= below and s[d] >= above and abs(d - idx) > PEAK_HALF_WIDTH:
+            second = max(second, s[d])
+    value = min(max((best - _LOW) / _SPAN, np.float32(0)), np.float32(1))
+    margin = min(max((best - second) / _MARGIN, np.float32(0)), np.float32(1))
+    return inv0 + (np.float32(idx) + offset) * step, best, value * margin if interior else np.float32(0)
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
 def _wta(scores: np.ndarray, inv0: float, step: float, inv_depth: np.ndarray, best_out: np.ndarray, conf: np.ndarray):
-    H, W, D = scores.shape
-    inv0f, stepf = np.float32(inv0), np.float32(step)
+    H, W = scores.shape[:2]
     for y in range(H):
         for x in range(W):
-            s = scores[y, x]
-            idx = 0
-            best = s[0]
-            for d in range(1, D):
-                if s[d] > best:
-                    best, idx = s[d], d
-            lo = s[max(idx - 1, 0)]
-            hi = s[min(idx + 1, D - 1)]
-            curvature = lo - np.float32(2) * best + hi
-            interior = 0 < idx < D - 1
-            offset = np.float32(0)
-            if interior and curvature < 0:
-                offset = np.float32(0.5) * (lo - hi) / min(curvature, np.float32(-1e-12))
-                offset = min(max(offset, np.float32(-0.5)), np.float32(0.5))
-            inv_depth[y, x] = inv0f + (np.float32(idx) + offset) * stepf
-            best_out[y, x] = best
-            second = np.float32(-1)
-            for d in range(D):
-                below = s[d - 1] if d > 0 else np.float32(-3)
-                above = s[d + 1] if d + 1 < D else np.float32(-3)
-                if s[d] >= below and s[d] >= above and abs(d - idx) > PEAK_HALF_WIDTH:
-                    second = max(second, s[d])
-            value = min(max((best - _LOW) / _SPAN, np.float32(0)), np.float32(1))
-            margin = min(max((best - second) / _MARGIN, np.float32(0)), np.float32(1))
-            conf[y, x] = value * margin if interior else np.float32(0)
+            inv_depth[y, x], best_out[y, x], conf[y, x] = _select(scores[y, x], np.float32(inv0), np.float32(step))
 
 
 def winner_take_all(scores: np.ndarray, inv_depths: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Best plane per pixel of (H,W,D) ``scores``, refined by a parabola: (inv_depth, best score, confidence)."""
-    H, W, D = scores.shape
-    inv = np.asarray(inv_depths, np.float32)
-    step = (inv[-1] - inv[0]) / np.float32(max(D - 1, 1))
+    H, W = scores.shape[:2]
     out = [np.empty((H, W), np.float32) for _ in range(3)]
-    _wta(np.ascontiguousarray(scores, np.float32), float(inv[0]), float(step), *out)
+    _wta(_f32(scores), *_plane_step(inv_depths), *out)
     return out[0], out[1], out[2]
 
 
