@@ -20,6 +20,8 @@ from numba import njit
 from mannequin.curation.mvs_cost import INVALID, MARGIN_FULL, PEAK_HALF_WIDTH, SCORE_HIGH, SCORE_LOW
 
 _BIG = np.float32(1e6)
+#: Rows per band of the sweep (each band's rows are warped with a halo of window // 2 rows on both sides).
+BAND_ROWS = 16
 _LOW, _SPAN, _MARGIN = np.float32(SCORE_LOW), np.float32(SCORE_HIGH - SCORE_LOW), np.float32(MARGIN_FULL)
 
 
@@ -59,7 +61,7 @@ def _sweep(
     bound_v: float,
     out: np.ndarray,
 ) -> None:
-    """Scores (D,H,W) into ``out``; ``sources`` (V,H+1,W+1) padded by a replicated last row and column.
+    """Scores (H,W,D) into ``out``; ``sources`` (V,H+1,W+1) padded by a replicated last row and column.
 
     Streams each plane and view a row at a time: warp the row, add it along x into a ring of 2r+1 row sums,
     and as soon as the rows of a window are in, sum them along y and form the ZNCC of the row r above.
@@ -95,84 +97,86 @@ def _sweep(
     a_ww = np.empty(W, np.float32)
     a_wr = np.empty(W, np.float32)
     top = np.empty((k, H, W), np.float32)
-    for d in range(D):
-        top[:] = INVALID
-        for v in range(V):
-            src = sources[v].ravel()
-            Av = A[v]
-            qx, qy, qz = q[v, 0] * inv[d], q[v, 1] * inv[d], q[v, 2] * inv[d]
-            for y_in in range(H + r):
-                if y_in < H:
-                    base = y_in * W
-                    for u in range(W):  # the homography (vectorised): clamped source pixel and visibility
-                        z = Av[base + u, 2] + qz
-                        rz = np.float32(1) / z
-                        gx = (Av[base + u, 0] + qx) * rz
-                        gy = (Av[base + u, 1] + qy) * rz
-                        ok[y_in, u] = (z > 0) & (abs(gx) <= bound_u) & (abs(gy) <= bound_v)
-                        # grid_sample, align_corners=True, border padding; NaN (z = 0) goes to 0, an invalid pixel
-                        cx = (gx + np.float32(1)) * half_w
-                        cy = (gy + np.float32(1)) * half_h
-                        cx = cx if cx > 0 else np.float32(0)
-                        cy = cy if cy > 0 else np.float32(0)
-                        px[u] = cx if cx < w_last else w_last
-                        py[u] = cy if cy < h_last else h_last
-                    for u in range(W):  # bilinear taps
-                        x, yy = px[u], py[u]
-                        x0, y0 = np.uint32(x), np.uint32(yy)
-                        fx, fy = x - np.float32(x0), yy - np.float32(y0)
-                        at = y0 * stride + x0
-                        a, b, c, e = src[at], src[at + 1], src[at + stride], src[at + stride + 1]
-                        top_row = a + fx * (b - a)
-                        bottom_row = c + fx * (e - c)
-                        w = top_row + fy * (bottom_row - top_row)
-                        p_w[u + r] = w
-                        p_ww[u + r] = w * w
-                        p_wr[u + r] = w * ref[y_in, u]
-                    slot = y_in % n
-                    for u in range(W):  # sums along x
-                        ring[0, slot, u] = p_w[u]
-                        ring[1, slot, u] = p_ww[u]
-                        ring[2, slot, u] = p_wr[u]
-                    for dx in range(1, n):
+    for band0 in range(0, H, BAND_ROWS):  # bands of rows: a band's (W, D) output rows stay in cache over the planes
+        band1 = min(band0 + BAND_ROWS, H)
+        for d in range(D):
+            top[:, band0:band1] = INVALID
+            for v in range(V):
+                src = sources[v].ravel()
+                Av = A[v]
+                qx, qy, qz = q[v, 0] * inv[d], q[v, 1] * inv[d], q[v, 2] * inv[d]
+                for y_in in range(max(band0 - r, 0), band1 + r):
+                    if y_in < H:  # warp the band and its halo
+                        base = y_in * W
+                        for u in range(W):  # the homography (vectorised): clamped source pixel and visibility
+                            z = Av[base + u, 2] + qz
+                            rz = np.float32(1) / z
+                            gx = (Av[base + u, 0] + qx) * rz
+                            gy = (Av[base + u, 1] + qy) * rz
+                            ok[y_in, u] = (z > 0) & (abs(gx) <= bound_u) & (abs(gy) <= bound_v)
+                            # grid_sample, align_corners=True, border padding; NaN (z = 0) goes to 0, an invalid pixel
+                            cx = (gx + np.float32(1)) * half_w
+                            cy = (gy + np.float32(1)) * half_h
+                            cx = cx if cx > 0 else np.float32(0)
+                            cy = cy if cy > 0 else np.float32(0)
+                            px[u] = cx if cx < w_last else w_last
+                            py[u] = cy if cy < h_last else h_last
+                        for u in range(W):  # bilinear taps
+                            x, yy = px[u], py[u]
+                            x0, y0 = np.uint32(x), np.uint32(yy)
+                            fx, fy = x - np.float32(x0), yy - np.float32(y0)
+                            at = y0 * stride + x0
+                            a, b, c, e = src[at], src[at + 1], src[at + stride], src[at + stride + 1]
+                            top_row = a + fx * (b - a)
+                            bottom_row = c + fx * (e - c)
+                            w = top_row + fy * (bottom_row - top_row)
+                            p_w[u + r] = w
+                            p_ww[u + r] = w * w
+                            p_wr[u + r] = w * ref[y_in, u]
+                        slot = y_in % n
+                        for u in range(W):  # sums along x
+                            ring[0, slot, u] = p_w[u]
+                            ring[1, slot, u] = p_ww[u]
+                            ring[2, slot, u] = p_wr[u]
+                        for dx in range(1, n):
+                            for u in range(W):
+                                ring[0, slot, u] += p_w[u + dx]
+                                ring[1, slot, u] += p_ww[u + dx]
+                                ring[2, slot, u] += p_wr[u + dx]
+                    y = y_in - r
+                    if y < band0 or y >= band1:
+                        continue
+                    first = max(y - r, 0)
+                    slot = first % n
+                    for u in range(W):  # sums along y of the window's rows inside the image, top to bottom
+                        a_w[u] = ring[0, slot, u]
+                        a_ww[u] = ring[1, slot, u]
+                        a_wr[u] = ring[2, slot, u]
+                    for row in range(first + 1, min(y + r, H - 1) + 1):
+                        slot = row % n
                         for u in range(W):
-                            ring[0, slot, u] += p_w[u + dx]
-                            ring[1, slot, u] += p_ww[u + dx]
-                            ring[2, slot, u] += p_wr[u + dx]
-                y = y_in - r
-                if y < 0:
-                    continue
-                first = max(y - r, 0)
-                slot = first % n
-                for u in range(W):  # sums along y of the window's rows inside the image, top to bottom
-                    a_w[u] = ring[0, slot, u]
-                    a_ww[u] = ring[1, slot, u]
-                    a_wr[u] = ring[2, slot, u]
-                for row in range(first + 1, min(y + r, H - 1) + 1):
-                    slot = row % n
+                            a_w[u] += ring[0, slot, u]
+                            a_ww[u] += ring[1, slot, u]
+                            a_wr[u] += ring[2, slot, u]
                     for u in range(W):
-                        a_w[u] += ring[0, slot, u]
-                        a_ww[u] += ring[1, slot, u]
-                        a_wr[u] += ring[2, slot, u]
+                        c = inv_count[y, u]
+                        mu_s = a_w[u] * c
+                        var_s = max(a_ww[u] * c - mu_s * mu_s, np.float32(0))
+                        score = (a_wr[u] * c - mu_r[y, u] * mu_s) / np.sqrt(den_r[y, u] * (var_s + eps32))
+                        score = score if ok[y, u] else np.float32(INVALID)
+                        for level in range(k):  # the running best-k, kept sorted
+                            held = top[level, y, u]
+                            top[level, y, u] = max(held, score)
+                            score = min(held, score)
+            for y in range(band0, band1):
                 for u in range(W):
-                    c = inv_count[y, u]
-                    mu_s = a_w[u] * c
-                    var_s = max(a_ww[u] * c - mu_s * mu_s, np.float32(0))
-                    score = (a_wr[u] * c - mu_r[y, u] * mu_s) / np.sqrt(den_r[y, u] * (var_s + eps32))
-                    score = score if ok[y, u] else np.float32(INVALID)
-                    for level in range(k):  # the running best-k, kept sorted
-                        held = top[level, y, u]
-                        top[level, y, u] = max(held, score)
-                        score = min(held, score)
-        for y in range(H):
-            for u in range(W):
-                total = np.float32(0)
-                seen = 0
-                for level in range(k):
-                    if top[level, y, u] > INVALID / 2:
-                        total += top[level, y, u]
-                        seen += 1
-                out[d, y, u] = total / seen if seen > 0 else np.float32(-1)
+                    total = np.float32(0)
+                    seen = 0
+                    for level in range(k):
+                        if top[level, y, u] > INVALID / 2:
+                            total += top[level, y, u]
+                            seen += 1
+                    out[y, u, d] = total / seen if seen > 0 else np.float32(-1)
 
 
 def sweep_volume(
@@ -193,7 +197,7 @@ def sweep_volume(
     (homogeneous, grid_sample's normalised coordinates); ``bound`` is the visible extent in those coordinates.
     """
     H, W = ref.shape
-    out = np.empty((len(inv_depths), H, W), np.float32)  # plane-major while sweeping, then planes contiguous
+    out = np.empty((H, W, len(inv_depths)), np.float32)
     _sweep(
         np.ascontiguousarray(ref, np.float32),
         np.pad(np.asarray(sources, np.float32), ((0, 0), (0, 1), (0, 1)), mode="edge"),
@@ -207,7 +211,7 @@ def sweep_volume(
         float(bound[1]),
         out,
     )
-    return np.ascontiguousarray(out.transpose(1, 2, 0))
+    return out
 
 
 @njit(cache=True, nogil=True, error_model="numpy", fastmath=True)  # min and add only: exact in any order
