@@ -6,7 +6,7 @@ import pytest
 
 from mannequin.config.curate import MvsParams
 from mannequin.curation.mvs import ClipDepth, clip_depth
-from mannequin.curation.mvs_scene import SceneClip, render_clip
+from tests.mvs.mvs_scene import SceneClip, render_clip
 
 WIDTH, HEIGHT, FRAMES = 96, 72, 6
 

@@ -103,6 +103,8 @@ class _ClipMvs:
         self.params = params
         self.device = device
         self.backend = resolve_backend(params.backend, device)
+        if self.backend == "torch" and params.sgm_paths != 4:
+            raise ValueError(f"sgm_paths {params.sgm_paths} needs the numba backend (torch aggregates 4 paths)")
         self.scale = pose_scale(cameras)
         self.rig: Rig = build_rig(cameras, images.shape[2], images.shape[1], self.scale)
         self.gray = to_gray(images, device)
