@@ -238,6 +238,9 @@ class _ClipMvs:
         if not bool(mask.any()) or not sources:
             return 0.0
         rig = self.rig
+        if self.backend == "numba":
+            centers = [-(R.T @ t) for R, t in (rig.relative(i, j) for j in sources)]
+            return mvs_numba.median_angle_deg(depth.numpy(), rig.K[i], np.stack(centers))
         pix = pixel_grid(rig.height, rig.width, depth.device)[:, mask]
         f64 = {"dtype": torch.float64, "device": depth.device}
         X = torch.linalg.solve(torch.as_tensor(rig.K[i], **f64), pix) * depth.reshape(-1)[mask].to(torch.float64)

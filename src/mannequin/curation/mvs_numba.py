@@ -506,3 +506,37 @@ def forward_backward(
         checked, consistent,
     )  # fmt: skip
     return checked, consistent
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _largest_angles(depth: np.ndarray, K_inv: np.ndarray, centers: np.ndarray) -> np.ndarray:
+    H, W = depth.shape
+    out = np.empty(H * W)
+    n = 0
+    for y in range(H):
+        for x in range(W):
+            z = np.float64(depth[y, x])
+            if not np.isfinite(z):
+                continue
+            X0 = (K_inv[0, 0] * x + K_inv[0, 1] * y + K_inv[0, 2]) * z
+            X1 = (K_inv[1, 0] * x + K_inv[1, 1] * y + K_inv[1, 2]) * z
+            X2 = (K_inv[2, 0] * x + K_inv[2, 1] * y + K_inv[2, 2]) * z
+            best = 0.0
+            for s in range(centers.shape[0]):
+                b0, b1, b2 = centers[s, 0] - X0, centers[s, 1] - X1, centers[s, 2] - X2
+                dot = -X0 * b0 - X1 * b1 - X2 * b2
+                norms = max(np.sqrt(X0 * X0 + X1 * X1 + X2 * X2) * np.sqrt(b0 * b0 + b1 * b1 + b2 * b2), 1e-300)
+                best = max(best, np.degrees(np.arccos(min(max(dot / norms, -1.0), 1.0))))
+            out[n] = best
+            n += 1
+    return out[:n]
+
+
+def median_angle_deg(depth: np.ndarray, K_ref: np.ndarray, centers: np.ndarray) -> float:
+    """Median over finite-depth pixels of the largest angle at the point between the rays to the reference
+    camera (the origin) and to each source centre (S,3, reference coordinates); the lower median, as torch's."""
+    angles = _largest_angles(np.ascontiguousarray(depth, np.float32), np.linalg.inv(K_ref), np.asarray(centers, float))
+    if len(angles) == 0:
+        return 0.0
+    mid = (len(angles) - 1) // 2
+    return float(np.partition(angles, mid)[mid])
