@@ -97,6 +97,16 @@ def mvs_scaling(d: dict) -> str:
     )
     rows = [[name, f["slope"], f["r2"]] for name, f in d["fits"].items()]
     out.append("Log-log slopes (1 = linear):\n\n" + table(["fit", "slope", "R²"], rows))
+    if (pf := d.get("per_frame_by_length_s")) is not None:
+        lengths = [r["frames"] for r in d["by_length"]]
+        out.append(
+            f"Per frame, from {lengths[0]} to {lengths[-1]} frames: the sweep stays at "
+            f"{1000 * pf['sweep'][0]:.0f}-{1000 * pf['sweep'][-1]:.0f} ms and the consistency stage at "
+            f"{1000 * pf['consistency'][0]:.0f}-{1000 * pf['consistency'][-1]:.0f} ms; the sparse stage grows from "
+            f"{1000 * pf['sparse'][0]:.0f} to {1000 * pf['sparse'][-1]:.0f} ms because choosing the sources of a "
+            "frame scans every frame of the clip (angle and visibility of each candidate), so it is O(N) per frame "
+            "and O(N²) per clip. It stays a minor term at curation's max_frames (24 by default)."
+        )
     lm = d["linear_model"]
     out.append(
         f"Cost model (R² {lm['r2']:.3f}): {lm['ns_per_pixel_plane_view']:.1f} ns per pixel x plane x view "
