@@ -32,53 +32,96 @@ def render(d: dict) -> str:
 
 
 def mvs_middlebury(d: dict) -> str:
+    methods = d.get(
+        "methods", {"ours": {**d["ours"], "label": "mannequin MVS", "at_sgbm_density": d["ours_at_sgbm_density"]}}
+    )
     rows = []
-    for key, name in (
-        ("ours", "mannequin MVS"),
-        ("sgbm", "OpenCV StereoSGBM"),
-        ("ours_at_sgbm_density", "ours at SGBM's density"),
-    ):
-        r = d[key]
-        rows.append([name, r["bad2_pct"], r["density_pct"], r["abs_rel"], r.get("cpu_s", "")])
+    for r in methods.values():
+        ratio = r.get("cpu_time_ratio_over_sgbm", r["cpu_s"] / d["sgbm"]["cpu_s"])
+        rows.append([r["label"], r["bad2_pct"], r["density_pct"], r["abs_rel"], r["at_sgbm_density"]["bad2_pct"],
+                     r["cpu_s"], f"{ratio:.1f}x"])  # fmt: skip
+    g = d["sgbm"]
+    rows.append(["OpenCV StereoSGBM", g["bad2_pct"], g["density_pct"], g["abs_rel"], g["bad2_pct"], g["cpu_s"], "1x"])
     w, h = d["evaluated_size"]
-    head = f"Middlebury 2014 Motorcycle at {w}x{h}; bad-2px in % of GT pixels where the method gives depth.\n\n"
-    tail = f"\n\nTime ratio ours / SGBM (CPU s): {d['cpu_time_ratio_ours_over_sgbm']:.0f}x."
-    return head + table(["method", "bad-2px %", "density %", "AbsRel", "CPU s"], rows) + tail
+    head = (
+        f"Middlebury 2014 Motorcycle at {w}x{h}; bad-2px in % of GT pixels where the method gives depth, and at"
+        " SGBM's density (our most confident pixels); median CPU s of one thread.\n\n"
+    )
+    tail = f"\n\nCPU time ratio ours / SGBM: {d['cpu_time_ratio_ours_over_sgbm']:.1f}x"
+    if "cpu_speedup_ours_over_torch" in d:
+        tail += f"; the torch path takes {d['cpu_speedup_ours_over_torch']:.1f}x the CPU time of the numba path."
+    cols = ["method", "bad-2px %", "density %", "AbsRel", "bad-2px % at SGBM density", "CPU s", "x SGBM"]
+    return head + table(cols, rows) + tail
 
 
 def mvs_scaling(d: dict) -> str:
     out = []
-    for key, label in (("by_resolution", "resolution"), ("by_planes", "planes"), ("by_views", "source views")):
+    if (c := d.get("backend_comparison")) is not None:
+        fps = c["frames_per_s"]
+        out.append(
+            f"Default setting (160x120, 48 planes, 4 views), interleaved on one clip: numba {fps['numba']:.2f} "
+            f"frames/s, torch {fps['torch']:.2f} frames/s: **{c['speedup_numba_over_torch']:.2f}x**."
+        )
+    sections = [("by_resolution", "resolution"), ("by_planes", "planes"), ("by_views", "source views")]
+    if "by_length" in d:
+        sections.append(("by_length", "clip length"))
+    for key, label in sections:
         rows = [
             [
                 f"{r['width']}x{r['height']}",
+                r["frames"],
                 r["planes"],
                 r["views"],
                 r["frames_per_s"],
+                1000 * r["cpu_s"]["sparse"] / r["frames"],
+                1000 * r["cpu_s"]["sweep"] / r["frames"],
+                1000 * r["cpu_s"]["consistency"] / r["frames"],
                 r["abs_rel"],
                 r["coverage"],
                 r["peak_rss_mb"],
             ]
             for r in d[key]
         ]
-        out.append(
-            f"By {label}:\n\n"
-            + table(["size", "planes", "views", "frames/s", "AbsRel", "coverage", "peak RSS MB"], rows)
-        )
+        cols = ["size", "frames", "planes", "views", "frames/s", "sparse ms/frame", "sweep ms/frame",
+                "consistency ms/frame", "AbsRel", "coverage", "peak RSS MB"]  # fmt: skip
+        out.append(f"By {label}:\n\n" + table(cols, rows))
+    samples = d["sample_clips"] + d.get("sample_clips_torch", [])
     rows = [
-        [r["clip"], r["trajectory"], r["hfov_deg"], r["pose_scale"], r["abs_rel"], r["coverage"]]
-        for r in d["sample_clips"]
-    ]
+        [r["clip"], r.get("backend", "torch"), r["trajectory"], r["hfov_deg"], r["pose_scale"], r["abs_rel"],
+         r["coverage"], r["frames_per_s"]]
+        for r in samples
+    ]  # fmt: skip
     out.append(
         "Clean sample clips (exact depth):\n\n"
-        + table(["clip", "path", "HFOV", "pose scale", "AbsRel", "coverage"], rows)
+        + table(["clip", "backend", "path", "HFOV", "pose scale", "AbsRel", "coverage", "frames/s"], rows)
     )
+    rows = [[name, f["slope"], f["r2"]] for name, f in d["fits"].items()]
+    out.append("Log-log slopes (1 = linear):\n\n" + table(["fit", "slope", "R²"], rows))
+    if (pf := d.get("per_frame_by_length_s")) is not None:
+        lengths = [r["frames"] for r in d["by_length"]]
+        out.append(
+            f"Per frame, from {lengths[0]} to {lengths[-1]} frames: the sweep stays at "
+            f"{1000 * pf['sweep'][0]:.0f}-{1000 * pf['sweep'][-1]:.0f} ms and the consistency stage at "
+            f"{1000 * pf['consistency'][0]:.0f}-{1000 * pf['consistency'][-1]:.0f} ms; the sparse stage grows from "
+            f"{1000 * pf['sparse'][0]:.0f} to {1000 * pf['sparse'][-1]:.0f} ms because choosing the sources of a "
+            "frame scans every frame of the clip (angle and visibility of each candidate), so it is O(N) per frame "
+            "and O(N²) per clip. It stays a minor term at curation's max_frames (24 by default)."
+        )
     lm = d["linear_model"]
     out.append(
-        f"Cost model (R² {lm['r2']:.3f}): {lm['ns_per_pixel_plane_view']:.0f} ns per pixel x plane x view (matching) "
-        f"+ {lm['ns_per_pixel_plane']:.0f} ns per pixel x plane (SGM, winner-take-all)."
+        f"Cost model (R² {lm['r2']:.3f}): {lm['ns_per_pixel_plane_view']:.1f} ns per pixel x plane x view "
+        f"(matching) + {lm['ns_per_pixel_plane']:.1f} ns per pixel x plane (SGM, winner-take-all)."
     )
     return "\n\n".join(out)
+
+
+def mvs_gpu(d: dict) -> str:
+    rows = [
+        [f"{r['width']}x{r['height']}", r["cpu_frames_per_s"], r["cuda_frames_per_s"], r["speedup_cuda_over_cpu"],
+         r["median_rel_diff"], r["cuda_abs_rel"]]
+        for r in d["rows"]
+    ]  # fmt: skip
+    return table(["size", "CPU frames/s", "CUDA frames/s", "speed-up", "median rel. depth diff", "CUDA AbsRel"], rows)
 
 
 def curation(d: dict) -> str:
@@ -196,6 +239,7 @@ SECTIONS: list[tuple[str, str, str, Callable[[dict], str]]] = [
     ("render", "Sample-data renderer", "bench/bench_render.py", render),
     ("mvs_middlebury", "MVS against OpenCV StereoSGBM on real data", "bench/bench_mvs_middlebury.py", mvs_middlebury),
     ("mvs_scaling", "MVS scaling and accuracy", "bench/bench_mvs_scaling.py", mvs_scaling),
+    ("mvs_gpu", "MVS on CUDA against the CPU path", "bench/bench_mvs_gpu.py", mvs_gpu),
     ("curation", "Curation throughput", "bench/bench_curation.py", curation),
     ("training", "Pretraining throughput and data wait", "bench/bench_training.py", training),
     ("pipeline", "Pipeline overhead", "bench/bench_pipeline.py", pipeline),
@@ -220,6 +264,19 @@ def targets() -> str:
         rows.append(
             ["MVS matches or beats SGBM on bad-2px at equal density", f"{at:.2f}% vs {sgbm['bad2_pct']:.2f}%", ok]
         )
+        ratio = m["cpu_time_ratio_ours_over_sgbm"]
+        rows.append(["MVS CPU time <= 25x SGBM's (Middlebury 370x250)", f"{ratio:.1f}x", ratio <= 25])
+        rows.append(["MVS bad-2px at SGBM density <= 4.48%", f"{at:.2f}%", at <= 4.48])
+    if (sc := load("mvs_scaling")) is not None and "backend_comparison" in sc:
+        speedup = sc["backend_comparison"]["speedup_numba_over_torch"]
+        rows.append(["MVS default setting >= 2.5x the torch CPU path", f"{speedup:.2f}x", speedup >= 2.5])
+        rel = sc["sample_mean_abs_rel"]
+        change = rel["numba"] / rel["torch"] - 1
+        rows.append(["MVS AbsRel on clean sample clips within 5% of torch's", f"{change:+.1%}", abs(change) <= 0.05])
+        big = [r for r in sc["by_resolution"] if r["width"] == 640]
+        if big:
+            fps = big[0]["frames_per_s"]
+            rows.append(["MVS 640x480 >= 1 frame/s", f"{fps:.2f}", fps >= 1])
     if (t := load("training")) is not None:
         for r in t["rows"]:
             share = r["data_wait_share"]
