@@ -101,3 +101,20 @@ def test_paper_option_changes_only_masks_people_and_truth(paper_dataset, tmp_pat
             assert same.pop(f"clips/{plan.clip_id}/poses.txt") and not all(same.values()), plan.clip_id
         else:
             assert all(same.values()), plan.clip_id
+
+
+def test_cli_people_option(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from mannequin.cli.app import app
+
+    runner = CliRunner()
+    args = ["--clips", "3", "--seed", "2", "--width", "32", "--height", "24", "--min-frames", "2", "--max-frames", "3"]
+    out = tmp_path / "paper"
+    result = runner.invoke(app, ["sample-data", str(out), *args, "--people", "paper", "--no-progress"])
+    assert result.exit_code == 0, result.output
+    assert len(list(out.glob("clips/*/masks"))) == 3
+    assert "people" in (out / "sample_truth.csv").read_text().splitlines()[0]
+    bad = runner.invoke(app, ["sample-data", str(tmp_path / "x"), *args, "--people", "crowd"])
+    assert bad.exit_code == 2 and "--people" in bad.stderr and len(bad.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "x").exists()
