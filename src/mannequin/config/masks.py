@@ -25,6 +25,9 @@ class MaskParams(Block):
     motion_dilate_px: int = Field(
         2, ge=0, description="motion masks grow by this many pixels (at the curated resolution)"
     )
+    motion_fill_px: int = Field(
+        8, ge=0, description="motion masks then grow up to this many pixels more through pixels without MVS depth"
+    )
     random_masks: int = Field(
         1, ge=0, description="random person-sized masks per frame of a frozen training clip without masks"
     )

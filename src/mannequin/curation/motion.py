@@ -188,6 +188,7 @@ def motion_masks(
     images: np.ndarray,
     cameras: Sequence[Camera],
     dilate_px: int = 2,
+    fill_px: int = 8,
     min_area: float = MIN_AREA,
     **kwargs,
 ) -> np.ndarray:
@@ -197,7 +198,8 @@ def motion_masks(
     blobs on ``i`` from ``j`` (where ``i``'s surface is seen through or looks different from ``j``: where the
     mover stands in ``j``) and of the evidence blobs on ``j`` from ``i`` carried into ``i`` through ``j``'s
     depth (where ``j`` saw the background and ``i`` sees something in front of it: where the mover stands in
-    ``i``), closed and grown by ``dilate_px``. Both places matter for a depth from parallax between frames.
+    ``i``), closed, grown by ``dilate_px`` and then by up to ``fill_px`` more through pixels of ``i`` without
+    depth (a mover gets none, so this reaches the rest of it). Both places matter for a parallax depth.
     Inputs as for :func:`pair_motion_fractions`; the scores themselves are unchanged.
     """
     n = len(depth)
@@ -211,7 +213,12 @@ def motion_masks(
         masks[i] |= _carry(clustered(on_j, min_area), depth[j], cameras[j], cameras[i], shape)
     close = np.ones((5, 5), np.uint8)
     grow = np.ones((2 * dilate_px + 1, 2 * dilate_px + 1), np.uint8)
+    step = np.ones((3, 3), np.uint8)
     for i in range(n):
         m = cv2.morphologyEx(masks[i].astype(np.uint8), cv2.MORPH_CLOSE, close)
-        masks[i] = (cv2.dilate(m, grow) if dilate_px > 0 else m) > 0
+        m = cv2.dilate(m, grow) if dilate_px > 0 else m
+        unknown = (~(np.isfinite(depth[i]) & (depth[i] > 0))).astype(np.uint8)
+        for _ in range(fill_px):
+            m = m | (cv2.dilate(m, step) & unknown)
+        masks[i] = m > 0
     return masks

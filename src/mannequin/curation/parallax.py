@@ -146,7 +146,9 @@ def clip_masks(
     elif source == "motion":
         if mvs_depth is None:
             raise ValueError("motion masks need the clip's MVS depth")
-        masks = motion_masks(mvs_depth, images, cameras, dilate_px=params.motion_dilate_px)
+        masks = motion_masks(
+            mvs_depth, images, cameras, dilate_px=params.motion_dilate_px, fill_px=params.motion_fill_px
+        )
     else:
         masks = np.zeros(np.shape(images)[:3], bool)
     if masks.shape != np.shape(images)[:3]:
