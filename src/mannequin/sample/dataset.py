@@ -224,12 +224,10 @@ def write_sample_data(
                     _render_and_write(plan, stage)
                     bar.update()
         atomic_write_text(stage / "splits.csv", _csv("clip_id,split", [f"{p.clip_id},{p.split}" for p in plans]))
-        if people == "paper":
-            truth = [f"{p.clip_id},{p.defect},{p.pose_scale!r},{p.people}" for p in plans]
-            atomic_write_text(stage / "sample_truth.csv", _csv("clip_id,defect,pose_scale,people", truth))
-        else:
-            truth = [f"{p.clip_id},{p.defect},{p.pose_scale!r}" for p in plans]
-            atomic_write_text(stage / "sample_truth.csv", _csv("clip_id,defect,pose_scale", truth))
+        with_people = people == "paper"  # the default truth keeps its columns and bytes
+        header = "clip_id,defect,pose_scale" + (",people" if with_people else "")
+        truth = [f"{p.clip_id},{p.defect},{p.pose_scale!r}" + (f",{p.people}" if with_people else "") for p in plans]
+        atomic_write_text(stage / "sample_truth.csv", _csv(header, truth))
         for name in OUTPUTS:
             replace_path(stage / name, out / name)
     finally:
