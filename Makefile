@@ -23,10 +23,11 @@ export PYTHONUNBUFFERED := 1
 # stage commands (`mannequin ...` in dvc.yaml) resolve to the project venv
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: install demo data test test-slow test-all lint bench serve clean help
+.PHONY: install demo compare data test test-slow test-all lint bench serve clean help
 
 help:
 	@echo "make demo      install, create sample data if data/ is empty, run the whole pipeline (dvc repro)"
+	@echo "make compare   pretrain every pretext, fine-tune each (and scratch) per seed, write compare/report (long)"
 	@echo "make test      install and run the default test suite"
 	@echo "make test-slow the slow tests (DDP, full pipeline, Prefect server); CI runs them too"
 	@echo "make bench     run the benchmarks in bench/ and write bench/results/*.json"
@@ -60,6 +61,16 @@ demo: data
 	$(BIN)/dvc repro
 	@$(BIN)/dvc metrics show 2>/dev/null || true
 
+# Every registered pretext on the same curated shards, steps and seed, fine-tuned at finetune.budgets beside
+# scratch, for each of COMPARE_SEEDS: compare/report/pretexts_compared.md (see README, Experiments). Long: not in demo.
+COMPARE_SEEDS ?= 0 1
+COMPARE_OUT ?= compare
+COMPARE_SET ?=
+compare: data
+	$(BIN)/dvc repro curate
+	$(BIN)/python bench/compare_pretexts.py --params params.yaml --out $(COMPARE_OUT) --seeds $(COMPARE_SEEDS) \
+	  $(foreach s,$(COMPARE_SET),--set $(s))
+
 test: install
 	$(BIN)/python -m pytest -q
 
@@ -83,4 +94,4 @@ serve: install
 	PREFECT_UI_ENABLED=true $(BIN)/python flows/deploy.py serve --port $(or $(PREFECT_PORT),4200)
 
 clean:
-	rm -rf curated models metrics reports runs logs .prefect bench/results/*.json
+	rm -rf curated models metrics reports runs logs compare .prefect bench/results/*.json

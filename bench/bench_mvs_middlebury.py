@@ -6,6 +6,10 @@ R=I, t=0; right camera t=(-baseline, 0, 0), its principal point shifted by doffs
 images, both after the same optional downscale, in the same process. Disparity is compared at the
 evaluated resolution: d = f*B/z - doffs.
 
+Ours runs three ways in the same process: the compiled CPU path (numba, 4-path SGM: the default), the
+same with 8-path SGM, and the torch path (the CUDA code, here on the CPU). Each is warmed up once (numba
+loads its cached machine code on the first call), then timed (median CPU seconds of ``--repeats`` runs).
+
     .venv/bin/python bench/bench_mvs_middlebury.py [--downscale 2] [--planes 96]
 
 Prints a table and writes bench/results/mvs_middlebury.json.
@@ -18,6 +22,7 @@ import json
 import platform
 import time
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
@@ -116,6 +121,25 @@ def at_density(disp: np.ndarray, confidence: np.ndarray, gt: np.ndarray, density
     return scores(np.where(keep, disp, np.nan), gt)
 
 
+def timed(fn, repeats: int) -> tuple[Any, float, float]:
+    """``fn()``'s result and the median wall and CPU seconds over ``repeats`` calls."""
+    walls, cpus = [], []
+    for _ in range(repeats):
+        t0, c0 = time.perf_counter(), time.process_time()
+        out = fn()
+        walls.append(time.perf_counter() - t0)
+        cpus.append(time.process_time() - c0)
+    return out, float(np.median(walls)), float(np.median(cpus))
+
+
+#: Our variants, run side by side: the compiled CPU path (4-path SGM, the default), with 8 paths, and the torch path.
+VARIANTS = {
+    "ours": ("numba, 4-path SGM (default)", {"backend": "numba", "sgm_paths": 4}),
+    "ours_8_paths": ("numba, 8-path SGM", {"backend": "numba", "sgm_paths": 8}),
+    "torch": ("torch CPU path (reference)", {"backend": "torch", "sgm_paths": 4}),
+}
+
+
 def main() -> None:
     global DOFFS_EVAL
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -124,6 +148,7 @@ def main() -> None:
     ap.add_argument("--window", type=int, default=MvsParams().window)
     ap.add_argument("--confidence-threshold", type=float, default=MvsParams().confidence_threshold)
     ap.add_argument("--threads", type=int, default=1, help="torch and OpenCV threads for both methods")
+    ap.add_argument("--repeats", type=int, default=3, help="timed runs of each of ours (median); SGBM gets 5x as many")
     ap.add_argument("--out", type=Path, default=RESULTS)
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
@@ -133,58 +158,66 @@ def main() -> None:
     DOFFS_EVAL = doffs
     h, w = left.shape[:2]
     cams = cameras_for(w, h, f, cx, cy, doffs)
-    params = MvsParams(
+    images = np.stack([left, right])
+    base = MvsParams(
         planes=args.planes, window=args.window, num_sources=1, best_k=1, confidence_threshold=args.confidence_threshold
     )
-
-    t0, c0 = time.perf_counter(), time.process_time()
-    ours = clip_depth(np.stack([left, right]), cams, params, device="cpu")
-    t_ours, c_ours = time.perf_counter() - t0, time.process_time() - c0
-    z = ours.depth[0].astype(np.float64)
-    disp_ours = f * BASELINE_MM / z - doffs
-
-    t0, c0 = time.perf_counter(), time.process_time()
-    disp_sgbm = run_sgbm(left, right, float(np.nanmax(gt)))
-    t_sgbm, c_sgbm = time.perf_counter() - t0, time.process_time() - c0
-
-    r_ours, r_sgbm = scores(disp_ours, gt), scores(disp_sgbm, gt)
-    # like for like: our most confident pixels at exactly SGBM's density (a second run keeping every pixel
-    # with any confidence, ranked by confidence)
-    loose = clip_depth(np.stack([left, right]), cams, params.model_copy(update={"confidence_threshold": 0.01}))
-    disp_loose = f * BASELINE_MM / loose.depth[0].astype(np.float64) - doffs
-    r_equal = at_density(disp_loose, loose.confidence[0], gt, r_sgbm["density_pct"])
+    disp_sgbm, t_sgbm, c_sgbm = timed(lambda: run_sgbm(left, right, float(np.nanmax(gt))), 5 * args.repeats)
+    r_sgbm = scores(disp_sgbm, gt)
+    methods: dict[str, dict[str, Any]] = {}
+    for key, (label, update) in VARIANTS.items():
+        params = base.model_copy(update=update)
+        clip_depth(images, cams, params, device="cpu")  # warm-up: numba's cached machine code, torch's kernels
+        repeats = args.repeats if update["backend"] == "numba" else 1
+        out, t, c = timed(lambda p=params: clip_depth(images, cams, p, device="cpu"), repeats)
+        disp = f * BASELINE_MM / out.depth[0].astype(np.float64) - doffs
+        # like for like: our most confident pixels at exactly SGBM's density (a second run keeping every pixel
+        # with any confidence, ranked by confidence)
+        loose = clip_depth(images, cams, params.model_copy(update={"confidence_threshold": 0.01}), device="cpu")
+        disp_loose = f * BASELINE_MM / loose.depth[0].astype(np.float64) - doffs
+        methods[key] = {
+            "label": label,
+            **scores(disp, gt),
+            "time_s": t,
+            "cpu_s": c,
+            "at_sgbm_density": at_density(disp_loose, loose.confidence[0], gt, r_sgbm["density_pct"]),
+            "cpu_time_ratio_over_sgbm": c / c_sgbm,
+            "depth_range_mm": out.depth_range[0].tolist(),
+        }
+    ours = methods["ours"]
     result = {
         "pair": "Middlebury 2014 Motorcycle (skimage.data.stereo_motorcycle)",
         "evaluated_size": [w, h],
         "downscale_from_741x500": args.downscale,
         "bad_px_threshold": 2.0,
         "threads": args.threads,
+        "repeats": args.repeats,
         "machine": f"{cpu_model()}, {platform.machine()}, {torch.get_num_threads()} torch thread(s)",
-        "params": params.model_dump(),
-        "ours": {**r_ours, "time_s": t_ours, "cpu_s": c_ours},
+        "params": base.model_dump(),
+        "ours": {k: v for k, v in ours.items() if k != "at_sgbm_density"},
         "sgbm": {**r_sgbm, "time_s": t_sgbm, "cpu_s": c_sgbm},
-        "ours_at_sgbm_density": r_equal,
-        "time_ratio_ours_over_sgbm": t_ours / t_sgbm,
-        "cpu_time_ratio_ours_over_sgbm": c_ours / c_sgbm,
-        "depth_range_mm": ours.depth_range[0].tolist(),
+        "ours_at_sgbm_density": ours["at_sgbm_density"],
+        "methods": methods,
+        "time_ratio_ours_over_sgbm": ours["time_s"] / t_sgbm,
+        "cpu_time_ratio_ours_over_sgbm": ours["cpu_s"] / c_sgbm,
+        "cpu_speedup_ours_over_torch": methods["torch"]["cpu_s"] / ours["cpu_s"],
+        "depth_range_mm": ours["depth_range_mm"],
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     atomic_write_text(args.out, json.dumps(result, indent=2) + "\n")
 
-    print(f"Middlebury Motorcycle at {w}x{h} (bad-2px at this resolution; density over GT pixels)")
-    print(f"{'method':<26}{'bad-2px %':>10}{'bad-1px %':>10}{'density %':>11}{'AbsRel':>9}{'wall s':>9}{'cpu s':>9}")
-    for name, r, t, c in (
-        ("ours (plane sweep)", r_ours, t_ours, c_ours),
-        ("OpenCV StereoSGBM", r_sgbm, t_sgbm, c_sgbm),
-    ):
+    print(f"Middlebury Motorcycle at {w}x{h} (bad-2px at this resolution; density over GT pixels; median CPU s)")
+    head = f"{'method':<30}{'bad-2px %':>10}{'density %':>11}{'AbsRel':>9}{'@SGBM dens.':>12}{'cpu s':>9}{'x SGBM':>8}"
+    print(head)
+    for r in methods.values():
         print(
-            f"{name:<26}{r['bad2_pct']:>10.2f}{r['bad1_pct']:>10.2f}{r['density_pct']:>11.1f}{r['abs_rel']:>9.4f}"
-            f"{t:>9.2f}{c:>9.2f}"
+            f"{r['label']:<30}{r['bad2_pct']:>10.2f}{r['density_pct']:>11.1f}{r['abs_rel']:>9.4f}"
+            f"{r['at_sgbm_density']['bad2_pct']:>12.2f}{r['cpu_s']:>9.3f}{r['cpu_time_ratio_over_sgbm']:>8.1f}"
         )
-    if np.isfinite(r_equal["bad2_pct"]):
-        print(f"{'ours at SGBM density':<26}{r_equal['bad2_pct']:>10.2f}{r_equal['bad1_pct']:>10.2f}"
-              f"{r_equal['density_pct']:>11.1f}{r_equal['abs_rel']:>9.4f}")  # fmt: skip
-    print(f"time ratio ours/SGBM: wall {t_ours / t_sgbm:.1f}, cpu {c_ours / c_sgbm:.1f}   -> {args.out}")
+    print(f"{'OpenCV StereoSGBM':<30}{r_sgbm['bad2_pct']:>10.2f}{r_sgbm['density_pct']:>11.1f}{r_sgbm['abs_rel']:>9.4f}"
+          f"{'':>12}{c_sgbm:>9.3f}{1:>8.1f}")  # fmt: skip
+    print(f"CPU time ratio ours/SGBM {result['cpu_time_ratio_ours_over_sgbm']:.1f}, "
+          f"torch/ours {result['cpu_speedup_ours_over_torch']:.1f}   -> {args.out}")  # fmt: skip
 
 
 if __name__ == "__main__":

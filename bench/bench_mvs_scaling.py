@@ -1,15 +1,18 @@
 """How the plane-sweep MVS scales: frames/s, AbsRel against exact depth, peak memory, cost growth.
 
-The sweeps use the analytic room of ``mannequin.curation.mvs_scene`` (exact depth at any resolution),
-one thread, CPU:
+The sweeps use the analytic room of ``tests/mvs/mvs_scene.py`` (exact depth at any resolution), one
+thread, CPU, the default backend (numba) unless said:
 
 - resolution (128x96 ... 640x480) at the default params, each in a fresh process for its peak RSS;
-- plane count (24, 48, 96) at 160x120;
-- source-view count (1, 2, 4, 6) at 160x120;
-- and accuracy (AbsRel, coverage) of the default params on clean sample-data clips (160x120).
+- plane count (24, 48, 96) and source-view count (1, 2, 4, 6) at 160x120;
+- clip length (12 ... 200 frames) at 160x120: the per-frame cost must stay flat;
+- the compiled (numba) path against the torch CPU path at the default setting (160x120, 48 planes, 4 views),
+  interleaved on the same clip;
+- and accuracy (AbsRel, coverage) of both paths on clean sample-data clips (160x120).
 
-Times are CPU seconds of the process (single-threaded torch), split into the sparse stage (SIFT,
-triangulation, source choice), the plane sweep (+ SGM) and the consistency stage. The sweep time is
+Times are CPU seconds of the process (single thread), split into the sparse stage (SIFT, triangulation,
+source choice), the plane sweep (+ SGM) and the consistency stage; each process first runs a tiny clip so
+numba's on-disk cache is loaded before anything is timed (the load time is reported). The sweep time is
 fitted against pixels x planes x views on a log-log scale: a slope near 1 means linear growth.
 
     .venv/bin/python bench/bench_mvs_scaling.py [--quick]
@@ -24,6 +27,7 @@ import json
 import multiprocessing as mp
 import platform
 import resource
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -32,21 +36,39 @@ import numpy as np
 
 from machine import cpu_model
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository root: tests/mvs/mvs_scene.py
+
 RESULTS = Path(__file__).parent / "results" / "mvs_scaling.json"
 RESOLUTIONS = [(128, 96), (160, 120), (320, 240), (640, 480)]
 PLANES = [24, 48, 96]
+LENGTHS = [12, 25, 50, 100, 200]
+BACKENDS = ["numba", "torch"]
 SOURCES = [1, 2, 4, 6]
 
 
 def _clip(width: int, height: int, frames: int, seed: int):
-    """The analytic room of ``mannequin.curation.mvs_scene`` (exact depth at any resolution), poses scaled by 2.5."""
-    from mannequin.curation.mvs_scene import render_clip
+    """The analytic room of ``tests/mvs/mvs_scene.py`` (exact depth at any resolution), poses scaled by 2.5."""
+    from tests.mvs.mvs_scene import render_clip
 
     clip = render_clip(frames=frames, width=width, height=height, scale=2.5, fov_deg=60, path="arc", seed=seed)
     return clip.images, clip.cameras, clip.depth, f"analytic room, arc path, seed {seed}"
 
 
-def sample_clip_accuracy(count: int, seed: int = 0) -> list[dict[str, Any]]:
+def warm_up(backend: str) -> float:
+    """Run a tiny clip once (numba loads its cached machine code on the first call); its CPU seconds."""
+    import torch
+
+    from mannequin.config.curate import MvsParams
+    from mannequin.curation.mvs import clip_depth
+
+    torch.set_num_threads(1)
+    images, cameras, _, _ = _clip(48, 36, 3, 0)
+    t0 = time.process_time()
+    clip_depth(images, cameras, MvsParams(planes=8, backend=backend))
+    return time.process_time() - t0
+
+
+def sample_clip_accuracy(count: int, backend: str, seed: int = 0) -> list[dict[str, Any]]:
     """AbsRel and coverage of the default MVS on clean sample-data clips (160x120), against their exact depth."""
     import torch
 
@@ -61,12 +83,13 @@ def sample_clip_accuracy(count: int, seed: int = 0) -> list[dict[str, Any]]:
         rc = render_clip(plan)
         truth = rc.depth * plan.pose_scale  # the written poses are metres times pose_scale
         t0 = time.process_time()
-        out = clip_depth(rc.frames, rc.written, MvsParams())
+        out = clip_depth(rc.frames, rc.written, MvsParams(backend=backend))
         cpu = time.process_time() - t0
         ok = np.isfinite(out.depth) & (truth > 0)
         rows.append(
             {
                 "clip": plan.clip_id,
+                "backend": backend,
                 "trajectory": plan.trajectory,
                 "hfov_deg": plan.hfov_deg,
                 "pose_scale": plan.pose_scale,
@@ -90,8 +113,9 @@ def measure(width: int, height: int, frames: int, overrides: dict[str, Any], see
     from mannequin.curation.mvs import _ClipMvs
 
     torch.set_num_threads(1)
-    images, cameras, truth, plan = _clip(width, height, frames, seed)
     params = MvsParams(**overrides)
+    warm_s = warm_up(params.backend)
+    images, cameras, truth, plan = _clip(width, height, frames, seed)
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     wall0 = time.perf_counter()
     t0 = time.process_time()
@@ -109,6 +133,8 @@ def measure(width: int, height: int, frames: int, overrides: dict[str, Any], see
     views = float(np.mean([len(mvs.plan(i).sources) for i in range(len(images))]))
     return {
         "clip": plan,
+        "backend": params.backend,
+        "first_call_s": warm_s,
         "width": width,
         "height": height,
         "frames": len(images),
@@ -168,32 +194,62 @@ def table(title: str, rows: list[dict[str, Any]]) -> None:
         )
 
 
+def backend_comparison(frames: int, rounds: int) -> dict[str, Any]:
+    """Numba against torch at the default setting (160x120, 48 planes, 4 views), interleaved on one clip."""
+    runs: dict[str, list[dict[str, Any]]] = {b: [] for b in BACKENDS}
+    for _ in range(rounds):
+        for b in BACKENDS:
+            runs[b].append(measure(160, 120, frames, {"backend": b}))
+    fps = {b: float(np.median([r["frames_per_s"] for r in rs])) for b, rs in runs.items()}
+    return {
+        "frames_per_s": fps,
+        "speedup_numba_over_torch": fps["numba"] / fps["torch"],
+        "runs": runs,
+        "abs_rel": {b: rs[0]["abs_rel"] for b, rs in runs.items()},
+    }
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--frames", type=int, default=6, help="frames per clip")
     ap.add_argument("--sample-clips", type=int, default=4, help="clean sample-data clips scored for accuracy")
-    ap.add_argument("--quick", action="store_true", help="skip 640x480 (for a smoke run)")
+    ap.add_argument("--rounds", type=int, default=3, help="interleaved numba/torch rounds at the default setting")
+    ap.add_argument("--quick", action="store_true", help="skip 640x480 and clips over 50 frames (a smoke run)")
     ap.add_argument("--out", type=Path, default=RESULTS)
     args = ap.parse_args()
     started = time.perf_counter()
     resolutions = RESOLUTIONS[:-1] if args.quick else RESOLUTIONS
+    lengths = [n for n in LENGTHS if n <= 50] if args.quick else LENGTHS
+    compare = backend_comparison(args.frames, args.rounds)
+    fps = compare["frames_per_s"]
+    print(f"default setting 160x120, 48 planes, 4 views, {args.frames} frames, median of {args.rounds} interleaved:")
+    print(f"  numba {fps['numba']:.2f} frames/s, torch {fps['torch']:.2f} frames/s, "
+          f"speed-up {compare['speedup_numba_over_torch']:.2f}x")  # fmt: skip
     by_resolution = [in_fresh_process((w, h, args.frames, {})) for w, h in resolutions]
     table("resolution (default params: 48 planes, up to 4 views)", by_resolution)
     by_planes = [measure(160, 120, args.frames, {"planes": d}) for d in PLANES]
     table("planes (160x120)", by_planes)
     by_views = [measure(160, 120, max(args.frames, max(SOURCES) + 2), {"num_sources": v}) for v in SOURCES]
     table("source views (160x120)", by_views)
-    samples = sample_clip_accuracy(args.sample_clips)
+    by_length = [measure(160, 120, n, {}) for n in lengths]
+    table("clip length (160x120, default params)", by_length)
+    samples = {b: sample_clip_accuracy(args.sample_clips, b) for b in BACKENDS}
     print("\nclean sample-data clips, 160x120, default params (AbsRel on confident pixels vs exact depth)")
-    print(
-        f"{'clip':<11}{'path':<10}{'hfov':>6}{'scale':>7}{'frames':>7}{'AbsRel':>8}{'cover':>7}{'incons':>8}{'fr/s':>7}"
-    )
-    for r in samples:
+    print(f"{'clip':<11}{'path':<10}{'hfov':>6}{'scale':>7}{'frames':>7}{'backend':>8}{'AbsRel':>8}{'cover':>7}"
+          f"{'incons':>8}{'fr/s':>7}")  # fmt: skip
+    for r in samples["numba"] + samples["torch"]:
         print(
             f"{r['clip']:<11}{r['trajectory']:<10}{r['hfov_deg']:>6.1f}{r['pose_scale']:>7.3g}{r['frames']:>7}"
-            f"{r['abs_rel']:>8.4f}{r['coverage']:>7.2f}{r['inconsistent_fraction']:>8.3f}{r['frames_per_s']:>7.1f}"
+            f"{r['backend']:>8}{r['abs_rel']:>8.4f}{r['coverage']:>7.2f}{r['inconsistent_fraction']:>8.3f}"
+            f"{r['frames_per_s']:>7.1f}"
         )
+    mean_rel = {b: float(np.mean([r["abs_rel"] for r in rs])) for b, rs in samples.items()}
+    sample_fps = {b: float(sum(r["frames"] for r in rs) / sum(r["cpu_s"] for r in rs)) for b, rs in samples.items()}
+    print(f"  mean AbsRel numba {mean_rel['numba']:.4f}, torch {mean_rel['torch']:.4f} "
+          f"(ratio {mean_rel['numba'] / mean_rel['torch']:.3f}); frames/s numba {sample_fps['numba']:.2f}, "
+          f"torch {sample_fps['torch']:.2f} ({sample_fps['numba'] / sample_fps['torch']:.2f}x)")  # fmt: skip
     rows = by_resolution + by_planes + by_views
+    per_frame = {k: [r["cpu_s"][k] / r["frames"] for r in by_length] for k in ("sparse", "sweep", "consistency")}
     fits = {
         "sweep_vs_pixels_planes_views": fit_loglog(
             [r["work"] for r in rows], [r["cpu_s"]["sweep"] / r["frames"] for r in rows]
@@ -208,12 +264,16 @@ def main() -> None:
         "sweep_vs_views": fit_loglog(
             [r["views"] for r in by_views], [r["cpu_s"]["sweep"] / r["frames"] for r in by_views]
         ),
+        "total_vs_clip_length": fit_loglog([r["frames"] for r in by_length], [r["cpu_s"]["total"] for r in by_length]),
+        "sparse_vs_clip_length": fit_loglog(
+            [r["frames"] for r in by_length], [r["cpu_s"]["sparse"] for r in by_length]
+        ),
         "peak_rss_vs_pixels": fit_loglog(
             [r["width"] * r["height"] for r in by_resolution], [r["peak_rss_mb"] for r in by_resolution]
         ),
     }
     two = fit_two_terms(rows)
-    print("\nlog-log slopes of sweep CPU time per frame (1 = linear):")
+    print("\nlog-log slopes (1 = linear; time per frame for pixels/planes/views, clip time for clip length):")
     for name, fit in fits.items():
         print(f"  {name:<32} slope {fit['slope']:.2f}  R^2 {fit['r2']:.3f}")
     print(
@@ -223,11 +283,17 @@ def main() -> None:
     result = {
         "machine": f"{cpu_model()}, {platform.machine()}",
         "threads": 1,
-        "note": "CPU s of one process, 1 torch thread; sweeps on the analytic room, accuracy on sample-data clips",
+        "note": "CPU s of one process, 1 thread; sweeps on the analytic room, accuracy on sample-data clips",
+        "backend_comparison": compare,
         "by_resolution": by_resolution,
         "by_planes": by_planes,
         "by_views": by_views,
-        "sample_clips": samples,
+        "by_length": by_length,
+        "per_frame_by_length_s": per_frame,
+        "sample_clips": samples["numba"],
+        "sample_clips_torch": samples["torch"],
+        "sample_mean_abs_rel": mean_rel,
+        "sample_frames_per_s": sample_fps,
         "fits": fits,
         "linear_model": two,
         "bench_wall_s": time.perf_counter() - started,

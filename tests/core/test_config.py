@@ -84,7 +84,10 @@ def test_cli_options_become_dotted_overrides(tmp_path: Path) -> None:
     [
         ({"pretrain.objectives": ["mvs; touch pwned #"]}, "pretrain.objectives.0: not an objective name"),
         ({"pretrain.objectives": ["mvs+$(id)"]}, "pretrain.objectives.0: not an objective name '$(id)'"),
-        ({"pretrain.objectives": ["jigsaw"]}, "pretrain.objectives.0: unknown objective (known: contrastive, masked"),
+        (
+            {"pretrain.objectives": ["jigsaw"]},
+            "pretrain.objectives.0: unknown objective (known: colorize, contrastive, correspondence, masked",
+        ),
         ({"pretrain.objectives": ["mvs", "mvs"]}, "pretrain.objectives: 'mvs' is listed twice"),
         ({"pretrain.objectives": []}, "pretrain.objectives: List should have at least 1 item"),
         ({"pretrain.weights": {"jigsaw": 1.0}}, "pretrain.weights.jigsaw.[key]: unknown objective"),

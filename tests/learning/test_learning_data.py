@@ -14,6 +14,7 @@ from mannequin.learning.augment import GeometryHonestAugment
 from mannequin.learning.data import (
     FinetuneDataModule,
     PretrainDataModule,
+    ShardFrames,
     label_order,
     labelled_frames,
     select_budget,
@@ -42,6 +43,26 @@ def test_pretrain_module_excludes_test_clips_and_splits_by_clip(learning_data: d
     # every frame of the train clips, none of the val clips
     clips_seen = {dm.train_set.clip_ids[s] for s, _ in dm.train_set.index}
     assert clips_seen == set(dm.train_ids)
+
+
+def test_shard_frames_keep_at_most_max_open_shards_open(
+    learning_data: dict[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    dm = PretrainDataModule(learning_data["curated"], learning_data["data"], (32, 24), 4, 0.0, seed=0)
+    paths = [s.path for s in dm.shards]
+    unbounded = ShardFrames(paths, dm.clip_labels, (32, 24))
+    order = list(range(len(unbounded)))[::-1] + list(range(len(unbounded)))
+    monkeypatch.setattr(ShardFrames, "max_open_shards", None)
+    expected = [unbounded[i] for i in order]
+    assert len(unbounded._shards) == len(paths) > 2  # the behaviour without a bound: every shard stays open
+    monkeypatch.setattr(ShardFrames, "max_open_shards", 2)
+    bounded = ShardFrames(paths, dm.clip_labels, (32, 24))
+    for i, want in zip(order, expected, strict=True):
+        got = bounded[i]
+        assert len(bounded._shards) <= 2
+        torch.testing.assert_close(got, want, rtol=0, atol=0, equal_nan=True)
+    last = bounded.index[order[-1]][0]
+    assert list(bounded._shards)[-1] == last  # the most recently used shard is the one kept
 
 
 def test_pretrain_without_shards_is_input_error(tmp_path: Path, learning_data: dict[str, Path]) -> None:

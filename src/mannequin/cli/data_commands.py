@@ -8,7 +8,7 @@ import typer
 
 from mannequin.cli.app import app, user_errors
 from mannequin.errors import InputError
-from mannequin.sample.plan import DEFAULT_CLIPS, DEFAULT_FRAMES, DEFAULT_SIZE, split_counts
+from mannequin.sample.plan import DEFAULT_CLIPS, DEFAULT_FRAMES, DEFAULT_SIZE, PEOPLE_MODES, split_counts
 
 
 def sample_data_help() -> str:
@@ -24,6 +24,9 @@ def sample_data_help() -> str:
             "Sensor depth OUT_DIR/depth/<id>/<i:06d>.png for labeled and test clips only.",
             "Audit-only truth: OUT_DIR/sample_truth.csv (clip_id,defect,pose_scale), OUT_DIR/truth/<id>/depth.npz"
             " (metres).",
+            "--people paper: like the paper's data: every clip also writes clips/<id>/masks/<i:06d>.png (its"
+            " figures, frozen ones included); labeled clips and every other test clip have walking people; the"
+            " truth gets a people column (frozen|moving).",
         ]
     )
 
@@ -43,16 +46,30 @@ def sample_data(
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing sample dataset in OUT_DIR."),
     workers: int = typer.Option(1, "--workers", min=1, help="Render clips in this many processes (same bytes)."),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Show a progress bar on stderr."),
+    people: str = typer.Option(
+        "default", "--people", help=f"People in the data: {' | '.join(PEOPLE_MODES)} (paper: masks, walking people)."
+    ),
 ) -> None:
     """Render the embedded sample dataset (the command's help is :func:`sample_data_help`)."""
     from mannequin.sample.dataset import write_sample_data
 
     if max_frames < min_frames:
         raise InputError(None, f"--max-frames ({max_frames}) is below --min-frames ({min_frames})", "bad_option")
+    if people not in PEOPLE_MODES:
+        raise InputError(None, f"--people must be one of {', '.join(PEOPLE_MODES)}, got {people!r}", "bad_option")
     if out_dir.exists() and not out_dir.is_dir():
         raise InputError(out_dir, "exists and is not a directory", "bad_output")
     plans = write_sample_data(
-        out_dir, clips, seed, width, height, (min_frames, max_frames), progress, overwrite=overwrite, workers=workers
+        out_dir,
+        clips,
+        seed,
+        width,
+        height,
+        (min_frames, max_frames),
+        progress,
+        overwrite=overwrite,
+        workers=workers,
+        people=people,
     )
     defects = sum(p.defect != "none" for p in plans)
     print(f"wrote {len(plans)} clips ({defects} defective) to {out_dir}")

@@ -28,11 +28,17 @@ class MvsParams(Block):
     aggregation: Literal["none", "sgm"] = Field("sgm", description="cost aggregation before winner-take-all")
     sgm_p1: float = Field(0.03, ge=0, description="SGM penalty of a one-plane step (cost units, cost in [0,1])")
     sgm_p2: float = Field(0.25, ge=0, description="SGM penalty of a larger jump")
+    sgm_paths: Literal[4, 8] = Field(4, description="SGM path directions: rows and columns (4), and diagonals (8)")
+    backend: Literal["auto", "numba", "torch"] = Field(
+        "auto", description="sweep and SGM code: compiled numba on the CPU, torch (CPU or CUDA); auto picks by device"
+    )
 
     @model_validator(mode="after")
     def _check_mvs(self) -> MvsParams:
         if self.window % 2 == 0:
             raise ValueError(f"window must be odd, got {self.window}")
+        if self.backend == "torch" and self.sgm_paths != 4:
+            raise ValueError("the torch backend aggregates over 4 SGM paths only")
         if self.max_angle_deg <= self.min_angle_deg:
             raise ValueError("max_angle_deg must be larger than min_angle_deg")
         return self

@@ -161,3 +161,64 @@ def motion_fraction(
     fractions = pair_motion_fractions(depth, images, cameras, **kwargs)
     fractions = fractions[np.isfinite(fractions)]
     return float(np.percentile(fractions, percentile)) if len(fractions) else 0.0
+
+
+def _carry(
+    mask_j: np.ndarray, depth_j: np.ndarray, cam_j: Camera, cam_i: Camera, shape_i: tuple[int, int]
+) -> np.ndarray:
+    """The pixels of frame ``i`` where frame ``j``'s ``mask_j`` pixels land through ``j``'s depth (nearest pixel)."""
+    out = np.zeros(shape_i, bool)
+    v, u = np.nonzero(mask_j & np.isfinite(depth_j) & (depth_j > 0))
+    if len(u) == 0:
+        return out
+    rays = np.stack([u, v, np.ones_like(u)], axis=1).astype(np.float64) @ np.linalg.inv(cam_j.K).T
+    R = cam_i.R @ cam_j.R.T
+    Xi = (rays * depth_j[v, u][:, None]) @ R.T + (cam_i.t - R @ cam_j.t)
+    front = Xi[:, 2] > 0
+    uvw = Xi[front] @ cam_i.K.T
+    ui = np.round(uvw[:, 0] / uvw[:, 2]).astype(np.int64)
+    vi = np.round(uvw[:, 1] / uvw[:, 2]).astype(np.int64)
+    inside = (ui >= 0) & (ui < shape_i[1]) & (vi >= 0) & (vi < shape_i[0])
+    out[vi[inside], ui[inside]] = True
+    return out
+
+
+def motion_masks(
+    depth: np.ndarray,
+    images: np.ndarray,
+    cameras: Sequence[Camera],
+    dilate_px: int = 2,
+    fill_px: int = 8,
+    min_area: float = MIN_AREA,
+    **kwargs,
+) -> np.ndarray:
+    """Per frame, where something may move, from the evidence behind :func:`motion_fraction`: (N,H,W) bool.
+
+    Frame ``i``'s mask is the union over its distant partners ``j`` (:func:`distant_pairs`) of the evidence
+    blobs on ``i`` from ``j`` (where ``i``'s surface is seen through or looks different from ``j``: where the
+    mover stands in ``j``) and of the evidence blobs on ``j`` from ``i`` carried into ``i`` through ``j``'s
+    depth (where ``j`` saw the background and ``i`` sees something in front of it: where the mover stands in
+    ``i``), closed, grown by ``dilate_px`` and then by up to ``fill_px`` more through pixels of ``i`` without
+    depth (a mover gets none, so this reaches the rest of it). Both places matter for a parallax depth.
+    Inputs as for :func:`pair_motion_fractions`; the scores themselves are unchanged.
+    """
+    n = len(depth)
+    gray = [_gray(im) for im in images]
+    shape = depth.shape[1:]
+    masks = np.zeros(depth.shape, bool)
+    for i, j in distant_pairs(n):
+        on_i, _ = pair_evidence(depth[i], cameras[i], gray[i], depth[j], cameras[j], gray[j], **kwargs)
+        on_j, _ = pair_evidence(depth[j], cameras[j], gray[j], depth[i], cameras[i], gray[i], **kwargs)
+        masks[i] |= clustered(on_i, min_area)
+        masks[i] |= _carry(clustered(on_j, min_area), depth[j], cameras[j], cameras[i], shape)
+    close = np.ones((5, 5), np.uint8)
+    grow = np.ones((2 * dilate_px + 1, 2 * dilate_px + 1), np.uint8)
+    step = np.ones((3, 3), np.uint8)
+    for i in range(n):
+        m = cv2.morphologyEx(masks[i].astype(np.uint8), cv2.MORPH_CLOSE, close)
+        m = cv2.dilate(m, grow) if dilate_px > 0 else m
+        unknown = (~(np.isfinite(depth[i]) & (depth[i] > 0))).astype(np.uint8)
+        for _ in range(fill_px):
+            m = m | (cv2.dilate(m, step) & unknown)
+        masks[i] = m > 0
+    return masks

@@ -23,15 +23,9 @@ import torch
 
 from mannequin.clips.cameras import Camera
 from mannequin.config.curate import MvsParams
+from mannequin.curation import mvs_cost, mvs_numba
 from mannequin.curation.mvs_consistency import forward_backward, pixel_grid
-from mannequin.curation.mvs_cost import (
-    aggregate_paths,
-    local_std,
-    sweep_scores,
-    to_gray,
-    winner_take_all,
-    zncc_at_depth,
-)
+from mannequin.curation.mvs_cost import local_std, sweep_geometry, to_gray, zncc_at_depth
 from mannequin.curation.mvs_geometry import Rig, build_rig, pose_scale
 from mannequin.curation.mvs_sources import FramePlan, SparseCache, plan_frame
 
@@ -72,6 +66,15 @@ class ClipDepth:
         return np.isfinite(self.depth).mean(axis=(1, 2))
 
 
+def resolve_backend(name: str, device: torch.device) -> str:
+    """``auto`` picks the compiled (numba) sweep on the CPU and torch on CUDA; numba needs the CPU."""
+    if name == "auto":
+        return "torch" if device.type == "cuda" else "numba"
+    if name == "numba" and device.type != "cpu":
+        raise ValueError(f"backend 'numba' runs on the CPU, not on {device.type}")
+    return name
+
+
 def resolve_device(name: str = "auto") -> torch.device:
     """``auto`` picks CUDA when available, else the CPU; ``cuda`` without a GPU is a ``ValueError``."""
     if name == "auto":
@@ -99,6 +102,9 @@ class _ClipMvs:
             raise ValueError(f"{len(images)} images but {len(cameras)} cameras")
         self.params = params
         self.device = device
+        self.backend = resolve_backend(params.backend, device)
+        if self.backend == "torch" and params.sgm_paths != 4:
+            raise ValueError(f"sgm_paths {params.sgm_paths} needs the numba backend (torch aggregates 4 paths)")
         self.scale = pose_scale(cameras)
         self.rig: Rig = build_rig(cameras, images.shape[2], images.shape[1], self.scale)
         self.gray = to_gray(images, device)
@@ -122,22 +128,36 @@ class _ClipMvs:
             return self.photo[i]
         src = list(plan.sources)
         rel = [rig.relative(i, j) for j in src]
-        inv = torch.linspace(1.0 / plan.far, 1.0 / plan.near, p.planes, dtype=torch.float64, device=self.device)
-        scores = sweep_scores(
-            self.gray[i],
-            self.gray[src][:, None],
-            rig.K[i],
-            rig.K[src],
-            np.stack([r for r, _ in rel]),
-            np.stack([t for _, t in rel]),
-            inv,
-            p.window,
-            p.best_k,
-            eps=(p.min_texture / 2) ** 2,
+        geometry = sweep_geometry(
+            rig.K[i], rig.K[src], np.stack([r for r, _ in rel]), np.stack([t for _, t in rel]), H, W, self.device
         )
-        if p.aggregation == "sgm":
-            scores = aggregate_paths(scores, p.sgm_p1, p.sgm_p2)
-        inv_depth, _, conf = winner_take_all(scores, inv.to(torch.float32))
+        inv = torch.linspace(1.0 / plan.far, 1.0 / plan.near, p.planes, dtype=torch.float64, device=self.device)
+        eps = (p.min_texture / 2) ** 2
+        if self.backend == "numba":
+            inv32 = inv.to(torch.float32).numpy()
+            volume = mvs_numba.sweep_volume(
+                self.gray[i].numpy(),
+                self.gray[src].numpy(),
+                geometry.A.numpy(),
+                geometry.q.numpy(),
+                inv32,
+                p.window,
+                p.best_k,
+                eps,
+                geometry.bound,
+            )
+            if p.aggregation == "sgm":
+                inv_np, _, conf_np = mvs_numba.aggregate_and_select(volume, inv32, p.sgm_p1, p.sgm_p2, p.sgm_paths)
+            else:
+                inv_np, _, conf_np = mvs_numba.winner_take_all(volume, inv32)
+            inv_depth, conf = torch.from_numpy(inv_np), torch.from_numpy(conf_np)
+        else:
+            scores = mvs_cost.sweep_scores(
+                self.gray[i], self.gray[src][:, None], geometry, inv, p.window, p.best_k, eps
+            )
+            if p.aggregation == "sgm":
+                scores = mvs_cost.aggregate_paths(scores, p.sgm_p1, p.sgm_p2)
+            inv_depth, _, conf = mvs_cost.winner_take_all(scores, inv.to(torch.float32))
         textured = local_std(self.gray[i], p.window) >= p.min_texture
         conf = torch.where(textured, conf, torch.zeros_like(conf))
         depth = torch.where(inv_depth > 0, 1.0 / inv_depth.clamp_min(1e-12), torch.full_like(inv_depth, float("nan")))
@@ -160,18 +180,17 @@ class _ClipMvs:
                 usable = other.confidence >= NEIGHBOUR_CONFIDENCE_FACTOR * p.confidence_threshold
                 nb_depth = torch.where(usable, other.depth, torch.full_like(other.depth, float("nan")))
                 R, t = rig.relative(i, j)
-                check = forward_backward(
-                    photo.depth,
-                    rig.K[i],
-                    nb_depth,
-                    rig.K[j],
-                    R,
-                    t,
-                    p.consistency_max_reproj_px,
-                    p.consistency_max_rel_depth,
-                )
-                n_checked += check.checked.float()
-                n_consistent += check.consistent.float()
+                bounds = (p.consistency_max_reproj_px, p.consistency_max_rel_depth)
+                if self.backend == "numba":
+                    checked, consistent = mvs_numba.forward_backward(
+                        photo.depth.numpy(), rig.K[i], nb_depth.numpy(), rig.K[j], R, t, *bounds
+                    )
+                    n_checked += torch.from_numpy(checked).float()
+                    n_consistent += torch.from_numpy(consistent).float()
+                else:
+                    check = forward_backward(photo.depth, rig.K[i], nb_depth, rig.K[j], R, t, *bounds)
+                    n_checked += check.checked.float()
+                    n_consistent += check.consistent.float()
             geometric = (2 * n_consistent / n_checked.clamp_min(1)).clamp(0, 1)
             confidence = photo.confidence * geometric
             checkable = confident & (n_checked > 0)
@@ -195,9 +214,16 @@ class _ClipMvs:
         agree = torch.zeros_like(depth)
         for j in sources:
             R, t = rig.relative(i, j)
-            zncc = zncc_at_depth(
-                self.gray[i], self.gray[j], rig.K[i], rig.K[j], R, t, depth, p.window, (p.min_texture / 2) ** 2
-            )
+            args = (rig.K[i], rig.K[j], R, t)
+            eps = (p.min_texture / 2) ** 2
+            if self.backend == "numba":
+                zncc = torch.from_numpy(
+                    mvs_numba.zncc_at_depth(
+                        self.gray[i].numpy(), self.gray[j].numpy(), *args, depth.numpy(), p.window, eps
+                    )
+                )
+            else:
+                zncc = zncc_at_depth(self.gray[i], self.gray[j], *args, depth, p.window, eps)
             seen += torch.isfinite(zncc).float()
             agree += (zncc >= AGREEMENT_ZNCC).float()
         checked = torch.isfinite(depth) & (seen >= 2)
@@ -212,6 +238,9 @@ class _ClipMvs:
         if not bool(mask.any()) or not sources:
             return 0.0
         rig = self.rig
+        if self.backend == "numba":
+            centers = [-(R.T @ t) for R, t in (rig.relative(i, j) for j in sources)]
+            return mvs_numba.median_angle_deg(depth.numpy(), rig.K[i], np.stack(centers))
         pix = pixel_grid(rig.height, rig.width, depth.device)[:, mask]
         f64 = {"dtype": torch.float64, "device": depth.device}
         X = torch.linalg.solve(torch.as_tensor(rig.K[i], **f64), pix) * depth.reshape(-1)[mask].to(torch.float64)

@@ -76,13 +76,39 @@ def _pixel_rays(K: torch.Tensor, height: int, width: int) -> torch.Tensor:
     return torch.linalg.solve(K, pix)  # (3, HW), z = 1
 
 
+@dataclass(frozen=True)
+class SweepGeometry:
+    """Where each reference pixel's ray lands in each source, in grid_sample's normalised coordinates.
+
+    The point at inverse depth s on pixel i's ray maps to ``A[v, i] + s * q[v]`` (homogeneous) in source v;
+    it is seen where z > 0 and both coordinates are within ``bound`` (half a pixel beyond the border centres).
+    """
+
+    A: torch.Tensor  # (V, H*W, 3) float32
+    q: torch.Tensor  # (V, 3) float32
+    bound: tuple[float, float]
+
+
+def sweep_geometry(
+    K_ref: np.ndarray, K_src: np.ndarray, R_rel: np.ndarray, t_rel: np.ndarray, height: int, width: int, device
+) -> SweepGeometry:
+    """The plane-sweep geometry of V sources (``K_src``, ``R_rel``, ``t_rel`` stacked, reference to source)."""
+    H, W = height, width
+    rays = _pixel_rays(torch.as_tensor(K_ref, dtype=torch.float64, device=device), H, W)
+    # source pixels in grid_sample's normalised coordinates (align_corners: pixel 0 -> -1, pixel W-1 -> +1)
+    to_grid = np.array([[2.0 / (W - 1), 0, -1.0], [0, 2.0 / (H - 1), -1.0], [0, 0, 1.0]])
+    A, q = [], []
+    for v in range(len(K_src)):
+        KR = torch.as_tensor(to_grid @ K_src[v] @ R_rel[v], dtype=torch.float64, device=device)
+        A.append((KR @ rays).T.contiguous().to(torch.float32))  # (HW, 3)
+        q.append(torch.as_tensor(to_grid @ K_src[v] @ t_rel[v], dtype=torch.float32, device=device))
+    return SweepGeometry(torch.stack(A), torch.stack(q), (1 + 1.0 / (W - 1), 1 + 1.0 / (H - 1)))
+
+
 def sweep_scores(
     ref: torch.Tensor,
     sources: torch.Tensor,
-    K_ref: np.ndarray,
-    K_src: np.ndarray,
-    R_rel: np.ndarray,
-    t_rel: np.ndarray,
+    geometry: SweepGeometry,
     inv_depths: torch.Tensor,
     window: int,
     best_k: int,
@@ -90,8 +116,8 @@ def sweep_scores(
 ) -> torch.Tensor:
     """Matching score (D,H,W) of every plane: mean of the best-k per-view ZNCC (-1 where no view sees it).
 
-    ``ref`` (H,W) and ``sources`` (V,H,W) are gray images; ``K_src``, ``R_rel``, ``t_rel`` (V,...) take
-    reference camera coordinates to each source's pixels; plane d is the set of points at depth 1/inv_depths[d].
+    ``ref`` (H,W) and ``sources`` (V,1,H,W) are gray images; ``geometry`` maps reference pixels to each
+    source (``sweep_geometry``); plane d is the set of points at depth 1/inv_depths[d].
     """
     device = ref.device
     H, W = ref.shape
@@ -99,16 +125,8 @@ def sweep_scores(
     k = min(best_k, V)
     ref_stats = box(torch.stack([ref, ref * ref]), window)
     mu_r, var_r = ref_stats[0], (ref_stats[1] - ref_stats[0] ** 2).clamp_min(0)
-    rays = _pixel_rays(torch.as_tensor(K_ref, dtype=torch.float64, device=device), H, W)
-    # source pixels in grid_sample's normalised coordinates (align_corners: pixel 0 -> -1, pixel W-1 -> +1)
-    to_grid = np.array([[2.0 / (W - 1), 0, -1.0], [0, 2.0 / (H - 1), -1.0], [0, 0, 1.0]])
-    margin = np.array([1 + 1.0 / (W - 1), 1 + 1.0 / (H - 1)])  # half a pixel beyond the border centres
-    bound = torch.as_tensor(margin, dtype=torch.float32, device=device)
-    A, q = [], []
-    for v in range(V):
-        KR = torch.as_tensor(to_grid @ K_src[v] @ R_rel[v], dtype=torch.float64, device=device)
-        A.append((KR @ rays).T.contiguous().to(torch.float32))  # (HW, 3)
-        q.append(torch.as_tensor(to_grid @ K_src[v] @ t_rel[v], dtype=torch.float32, device=device))
+    A, q = geometry.A, geometry.q
+    bound = torch.as_tensor(geometry.bound, dtype=torch.float32, device=device)
     chunk = max(1, CHUNK_ELEMENTS // (H * W * V))
     out = torch.empty((D, H, W), dtype=torch.float32, device=device)
     for start in range(0, D, chunk):

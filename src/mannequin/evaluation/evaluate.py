@@ -25,7 +25,7 @@ from mannequin.clips.ids import is_valid_name
 from mannequin.errors import InputError
 from mannequin.evaluation.alignment import apply_fit
 from mannequin.evaluation.examples import EXAMPLES_DIR, FRAMES_FILE, mvs_for_frame, save_npz
-from mannequin.evaluation.metrics import mean_metrics, score_image
+from mannequin.evaluation.metrics import UNCERTAINTY_FIELDS, mean_metrics, score_image, uncertainty_ranking, valid_mask
 from mannequin.evaluation.testset import HeldOutClip
 
 MODEL_FILE = "model.json"
@@ -105,6 +105,8 @@ class ModelRun:
     scores: dict[str, list[dict]] = field(default_factory=dict)
     skipped: int = 0
     example_depth: list[np.ndarray] = field(default_factory=list)
+    #: per image, how well the predictor's spread ranks its errors (models with ``predict_spread`` only)
+    uncertainty: list[dict] = field(default_factory=list)
 
 
 def predict_clip(predictor: Predictor, images: np.ndarray, batch_size: int) -> np.ndarray:
@@ -119,6 +121,24 @@ def predict_clip(predictor: Predictor, images: np.ndarray, batch_size: int) -> n
             if depth.shape != (h, w):
                 depth = cv2.resize(depth, (w, h), interpolation=cv2.INTER_LINEAR)
             out[start + k] = depth
+    return out
+
+
+def predict_spread(predictor: Predictor, images: np.ndarray, batch_size: int) -> np.ndarray | None:
+    """Per-pixel uncertainty (N,H,W) of a predictor that has ``predict_spread`` (a ``bins`` model), else None."""
+    fn = getattr(predictor, "predict_spread", None)
+    if fn is None:
+        return None
+    n, h, w = images.shape[:3]
+    parts = []
+    for start in range(0, n, batch_size):
+        part = fn(images[start : start + batch_size])
+        if part is None:
+            return None
+        parts.append(np.asarray(part, dtype=np.float32))
+    out = np.concatenate(parts)
+    if out.shape[1:] != (h, w):
+        out = np.stack([cv2.resize(x, (w, h), interpolation=cv2.INTER_LINEAR) for x in out])
     return out
 
 
@@ -168,6 +188,7 @@ def evaluate_models(
             except ValueError as exc:
                 raise ValueError(f"{run.info.name} on {clip.clip_id}: {exc}") from None
             clip_scores = run.scores.setdefault(clip.clip_id, [])
+            spreads = predict_spread(run.predictor, clip.images, batch_size)
             for k, (pred, gt) in enumerate(zip(preds, clip.depth, strict=True)):
                 try:
                     score = score_image(pred, gt, run.alignment, min_depth, max_depth)
@@ -179,6 +200,10 @@ def evaluate_models(
                     run.skipped += 1
                 else:
                     clip_scores.append(score)
+                    if spreads is not None:
+                        mask = valid_mask(gt, min_depth, max_depth)
+                        aligned = apply_fit(pred, score, run.alignment, min_depth, max_depth)
+                        run.uncertainty.append(uncertainty_ranking(gt[mask], aligned[mask], spreads[k][mask]))
                 if want_example and k == slot:
                     fit = score or {"scale": 1.0}
                     aligned = apply_fit(pred, fit, run.alignment, min_depth, max_depth).astype(np.float32)
@@ -229,6 +254,11 @@ def summarise(run: ModelRun, min_depth: float, max_depth: float) -> dict[str, An
         "num_pixels": int(sum(s["n_pixels"] for s in all_scores)),
         "alignment_scale_median": float(np.median([s["scale"] for s in all_scores])),
         "clips": clips,
+        **(
+            {"uncertainty": {k: float(np.mean([u[k] for u in run.uncertainty])) for k in UNCERTAINTY_FIELDS}}
+            if run.uncertainty
+            else {}
+        ),
     }
 
 

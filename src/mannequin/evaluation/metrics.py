@@ -140,3 +140,19 @@ def mean_metrics(scores: list[dict]) -> dict[str, float]:
     if not scores:
         return {}
     return {name: float(np.mean([s[name] for s in scores])) for name in METRICS}
+
+
+#: the uncertainty field of a ``bins`` model's metrics file: how well its per-pixel spread ranks its errors
+UNCERTAINTY_FIELDS: tuple[str, ...] = ("abs_rel_all", "abs_rel_confident_half", "ratio")
+
+
+def uncertainty_ranking(gt: np.ndarray, pred: np.ndarray, spread: np.ndarray) -> dict[str, float]:
+    """abs_rel of all valid pixels against that of the most confident half (smallest ``spread``) of one image.
+
+    Matching 1-D arrays; ``ratio`` below 1 means the spread ranks errors (1: no better than chance).
+    """
+    err = np.abs(np.asarray(gt, np.float64) - np.asarray(pred, np.float64)) / np.asarray(gt, np.float64)
+    order = np.argsort(np.asarray(spread, np.float64), kind="stable")
+    half = err[order[: max(1, len(err) // 2)]]
+    all_, conf = float(err.mean()), float(half.mean())
+    return {"abs_rel_all": all_, "abs_rel_confident_half": conf, "ratio": conf / all_ if all_ > 0 else 1.0}

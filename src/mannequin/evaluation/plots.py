@@ -27,7 +27,11 @@ def _save(fig, path: str | Path) -> None:
         fig.savefig(tmp, format="png", dpi=100, metadata=_PNG_METADATA)
 
 
-def label_efficiency_plot(curves: Mapping[str, Sequence[tuple[int, float, float]]], path: str | Path) -> None:
+def label_efficiency_plot(
+    curves: Mapping[str, Sequence[tuple[int, float, float]]],
+    path: str | Path,
+    title: str = "Label efficiency on the held-out test clips",
+) -> None:
     """abs_rel and δ<1.25 against the label budget (log x), one line per init.
 
     ``curves`` maps an init to ``(budget, abs_rel, a1)`` points.
@@ -53,7 +57,7 @@ def label_efficiency_plot(curves: Mapping[str, Sequence[tuple[int, float, float]
         ax.grid(True, alpha=0.3)
     if curves:
         axes[0].legend(title="init")
-    fig.suptitle("Label efficiency on the held-out test clips")
+    fig.suptitle(title)
     fig.tight_layout()
     _save(fig, path)
     plt.close(fig)

@@ -22,9 +22,16 @@ import numpy as np
 
 from mannequin.atomic import atomic_write_text
 from mannequin.evaluation.examples import EXAMPLES_DIR, FRAMES_FILE, load_npz
-from mannequin.evaluation.markdown import render_markdown
+from mannequin.evaluation.markdown import pretexts_markdown, render_markdown
 from mannequin.evaluation.metrics import METRICS
-from mannequin.evaluation.summary import SCRATCH, build_summary, label_efficiency_rows, load_metrics, metrics_view
+from mannequin.evaluation.summary import (
+    SCRATCH,
+    build_summary,
+    label_efficiency_rows,
+    load_metrics,
+    metrics_view,
+    pretext_comparison,
+)
 
 
 def _csv_text(rows: list[dict[str, Any]]) -> str:
@@ -111,6 +118,22 @@ def write_report(
     else:
         examples_plot(*example, out_dir / "examples.png")
     return summary
+
+
+def write_pretext_report(seed_metrics: dict[int, str | Path], out_dir: str | Path) -> dict[str, Any]:
+    """The "Pretexts compared" section from each seed's metrics folder: ``pretexts_compared.{json,md,png}``."""
+    from mannequin.evaluation.plots import label_efficiency_plot
+
+    out_dir = Path(out_dir)
+    comparison = pretext_comparison({seed: load_metrics(d) for seed, d in seed_metrics.items()})
+    atomic_write_text(out_dir / "pretexts_compared.json", _dumps(comparison))
+    atomic_write_text(out_dir / "pretexts_compared.md", pretexts_markdown(comparison))
+    curves: dict[str, list[tuple[int, float, float]]] = {}
+    for r in comparison["rows"]:
+        curves.setdefault(r["init"], []).append((r["budget"], r["abs_rel"], r["a1"]))
+    seeds = ", ".join(map(str, comparison["seeds"]))
+    label_efficiency_plot(curves, out_dir / "pretexts_compared.png", f"Pretexts compared (mean over seeds {seeds})")
+    return comparison
 
 
 def _prune(value: Any) -> Any:

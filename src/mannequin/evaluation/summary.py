@@ -141,3 +141,48 @@ def metrics_view(summary: dict[str, Any]) -> dict[str, Any]:
     keep = (*METRICS, "alignment")
     models = {name: {k: e[k] for k in keep if k in e} for name, e in summary["models"].items()}
     return {**summary, "models": models}
+
+
+def _mean_std(values: list[float]) -> tuple[float, float]:
+    """Mean and (population) standard deviation over seeds; the spread of one seed is 0."""
+    n = len(values)
+    mean = sum(values) / n
+    return mean, (sum((v - mean) ** 2 for v in values) / n) ** 0.5
+
+
+def pretext_comparison(per_seed: dict[int, dict[str, dict]]) -> dict[str, Any]:
+    """ "Pretexts compared": per init (scratch and each pretext) and budget, abs_rel and δ<1.25 over seeds.
+
+    ``per_seed`` maps a seed to that seed's loaded metrics files (:func:`load_metrics`). Each pretext row also
+    holds its abs_rel reduction against scratch of the same seed, its mean and spread over the seeds, and
+    ``exceeds_spread``: whether the mean reduction is larger than its spread (always False for one seed).
+    Only (init, budget) cells present for every seed are kept.
+    """
+    cells: dict[tuple[str, int], dict[int, dict]] = {}
+    for seed, results in sorted(per_seed.items()):
+        for r in results.values():
+            m = r["model"]
+            if m["kind"] == "finetune":
+                cells.setdefault((m["init"], int(m["budget"])), {})[seed] = r["metrics"]
+    seeds = sorted(per_seed)
+    rows = []
+    for (init, budget), by_seed in sorted(cells.items(), key=lambda kv: (kv[0][0] != SCRATCH, kv[0])):
+        if sorted(by_seed) != seeds:
+            continue
+        row: dict[str, Any] = {"init": init, "budget": budget}
+        for name in ("abs_rel", "a1"):
+            row[name], row[f"{name}_std"] = _mean_std([float(by_seed[s][name]) for s in seeds])
+        base = cells.get((SCRATCH, budget), {})
+        if init != SCRATCH and sorted(base) == seeds:
+            reductions = [ABS_REL.improvement(float(base[s]["abs_rel"]), float(by_seed[s]["abs_rel"])) for s in seeds]
+            if all(r is not None for r in reductions):
+                row["reduction"], row["reduction_std"] = _mean_std(reductions)  # type: ignore[arg-type]
+                row["exceeds_spread"] = len(seeds) > 1 and abs(row["reduction"]) > row["reduction_std"]
+        rows.append(row)
+    budgets = sorted({r["budget"] for r in rows})
+    best = {}
+    for b in budgets:
+        scored = [r for r in rows if r["budget"] == b and "reduction" in r]
+        if scored:
+            best[str(b)] = min(scored, key=lambda r: r["abs_rel"])["init"]
+    return {"seeds": seeds, "budgets": budgets, "rows": rows, "best": best}

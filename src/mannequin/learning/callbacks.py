@@ -114,3 +114,7 @@ class ImageGridLogger(pl.Callback):
         grid = depth_grid(batch["image"][:n], batch["depth"][:n], pred, batch["confidence"][:n], n)
         for lg in loggers:
             lg.experiment.add_image("depth/input_target_prediction_confidence", grid, step)
+        for name, objective in getattr(pl_module, "objectives", {}).items():  # an objective's own panel, if any
+            panel = objective.panel(pl_module.net, batch)
+            for lg in loggers if panel is not None else []:
+                lg.experiment.add_image(f"{name}/panel", panel.clamp(0, 1).cpu(), step)

@@ -74,7 +74,14 @@ def to_tensors(image: np.ndarray, depth: np.ndarray, confidence: np.ndarray) -> 
 
 
 class ShardFrames(Dataset):
-    """Frames of curated shards; arrays are memory-mapped lazily in each process (worker-safe)."""
+    """Frames of curated shards; arrays are memory-mapped lazily in each process (worker-safe).
+
+    At most ``max_open_shards`` shards stay open per process (least recently used closed first): each open shard
+    holds three memory maps, and so a file descriptor each, and a shuffled epoch over every clip would otherwise
+    end with all of them open (3,000 descriptors for 1,000 clips; bench/bench_data_scale.py). ``None``: no bound.
+    """
+
+    max_open_shards: int | None = 64
 
     def __init__(
         self,
@@ -103,9 +110,13 @@ class ShardFrames(Dataset):
         return state
 
     def _shard(self, s: int) -> ClipShard:
-        if s not in self._shards:
-            self._shards[s] = ClipShard(self.paths[s])
-        return self._shards[s]
+        shard = self._shards.pop(s, None)
+        if shard is None:
+            shard = ClipShard(self.paths[s])
+        self._shards[s] = shard  # dicts keep insertion order: the most recently used is last
+        if self.max_open_shards is not None and len(self._shards) > self.max_open_shards:
+            del self._shards[next(iter(self._shards))]
+        return shard
 
     def __len__(self) -> int:
         return len(self.index)

@@ -16,7 +16,7 @@ import torch
 from mannequin.atomic import atomic_dir
 from mannequin.clips.ids import is_valid_clip_id, is_valid_name
 from mannequin.errors import InputError
-from mannequin.learning.nets import DepthNet, backbone_state
+from mannequin.learning.nets import DepthNet, backbone_state, build_net
 
 FORMAT_VERSION = 1
 MODEL_NAME = "model.pt"
@@ -118,6 +118,6 @@ def load_state(path: str | Path) -> dict[str, torch.Tensor]:
 def load_net(model_dir: str | Path) -> tuple[DepthNet, dict[str, Any]]:
     """The full network of a model folder and its ``model.json``."""
     meta = read_meta(model_dir)
-    net = DepthNet(int(meta["net"]["width"]), int(meta["net"]["depth"]))
+    net = build_net(meta["net"])
     net.load_state_dict(load_state(Path(model_dir) / MODEL_NAME))
     return net, meta

@@ -13,7 +13,7 @@ from torch import nn
 from mannequin.config.learning import AugmentParams, FinetuneParams, NetParams, PretrainParams
 from mannequin.learning.augment import GeometryHonestAugment
 from mannequin.learning.losses import gradient_matching_loss, log_residual, metric_log_l1_loss
-from mannequin.learning.nets import DepthNet
+from mannequin.learning.nets import DepthNet, build_net
 from mannequin.learning.objectives import build_objective
 from mannequin.learning.seeding import derive_seed, seeded
 
@@ -97,9 +97,17 @@ class PretrainModule(_DepthModule):
         p = PretrainParams.model_validate(params)
         super().__init__(p.lr, p.weight_decay, p.augment, p.seed)
         self.save_hyperparameters({"params": p.model_dump(mode="json"), "objectives": list(objectives)})
-        self.net = DepthNet(p.net.width, p.net.depth)
+        self.net = build_net(p.net)
         self.objectives = nn.ModuleDict({n: build_objective(n, self.net, p.objective) for n in objectives})
         self.weights = {n: float(p.weights.get(n, 1.0)) for n in objectives}
+
+    def setup(self, stage: str) -> None:
+        """Let objectives build what depends on the training data (before a checkpoint is restored)."""
+        self.prepare_objectives(getattr(self.trainer, "datamodule", None))
+
+    def prepare_objectives(self, datamodule: object | None) -> None:
+        for objective in self.objectives.values():
+            objective.prepare(self.net, datamodule)
 
     @property
     def needs_pairs(self) -> bool:
@@ -158,7 +166,7 @@ class FinetuneModule(_DepthModule):
         f, arch = FinetuneParams.model_validate(params), NetParams.model_validate(net)
         super().__init__(f.lr, f.weight_decay, f.augment, f.seed)
         self.save_hyperparameters({"params": f.model_dump(mode="json"), "net": arch.model_dump(mode="json")})
-        self.net = DepthNet(arch.width, arch.depth)
+        self.net = build_net(arch)
         self.gradient_weight = f.gradient_weight
         self.pretrained_prefixes: tuple[str, ...] = ()
         self.pretrained_lr_scale = f.pretrained_lr_scale
@@ -173,8 +181,13 @@ class FinetuneModule(_DepthModule):
         return groups
 
     def compute_losses(self, batch: dict) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
-        pred = self.net(batch["image"])
+        out = self.net.decode(batch["image"])
+        pred = self.net.log_depth(out)
         loss, logs = metric_depth_loss(pred, batch["depth"], batch.get("confidence"), self.gradient_weight)
+        if self.net.head == "bins":  # the distribution is trained too (its spread is the uncertainty)
+            logs["bins_ce"] = self.net.bins_loss(out, batch["depth"], batch.get("confidence"))
+            loss = loss + logs["bins_ce"]
+            logs["bins_ce"] = logs["bins_ce"].detach()
         logs["abs_rel"] = abs_rel(pred.detach(), batch["depth"])
         return loss, logs
 

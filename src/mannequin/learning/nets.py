@@ -8,6 +8,7 @@ log-depth map bilinearly, which keeps a CPU training step cheap.
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -81,20 +82,76 @@ class Decoder(nn.Module):
 class DepthNet(nn.Module):
     """Encoder + depth decoder; ``forward`` returns log-depth (B, 1, H, W).
 
-    ``log_offset`` is a global log-depth shift; fine-tuning calibrates it to the labelled
-    frames before training so that a scale-free pretrained decoder starts at metric scale.
+    ``head`` is ``value`` (the decoder outputs log depth) or ``bins`` (it outputs ``bins`` logits over log depth
+    relative to the image's median, :mod:`mannequin.learning.pretext.depth_bins`; ``forward`` decodes their
+    expectation and :meth:`spread` is the per-pixel uncertainty). ``log_offset`` is a global log-depth shift;
+    fine-tuning calibrates it to the labelled frames before training so that a scale-free pretrained decoder
+    starts at metric scale.
     """
 
-    def __init__(self, width: int = 16, depth: int = 4) -> None:
-        super().__init__()
-        self.encoder = Encoder(width, depth)
-        self.decoder = Decoder(self.encoder.channels, 1)
-        self.log_offset = nn.Parameter(torch.zeros(()))
+    def __init__(
+        self,
+        width: int = 16,
+        depth: int = 4,
+        head: str = "value",
+        bins: int = 32,
+        log_range: float = 2.0,
+        bins_sigma: float = 1.0,
+    ) -> None:
+        from mannequin.learning.pretext.depth_bins import HEAD_KINDS, bin_centres, check_bins
 
-    def forward(self, image: torch.Tensor, feats: list[torch.Tensor] | None = None) -> torch.Tensor:
+        super().__init__()
+        if head not in HEAD_KINDS:
+            from mannequin.errors import InputError
+
+            raise InputError("net.head", f"unknown head {head!r} (known: {', '.join(HEAD_KINDS)})", "bad_head")
+        self.head, self.bins_sigma = head, bins_sigma
+        self.encoder = Encoder(width, depth)
+        check_bins(bins)  # refused for either head, as params.yaml refuses it
+        self.decoder = Decoder(self.encoder.channels, 1 if head == "value" else bins)
+        self.log_offset = nn.Parameter(torch.zeros(()))
+        centres = bin_centres(bins, log_range) if head == "bins" else torch.zeros(0)
+        self.register_buffer("centres", centres, persistent=False)
+
+    def decode(self, image: torch.Tensor, feats: list[torch.Tensor] | None = None) -> torch.Tensor:
+        """The decoder's raw output: log depth (``value``) or bin logits (``bins``), without the offset."""
         if feats is None:
             feats = self.encoder(image)
-        return self.decoder(feats, image.shape[-2:]) + self.log_offset
+        return self.decoder(feats, image.shape[-2:])
+
+    def log_depth(self, out: torch.Tensor) -> torch.Tensor:
+        """Raw decoder output -> log depth (B, 1, H, W), the offset included."""
+        if self.head == "bins":
+            from mannequin.learning.pretext.depth_bins import expected_log_depth
+
+            out = expected_log_depth(out, self.centres)
+        return out + self.log_offset
+
+    def spread(self, out: torch.Tensor) -> torch.Tensor:
+        """Raw ``bins`` output -> (B, 1, H, W) standard deviation of log depth (the per-pixel uncertainty)."""
+        from mannequin.learning.pretext.depth_bins import log_depth_spread
+
+        if self.head != "bins":
+            raise ValueError("a value head has no spread; use net.head: bins")
+        return log_depth_spread(out, self.centres)
+
+    def bins_loss(self, out: torch.Tensor, depth: torch.Tensor, weight: torch.Tensor | None) -> torch.Tensor:
+        """Soft-target cross-entropy of raw ``bins`` output against ``depth`` (relative to each image's median)."""
+        from mannequin.learning.pretext.depth_bins import depth_bins_loss
+
+        return depth_bins_loss(out, depth, self.centres, weight, self.bins_sigma)
+
+    def forward(self, image: torch.Tensor, feats: list[torch.Tensor] | None = None) -> torch.Tensor:
+        return self.log_depth(self.decode(image, feats))
+
+
+def build_net(net: Any) -> DepthNet:
+    """A :class:`DepthNet` from a ``net`` block (``NetParams`` or its dump, e.g. a model's ``model.json``)."""
+    get = net.get if isinstance(net, dict) else lambda key, default=None: getattr(net, key, default)
+    return DepthNet(
+        int(get("width", 16)), int(get("depth", 4)), str(get("head", "value")), int(get("bins", 32)),
+        float(get("log_range", 2.0)), float(get("bins_sigma", 1.0)),
+    )  # fmt: skip
 
 
 def backbone_state(net: DepthNet) -> dict[str, torch.Tensor]:

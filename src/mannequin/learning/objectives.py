@@ -11,6 +11,10 @@ Registered names:
   Head: a small decoder over the backbone features.
 - ``contrastive``: InfoNCE on pooled backbone features; frames of the same clip are positives,
   frames of other clips negatives; embeddings are gathered across processes under DDP.
+- ``colorize``, ``selfie``, ``correspondence``: see :mod:`mannequin.learning.objectives_pretext`.
+
+With ``net.head: bins`` the ``mvs`` loss is the bins' soft-target cross-entropy (+ gradient matching of
+the decoded expectation) instead of the scale-invariant log loss.
 """
 
 from __future__ import annotations
@@ -35,7 +39,11 @@ Gather = Callable[[torch.Tensor], torch.Tensor]
 
 
 class Objective(nn.Module):
-    """Base class: ``forward(net, batch, gather)`` returns ``(loss, {name: value})``."""
+    """Base class: ``forward(net, batch, gather)`` returns ``(loss, {name: value})``.
+
+    ``prepare(net, datamodule)`` runs once the training data is known (Lightning's ``setup``), before a
+    checkpoint is restored: an objective whose head depends on the data (``colorize``'s ab bins) builds it there.
+    """
 
     name: str = ""
     #: whether this objective trains the depth decoder (then fine-tuning reuses it).
@@ -46,6 +54,13 @@ class Objective(nn.Module):
     def __init__(self, net: DepthNet, params: ObjectiveParams) -> None:
         super().__init__()
         self.params = params
+
+    def prepare(self, net: DepthNet, datamodule: object | None) -> None:
+        """Build what depends on the training data; nothing by default."""
+
+    def panel(self, net: DepthNet, batch: dict) -> torch.Tensor | None:
+        """A (3, H, W) image for TensorBoard, or None."""
+        return None
 
 
 _REGISTRY: dict[str, type[Objective]] = {}
@@ -79,8 +94,16 @@ def parse_objectives(spec: str | list[str], option: str = "--objective") -> list
 
 
 def build_objective(name: str, net: DepthNet, params: ObjectiveParams) -> Objective:
+    """The objective ``name`` for ``net``; a head that does not fit the backbone is an error naming it."""
     parse_objectives([name])
-    return _REGISTRY[name](net, params)
+    try:
+        return _REGISTRY[name](net, params)
+    except (RuntimeError, ValueError) as exc:
+        raise InputError(
+            f"pretrain.objective ({name})",
+            f"the {name} head does not fit the backbone (width {net.encoder.out_channels}): {exc}",
+            "bad_head",
+        ) from None
 
 
 @register
@@ -91,9 +114,14 @@ class MvsObjective(Objective):
     trains_decoder = True
 
     def forward(self, net: DepthNet, batch: dict, gather: Gather | None = None) -> tuple[torch.Tensor, dict]:
-        pred = net(batch["image"])
-        si = scale_invariant_loss(pred, batch["depth"], batch["confidence"])
+        out = net.decode(batch["image"])
+        pred = net.log_depth(out)
         grad = gradient_matching_loss(pred, batch["depth"], batch["confidence"], self.params.gradient_scales)
+        if net.head == "bins":  # the distribution's cross-entropy replaces the scale-invariant regression
+            ce = net.bins_loss(out, batch["depth"], batch["confidence"])
+            loss = ce + self.params.gradient_weight * grad
+            return loss, {"mvs_bins_ce": ce.detach(), "mvs_grad": grad.detach(), "pred_log": pred.detach()}
+        si = scale_invariant_loss(pred, batch["depth"], batch["confidence"])
         loss = si + self.params.gradient_weight * grad
         return loss, {"mvs_si": si.detach(), "mvs_grad": grad.detach(), "pred_log": pred.detach()}
 
@@ -142,3 +170,7 @@ class ContrastiveObjective(Objective):
             all_b, all_labels = gather(z_b), gather(labels)
         loss = info_nce_loss(z_a, all_b, labels, all_labels, self.params.temperature)
         return loss, {"contrastive_nce": loss.detach()}
+
+
+# the pretexts of issue 15 register themselves on import (after the base classes above exist)
+from mannequin.learning import objectives_pretext  # noqa: E402, F401

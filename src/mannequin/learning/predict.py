@@ -31,9 +31,17 @@ class DepthPredictor:
         net, meta = load_net(model_dir)
         return cls(net, meta, device, batch_size)
 
+    @property
+    def has_spread(self) -> bool:
+        return getattr(self.net, "head", "value") == "bins"
+
+    def predict_spread(self, images: np.ndarray) -> np.ndarray | None:
+        """(N, H, W, 3) uint8 RGB -> (N, H, W) float32 log-depth standard deviation (``bins`` models), else None."""
+        return self.predict(images, spread=True) if self.has_spread else None
+
     @torch.no_grad()
-    def predict(self, images: np.ndarray) -> np.ndarray:
-        """(N, H, W, 3) uint8 RGB -> (N, H, W) float32 depth at the input resolution."""
+    def predict(self, images: np.ndarray, spread: bool = False) -> np.ndarray:
+        """(N, H, W, 3) uint8 RGB -> (N, H, W) float32 depth at the input resolution (its spread with ``spread``)."""
         images = np.asarray(images)
         if images.ndim == 3:
             images = images[None]
@@ -50,8 +58,10 @@ class DepthPredictor:
                     x = F.interpolate(x, size=(th, tw), mode="area")
                 else:
                     x = F.interpolate(x, size=(th, tw), mode="bilinear", align_corners=False)
-            log_depth = self.net(x)
+            raw = self.net.decode(x)
+            value = self.net.spread(raw) if spread else self.net.log_depth(raw)
             if (h, w) != (th, tw):
-                log_depth = F.interpolate(log_depth, size=(h, w), mode="bilinear", align_corners=False)
-            out[i : i + len(x)] = log_depth[:, 0].float().exp().cpu().numpy()
+                value = F.interpolate(value, size=(h, w), mode="bilinear", align_corners=False)
+            value = value[:, 0].float()
+            out[i : i + len(x)] = (value if spread else value.exp()).cpu().numpy()
         return out

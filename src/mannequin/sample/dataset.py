@@ -2,7 +2,9 @@
 
 ``OUT_DIR/clips/<id>/poses.txt`` with ``video.mp4`` or ``frames/``, ``OUT_DIR/depth/<id>/<i:06d>.png`` (labeled
 and test clips), ``OUT_DIR/splits.csv``, and the audit-only truth: ``OUT_DIR/sample_truth.csv`` and
-``OUT_DIR/truth/<id>/depth.npz`` (exact float32 depth in metres, true cameras in metres).
+``OUT_DIR/truth/<id>/depth.npz`` (exact float32 depth in metres, true cameras in metres). With
+``people="paper"`` every clip also has ``masks/<i:06d>.png`` (its figures and moving things, from the renderer's
+object buffer) and ``sample_truth.csv`` a ``people`` column (``frozen`` or ``moving``).
 """
 
 from __future__ import annotations
@@ -23,11 +25,12 @@ import numpy as np
 from mannequin.atomic import atomic_path, atomic_write_bytes, atomic_write_text, replace_path
 from mannequin.clips.cameras import Camera
 from mannequin.clips.depth_png import write_depth_png
+from mannequin.clips.masks import MASKS_NAME, write_mask_png
 from mannequin.clips.poses import write_poses
 from mannequin.clips.video import write_video
 from mannequin.errors import InputError
 from mannequin.sample.plan import DEFAULT_CLIPS, DEFAULT_FRAMES, DEFAULT_SIZE, ClipPlan, make_plan
-from mannequin.sample.render import render, to_uint8
+from mannequin.sample.render import render, render_layers, to_uint8
 from mannequin.sample.rooms import random_room_size, random_scene
 from mannequin.sample.scene import Scene
 from mannequin.sample.trajectory import MOVING_KINDS, Trajectory, random_trajectory
@@ -47,6 +50,7 @@ class RenderedClip:
     depth: np.ndarray  # (T, H, W) float32 metres
     cameras: list[Camera]  # true cameras, metres
     written: list[Camera]  # what poses.txt holds: scaled by pose_scale, and wrong for pose_mismatch
+    masks: np.ndarray | None = None  # (T, H, W) bool: pixels of figures and moving things (see movable_objects)
 
 
 def intrinsics(plan: ClipPlan) -> np.ndarray:
@@ -71,8 +75,13 @@ def build_clip_scene(plan: ClipPlan) -> tuple[Scene, Trajectory, np.random.Gener
     size = random_room_size(rng)
     traj = random_trajectory(rng, plan.trajectory, size)
     centres = np.array([traj.pose(s)[0] for s in np.linspace(-0.1, 1.1, 25)])
-    scene = random_scene(rng, size, centres, moving=plan.defect == "moving")
+    scene = random_scene(rng, size, centres, moving=plan.defect == "moving", walking=plan.walking)
     return scene, traj, rng
+
+
+def movable_objects(scene: Scene) -> np.ndarray:
+    """Indices into ``scene.objects`` of what a mask covers: every figure (frozen or not) and every moving thing."""
+    return np.array([k for k, o in enumerate(scene.objects) if o.kind == "figure" or o.moving], dtype=np.int64)
 
 
 def render_clip(plan: ClipPlan) -> RenderedClip:
@@ -82,10 +91,12 @@ def render_clip(plan: ClipPlan) -> RenderedClip:
     times = clip_times(plan)
     stamps = [round(i * 1e6 / plan.fps) for i in range(plan.n_frames)]
     cameras = [_camera(traj, float(s), K, plan, ts) for s, ts in zip(times, stamps)]
-    frames, depths = [], []
+    frames, depths, masks = [], [], []
+    movable = movable_objects(scene)
     step = 1.0 / max(plan.n_frames - 1, 1)
     for s, cam in zip(times, cameras):
-        colour, depth = render(scene, cam, float(s))
+        colour, depth, objects = render_layers(scene, cam, float(s))
+        masks.append(np.isin(objects, movable))
         if plan.defect == "blur":  # average sub-frames over the exposure (half the frame interval)
             subs = [
                 render(
@@ -108,7 +119,7 @@ def render_clip(plan: ClipPlan) -> RenderedClip:
             )
             source = [_camera(other, float(s), K, plan).scaled(plan.pose_scale) for s in times]
         written = [Camera(c.K, c.R, c.t, c.width, c.height, ts) for c, ts in zip(source, stamps)]
-    return RenderedClip(plan, np.stack(frames), np.stack(depths).astype(np.float32), cameras, written)
+    return RenderedClip(plan, np.stack(frames), np.stack(depths).astype(np.float32), cameras, written, np.stack(masks))
 
 
 def write_npz(path: str | Path, **arrays: np.ndarray) -> None:
@@ -144,6 +155,9 @@ def write_clip(clip: RenderedClip, root: Path) -> None:
         atomic_write_bytes(clip_dir / "video.mp4", data[: int(len(data) * CORRUPT_KEEP_FRACTION)])
     else:
         write_video(clip_dir / "video.mp4", clip.frames, plan.fps)
+    if plan.write_masks and clip.masks is not None:
+        for i, mask in enumerate(clip.masks):
+            write_mask_png(clip_dir / MASKS_NAME / f"{i:06d}.png", mask)
     if plan.split in ("labeled", "test"):
         for i, depth in enumerate(clip.depth):
             write_depth_png(root / "depth" / plan.clip_id / f"{i:06d}.png", depth)
@@ -176,17 +190,20 @@ def write_sample_data(
     progress: bool = True,
     overwrite: bool = False,
     workers: int = 1,
+    people: str = "default",
 ) -> list[ClipPlan]:
     """Render and write the sample dataset into ``out_dir``; returns its plan.
 
     Everything is staged in a hidden folder inside ``out_dir`` and moved into place at the end. Existing
     ``clips/``, ``depth/``, ``truth/`` or CSVs are an ``InputError`` unless ``overwrite``, which replaces them;
     other files in ``out_dir`` are left alone. ``workers`` > 1 renders clips in parallel processes (same bytes).
+    ``people`` is ``default`` (today's data) or ``paper`` (masks, walking people in labeled and test clips; see
+    :func:`~mannequin.sample.plan.make_plan`).
     """
     from tqdm import tqdm
 
     out = Path(out_dir)
-    plans = make_plan(n_clips, seed, width, height, frames)
+    plans = make_plan(n_clips, seed, width, height, frames, people=people)
     existing = [name for name in OUTPUTS if (out / name).exists()]
     if existing and not overwrite:
         raise InputError(out / existing[0], "already exists; pass --overwrite to replace the sample dataset", "exists")
@@ -207,8 +224,10 @@ def write_sample_data(
                     _render_and_write(plan, stage)
                     bar.update()
         atomic_write_text(stage / "splits.csv", _csv("clip_id,split", [f"{p.clip_id},{p.split}" for p in plans]))
-        truth = [f"{p.clip_id},{p.defect},{p.pose_scale!r}" for p in plans]
-        atomic_write_text(stage / "sample_truth.csv", _csv("clip_id,defect,pose_scale", truth))
+        with_people = people == "paper"  # the default truth keeps its columns and bytes
+        header = "clip_id,defect,pose_scale" + (",people" if with_people else "")
+        truth = [f"{p.clip_id},{p.defect},{p.pose_scale!r}" + (f",{p.people}" if with_people else "") for p in plans]
+        atomic_write_text(stage / "sample_truth.csv", _csv(header, truth))
         for name in OUTPUTS:
             replace_path(stage / name, out / name)
     finally:

@@ -7,7 +7,7 @@ ask what a dataset contains in milliseconds.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -19,6 +19,9 @@ FPS_CHOICES = (10, 12, 15, 20, 24, 25, 30)
 DEFAULT_CLIPS = 128
 DEFAULT_SIZE = (160, 120)
 DEFAULT_FRAMES = (8, 12)
+#: ``default``: today's data. ``paper``: like the Mannequin Challenge paper's data: every clip writes masks of its
+#: figures (frozen ones included); labeled clips and every other test clip have walking people.
+PEOPLE_MODES = ("default", "paper")
 
 
 @dataclass(frozen=True)
@@ -37,6 +40,13 @@ class ClipPlan:
     height: int
     hfov_deg: float
     pose_scale: float  # pose translations are metres times this (SLAM's unknown scale)
+    walking: bool = False  # people walk during the clip (paper-like test and labeled clips; no object slides)
+    write_masks: bool = False  # write masks/<i:06d>.png of the figures and moving things
+
+    @property
+    def people(self) -> str:
+        """``moving`` when figures walk (the ``moving`` defect or ``walking``), else ``frozen``."""
+        return "moving" if self.walking or self.defect == "moving" else "frozen"
 
 
 def split_counts(n_clips: int) -> dict[str, int]:
@@ -59,8 +69,16 @@ def make_plan(
     width: int = DEFAULT_SIZE[0],
     height: int = DEFAULT_SIZE[1],
     frames: tuple[int, int] = DEFAULT_FRAMES,
+    people: str = "default",
 ) -> list[ClipPlan]:
-    """The clips of a sample dataset, sorted by clip id. Defect types cycle so that 6+ defects cover them all."""
+    """The clips of a sample dataset, sorted by clip id. Defect types cycle so that 6+ defects cover them all.
+
+    ``people="paper"`` draws the same clips (no extra random draw) and then marks every clip to write masks,
+    every labeled clip and the 1st, 3rd, ... test clip (by id) as ``walking``: a mix of test clips with moving
+    and with frozen people, like the paper's test videos.
+    """
+    if people not in PEOPLE_MODES:
+        raise ValueError(f"people must be one of {', '.join(PEOPLE_MODES)}, got {people!r}")
     if frames[0] < 2 or frames[1] < frames[0]:
         raise ValueError(f"frames must be a range with at least 2 frames, got {frames}")
     rng = np.random.default_rng(np.random.SeedSequence([seed, 0x5A3D1E]))
@@ -96,4 +114,11 @@ def make_plan(
                 pose_scale=float(f"{scale:.4g}"),
             )
         )
-    return plans
+    return paper_people(plans) if people == "paper" else plans
+
+
+def paper_people(plans: list[ClipPlan]) -> list[ClipPlan]:
+    """The plans with masks written everywhere, walking people in labeled clips and every other test clip."""
+    tests = [p.clip_id for p in plans if p.split == "test"]
+    walking = {p.clip_id for p in plans if p.split == "labeled"} | set(tests[::2])
+    return [replace(p, walking=p.clip_id in walking, write_masks=True) for p in plans]

@@ -27,7 +27,15 @@ def render(scene: Scene, camera: Camera, s: float = 0.0) -> tuple[np.ndarray, np
 
     Returns linear colour (H, W, 3) float32 in [0, 1] and depth (H, W) float32 in metres (inf where nothing is hit).
     """
+    colour, depth, _ = render_layers(scene, camera, s)
+    return colour, depth
+
+
+def render_layers(scene: Scene, camera: Camera, s: float = 0.0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`render` plus the object buffer: the index in ``scene.objects`` seen at each pixel (H, W) int64,
+    -1 where nothing is hit. Colour and depth are exactly those of :func:`render`."""
     origin, dirs, dir_z = pixel_rays(camera)
+    owner = np.array([k for k, obj in enumerate(scene.objects) for _ in obj.parts], dtype=np.int64)
     prims = scene.primitives(s)
     t = np.full(len(dirs), np.inf)
     winner = np.zeros(len(dirs), dtype=np.int64)
@@ -54,7 +62,8 @@ def render(scene: Scene, camera: Camera, s: float = 0.0) -> tuple[np.ndarray, np
         colour[sel] = albedo * np.asarray(mat.tint, np.float32) * shade[:, None].astype(np.float32)
     depth = (t * dir_z).astype(np.float32)
     shape = (camera.height, camera.width)
-    return np.clip(colour, 0.0, 1.0).reshape(*shape, 3), depth.reshape(shape)
+    objects = np.where(np.isfinite(t), owner[winner] if len(owner) else -1, -1).reshape(shape)
+    return np.clip(colour, 0.0, 1.0).reshape(*shape, 3), depth.reshape(shape), objects
 
 
 def to_uint8(colour: np.ndarray) -> np.ndarray:

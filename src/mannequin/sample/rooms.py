@@ -51,11 +51,14 @@ def random_scene(
     size: tuple[float, float, float],
     camera_centres: np.ndarray,
     moving: bool = False,
+    walking: bool = False,
 ) -> Scene:
     """A furnished room of ``size`` (width, height, depth) whose objects keep clear of ``camera_centres`` (N, 3).
 
     With ``moving`` (a defect for curation), every figure walks (the first, placed near the camera, 1-2 m; the
-    others 0.6-1.5 m) and two objects slide 0.5-1 m during the clip.
+    others 0.6-1.5 m) and two objects slide 0.5-1 m during the clip. With ``walking`` (the paper-like test and
+    labeled clips) only people move: the first figure, placed near the camera, walks and each other one walks
+    with probability 1/2; no object slides.
     """
     width, height, depth = size
     walls = [_material(rng, WALL, (1.2, 3.0)) for _ in range(2)]
@@ -88,7 +91,7 @@ def random_scene(
     objects: list[SceneObject] = [room]
     n_figures = int(rng.integers(1, 4))
     for k in range(n_figures):
-        spot = place(0.35, near=moving and k == 0)
+        spot = place(0.35, near=(moving or walking) and k == 0)
         if spot is None:
             continue
         parts = figure(
@@ -101,7 +104,7 @@ def random_scene(
             legs=_material(rng, CLOTHES, (0.3, 0.9)),
         )
         motion = (0.0, 0.0, 0.0)
-        if moving:
+        if moving or (walking and (k == 0 or rng.random() < 0.5)):  # no extra draw unless walking
             direction = -1.0 if spot[0] > 0 else 1.0
             span = (1.0, 2.0) if not any(o.moving for o in objects) else (0.6, 1.5)
             motion = (float(direction * rng.uniform(*span)), 0.0, float(rng.uniform(-0.4, 0.4)))

@@ -1,0 +1,156 @@
+"""The parallax input of the Mannequin Challenge model: depth from one nearby frame, masked where things move.
+
+For each frame, the plane sweep of :mod:`mannequin.curation.mvs` runs with a single source view (chosen by
+``mvs_sources.select_sources``: the frame whose triangulation angle over the scene is nearest the target angle
+within ``min_angle_deg..max_angle_deg``, so it has enough baseline), in the clip's pose units. Inside the mask
+(people, or anything else that may move) the depth is removed (NaN) and the confidence set to 0, because
+parallax depth is wrong on what moves between the two frames.
+
+The network never sees the pose scale: it gets ``log depth - shift``, the shift being the median log depth over
+the confident pixels, returned separately so that a prediction can be put back in pose units
+(``depth = exp(x + shift)``). Scaling every pose translation by s scales the depth by s, adds log s to the
+shift and leaves the normalised input unchanged.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from mannequin.clips.cameras import Camera
+from mannequin.clips.clip import Clip
+from mannequin.clips.masks import has_masks, read_masks
+from mannequin.config.curate import MvsParams
+from mannequin.config.masks import MaskParams
+from mannequin.curation.motion import motion_masks
+from mannequin.curation.mvs import clip_depth
+
+#: The sweep of the parallax input: one source view, scored by it alone.
+SINGLE_SOURCE = {"num_sources": 1, "best_k": 1}
+#: Channels added to RGB, in order.
+CHANNELS = ("parallax", "confidence", "mask")
+
+
+def single_source(mvs: MvsParams, planes: int | None = None) -> MvsParams:
+    """``mvs`` with one source view (and ``planes`` planes when given), validated."""
+    update = {**SINGLE_SOURCE, **({"planes": planes} if planes is not None else {})}
+    return MvsParams.model_validate({**mvs.model_dump(), **update})
+
+
+def apply_mask(depth: np.ndarray, confidence: np.ndarray, mask: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+    """Depth NaN and confidence 0 inside ``mask`` and wherever the depth is unknown (new arrays, float32)."""
+    depth = np.asarray(depth, np.float32).copy()
+    confidence = np.asarray(confidence, np.float32).copy()
+    if mask is not None:
+        depth[mask] = np.nan
+    known = np.isfinite(depth) & (depth > 0)
+    depth[~known] = np.nan
+    confidence[~known] = 0.0
+    return depth, confidence
+
+
+def normalise_depth(depth: np.ndarray) -> tuple[np.ndarray, float]:
+    """``(log depth - shift, shift)``: the shift is the median log depth over the known (finite, > 0) pixels.
+
+    Unknown pixels are 0 in the output; with no known pixel the shift is 0.
+    """
+    known = np.isfinite(depth) & (depth > 0)
+    if not known.any():
+        return np.zeros(depth.shape, np.float32), 0.0
+    log = np.log(depth[known].astype(np.float64))
+    shift = float(np.median(log))
+    out = np.zeros(depth.shape, np.float32)
+    out[known] = (log - shift).astype(np.float32)
+    return out, shift
+
+
+def denormalise_depth(normalised: np.ndarray, shift: float) -> np.ndarray:
+    """The inverse of :func:`normalise_depth` on known pixels: depth in pose units."""
+    return np.exp(np.asarray(normalised, np.float64) + shift).astype(np.float32)
+
+
+@dataclass(frozen=True)
+class ParallaxInput:
+    """The parallax input of every frame of a clip, ready to store with a shard.
+
+    - ``parallax`` (N,H,W) float32: log depth minus ``shift``, 0 where there is no depth (masked or unconfident);
+    - ``confidence`` (N,H,W) float32 in [0,1]: the sweep's confidence, 0 inside the mask and where depth is NaN;
+    - ``mask`` (N,H,W) bool: what may move (True inside);
+    - ``shift`` (N,) float64: median log depth (pose units) of the confident pixels, 0 where there are none;
+    - ``depth`` (N,H,W) float32: the masked depth in pose units (NaN where none), for baselines and audits;
+    - ``source`` (N,) int64: the source frame of each frame's sweep, -1 where none had enough baseline.
+    """
+
+    parallax: np.ndarray
+    confidence: np.ndarray
+    mask: np.ndarray
+    shift: np.ndarray
+    depth: np.ndarray
+    source: np.ndarray
+
+    def channels(self) -> np.ndarray:
+        """(N, 3, H, W) float32 in :data:`CHANNELS` order: normalised depth, confidence, mask (0/1)."""
+        return np.stack([self.parallax, self.confidence, self.mask.astype(np.float32)], axis=1)
+
+
+def clip_parallax(
+    images: np.ndarray,
+    cameras: Sequence[Camera],
+    masks: np.ndarray | None,
+    mvs: MvsParams | None = None,
+    device: str = "cpu",
+) -> ParallaxInput:
+    """The parallax input of every frame: a pure function of (images, cameras, masks, params).
+
+    ``images`` (N,H,W,3) uint8, ``cameras`` at that size, ``masks`` (N,H,W) bool or ``None`` (nothing masked);
+    ``mvs`` is the clip's MVS params (default ``MvsParams()``), run with one source view (:func:`single_source`).
+    """
+    images = np.asarray(images)
+    if masks is not None and np.shape(masks) != images.shape[:3]:
+        raise ValueError(f"masks must be {images.shape[:3]} like the images, got {np.shape(masks)}")
+    params = single_source(mvs if mvs is not None else MvsParams())
+    result = clip_depth(images, list(cameras), params, device=device)
+    n = len(images)
+    mask = np.zeros(images.shape[:3], bool) if masks is None else np.asarray(masks, bool)
+    depth = np.empty(result.depth.shape, np.float32)
+    confidence = np.empty(result.depth.shape, np.float32)
+    parallax = np.empty(result.depth.shape, np.float32)
+    shift = np.zeros(n, np.float64)
+    for i in range(n):
+        depth[i], confidence[i] = apply_mask(result.depth[i], result.confidence[i], mask[i])
+        parallax[i], shift[i] = normalise_depth(depth[i])
+    source = np.array([s[0] if s else -1 for s in result.sources], dtype=np.int64)
+    return ParallaxInput(parallax, confidence, mask, shift, depth, source)
+
+
+def clip_masks(
+    clip: Clip,
+    params: MaskParams,
+    images: np.ndarray,
+    cameras: Sequence[Camera],
+    mvs_depth: np.ndarray | None,
+    indices: Sequence[int] | None = None,
+    max_width: int | None = None,
+) -> tuple[np.ndarray, str]:
+    """The masks of a clip's frames ``indices`` at the size of ``images``, and the source used (``params.resolve``).
+
+    ``given``: the clip's ``masks/`` (:func:`mannequin.clips.masks.read_masks`); ``motion``: from ``mvs_depth``
+    (N,H,W, NaN where unconfident) by :func:`mannequin.curation.motion.motion_masks`; ``none``: nothing masked.
+    """
+    source = params.resolve(has_masks(clip.path), clip.path)
+    if source == "given":
+        masks = read_masks(clip, indices, max_width)
+        assert masks is not None  # resolve() said the folder exists
+    elif source == "motion":
+        if mvs_depth is None:
+            raise ValueError("motion masks need the clip's MVS depth")
+        masks = motion_masks(
+            mvs_depth, images, cameras, dilate_px=params.motion_dilate_px, fill_px=params.motion_fill_px
+        )
+    else:
+        masks = np.zeros(np.shape(images)[:3], bool)
+    if masks.shape != np.shape(images)[:3]:
+        raise ValueError(f"masks {masks.shape} do not match the images {np.shape(images)[:3]}")
+    return masks, source
