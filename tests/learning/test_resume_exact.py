@@ -118,7 +118,7 @@ def test_pretraining_killed_mid_epoch_resumes_to_the_uninterrupted_bytes(
     tmp_path: Path, learning_data: dict[str, Path]
 ) -> None:
     params = _params(tmp_path, learning_data)
-    objective = "mvs+masked+contrastive"  # random pairs, masks and augmentation all draw
+    objective = "mvs+masked+contrastive+correspondence"  # random pairs, masks, partners, augmentation all draw
     args = ["pretrain", "--objective", objective, "--params", str(params), "--no-progress"]
     _kill_resume_compare(tmp_path, args, objective, f"pretrain-{objective}", kill_at=15, per_epoch=6)
 
