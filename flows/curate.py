@@ -25,7 +25,6 @@ import time
 from collections.abc import Iterator
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any
 
 import cloudpickle
 from prefect import flow, get_run_logger, task
@@ -53,16 +52,17 @@ from mannequin.curation.shards import OutOfSpace
 cloudpickle.register_pickle_by_value(sys.modules[__name__])
 
 
-def retry_unless_out_of_space(task: Any, task_run: Any, state: Any) -> bool:
-    """Retry condition of the clip task: a full disk is not retried (the next try cannot do better)."""
-    return not isinstance(getattr(state, "data", None), OutOfSpace)
-
-
-@task(name="curate-clip", cache_policy=NO_CACHE, persist_result=False, retry_condition_fn=retry_unless_out_of_space)
+@task(name="curate-clip", cache_policy=NO_CACHE, persist_result=False)
 def curate_clip_task(job: dict, params: dict, out: str, code: str) -> dict:
-    """Curate one clip; the shard is written under ``out``, the row is returned (the flow caches it)."""
+    """Curate one clip; the shard is written under ``out``, the row is returned (the flow caches it).
+
+    A full disk is returned, not raised (``{"no_space": path}``): Prefect neither retries it nor logs a traceback.
+    """
     start = time.perf_counter()
-    row = curate_clip(ClipJob(**job), CurateParams.model_validate(params), out, code=code)
+    try:
+        row = curate_clip(ClipJob(**job), CurateParams.model_validate(params), out, code=code)
+    except OutOfSpace as exc:
+        return {"no_space": exc.path}
     seconds = round(time.perf_counter() - start, 3)
     verdict = "accepted" if row.accepted else f"rejected ({row.reason})"
     get_run_logger().info("%s: %s in %.1f s", row.clip_id, verdict, seconds)
@@ -144,14 +144,14 @@ def prefect_map(clip_task, params: dict, out: str, digest: str, code: str, retri
             fut.wait()  # sets the final state (otherwise .state asks the API, which may lag)
             if fut.state.is_completed():
                 value = fut.result()
+                if "no_space" in value:
+                    for other in running:  # clips already running finish (their shards are whole); none starts
+                        other.wait()
+                    raise OutOfSpace(value["no_space"])
                 cache.put(key, value["row"], value["seconds"])
                 yield job, ClipResult(value["row"], "executed", value["seconds"], value.get("pid", 0))
                 continue
             error = fut.result(raise_on_failure=False)
-            if isinstance(error, OutOfSpace):
-                for other in running:  # clips already running finish (their shards are whole); none starts
-                    other.wait()
-                raise error
             logger.error("%s: failed after %d retries: %s", job.clip_id, retries, error)
             yield job, ClipResult(error_row(job, error), "failed")
 

@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from mannequin.atomic import atomic_write_text
 from mannequin.clips.ids import CLIP_ID_PATTERN
+from mannequin.curation.shards import naming_a_full_disk
 from mannequin.curation.table import BASE_COLUMNS, ClipRow
 
 CACHE_DIR = ".cache"
@@ -93,7 +94,8 @@ class ClipCache:
     def put(self, key: str, row: ClipRow, seconds: float) -> None:
         """Store the result of ``key`` atomically."""
         record = ClipRecord(key=key, row=CachedRow.of(row), seconds=max(0.0, float(seconds)))
-        atomic_write_text(self.path(key), record.model_dump_json(indent=1) + "\n")
+        with naming_a_full_disk(self.path(key)):
+            atomic_write_text(self.path(key), record.model_dump_json(indent=1) + "\n")
 
     def _refuse(self, path: Path, problem: str) -> None:
         if self.warn is not None:

@@ -41,7 +41,8 @@ TMP_DIR = ".tmp"
 
 #: numpy's message when a write comes up short (a full disk, without an errno)
 _SHORT_WRITE = re.compile(r"\d+ requested and \d+ written")
-#: errno of a write refused for space: no space left (ENOSPC), past RLIMIT_FSIZE or the filesystem's limit (EFBIG)
+#: errno of a write refused for space: no space left (ENOSPC), past RLIMIT_FSIZE or the filesystem's limit
+#: (EFBIG), over quota (EDQUOT)
 _NO_SPACE = {errno.ENOSPC, errno.EFBIG, errno.EDQUOT}
 
 
