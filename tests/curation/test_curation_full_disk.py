@@ -99,3 +99,29 @@ def test_full_disk_under_prefect_is_not_retried_and_stops_the_run(clean_data, tm
     assert (
         json.loads((out / ".cache" / next((out / ".cache").iterdir()).name).read_text())["row"]["clip_id"] == "good_a"
     )
+
+
+def test_a_real_file_size_limit_is_named_as_a_full_disk(clean_data, tmp_path, tiny_params):
+    """No monkeypatching: ``RLIMIT_FSIZE`` in a real ``mannequin curate`` process makes the shard write fail
+    (Python ignores SIGXFSZ, so the write gets EFBIG) once a file passes the limit: ``images.npy`` of a 64x48 clip
+    fits, ``depth.npy`` does not."""
+    import subprocess
+    import sys
+
+    data = copy_data(clean_data, tmp_path / "data")
+    (tmp_path / "params.yaml").write_text(yaml.safe_dump({"curate": tiny_params.model_dump(mode="json")}))
+    out = tmp_path / "curated"
+    script = (
+        "import resource, sys\n"
+        "resource.setrlimit(resource.RLIMIT_FSIZE, (60_000, 60_000))\n"
+        "from mannequin.cli import main\n"
+        "sys.argv = ['mannequin', *sys.argv[1:]]\n"
+        "main()\n"
+    )
+    cmd = [sys.executable, "-c", script, "curate", "--data", str(data), "--out", str(out),
+           "--params", str(tmp_path / "params.yaml"), "--runner", "serial", "--no-progress"]  # fmt: skip
+    res = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    assert res.returncode == 2, res.stderr
+    assert res.stderr.splitlines() == [f"mannequin: error: {out / 'shards' / 'good_a'}: no space left on device"]
+    assert not (out / "shards").exists() or not any((out / "shards").iterdir())  # nothing half written
+    assert not (out / shards.TMP_DIR).exists() or not any((out / shards.TMP_DIR).iterdir())
