@@ -48,6 +48,9 @@ def pipeline_command(
     from mannequin.orchestration import DvcCommandFailed, metrics_markdown
 
     flow = load_pipeline_flow()
+    from mannequin.orchestration.local_server import guard_prefect_ephemeral_server
+
+    guard_prefect_ephemeral_server()  # Prefect's temporary server must not outlive a killed pipeline
     try:
         result = flow(
             repo=str(repo),
