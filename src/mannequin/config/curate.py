@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from mannequin.config.base import Block
+from mannequin.config.sfm import SfmParams
 
 
 class MvsParams(Block):
@@ -81,5 +82,6 @@ class CurateParams(Block):
     retries: int = Field(1, ge=0)
     retry_delay_s: float = Field(2.0, ge=0)
     mvs: MvsParams = MvsParams()
+    sfm: SfmParams = SfmParams()
     quality: QualityParams = QualityParams()
     gates: GateParams = GateParams()
