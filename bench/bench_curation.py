@@ -44,9 +44,9 @@ def main() -> None:
 
     configure_offline(ROOT)
     from mannequin.cli.curate_commands import load_curate_flow
-    from mannequin.clips.sample import write_sample_data
     from mannequin.config import load_params
     from mannequin.curation.curate import curate_dataset
+    from mannequin.sample.dataset import write_sample_data
 
     work = Path(tempfile.mkdtemp(prefix="bench-curation-"))
     try:

@@ -50,10 +50,10 @@ def sample_clip_accuracy(count: int, seed: int = 0) -> list[dict[str, Any]]:
     """AbsRel and coverage of the default MVS on clean sample-data clips (160x120), against their exact depth."""
     import torch
 
-    from mannequin.clips.plan import make_plan
-    from mannequin.clips.sample import render_clip
     from mannequin.config.curate import MvsParams
     from mannequin.curation.mvs import clip_depth
+    from mannequin.sample.dataset import render_clip
+    from mannequin.sample.plan import make_plan
 
     torch.set_num_threads(1)
     rows = []

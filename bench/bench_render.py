@@ -21,9 +21,9 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 import numpy as np
 
 from mannequin.atomic import atomic_write_text
-from mannequin.clips.plan import make_plan
-from mannequin.clips.sample import render_clip, write_clip
-from mannequin.clips.textures import texture_bank
+from mannequin.sample.dataset import render_clip, write_clip
+from mannequin.sample.plan import make_plan
+from mannequin.sample.textures import texture_bank
 
 RESULTS = Path(__file__).parent / "results" / "render.json"
 

@@ -11,11 +11,11 @@ import numpy as np
 import pytest
 
 from mannequin.clips.cameras import Camera
-from mannequin.clips.plan import ClipPlan
 from mannequin.clips.poses import write_poses
-from mannequin.clips.sample import render_clip, write_clip
 from mannequin.clips.video import write_video
 from mannequin.config import load_params
+from mannequin.sample.dataset import render_clip, write_clip
+from mannequin.sample.plan import ClipPlan
 
 WIDTH, HEIGHT, FRAMES = 64, 48, 6
 

@@ -8,7 +8,16 @@ import numpy as np
 import pytest
 
 from mannequin.evaluation.alignment import align, fit_scale_shift
-from mannequin.evaluation.metrics import METRICS, compute_errors, mean_metrics, score_image, si_rmse, valid_mask
+from mannequin.evaluation.metrics import (
+    DEPTH_METRICS,
+    METRIC,
+    METRICS,
+    compute_errors,
+    mean_metrics,
+    score_image,
+    si_rmse,
+    valid_mask,
+)
 
 LN2 = math.log(2.0)
 
@@ -139,3 +148,20 @@ def test_mean_metrics_averages_per_image():
     b = score_image(np.ones((1, 3)), np.ones((1, 3)))  # abs_rel 0 on three pixels
     assert mean_metrics([a, b])["abs_rel"] == pytest.approx(0.5)  # per image, not per pixel (0.25)
     assert mean_metrics([]) == {}
+
+
+def test_each_metric_is_declared_once_and_its_direction_is_right():
+    assert tuple(m.name for m in DEPTH_METRICS) == METRICS and set(METRIC) == set(METRICS)
+    rng = np.random.default_rng(3)
+    gt = rng.uniform(0.5, 8.0, 500)
+    perfect, worse = compute_errors(gt, gt), compute_errors(gt, gt * rng.uniform(0.3, 3.0, 500))
+    assert tuple(perfect) == METRICS
+    for m in DEPTH_METRICS:  # a perfect prediction beats a noisy one by every metric, in its declared direction
+        assert m.improvement(worse[m.name], perfect[m.name]) > 0, m.name
+        back = m.improvement(perfect[m.name], worse[m.name])  # a zero error has no relative change: None
+        assert (back is None) if m.lower_is_better else (back < 0), m.name
+    assert [m.name for m in DEPTH_METRICS if not m.lower_is_better] == ["a1", "a2", "a3"]
+    assert METRIC["abs_rel"].improvement(0.4, 0.3) == pytest.approx(0.25)  # the relative reduction
+    assert METRIC["a1"].improvement(0.5, 0.6) == pytest.approx(0.2)  # the relative gain
+    assert METRIC["abs_rel"].improvement(0.0, 0.3) is None
+    assert METRIC["abs_rel"].better == "lower is better" and METRIC["a2"].better == "higher is better"

@@ -12,8 +12,10 @@ from typer.testing import CliRunner
 from mannequin.cli import app
 from mannequin.errors import InputError
 from mannequin.evaluation.examples import save_npz
-from mannequin.evaluation.metrics import METRICS
+from mannequin.evaluation.markdown import render_markdown
+from mannequin.evaluation.metrics import DEPTH_METRICS, METRICS
 from mannequin.evaluation.report import write_report
+from mannequin.evaluation.summary import build_summary, load_metrics
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 # name: (kind, init or objective, budget, abs_rel, a1, alignment)
@@ -99,6 +101,19 @@ def test_summary_markdown_shows_tables_gap_claim_and_ablation(metrics_dir, tmp_p
     assert "## Curation ablation" in md and "| mvs | fine-tuned, 4 labels | 0.2000 | 0.2500 | +20.0% |" in md
     assert "| mvs | pretrained only (median) | 0.3500 | 0.5000 | +30.0% |" in md
     assert "Curation audit" not in md
+
+
+def test_summary_is_plain_data_that_the_markdown_renders(metrics_dir, tmp_path):
+    from mannequin.config.evaluation import ReportParams
+
+    summary = build_summary(load_metrics(metrics_dir), "mvs")  # computed without writing anything
+    assert json.loads(json.dumps(summary, allow_nan=False)) == summary
+    assert summary == write_report(metrics_dir, tmp_path / "reports")
+    md = render_markdown(summary, None, ReportParams().claim_min_reduction)
+    assert md == (tmp_path / "reports/summary.md").read_text(encoding="utf-8")
+    headers = " | ".join(m.header for m in DEPTH_METRICS)  # the columns come from the metric declarations
+    assert f"| init | budget | alignment | {headers} | frames | pixels |" in md
+    assert f"| model | alignment | {headers} | frames | pixels |" in md
 
 
 def test_claim_that_fails_is_reported_as_failing(tmp_path):

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from mannequin.clips.plan import ClipPlan
-from mannequin.clips.sample import write_sample_data
+from mannequin.sample.dataset import write_sample_data
+from mannequin.sample.plan import ClipPlan
 
 TINY = {"width": 64, "height": 48, "frames": (4, 6)}
 

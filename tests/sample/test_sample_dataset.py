@@ -15,9 +15,9 @@ from typer.testing import CliRunner
 from mannequin.cli import app
 from mannequin.clips.clip import open_clip
 from mannequin.clips.depth_png import read_depth_png
-from mannequin.clips.plan import ClipPlan, make_plan
-from mannequin.clips.sample import build_clip_scene, render_clip, write_clip, write_sample_data
 from mannequin.errors import InputError
+from mannequin.sample.dataset import build_clip_scene, render_clip, write_clip, write_sample_data
+from mannequin.sample.plan import ClipPlan, make_plan
 
 
 def _rows(path: Path) -> list[dict[str, str]]:
@@ -149,3 +149,21 @@ def test_cli_writes_a_dataset_and_rejects_bad_options(tmp_path: Path) -> None:
     assert bad.exit_code == 2 and "not a directory" in bad.stderr and len(bad.stderr.strip().splitlines()) == 1
     bad = runner.invoke(app, ["sample-data", str(out), "--min-frames", "5", "--max-frames", "3"])
     assert bad.exit_code == 2 and "--max-frames" in bad.stderr
+
+
+def test_cli_help_states_the_defaults_the_code_renders() -> None:
+    plans = make_plan()  # the renderer's own defaults
+    defects = sum(p.defect != "none" for p in plans)
+    clean = sum(p.defect == "none" and p.split == "unlabeled" for p in plans)
+    labeled, test = (sum(p.split == s for p in plans) for s in ("labeled", "test"))
+    frames = sorted({p.n_frames for p in plans})
+    ((width, height),) = {(p.width, p.height) for p in plans}
+    result = CliRunner().invoke(app, ["sample-data", "--help"], env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    help_text = " ".join(result.stdout.split())
+    expected = (
+        f"Default: {len(plans)} clips of {frames[0]}-{frames[-1]} frames at {width}x{height} ({defects} defective +"
+        f" {clean} clean unlabeled, {labeled} labeled, {test} test)."
+    )
+    assert expected in help_text, help_text
+    assert f"[default: {len(plans)}]" in help_text and f"[default: {width}]" in help_text

@@ -7,9 +7,9 @@ from dataclasses import replace
 import numpy as np
 
 from mannequin.clips.cameras import Camera
-from mannequin.clips.plan import make_plan
-from mannequin.clips.render import render
-from mannequin.clips.sample import build_clip_scene, intrinsics
+from mannequin.sample.dataset import build_clip_scene, intrinsics
+from mannequin.sample.plan import make_plan
+from mannequin.sample.render import render
 
 
 def _median_triangulation_angle(plan) -> float:

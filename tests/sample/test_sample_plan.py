@@ -6,7 +6,7 @@ from collections import Counter
 
 import pytest
 
-from mannequin.clips.plan import DEFECTS, make_plan, split_counts
+from mannequin.sample.plan import DEFECTS, make_plan, split_counts
 
 
 def test_default_plan_has_every_defect_about_equally_in_unlabeled() -> None:

@@ -11,10 +11,10 @@ import pytest
 
 from mannequin.clips.cameras import Camera
 from mannequin.clips.clip import open_clip
-from mannequin.clips.render import render
-from mannequin.clips.sample import write_sample_data
-from mannequin.clips.scene import Box, Cylinder, Material, Scene, SceneObject, Sphere, room_planes
-from mannequin.clips.trajectory import look_rotation
+from mannequin.sample.dataset import write_sample_data
+from mannequin.sample.render import render
+from mannequin.sample.scene import Box, Cylinder, Material, Scene, SceneObject, Sphere, room_planes
+from mannequin.sample.trajectory import look_rotation
 
 W, H, HFOV = 65, 49, 60.0  # odd sizes put the principal point on a pixel centre
 MAT = Material(texture=0, texel_m=0.004)

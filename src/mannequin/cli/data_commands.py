@@ -7,11 +7,28 @@ from pathlib import Path
 import typer
 
 from mannequin.cli.app import app, user_errors
-from mannequin.clips.plan import DEFAULT_CLIPS, DEFAULT_FRAMES
 from mannequin.errors import InputError
+from mannequin.sample.plan import DEFAULT_CLIPS, DEFAULT_FRAMES, DEFAULT_SIZE, split_counts
 
 
-@app.command("sample-data")
+def sample_data_help() -> str:
+    """The help of ``sample-data``, its defaults taken from the renderer's constants (so they cannot drift)."""
+    n = split_counts(DEFAULT_CLIPS)
+    (w, h), (lo, hi) = DEFAULT_SIZE, DEFAULT_FRAMES
+    return "\n\n".join(
+        [
+            "Render the embedded sample dataset: furnished rooms filmed by a hand-held camera, with defective clips.",
+            f"Default: {DEFAULT_CLIPS} clips of {lo}-{hi} frames at {w}x{h} ({n['defect']} defective +"
+            f" {n['clean']} clean unlabeled, {n['labeled']} labeled, {n['test']} test).",
+            "Writes OUT_DIR/clips/<id>/ (poses.txt with video.mp4 or frames/) and OUT_DIR/splits.csv.",
+            "Sensor depth OUT_DIR/depth/<id>/<i:06d>.png for labeled and test clips only.",
+            "Audit-only truth: OUT_DIR/sample_truth.csv (clip_id,defect,pose_scale), OUT_DIR/truth/<id>/depth.npz"
+            " (metres).",
+        ]
+    )
+
+
+@app.command("sample-data", help=sample_data_help())
 @user_errors
 def sample_data(
     out_dir: Path = typer.Argument(..., help="Where to write clips/, depth/, splits.csv and the audit truth."),
@@ -19,25 +36,16 @@ def sample_data(
         DEFAULT_CLIPS, "--clips", min=1, help="Number of clips (defects, labeled and test scale with it)."
     ),
     seed: int = typer.Option(0, "--seed", help="Random seed; the same seed gives byte-identical files."),
-    width: int = typer.Option(160, "--width", min=16, max=4096, help="Frame width in pixels."),
-    height: int = typer.Option(120, "--height", min=16, max=4096, help="Frame height in pixels."),
+    width: int = typer.Option(DEFAULT_SIZE[0], "--width", min=16, max=4096, help="Frame width in pixels."),
+    height: int = typer.Option(DEFAULT_SIZE[1], "--height", min=16, max=4096, help="Frame height in pixels."),
     min_frames: int = typer.Option(DEFAULT_FRAMES[0], "--min-frames", min=2, help="Fewest frames per clip."),
     max_frames: int = typer.Option(DEFAULT_FRAMES[1], "--max-frames", min=2, help="Most frames per clip."),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing sample dataset in OUT_DIR."),
     workers: int = typer.Option(1, "--workers", min=1, help="Render clips in this many processes (same bytes)."),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Show a progress bar on stderr."),
 ) -> None:
-    """Render the embedded sample dataset: furnished rooms filmed by a hand-held camera, with defective clips.
-
-    Default: 24 clips of 16-24 frames at 160x120 (6 defective + 8 clean unlabeled, 5 labeled, 5 test).
-
-    Writes OUT_DIR/clips/<id>/ (poses.txt with video.mp4 or frames/) and OUT_DIR/splits.csv.
-
-    Sensor depth OUT_DIR/depth/<id>/<i:06d>.png for labeled and test clips only.
-
-    Audit-only truth: OUT_DIR/sample_truth.csv (clip_id,defect,pose_scale), OUT_DIR/truth/<id>/depth.npz (metres).
-    """
-    from mannequin.clips.sample import write_sample_data
+    """Render the embedded sample dataset (the command's help is :func:`sample_data_help`)."""
+    from mannequin.sample.dataset import write_sample_data
 
     if max_frames < min_frames:
         raise InputError(None, f"--max-frames ({max_frames}) is below --min-frames ({min_frames})", "bad_option")

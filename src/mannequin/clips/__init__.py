@@ -1,1 +1,4 @@
-"""Reading and writing clips: poses, frames, video and sensor depth."""
+"""Reading and writing clips: poses, frames, video, sensor depth PNGs, splits and COLMAP models.
+
+The sample-scene renderer that writes clips for the demo lives in :mod:`mannequin.sample`, not here.
+"""

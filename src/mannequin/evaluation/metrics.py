@@ -14,17 +14,87 @@ For one image, with ``gt`` and ``pred`` the depths at the N valid pixels (after 
 A pixel is valid when its ground truth is finite and ``min_depth < gt < max_depth`` (``max_depth`` is the depth cap).
 Predictions are aligned to the valid ground truth (see :mod:`mannequin.evaluation.alignment`) and then clipped to
 ``[min_depth, max_depth]``, as Monodepth2 does. Non-finite predictions are an error: a model that emits NaN is broken.
+
+Each metric is declared once, in :data:`DEPTH_METRICS` (name, report header, direction, formula): the metrics files,
+the report's columns and which way the report counts as better all derive from it. A new metric is one more entry.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
 from mannequin.evaluation.alignment import align
 
-METRICS: tuple[str, ...] = ("abs_rel", "sq_rel", "rmse", "rmse_log", "si_rmse", "a1", "a2", "a3")
-LOWER_IS_BETTER = {"abs_rel": True, "sq_rel": True, "rmse": True, "rmse_log": True, "si_rmse": True}
-LOWER_IS_BETTER.update({"a1": False, "a2": False, "a3": False})
+
+class DepthPair:
+    """Ground truth and prediction at the valid pixels (matching 1-D float64 arrays of positive depths), with the
+    terms several metrics share, each computed once when first asked for."""
+
+    def __init__(self, gt: np.ndarray, pred: np.ndarray) -> None:
+        self.gt = np.asarray(gt, dtype=np.float64)
+        self.pred = np.asarray(pred, dtype=np.float64)
+
+    @cached_property
+    def diff(self) -> np.ndarray:
+        return self.gt - self.pred
+
+    @cached_property
+    def log_diff(self) -> np.ndarray:
+        return np.log(self.gt) - np.log(self.pred)
+
+    @cached_property
+    def ratio(self) -> np.ndarray:
+        """``max(gt / pred, pred / gt)``, what the δ thresholds count."""
+        return np.maximum(self.gt / self.pred, self.pred / self.gt)
+
+
+@dataclass(frozen=True)
+class Metric:
+    """One depth metric, declared once: its key in every metrics file, its report header, its direction, its formula
+    (``compute`` turns one image's :class:`DepthPair` into its value)."""
+
+    name: str
+    header: str
+    lower_is_better: bool
+    compute: Callable[[DepthPair], float]
+
+    @property
+    def better(self) -> str:
+        """``"lower is better"`` or ``"higher is better"``."""
+        return "lower is better" if self.lower_is_better else "higher is better"
+
+    def improvement(self, base: float, other: float) -> float | None:
+        """How much better ``other`` is than ``base``, relative to ``base`` (positive when better; None at base <= 0).
+
+        For a lower-is-better metric that is the relative reduction ``(base - other) / base``.
+        """
+        if not base > 0:
+            return None
+        return (base - other) / base if self.lower_is_better else (other - base) / base
+
+
+def si_rmse(gt: np.ndarray, pred: np.ndarray) -> float:
+    """Scale-invariant RMSE: ``sqrt(mean(d²) - mean(d)²)``, ``d = log pred - log gt`` (both positive)."""
+    d = np.log(np.asarray(pred, dtype=np.float64)) - np.log(np.asarray(gt, dtype=np.float64))
+    return float(np.sqrt(max(float(np.mean(d * d) - np.mean(d) ** 2), 0.0)))
+
+
+DEPTH_METRICS: tuple[Metric, ...] = (
+    Metric("abs_rel", "abs_rel", True, lambda p: np.mean(np.abs(p.diff) / p.gt)),
+    Metric("sq_rel", "sq_rel", True, lambda p: np.mean(p.diff * p.diff / p.gt)),
+    Metric("rmse", "rmse", True, lambda p: np.sqrt(np.mean(p.diff * p.diff))),
+    Metric("rmse_log", "rmse_log", True, lambda p: np.sqrt(np.mean(p.log_diff * p.log_diff))),
+    Metric("si_rmse", "si_rmse", True, lambda p: si_rmse(p.gt, p.pred)),
+    Metric("a1", "δ<1.25", False, lambda p: np.mean(p.ratio < 1.25)),
+    Metric("a2", "δ<1.25²", False, lambda p: np.mean(p.ratio < 1.25**2)),
+    Metric("a3", "δ<1.25³", False, lambda p: np.mean(p.ratio < 1.25**3)),
+)
+METRIC: dict[str, Metric] = {m.name: m for m in DEPTH_METRICS}
+METRICS: tuple[str, ...] = tuple(METRIC)
 
 
 def valid_mask(gt: np.ndarray, min_depth: float, max_depth: float) -> np.ndarray:
@@ -34,29 +104,10 @@ def valid_mask(gt: np.ndarray, min_depth: float, max_depth: float) -> np.ndarray
         return np.isfinite(gt) & (gt > min_depth) & (gt < max_depth)
 
 
-def si_rmse(gt: np.ndarray, pred: np.ndarray) -> float:
-    """Scale-invariant RMSE: ``sqrt(mean(d²) - mean(d)²)``, ``d = log pred - log gt`` (both positive)."""
-    d = np.log(np.asarray(pred, dtype=np.float64)) - np.log(np.asarray(gt, dtype=np.float64))
-    return float(np.sqrt(max(float(np.mean(d * d) - np.mean(d) ** 2), 0.0)))
-
-
 def compute_errors(gt: np.ndarray, pred: np.ndarray) -> dict[str, float]:
-    """All metrics of :data:`METRICS` on matching 1-D arrays of positive depths."""
-    gt = np.asarray(gt, dtype=np.float64)
-    pred = np.asarray(pred, dtype=np.float64)
-    thresh = np.maximum(gt / pred, pred / gt)
-    diff = gt - pred
-    log_diff = np.log(gt) - np.log(pred)
-    return {
-        "abs_rel": float(np.mean(np.abs(diff) / gt)),
-        "sq_rel": float(np.mean(diff * diff / gt)),
-        "rmse": float(np.sqrt(np.mean(diff * diff))),
-        "rmse_log": float(np.sqrt(np.mean(log_diff * log_diff))),
-        "si_rmse": si_rmse(gt, pred),
-        "a1": float(np.mean(thresh < 1.25)),
-        "a2": float(np.mean(thresh < 1.25**2)),
-        "a3": float(np.mean(thresh < 1.25**3)),
-    }
+    """All metrics of :data:`DEPTH_METRICS` on matching 1-D arrays of positive depths."""
+    pair = DepthPair(gt, pred)
+    return {m.name: float(m.compute(pair)) for m in DEPTH_METRICS}
 
 
 def score_image(

@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from mannequin.atomic import atomic_path
+from mannequin.evaluation.metrics import METRIC
 
 _PNG_METADATA = {"Software": None}
 
@@ -40,7 +41,8 @@ def label_efficiency_plot(curves: Mapping[str, Sequence[tuple[int, float, float]
         style = {"linestyle": "--", "color": "0.3"} if init == "scratch" else {}
         axes[0].plot(x, [a for _, a, _ in pts], marker="o", label=init, **style)
         axes[1].plot(x, [d for _, _, d in pts], marker="o", label=init, **style)
-    for ax, title in zip(axes, ("abs_rel (lower is better)", "δ < 1.25 (higher is better)"), strict=True):
+    titles = (f"abs_rel ({METRIC['abs_rel'].better})", f"δ < 1.25 ({METRIC['a1'].better})")
+    for ax, title in zip(axes, titles, strict=True):
         ax.set_xscale("log")
         if budgets:
             ax.set_xticks(budgets)

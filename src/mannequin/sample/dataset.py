@@ -23,14 +23,14 @@ import numpy as np
 from mannequin.atomic import atomic_path, atomic_write_bytes, atomic_write_text, replace_path
 from mannequin.clips.cameras import Camera
 from mannequin.clips.depth_png import write_depth_png
-from mannequin.clips.plan import DEFAULT_CLIPS, DEFAULT_FRAMES, DEFAULT_SIZE, ClipPlan, make_plan
 from mannequin.clips.poses import write_poses
-from mannequin.clips.render import render, to_uint8
-from mannequin.clips.rooms import random_room_size, random_scene
-from mannequin.clips.scene import Scene
-from mannequin.clips.trajectory import MOVING_KINDS, Trajectory, random_trajectory
 from mannequin.clips.video import write_video
 from mannequin.errors import InputError
+from mannequin.sample.plan import DEFAULT_CLIPS, DEFAULT_FRAMES, DEFAULT_SIZE, ClipPlan, make_plan
+from mannequin.sample.render import render, to_uint8
+from mannequin.sample.rooms import random_room_size, random_scene
+from mannequin.sample.scene import Scene
+from mannequin.sample.trajectory import MOVING_KINDS, Trajectory, random_trajectory
 
 BLUR_SUBFRAMES = 17  # dense enough that the sub-frames merge into a smear, not separate ghost copies
 BLUR_SHUTTER = 0.5  # exposure as a share of the frame interval (a 180-degree shutter)

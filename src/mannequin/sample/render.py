@@ -9,8 +9,8 @@ from __future__ import annotations
 import numpy as np
 
 from mannequin.clips.cameras import Camera
-from mannequin.clips.scene import Scene
-from mannequin.clips.textures import sample_texture, texture_bank
+from mannequin.sample.scene import Scene
+from mannequin.sample.textures import sample_texture, texture_bank
 
 
 def pixel_rays(camera: Camera) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

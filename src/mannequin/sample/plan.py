@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from mannequin.clips.trajectory import MOVING_KINDS
+from mannequin.sample.trajectory import MOVING_KINDS
 
 DEFECTS = ("moving", "rotation_only", "static_camera", "blur", "corrupt_video", "pose_mismatch")
 SPLITS = ("unlabeled", "labeled", "test")

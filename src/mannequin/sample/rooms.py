@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from mannequin.clips.scene import (
+from mannequin.sample.scene import (
     Box,
     Cylinder,
     Light,
@@ -16,7 +16,7 @@ from mannequin.clips.scene import (
     figure,
     room_planes,
 )
-from mannequin.clips.textures import PHOTOS, PROCEDURAL, TILE
+from mannequin.sample.textures import PHOTOS, PROCEDURAL, TILE
 
 _NAMES = PHOTOS + PROCEDURAL
 _COLOUR_PHOTOS = {"coffee", "chelsea", "astronaut", "rocket", "immunohistochemistry", "hubble_deep_field"}
