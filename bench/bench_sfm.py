@@ -129,7 +129,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="bench-sfm-") as tmp:
         data = args.data
         if data is None:
-            from mannequin.clips.sample import write_sample_data
+            from mannequin.sample.dataset import write_sample_data
 
             data = Path(tmp) / "sample"
             write_sample_data(data, progress=False, workers=2)

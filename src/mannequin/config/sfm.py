@@ -20,6 +20,17 @@ class SfmParams(Block):
     camera_model: Literal["SIMPLE_PINHOLE", "PINHOLE"] = Field(
         "SIMPLE_PINHOLE", description="the shared camera when the clip has no intrinsics.txt"
     )
+    focal_prior: float = Field(
+        0.85, gt=0, description="starting focal length / the larger image side (pycolmap's photo default is 1.2)"
+    )
+    refine_focal: bool = Field(
+        True, description="refine the estimated focal length in bundle adjustment (else it stays at focal_prior)"
+    )
+    focal_range: tuple[float, float] = Field(
+        (0.4, 1.6),
+        description="plausible focal length / width; outside it (forward motion leaves the focal length unobservable) "
+        "the clip is mapped again with the focal length fixed at focal_prior",
+    )
     max_frames: int = Field(64, ge=2, description="frames given to SfM, evenly spread over the clip")
     max_width: int = Field(640, ge=32, description="frames are downscaled to this width for SfM")
     max_features: int = Field(4096, ge=64, description="SIFT features per frame")

@@ -2,7 +2,8 @@
 
 SfM poses come in an arbitrary frame and scale, so the estimated camera path is aligned to the true one
 (rotation, translation, scale) before the errors are taken: the absolute trajectory error (RMSE of the
-camera centres) relative to the true path length, and each camera's rotation error in degrees.
+camera centres) relative to the true path length, and each camera's rotation error in degrees relative
+to the first frame (the rotation part of evo's origin alignment).
 """
 
 from __future__ import annotations
@@ -48,12 +49,17 @@ def pose_errors(estimated: Sequence[Camera], true: Sequence[Camera]) -> PoseErro
 
     if len(estimated) != len(true) or len(true) < 3:
         raise ValueError(f"need the same 3+ frames on both sides, got {len(estimated)} and {len(true)}")
-    ref, est = _path(true), copy.deepcopy(_path(estimated))
-    _, _, scale = est.align(ref, correct_scale=True)
+    ref, est = _path(true), _path(estimated)
+    aligned = copy.deepcopy(est)
+    _, _, scale = aligned.align(ref, correct_scale=True)
     ape = metrics.APE(metrics.PoseRelation.translation_part)
-    ape.process_data((ref, est))
+    ape.process_data((ref, aligned))
+    # a short clip's path is often nearly straight, which leaves Umeyama's turn about it undetermined:
+    # rotations are compared relative to the first frame instead (well defined for any path)
+    origin = copy.deepcopy(est)
+    origin.align_origin(ref)
     rot = metrics.APE(metrics.PoseRelation.rotation_angle_deg)
-    rot.process_data((ref, est))
+    rot.process_data((ref, origin))
     centres = np.array([c.center for c in true])
     length = float(np.linalg.norm(np.diff(centres, axis=0), axis=1).sum())
     return PoseErrors(

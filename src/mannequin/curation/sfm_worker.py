@@ -27,6 +27,7 @@ def _configure(pycolmap: Any, params: dict) -> None:
 def _extract(pycolmap: Any, db: Path, image_dir: Path, names: list[str], params: dict, camera: dict) -> None:
     reader = pycolmap.ImageReaderOptions()
     reader.camera_model = camera["model"]
+    reader.default_focal_length_factor = float(params["focal_prior"])
     if camera.get("params"):
         reader.camera_params = ",".join(repr(float(v)) for v in camera["params"])
     extraction = pycolmap.FeatureExtractionOptions()
@@ -99,6 +100,7 @@ def _map(pycolmap: Any, db: Path, image_dir: Path, out: Path, params: dict, fixe
     options.mapper.abs_pose_min_num_inliers = int(params["abs_pose_min_num_inliers"])
     options.mapper.num_threads = int(params["threads"])
     options.mapper.random_seed = int(params["seed"])
+    options.mapper.abs_pose_refine_focal_length = False  # a new frame's pose alone cannot pin the focal length
     if fixed_camera:
         options.ba_refine_focal_length = False
         options.ba_refine_extra_params = False
@@ -131,6 +133,27 @@ def _model_report(reconstruction: Any) -> dict:
     }
 
 
+def _models(found: dict) -> list[dict]:
+    return sorted((_model_report(r) for r in found.values()), key=lambda m: -len(m["images"]))
+
+
+def _focal_ratio(model: dict) -> float:
+    return float(model["camera"]["params"][0]) / model["camera"]["width"]
+
+
+def _reset_camera(pycolmap: Any, db: Path, params: dict) -> None:
+    """Put the shared camera's focal length back at the prior (the mapper reads its start from the database)."""
+    with pycolmap.Database.open(db) as database:
+        for camera in database.read_all_cameras():
+            focal = float(params["focal_prior"]) * max(camera.width, camera.height)
+            values = np.asarray(camera.params, dtype=float)
+            for k in camera.focal_length_idxs():
+                values[k] = focal
+            camera.params = values
+            camera.has_prior_focal_length = True
+            database.update_camera(camera)
+
+
 def run_job(job: dict) -> dict:
     """Extract, match in frame order, map; every model found is reported, largest first."""
     import pycolmap
@@ -145,8 +168,14 @@ def run_job(job: dict) -> dict:
     keypoints, pairs = _pair_report(pycolmap, db, ids)
     models = []
     if sum(p["inliers"] > 0 for p in pairs) > 0:
-        found = _map(pycolmap, db, image_dir, work / "sparse", params, fixed_camera=bool(camera.get("params")))
-        models = sorted((_model_report(r) for r in found.values()), key=lambda m: -len(m["images"]))
+        fixed = bool(camera.get("params")) or not params["refine_focal"]
+        models = _models(_map(pycolmap, db, image_dir, work / "sparse", params, fixed_camera=fixed))
+        low, high = params["focal_range"]
+        if models and not fixed and not low <= _focal_ratio(models[0]) <= high:
+            _reset_camera(pycolmap, db, params)
+            models = _models(_map(pycolmap, db, image_dir, work / "sparse-fixed", params, fixed_camera=True))
+            for m in models:
+                m["refit"] = "focal length fixed at focal_prior"
     return {"keypoints": keypoints, "pairs": pairs, "models": models}
 
 
