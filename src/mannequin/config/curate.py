@@ -83,5 +83,6 @@ class CurateParams(Block):
     retry_delay_s: float = Field(2.0, ge=0)
     mvs: MvsParams = MvsParams()
     sfm: SfmParams = SfmParams()
+    poses: Literal["auto", "given", "sfm"] = "auto"  # auto: the clip's poses.txt where there is one, else SfM
     quality: QualityParams = QualityParams()
     gates: GateParams = GateParams()
