@@ -114,7 +114,15 @@ def distribution(values: list[float]) -> dict:
     if not v.size:
         return {"n": 0}
     q = np.percentile(v, [0, 10, 50, 90, 100])
-    return {"n": int(v.size), "mean": float(v.mean()), "min": q[0], "p10": q[1], "median": q[2], "p90": q[3], "max": q[4]}
+    return {
+        "n": int(v.size),
+        "mean": float(v.mean()),
+        "min": q[0],
+        "p10": q[1],
+        "median": q[2],
+        "p90": q[3],
+        "max": q[4],
+    }
 
 
 def main() -> int:

@@ -34,7 +34,7 @@ def add_bad_clips(data: Path) -> dict[str, str]:
     (d / "poses.txt").write_text("note\n1 2 3\n")
     expected["garbage_poses"] = "bad_poses"
 
-    d = clone("no_poses")
+    d = clone("no_poses")  # curated with curate.poses: given (under auto it would get SfM poses)
     (d / "poses.txt").unlink()
     expected["no_poses"] = "missing_poses"
 
@@ -107,7 +107,8 @@ def test_bad_clips_are_rows_and_do_not_touch_the_others(clean_data, tmp_path, ti
     splits.update({k: "unlabeled" for k in expected if k not in ("not_in_splits", "bad id!")})
     write_splits(dirty, splits)
     dirty_out = tmp_path / "dirty_out"
-    outcome = curate_dataset(dirty, dirty_out, tiny_params, run_gates=False)
+    given = tiny_params.model_copy(update={"poses": "given"})  # every clip with poses.txt reads it, as under auto
+    outcome = curate_dataset(dirty, dirty_out, given, run_gates=False)
 
     table = read_clip_table(dirty_out / "clips.csv").set_index("clip_id")
     assert sorted(table.index) == sorted([*GOOD, "held_t", *expected])

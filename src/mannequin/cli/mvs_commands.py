@@ -13,7 +13,7 @@ from mannequin.errors import InputError
 @app.command()
 @user_errors
 def mvs(
-    clip_dir: Path = typer.Argument(..., help="A clip folder: poses.txt plus video.mp4 or frames/."),
+    clip_dir: Path = typer.Argument(..., help="A clip folder: video.mp4 or frames/, with poses.txt or not (SfM)."),
     frame: int = typer.Option(..., "--frame", help="Index of the reference frame (pose line, from 0)."),
     out: Path = typer.Option(..., "--out", help="Output .npz with `depth` and `confidence`."),
     params_path: Path | None = typer.Option(
@@ -39,10 +39,10 @@ def mvs(
     import numpy as np
 
     from mannequin.atomic import atomic_path
-    from mannequin.clips.clip import open_clip
     from mannequin.config import load_params
     from mannequin.config.curate import CurateParams
     from mannequin.curation.mvs import frame_depth, resolve_device
+    from mannequin.curation.sfm_store import resolve_clip
 
     if params_path is not None and not params_path.is_file():
         raise InputError(params_path, "file not found", "missing_params")
@@ -55,7 +55,7 @@ def mvs(
     width = max_width or curate.max_width
     if width < 16:
         raise InputError("--max-width", f"must be at least 16, got {width}", "bad_width")
-    clip = open_clip(clip_dir)
+    clip = resolve_clip(clip_dir, curate.poses, curate.sfm, None).clip  # no poses.txt: SfM (curate.poses)
     if not 0 <= frame < len(clip):
         raise InputError(clip_dir, f"frame {frame} out of range (the clip has {len(clip)} frames)", "bad_frame")
     if len(clip) < 2:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from mannequin.clips.clip import clip_id_of, open_clip
+from mannequin.clips.clip import clip_id_of
 from mannequin.clips.ids import validate_clip_id
 from mannequin.config.curate import CurateParams
 from mannequin.curation import decisions as rules
@@ -200,7 +200,9 @@ def curate_clip(
                 return row
     first: rules.Reason | None = None
     try:
-        clip = open_clip(clip_dir)
+        from mannequin.curation.sfm_store import POSES_DIR, resolve_clip
+
+        clip = resolve_clip(clip_dir, params.poses, params.sfm, Path(out_dir) / POSES_DIR).clip
         row.num_frames = len(clip)
         first = rules.frame_count_reason(len(clip), q)
         if first is not None and (not forced_in or len(clip) < 2):
