@@ -63,7 +63,7 @@ def ingest(
     split: str = typer.Option("unlabeled", "--split", help="Split of the new clips: unlabeled, labeled or test."),
     form: str = typer.Option("frames", "--form", help="Write clips as frames (frames/*.png) or video (video.mp4)."),
     fps: float | None = typer.Option(None, "--fps", help="Target frame rate within a shot (default 10)."),
-    max_frames: int | None = typer.Option(None, "--max-frames", help="Most frames per clip (default 48)."),
+    max_frames: int | None = typer.Option(None, "--max-frames", help="Most frames per clip (default 24)."),
     max_width: int | None = typer.Option(None, "--max-width", help="Frames are decoded at most this wide (640)."),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Show progress bars on stderr."),
 ) -> None:

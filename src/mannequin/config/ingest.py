@@ -15,7 +15,9 @@ class IngestParams(Block):
     split: Literal["unlabeled", "labeled", "test"] = Field("unlabeled", description="split of the new clips")
     form: Literal["frames", "video"] = Field("frames", description="clips as frames/*.png or video.mp4")
     fps: float = Field(10.0, gt=0, description="target frame rate within a shot")
-    max_frames: int = Field(48, ge=2, description="most frames per clip; a longer shot is split into clips")
+    max_frames: int = Field(
+        24, ge=2, description="most frames per clip (curate.max_frames: curation reads them all); longer shots split"
+    )
     min_frames: int = Field(
         8, ge=2, description="a shot (or the rest of a split shot) with fewer kept frames is dropped"
     )

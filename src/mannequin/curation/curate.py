@@ -202,7 +202,12 @@ def curate_clip(
     try:
         from mannequin.curation.sfm_store import POSES_DIR, resolve_clip
 
-        clip = resolve_clip(clip_dir, params.poses, params.sfm, Path(out_dir) / POSES_DIR).clip
+        resolved = resolve_clip(clip_dir, params.poses, params.sfm, Path(out_dir) / POSES_DIR)
+        clip = resolved.clip
+        if resolved.stats is not None:
+            s = resolved.stats
+            row.sfm_registered, row.sfm_points = s.registered_fraction, s.points
+            row.sfm_reprojection_px, row.sfm_focal = s.reprojection_error_px, s.focal
         row.num_frames = len(clip)
         first = rules.frame_count_reason(len(clip), q)
         if first is not None and (not forced_in or len(clip) < 2):

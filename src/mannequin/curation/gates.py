@@ -35,6 +35,10 @@ SCORE_RANGES = {
     "disagreement_fraction": (0.0, 1.0),
     "motion_fraction": (0.0, 1.0),
     "coverage": (0.0, 1.0),
+    "sfm_registered": (0.0, 1.0),
+    "sfm_points": (0.0, None),
+    "sfm_reprojection_px": (0.0, 4.0),  # the mapper drops observations beyond 4 px
+    "sfm_focal": (0.05, 20.0),
 }
 # Scores every accepted clip must have (the pose and image ones exist for any clip that was read).
 REQUIRED_WHEN_ACCEPTED = ("sharpness", "parallax_deg", "inconsistent_fraction", "coverage")

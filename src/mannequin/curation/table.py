@@ -27,6 +27,10 @@ SCORE_COLUMNS = (
     "disagreement_fraction",
     "motion_fraction",
     "coverage",
+    "sfm_registered",
+    "sfm_points",
+    "sfm_reprojection_px",
+    "sfm_focal",
 )
 SCORE_DIGITS = 4
 
@@ -52,6 +56,11 @@ class ClipRow:
     disagreement_fraction: float | None = None
     motion_fraction: float | None = None
     coverage: float | None = None
+    # registration statistics of SfM poses (curate.poses); empty for a clip whose poses.txt was read
+    sfm_registered: float | None = None  # share of the frames given to SfM that registered
+    sfm_points: int | None = None
+    sfm_reprojection_px: float | None = None
+    sfm_focal: float | None = None  # focal length / image width
 
     @property
     def code(self) -> str:
