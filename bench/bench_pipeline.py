@@ -59,7 +59,9 @@ def main() -> None:
     from mannequin.atomic import atomic_write_text
     from mannequin.orchestration import run_stage, stage_order
     from mannequin.orchestration.dvc_runner import dvc_env
-    from mannequin.orchestration.toy_project import make_toy_project
+
+    sys.path.insert(0, str(ROOT / "tests" / "orchestration"))  # the toy project is a test fixture
+    from toy_project import make_toy_project
 
     repo = make_toy_project(work / "toy")
     order = stage_order(repo)

@@ -59,10 +59,12 @@ def bench_objective(root: Path, objective: str, workers: int, steps: int, accele
         "pretrain.trainer.checkpoint_every_n_steps": 10_000,
         "pretrain.num_workers": workers,
         "pretrain.val_fraction": 0.0,
+        **{f"pretrain.{key}": str(root / key) for key in ("curated", "data", "runs")},
+        "pretrain.out": str(root / "models"),
     }
-    params = load_params(root / "absent.yaml", overrides)
+    params = load_params(None, overrides)  # the defaults and these overrides
     c0, t0 = time.process_time(), time.perf_counter()
-    result = run_pretrain(params, objective, root / "curated", root / "data", root / "models", root / "runs")
+    result = run_pretrain(params, objective)
     wall, cpu = time.perf_counter() - t0, time.process_time() - c0
     tp = result.throughput
     p = params.pretrain

@@ -1,6 +1,7 @@
 """The Prefect curate flow: one task per clip, fanned out on threads or a Dask cluster.
 
-Thin wiring only; the work is :func:`mannequin.curation.curate.curate_clip`.
+Thin wiring only: the loop is :func:`mannequin.curation.curate.curate_jobs` (the one the serial runner uses),
+given Prefect tasks to map the clips over; the work is :func:`mannequin.curation.curate.curate_clip`.
 
 - One task per clip, so one bad clip fails alone: an unexpected error is retried
   (``curate.retries``) and then recorded as a ``curation_error`` row; the others go on.
@@ -17,6 +18,7 @@ from __future__ import annotations
 import os
 import sys
 import time
+from collections.abc import Iterator
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -29,18 +31,18 @@ from prefect.task_runners import ThreadPoolTaskRunner
 from mannequin.config.curate import CurateParams
 from mannequin.curation.curate import (
     ClipJob,
-    CurationOutcome,
+    ClipResult,
+    MapJobs,
     code_version,
     curate_clip,
+    curate_jobs,
     error_row,
     params_digest,
     plan_curation,
-    shard_present,
-    write_outputs,
 )
 from mannequin.curation.table import ClipRow
 
-# Dask workers receive the task functions by value, so they need not import this script.
+# Dask workers receive the task functions by value, so they need not import this module.
 cloudpickle.register_pickle_by_value(sys.modules[__name__])
 
 CACHE_DIR = ".cache"
@@ -105,11 +107,41 @@ def _progress_bar(total: int, enabled: bool):
     return tqdm(total=total, unit="clip", desc="curate", file=sys.stderr, dynamic_ncols=True)
 
 
+def prefect_map(clip_task, params: dict, out: str, digest: str, code: str, retries: int) -> MapJobs:
+    """Run clip jobs as Prefect tasks on the flow's task runner; a task that fails after retries is a failed row."""
+    logger = get_run_logger()
+
+    def run(jobs: list[ClipJob], refresh: bool) -> Iterator[tuple[ClipJob, ClipResult]]:
+        if refresh:
+            logger.info("recomputing %d accepted clips whose shard is missing", len(jobs))
+        futures = {}
+        for job in jobs:
+            t = clip_task.with_options(task_run_name=f"curate-{job.clip_id}", refresh_cache=refresh or None)
+            futures[t.submit(job=asdict(job), params=params, out=out, digest=digest, code=code)] = job
+        for fut in as_completed(list(futures)):
+            job = futures[fut]
+            fut.wait()  # sets the final state (otherwise .state asks the API, which may lag)
+            state = fut.state
+            if state.is_completed():
+                value = fut.result()
+                row = ClipRow.from_dict(value["row"])
+                if state.name == "Cached":
+                    yield job, ClipResult(row, "cached", value["seconds"])
+                else:
+                    yield job, ClipResult(row, "executed", value["seconds"], value.get("pid", 0))
+            else:
+                error = fut.result(raise_on_failure=False)
+                logger.error("%s: failed after %d retries: %s", job.clip_id, retries, error)
+                yield job, ClipResult(error_row(job, error), "failed")
+
+    return run
+
+
 @flow(name="curate")
 def curate_flow(data: str, out: str, params: dict, progress: bool = False) -> dict:
     """Curate every clip of ``data/clips`` into ``out``; raises ``GateFailure`` when a data-quality gate fails."""
     logger = get_run_logger()
-    start = time.perf_counter()
+    started = time.perf_counter()
     p = CurateParams.model_validate(params)
     jobs, overrides = plan_curation(data, p)
     digest, code = params_digest(p), code_version()
@@ -117,64 +149,27 @@ def curate_flow(data: str, out: str, params: dict, progress: bool = False) -> di
         retries=p.retries, retry_delay_seconds=p.retry_delay_s, result_storage=Path(out).resolve() / CACHE_DIR
     )
     logger.info("curating %d clips with the %s runner (params %s, code %s)", len(jobs), p.runner, digest, code)
-
-    def submit(job: ClipJob, refresh: bool = False):
-        t = clip_task.with_options(task_run_name=f"curate-{job.clip_id}", refresh_cache=refresh or None)
-        return t.submit(job=asdict(job), params=params, out=out, digest=digest, code=code)
-
+    map_jobs = prefect_map(clip_task, params, out, digest, code, p.retries)
     bar = _progress_bar(len(jobs), progress)
-    results: dict[str, tuple[ClipRow, str, float | None]] = {}
-    pids: set[int] = set()
 
-    def collect(futures: dict) -> None:
-        for fut in as_completed(list(futures)):
-            job = futures[fut]
-            fut.wait()  # sets the final state (otherwise .state asks the API, which may lag)
-            state = fut.state
-            if state.is_completed():
-                value = fut.result()
-                origin = "cached" if state.name == "Cached" else "executed"
-                if origin == "executed":
-                    pids.add(value.get("pid", 0))
-                results[job.clip_id] = (ClipRow.from_dict(value["row"]), origin, value["seconds"])
-            else:
-                error = fut.result(raise_on_failure=False)
-                logger.error("%s: failed after %d retries: %s", job.clip_id, p.retries, error)
-                results[job.clip_id] = (error_row(job, error), "failed", None)
-            if bar is not None:
-                bar.update(1)
-                bar.set_postfix_str(job.clip_id)
+    def tick(clip_id: str) -> None:
+        bar.update(1)
+        bar.set_postfix_str(clip_id)
+        if bar.n >= len(jobs):
+            bar.close()
 
-    collect({submit(job): job for job in jobs})
-    if bar is not None:
-        bar.close()
-    missing = [j for j in jobs if results[j.clip_id][0].accepted and not shard_present(out, j.clip_id)]
-    if missing:
-        logger.info("recomputing %d accepted clips whose shard is missing", len(missing))
-        collect({submit(job, refresh=True): job for job in missing})
-
-    rows = [results[j.clip_id][0] for j in jobs]
-    origins = [results[j.clip_id][1] for j in jobs]
-    wall = time.perf_counter() - start
-    timings = {
-        "runner": p.runner,
-        "workers": p.workers,
-        "wall_s": round(wall, 3),
-        "clips": len(jobs),
-        "clips_per_s": round(len(jobs) / wall, 4) if wall > 0 else 0.0,
-        "executed": origins.count("executed"),
-        "cached": origins.count("cached"),
-        "failed": origins.count("failed"),
-        "worker_processes": len(pids),
-        "ran_in_flow_process": os.getpid() in pids,
-        "clip_s": {j.clip_id: results[j.clip_id][2] for j in jobs if results[j.clip_id][1] == "executed"},
-    }
-    outcome: CurationOutcome = write_outputs(out, rows, p, overrides.unknown({j.clip_id for j in jobs}), timings)
+    try:
+        outcome = curate_jobs(
+            jobs, overrides, out, p, map_jobs, p.runner, tick if bar is not None else None, started=started
+        )
+    finally:
+        if bar is not None:
+            bar.close()
     for clip_id in outcome.summary["unknown_override_ids"]:
         logger.warning("override for %s matches no clip in %s/clips", clip_id, data)
     for gate in outcome.gates:
         (logger.info if gate.success else logger.error)(gate.summary())
-    report = {"summary": outcome.summary, "timings": timings, "gates": [g.summary() for g in outcome.gates]}
+    report = {"summary": outcome.summary, "timings": outcome.timings, "gates": [g.summary() for g in outcome.gates]}
     if not outcome.passed:
         from mannequin.curation.gates import GateFailure
 

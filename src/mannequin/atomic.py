@@ -39,24 +39,34 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
 
 
 @contextlib.contextmanager
-def atomic_dir(path: str | Path) -> Iterator[Path]:
-    """Yield a temp directory beside ``path``; on success it replaces ``path`` whole."""
+def atomic_dir(path: str | Path, tmp_dir: str | Path | None = None) -> Iterator[Path]:
+    """Yield a temp directory; on success it replaces ``path`` whole.
+
+    The temp directory (and the ``.old`` copy of a replaced ``path``) live in ``tmp_dir``, default beside ``path``.
+    A ``tmp_dir`` keeps them out of a folder that is hashed as a whole (a DVC output); it must be on the same
+    filesystem as ``path`` for the rename to be atomic.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
+    base = Path(tmp_dir) if tmp_dir is not None else path.parent
+    base.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=base))
     os.chmod(tmp, 0o777 & ~_umask())
     try:
         yield tmp
-        replace_path(tmp, path)
+        replace_path(tmp, path, old_dir=base)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def replace_path(src: str | Path, dst: str | Path) -> None:
-    """Move ``src`` onto ``dst``, replacing a file or a whole directory (directories via a hidden ``.old``)."""
+def replace_path(src: str | Path, dst: str | Path, old_dir: str | Path | None = None) -> None:
+    """Move ``src`` onto ``dst``, replacing a file or a whole directory.
+
+    A directory is first moved aside to a hidden ``.<name>.old`` in ``old_dir`` (default: beside ``dst``).
+    """
     src, dst = Path(src), Path(dst)
     if dst.is_dir() and not dst.is_symlink():
-        old = dst.with_name(f".{dst.name}.old")
+        old = (Path(old_dir) if old_dir is not None else dst.parent) / f".{dst.name}.old"
         shutil.rmtree(old, ignore_errors=True)
         os.replace(dst, old)
         os.replace(src, dst)

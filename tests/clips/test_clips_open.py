@@ -136,7 +136,7 @@ def test_missing_parts(make_clip, tmp_path: Path) -> None:
         open_clip(tmp_path / "nowhere")
 
 
-@pytest.mark.parametrize("bad", ["a b", "..", ".", "x/y", "", "é", "a" * 129, "../x"])
+@pytest.mark.parametrize("bad", ["a b", "..", ".", "x/y", "", "é", "a" * 129, "../x", ".hidden", "..."])
 def test_bad_clip_ids(bad: str) -> None:
     with pytest.raises(InputError) as err:
         validate_clip_id(bad, path=f"data/clips/{bad}")
@@ -144,7 +144,7 @@ def test_bad_clip_ids(bad: str) -> None:
 
 
 def test_good_clip_ids_and_hostile_folder(tmp_path: Path) -> None:
-    for good in ["a", "A-b_c.1", "a" * 128, "..."]:
+    for good in ["a", "A-b_c.1", "a" * 128, "a..", "_.x", "-"]:
         assert validate_clip_id(good) == good
     hostile = tmp_path / "a b"
     hostile.mkdir()

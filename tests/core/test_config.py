@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from mannequin.config import Params, load_params
+from mannequin.config import Params, cli_overrides, load_params
 from mannequin.errors import InputError
 
 REPO = Path(__file__).resolve().parents[2]
@@ -23,8 +23,19 @@ def test_repo_params_yaml_is_valid() -> None:
     assert isinstance(params, Params)
 
 
-def test_missing_file_gives_defaults(tmp_path: Path) -> None:
-    assert load_params(tmp_path / "nope.yaml") == Params()
+def test_missing_default_file_gives_defaults(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)  # no params.yaml here: the default file may be absent
+    assert load_params() == Params()
+    assert load_params("params.yaml") == Params()
+    assert load_params(None) == Params()  # no file at all
+
+
+def test_missing_given_file_is_an_error(tmp_path: Path) -> None:
+    """A mistyped --params path must not silently start a default run (issue 12, item 9)."""
+    with pytest.raises(InputError) as err:
+        load_params(tmp_path / "typo.yaml")
+    assert str(err.value) == f"{tmp_path / 'typo.yaml'}: file not found" and err.value.code == "missing_params"
+    assert load_params(tmp_path / "typo.yaml", missing_ok=True) == Params()
 
 
 def test_wrong_type_names_key_path(tmp_path: Path) -> None:
@@ -59,3 +70,77 @@ def test_overrides_apply_dotted_keys(tmp_path: Path) -> None:
 def test_out_of_range_value_is_rejected(tmp_path: Path) -> None:
     with pytest.raises(InputError, match=r"curate\.mvs\.confidence_threshold"):
         load_params(write(tmp_path, "curate:\n  mvs:\n    confidence_threshold: 3\n"))
+
+
+def test_cli_options_become_dotted_overrides(tmp_path: Path) -> None:
+    overrides = cli_overrides("pretrain", out=tmp_path / "m", runs=None, seed=3)
+    assert overrides == {"pretrain.out": str(tmp_path / "m"), "pretrain.seed": 3}
+    params = load_params(write(tmp_path, "pretrain:\n"), overrides)  # an empty block takes overrides too
+    assert (params.pretrain.out, params.pretrain.seed, params.pretrain.runs) == (str(tmp_path / "m"), 3, "runs")
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"pretrain.objectives": ["mvs; touch pwned #"]}, "pretrain.objectives.0: not an objective name"),
+        ({"pretrain.objectives": ["mvs+$(id)"]}, "pretrain.objectives.0: not an objective name '$(id)'"),
+        ({"pretrain.objectives": ["jigsaw"]}, "pretrain.objectives.0: unknown objective (known: contrastive, masked"),
+        ({"pretrain.objectives": ["mvs", "mvs"]}, "pretrain.objectives: 'mvs' is listed twice"),
+        ({"pretrain.objectives": []}, "pretrain.objectives: List should have at least 1 item"),
+        ({"pretrain.weights": {"jigsaw": 1.0}}, "pretrain.weights.jigsaw.[key]: unknown objective"),
+        ({"finetune.budgets": [-3]}, "finetune.budgets.0: Input should be greater than 0, got -3"),
+        ({"finetune.budgets": ["2 && id"]}, "finetune.budgets.0: expected int, got '2 && id'"),
+        ({"finetune.budgets": [2, 2]}, "finetune.budgets: 2 is listed twice"),
+        ({"finetune.inits": ["masked"]}, "finetune.inits: 'masked' is not pretrained: list it in pretrain.objectives"),
+        ({"finetune.inits": ["scratch"]}, "finetune.inits.0: scratch is always fine-tuned"),
+        ({"finetune.inits": ["mvs`id`"]}, "finetune.inits.0: not an objective name"),
+        ({"ablation.objective": "mvs; rm -rf ~"}, "ablation.objective: not an objective name"),
+        ({"ablation.budgets": [0]}, "ablation.budgets.0: Input should be greater than 0"),
+    ],
+)
+def test_values_dvc_puts_in_commands_are_validated(overrides: dict, message: str) -> None:
+    """Every value dvc.yaml interpolates into a command line is a registered name or a positive int (issue 12.3)."""
+    with pytest.raises(InputError) as err:
+        load_params(None, overrides)
+    assert message in str(err.value) and "\n" not in str(err.value)
+
+
+def test_inits_are_the_pretrained_objectives() -> None:
+    both = {"pretrain.objectives": ["mvs", "mvs+masked"], "finetune.inits": ["mvs+masked", "mvs"]}
+    assert load_params(None, both).finetune.inits == ["mvs+masked", "mvs"]
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["pretrain", "--objective", "mvs"],
+        ["finetune", "--init", "scratch", "--budget", "2"],
+        ["curate", "--runner", "serial"],
+        ["evaluate"],
+        ["report"],
+        ["mvs", ".", "--frame", "0", "--out", "x.npz"],
+    ],
+)
+def test_a_mistyped_params_path_is_an_error(args: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``--params typo.yaml`` used to start a default run (issue 12, item 9): one line, exit 2, nothing written."""
+    from typer.testing import CliRunner
+
+    from mannequin.cli import app
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "data").mkdir()
+    result = CliRunner().invoke(app, [*args, "--params", "typo.yaml"])
+    assert result.exit_code == 2, result.output
+    assert result.output.strip() == "mannequin: error: typo.yaml: file not found"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["data"]
+
+
+def test_only_the_default_params_file_may_be_absent(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without params.yaml in the working folder the defaults apply: pretraining goes on to read data/splits.csv."""
+    from typer.testing import CliRunner
+
+    from mannequin.cli import app
+
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(app, ["pretrain", "--objective", "mvs", "--no-progress"])
+    assert result.output.strip() == "mannequin: error: data/splits.csv: file not found"  # pretrain.data's default

@@ -108,9 +108,11 @@ def test_even_indices():
 
 def test_clip_table_is_deterministic_and_summary_has_no_time():
     rows = [
-        ClipRow("b", "unlabeled", True, num_frames=9, frames_used=9, sharpness=0.712345678, coverage=0.5),
+        ClipRow(
+            "b", "unlabeled", True, num_frames=9, frames_used=9, scores={"sharpness": 0.712345678, "coverage": 0.5}
+        ),
         ClipRow("a", "test", False, "held_out_test: never curated"),
-        ClipRow("c", "unlabeled", False, "blurry: median sharpness 0.2", pose_jump=math.inf),
+        ClipRow("c", "unlabeled", False, "blurry: median sharpness 0.2", scores={"pose_jump": math.inf}),
     ]
     text = format_clip_table(rows)
     assert text == format_clip_table(list(reversed(rows)))

@@ -169,6 +169,7 @@ def test_bad_metrics_files_are_input_errors(tmp_path):
 def test_report_command_line(metrics_dir, tmp_path):
     runner = CliRunner()
     out = tmp_path / "cli-reports"
+    (tmp_path / "none.yaml").write_text("")  # an empty params file: the defaults (a missing one is an error)
     res = runner.invoke(
         app, ["report", "--metrics", str(metrics_dir), "--out", str(out), "--params", str(tmp_path / "none.yaml")]
     )

@@ -22,7 +22,7 @@ def test_poseless_clips_in_a_batch(rendered_clip, tmp_path):
         cv2.imwrite(str(wall / "frames" / f"{i:06d}.png"), np.full((120, 160, 3), 120, np.uint8))
     (data / "splits.csv").write_text(f"clip_id,split\n{clip_id},unlabeled\nwall,unlabeled\n")
     before = sorted(p.relative_to(data) for p in data.rglob("*"))
-    params = load_params(tmp_path / "none.yaml", {"curate.max_frames": 6}).curate
+    params = load_params(None, {"curate.max_frames": 6}).curate
     outcome = curate_dataset(data, tmp_path / "curated", params, run_gates=True)
 
     table = read_clip_table(tmp_path / "curated" / "clips.csv").set_index("clip_id")

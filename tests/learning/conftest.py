@@ -118,4 +118,4 @@ def tiny_params(tmp: Path, **overrides: object):
         "finetune.pretrained": str(tmp / "models" / "pretrain"),
     }
     base.update(overrides)
-    return load_params(tmp / "absent-params.yaml", base)
+    return load_params(None, base)

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 import torch
 
+from mannequin.config.learning import AugmentParams
 from mannequin.errors import InputError
 from mannequin.learning.augment import GeometryHonestAugment
 from mannequin.learning.data import (
@@ -82,7 +83,7 @@ def test_flip_flips_targets_with_the_image_and_jitter_never_touches_targets() ->
     }
     batch["depth"][:, :, :, 0] = float("nan")
     torch.manual_seed(1)
-    out = GeometryHonestAugment(flip_p=0.5, jitter=0.0)(batch)
+    out = GeometryHonestAugment(AugmentParams(flip_p=0.5, jitter=0.0, channel_shuffle=False, grayscale_p=0.0))(batch)
     flipped = [not torch.equal(out["image"][i], batch["image"][i]) for i in range(8)]
     assert 0 < sum(flipped) < 8
     for i, f in enumerate(flipped):
@@ -90,7 +91,9 @@ def test_flip_flips_targets_with_the_image_and_jitter_never_touches_targets() ->
         for key in ("image", "depth", "confidence"):
             assert torch.equal(out[key][i].nan_to_num(-1), src[key].nan_to_num(-1)), (key, i)
     torch.manual_seed(2)
-    jittered = GeometryHonestAugment(flip_p=0.0, jitter=0.4, jitter_p=1.0)(batch)
+    jittered = GeometryHonestAugment(
+        AugmentParams(flip_p=0.0, jitter=0.4, channel_shuffle=False, grayscale_p=0.0), jitter_p=1.0
+    )(batch)
     assert not torch.allclose(jittered["image"], batch["image"])
     assert torch.equal(jittered["depth"].nan_to_num(-1), batch["depth"].nan_to_num(-1))
     assert torch.equal(jittered["confidence"], batch["confidence"])
@@ -105,7 +108,7 @@ def test_decolouring_permutes_channels_per_image_greys_some_and_never_touches_ta
         "confidence": torch.rand(32, 1, 4, 5, generator=g),
     }
     torch.manual_seed(3)
-    out = GeometryHonestAugment(flip_p=0.0, jitter=0.0, channel_shuffle=True, grayscale_p=0.25)(batch)
+    out = GeometryHonestAugment(AugmentParams(flip_p=0.0, jitter=0.0, channel_shuffle=True, grayscale_p=0.25))(batch)
     assert torch.equal(out["depth"], batch["depth"]) and torch.equal(out["confidence"], batch["confidence"])
     orders = set()
     n_grey = 0
@@ -120,7 +123,7 @@ def test_decolouring_permutes_channels_per_image_greys_some_and_never_touches_ta
     assert 0 < n_grey < 32
     assert len(orders) > 2
     assert not torch.equal(out["image2"], batch["image2"])
-    plain = GeometryHonestAugment(flip_p=0.0, jitter=0.0)(batch)
+    plain = GeometryHonestAugment(AugmentParams(flip_p=0.0, jitter=0.0, channel_shuffle=False, grayscale_p=0.0))(batch)
     assert torch.equal(plain["image"], batch["image"])
 
 

@@ -11,6 +11,8 @@ import torch
 from typer.testing import CliRunner
 
 from conftest import tiny_params
+from mannequin.config import Params
+from mannequin.config.learning import AugmentParams, FinetuneParams, NetParams, PretrainParams
 from mannequin.learning.data import PretrainDataModule, ShardFrames
 from mannequin.learning.modules import FinetuneModule, PretrainModule
 from mannequin.learning.predict import DepthPredictor
@@ -26,10 +28,17 @@ def _params(tmp: Path, data: dict[str, Path], **extra: object):
     return tiny_params(tmp, **paths, **extra)
 
 
+def _moved(params: Params, out: Path, runs: Path) -> Params:
+    """The same params with the pretraining output and run folders elsewhere (what --out and --runs set)."""
+    pretrain = params.pretrain.model_copy(update={"out": str(out), "runs": str(runs)})
+    return params.model_copy(update={"pretrain": pretrain})
+
+
 @pytest.mark.parametrize("objective", ["mvs", "masked", "contrastive"])
 def test_fit_lowers_the_loss(objective: str, tmp_path: Path, learning_data: dict[str, Path]) -> None:
     pl.seed_everything(0, verbose=False)
-    module = PretrainModule([objective], width=8, depth=3, lr=5e-3, flip_p=0.0, jitter=0.0)
+    no_augment = AugmentParams(flip_p=0.0, jitter=0.0, channel_shuffle=False, grayscale_p=0.0)
+    module = PretrainModule(PretrainParams(net=NetParams(width=8, depth=3), lr=5e-3, augment=no_augment), [objective])
     dm = PretrainDataModule(learning_data["curated"], learning_data["data"], (32, 24), 6, 0.0, 0, module.needs_pairs)
     fixed = ShardFrames(dm.train_set.paths, dm.clip_labels, (32, 24), module.needs_pairs, random_pairs=False)
     before = score(module, fixed, len(fixed), seed=0)["loss"]
@@ -85,12 +94,33 @@ def test_rerunning_a_finished_run_changes_nothing(tmp_path: Path, learning_data:
     assert {n: (again.out_dir / n).read_bytes() for n in before} == before
 
 
+def test_checkpoints_record_every_setting_as_plain_values(tmp_path: Path, learning_data: dict[str, Path]) -> None:
+    """The modules take the params blocks; a checkpoint stores their dumps and rebuilds the module from them."""
+    params = _params(tmp_path, learning_data, **{"pretrain.trainer.max_steps": 2, "finetune.trainer.max_steps": 2,
+                                                 "pretrain.objective.mask_ratio": 0.25})  # fmt: skip
+    pre = run_pretrain(params, "mvs+masked")
+    ckpt = torch.load(pre.run_dir / "last.ckpt", weights_only=True)  # plain dicts, lists and numbers only
+    assert ckpt["hyper_parameters"] == {
+        "params": params.pretrain.model_dump(mode="json"),
+        "objectives": ["mvs", "masked"],
+    }
+    module = PretrainModule.load_from_checkpoint(pre.run_dir / "last.ckpt", weights_only=True)
+    assert module.objectives["masked"].params == params.pretrain.objective
+    assert torch.equal(module.net.log_offset, torch.load(pre.out_dir / "model.pt", weights_only=True)["log_offset"])
+    fine = run_finetune(params, "scratch", 2)
+    hp = torch.load(fine.run_dir / "last.ckpt", weights_only=True)["hyper_parameters"]
+    assert hp == {"params": params.finetune.model_dump(mode="json"), "net": params.pretrain.net.model_dump()}
+    assert FinetuneModule.load_from_checkpoint(fine.run_dir / "last.ckpt", weights_only=True).pretrained_lr_scale == (
+        params.finetune.pretrained_lr_scale
+    )
+
+
 def test_exports_load_weights_only_and_reruns_are_byte_identical(
     tmp_path: Path, learning_data: dict[str, Path]
 ) -> None:
     params = _params(tmp_path, learning_data)
-    first = run_pretrain(params, "mvs", out=tmp_path / "a", runs=tmp_path / "runs_a")
-    second = run_pretrain(params, "mvs", out=tmp_path / "b", runs=tmp_path / "runs_b")
+    first = run_pretrain(_moved(params, tmp_path / "a", tmp_path / "runs_a"), "mvs")
+    second = run_pretrain(_moved(params, tmp_path / "b", tmp_path / "runs_b"), "mvs")
     assert first.loaded_clip_ids == ["l0", "l1", "u0", "u1", "u2"]  # the test clip t0 is never loaded
     for name in ("model.pt", "backbone.pt", "model.json", "metrics.json"):
         assert (first.out_dir / name).read_bytes() == (second.out_dir / name).read_bytes(), name
@@ -98,7 +128,7 @@ def test_exports_load_weights_only_and_reruns_are_byte_identical(
     assert str(tmp_path) not in text and "time" not in text
     # the exported backbone loads (weights only) into a fresh fine-tuning model
     backbone = torch.load(first.out_dir / "backbone.pt", weights_only=True)
-    fresh = FinetuneModule(width=4, depth=3)
+    fresh = FinetuneModule(FinetuneParams(), NetParams(width=4, depth=3))
     fresh.net.encoder.load_state_dict(backbone)
     assert all(torch.equal(v, backbone[k]) for k, v in fresh.net.encoder.state_dict().items())
 
@@ -155,9 +185,9 @@ def test_runs_without_validation_data(tmp_path: Path, learning_data: dict[str, P
 
 
 def test_pretrained_weights_learn_at_the_scaled_rate() -> None:
-    scratch = FinetuneModule(lr=1e-3, pretrained_lr_scale=0.02)
+    scratch = FinetuneModule(FinetuneParams(lr=1e-3, pretrained_lr_scale=0.02), NetParams())
     assert [g["lr"] for g in scratch.param_groups()] == [1e-3]  # nothing loaded: one group at the full rate
-    module = FinetuneModule(lr=1e-3, pretrained_lr_scale=0.02)
+    module = FinetuneModule(FinetuneParams(lr=1e-3, pretrained_lr_scale=0.02), NetParams())
     module.pretrained_prefixes = ("net.encoder.", "net.decoder.")
     fresh, loaded = module.param_groups()
     assert fresh["lr"] == 1e-3 and loaded["lr"] == pytest.approx(2e-5)

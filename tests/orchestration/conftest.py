@@ -8,8 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
-from mannequin.orchestration.toy_project import make_toy_project
+from toy_project import make_toy_project
 
 
 @pytest.fixture(scope="session")
@@ -61,4 +60,4 @@ def pipeline_flow(prefect_server: None) -> Any:
     """The ``pipeline`` flow of flows/pipeline.py, run against the session's Prefect API."""
     from mannequin.cli.pipeline_commands import load_pipeline_flow
 
-    return load_pipeline_flow(Path(__file__).resolve().parents[2] / "flows" / "pipeline.py")
+    return load_pipeline_flow()

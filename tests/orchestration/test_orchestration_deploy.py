@@ -34,7 +34,7 @@ def test_experiment_name_template_expands_to_the_utc_start() -> None:
 
     from mannequin.cli.pipeline_commands import load_pipeline_flow
 
-    flow = load_pipeline_flow(ROOT / "flows" / "pipeline.py")
+    flow = load_pipeline_flow()
     expand_name = sys.modules[flow.fn.__module__].expand_name
     assert expand_name("nightly-{date}-{time}", datetime(2027, 1, 2, 3, 4, 5, tzinfo=UTC)) == "nightly-20270102-030405"
     assert expand_name("plain") == "plain"

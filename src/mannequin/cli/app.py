@@ -23,16 +23,29 @@ app = typer.Typer(
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-@app.callback()
-def _root(
-    version: bool = typer.Option(False, "--version", help="Print the version and exit.", is_eager=True),
-) -> None:
-    """Learn monocular depth from video of frozen scenes: curate, pretrain, fine-tune, evaluate."""
-    if version:
+def params_option() -> Any:
+    """The ``--params`` option of every command: a given file must exist, only the default may be missing."""
+    return typer.Option(
+        Path("params.yaml"), "--params", help="The params file; only the default params.yaml may be missing (defaults)."
+    )
+
+
+def _print_version(value: bool) -> None:
+    """``--version``: print the version and exit while the options are parsed (no command needed)."""
+    if value:
         from mannequin import __version__
 
         print(__version__)
         raise typer.Exit(0)
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(
+        False, "--version", help="Print the version and exit.", is_eager=True, callback=_print_version
+    ),
+) -> None:
+    """Learn monocular depth from video of frozen scenes: curate, pretrain, fine-tune, evaluate."""
 
 
 def fail(message: str, code: int = 2) -> None:
@@ -60,13 +73,25 @@ def user_errors(func: F) -> F:
 
 @app.command("check-params")
 @user_errors
-def check_params(path: str = typer.Argument("params.yaml", help="The params file to validate.")) -> None:
+def check_params(
+    path: str = typer.Argument("params.yaml", help="The params file to validate."),
+    out: Path = typer.Option(
+        None, "--out", help="When valid, write a stamp naming the keys checked (dvc.yaml's params stage)."
+    ),
+) -> None:
     """Validate params.yaml against the config models and print the resolved values."""
+    import json
+
     import yaml
 
-    from mannequin.config import load_params
+    from mannequin.atomic import atomic_write_text
+    from mannequin.config import COMMAND_VALUES, load_params
 
-    if not Path(path).is_file():
-        raise InputError(path, "file not found", "missing_params")
-    params = load_params(path)
-    print(yaml.safe_dump(params.model_dump(mode="json"), sort_keys=False), end="")
+    params = load_params(path, missing_ok=False)
+    if out is None:
+        print(yaml.safe_dump(params.model_dump(mode="json"), sort_keys=False), end="")
+        return
+    out.parent.mkdir(parents=True, exist_ok=True)
+    # the same bytes whatever the values: stages depend on it for their order, not to rerun when a value changes
+    atomic_write_text(out, json.dumps({"valid": list(COMMAND_VALUES)}, indent=2) + "\n")
+    print(f"{path}: valid -> {out}")

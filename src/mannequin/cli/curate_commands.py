@@ -1,4 +1,4 @@
-"""Commands of the curate stage: ``mannequin curate`` runs the Prefect curate flow (flows/curate.py)."""
+"""Commands of the curate stage: ``mannequin curate`` runs the Prefect curate flow (``flows.curate``)."""
 
 from __future__ import annotations
 
@@ -12,19 +12,26 @@ import typer
 from mannequin.cli.app import app, user_errors
 from mannequin.errors import InputError
 
-FLOW_FILE = Path(__file__).resolve().parents[3] / "flows" / "curate.py"
 
+def load_curate_flow() -> Any:
+    """``run_curate`` of the ``flows.curate`` package: the curate flow on the task runner its params choose.
 
-def load_curate_flow(flow_file: Path = FLOW_FILE) -> Any:
-    """``run_curate`` of flows/curate.py: the curate flow on the task runner its params choose.
-
-    Flows are scripts beside the package, not part of it, so the file is loaded by path.
+    Imported here, not at the top, so that commands other than ``curate`` do not pay for importing Prefect.
     """
-    from prefect.utilities.importtools import load_script_as_module
+    return import_flow("curate").run_curate
 
-    if not flow_file.is_file():
-        raise InputError(flow_file, "flow file not found (run from a source checkout of mannequin)", "missing_flow")
-    return load_script_as_module(str(flow_file)).run_curate
+
+def import_flow(name: str) -> Any:
+    """The module ``flows.<name>``; an install that lacks the ``flows`` package is one clear error."""
+    import importlib
+
+    try:
+        return importlib.import_module(f"flows.{name}")
+    except ModuleNotFoundError as exc:
+        if exc.name not in ("flows", f"flows.{name}"):
+            raise
+        problem = "the flows package is not installed (reinstall mannequin: pip install -e .)"
+        raise InputError(f"flows/{name}.py", problem, "missing_flow") from None
 
 
 def print_summary(summary: dict, timings: dict | None = None) -> None:
@@ -115,6 +122,9 @@ def curate_command(
     if not verbose:
         quiet_prefect_logs("WARNING")
     flow = load_curate_flow()
+    from mannequin.orchestration.local_server import guard_prefect_ephemeral_server
+
+    guard_prefect_ephemeral_server()  # Prefect's temporary server must not outlive a killed curate
     from mannequin.curation.gates import GateFailure
 
     logging.getLogger("prefect.flow_runs").addFilter(drop_gate_failure_tracebacks)

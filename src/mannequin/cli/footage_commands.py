@@ -11,21 +11,10 @@ from mannequin.errors import InputError
 
 
 def _curate_params(params_path: Path | None, overrides: dict):
-    """The curate block of ``params_path`` (defaults without one), with dotted overrides validated."""
-    from mannequin.config import load_params, parse_params
+    """The curate block of ``params_path`` (defaults without one: this command is a tool, not a stage)."""
+    from mannequin.config import load_params
 
-    if params_path is None:
-        raw: dict = {}
-        for dotted, value in overrides.items():
-            node = raw
-            *parents, last = dotted.split(".")
-            for key in parents:
-                node = node.setdefault(key, {})
-            node[last] = value
-        return parse_params(raw, "--mapper").curate
-    if not params_path.is_file():
-        raise InputError(params_path, "file not found", "missing_params")
-    return load_params(params_path, overrides).curate
+    return load_params(params_path, overrides, missing_ok=False).curate
 
 
 @app.command()

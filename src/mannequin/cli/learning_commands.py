@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from mannequin.cli.app import app, user_errors
+from mannequin.cli.app import app, params_option, user_errors
 
 _EXPECTED_WARNINGS = (
     ".*overridden `on_after_batch_transfer`.*",  # augmentation lives in the module on purpose
@@ -39,7 +39,7 @@ def pretrain(
     objective: str = typer.Option(
         ..., "--objective", help="A pretext objective (mvs, masked, contrastive) or a mix 'mvs+masked'."
     ),
-    params: Path = typer.Option(Path("params.yaml"), "--params", help="The params file (missing: defaults)."),
+    params_file: Path = params_option(),
     curated: Path = typer.Option(None, "--curated", help="Curated folder with shards/ [params: pretrain.curated]."),
     data: Path = typer.Option(None, "--data", help="Data folder with splits.csv [params: pretrain.data]."),
     out: Path = typer.Option(None, "--out", help="Models go to OUT/<objective>/ [params: pretrain.out]."),
@@ -48,14 +48,14 @@ def pretrain(
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Show a progress bar."),
 ) -> None:
     """Self-supervised pretraining on curated frames; writes model.pt, backbone.pt, model.json, metrics.json."""
-    from mannequin.config import load_params
+    from mannequin.config import cli_overrides, load_params
     from mannequin.learning.objectives import parse_objectives
     from mannequin.learning.train import run_pretrain
 
-    p = load_params(params)
+    p = load_params(params_file, cli_overrides("pretrain", curated=curated, data=data, out=out, runs=runs))
     parse_objectives(objective)
     _quiet_lightning()
-    result = run_pretrain(p, objective, curated, data, out, runs, progress=progress, name=name)
+    result = run_pretrain(p, objective, progress=progress, name=name)
     if result.out_dir is not None:
         print(_summary("pretrain", objective, result))
 
@@ -67,7 +67,7 @@ def finetune(
         ..., "--init", help="'scratch' or a pretraining objective whose model initialises the net."
     ),
     budget: int = typer.Option(..., "--budget", help="Label budget: the number of sensor-depth frames to train on."),
-    params: Path = typer.Option(Path("params.yaml"), "--params", help="The params file (missing: defaults)."),
+    params_file: Path = params_option(),
     data: Path = typer.Option(
         None, "--data", help="Data folder with labeled clips and depth/ [params: finetune.data]."
     ),
@@ -79,14 +79,14 @@ def finetune(
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Show a progress bar."),
 ) -> None:
     """Supervised fine-tuning on a label budget of sensor-depth frames from labeled clips."""
-    from mannequin.config import load_params
+    from mannequin.config import cli_overrides, load_params
     from mannequin.errors import InputError
     from mannequin.learning.train import run_finetune
 
-    p = load_params(params)
+    p = load_params(params_file, cli_overrides("finetune", data=data, pretrained=pretrained, out=out, runs=runs))
     if budget < 1:
         raise InputError("--budget", f"must be at least 1, got {budget}", "bad_budget")
     _quiet_lightning()
-    result = run_finetune(p, init, budget, data, pretrained, out, runs, progress=progress)
+    result = run_finetune(p, init, budget, progress=progress)
     if result.out_dir is not None:
         print(_summary("finetune", f"{init}-{budget}", result))

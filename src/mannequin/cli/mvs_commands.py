@@ -39,29 +39,33 @@ def mvs(
     import numpy as np
 
     from mannequin.atomic import atomic_path
-    from mannequin.config import load_params
-    from mannequin.config.curate import CurateParams
+    from mannequin.config import cli_overrides, load_params
     from mannequin.curation.mvs import frame_depth, resolve_device
     from mannequin.curation.sfm_store import resolve_clip
 
-    if params_path is not None and not params_path.is_file():
-        raise InputError(params_path, "file not found", "missing_params")
-    curate = load_params(params_path).curate if params_path is not None else CurateParams()
-    device_name = device or curate.device
+    if out.is_dir():
+        raise InputError(out, "is a folder; --out takes a file name such as depth.npz", "bad_output")
+    if device is not None:
+        try:
+            resolve_device(device)
+        except ValueError as exc:
+            raise InputError("--device", str(exc), "bad_device") from None
+    if max_width is not None and max_width < 16:
+        raise InputError("--max-width", f"must be at least 16, got {max_width}", "bad_width")
+    # no --params: the defaults, not ./params.yaml (this command is a tool, not a stage)
+    overrides = cli_overrides("curate", device=device, max_width=max_width)
+    curate = load_params(params_path, overrides, missing_ok=False).curate
     try:
-        resolve_device(device_name)
+        resolve_device(curate.device)
     except ValueError as exc:
         raise InputError("--device", str(exc), "bad_device") from None
-    width = max_width or curate.max_width
-    if width < 16:
-        raise InputError("--max-width", f"must be at least 16, got {width}", "bad_width")
     clip = resolve_clip(clip_dir, curate.poses, curate.sfm, None).clip  # no poses.txt: SfM (curate.poses)
     if not 0 <= frame < len(clip):
         raise InputError(clip_dir, f"frame {frame} out of range (the clip has {len(clip)} frames)", "bad_frame")
     if len(clip) < 2:
         raise InputError(clip_dir, "MVS needs at least 2 frames", "too_few_frames")
-    images, cameras = clip.read_frames(max_width=min(width, clip.width))
-    depth, confidence = frame_depth(images, cameras, frame, curate.mvs, device_name)
+    images, cameras = clip.read_frames(max_width=min(curate.max_width, clip.width))
+    depth, confidence = frame_depth(images, cameras, frame, curate.mvs, curate.device)
     with atomic_path(out) as tmp, open(tmp, "wb") as fh:
         np.savez_compressed(fh, depth=depth, confidence=confidence, K=cameras[frame].K.astype(np.float64))
     covered = float(np.isfinite(depth).mean())

@@ -11,16 +11,12 @@ import typer
 from mannequin.cli.app import app, fail, user_errors
 from mannequin.errors import InputError
 
-FLOW_FILE = Path(__file__).resolve().parents[3] / "flows" / "pipeline.py"
 
+def load_pipeline_flow() -> Any:
+    """The ``pipeline`` flow of the ``flows.pipeline`` package (imported on use: Prefect is slow to import)."""
+    from mannequin.cli.curate_commands import import_flow
 
-def load_pipeline_flow(flow_file: Path = FLOW_FILE) -> Any:
-    """The ``pipeline`` flow of flows/pipeline.py (flows are scripts beside the package, not part of it)."""
-    from prefect.flows import load_flow_from_entrypoint
-
-    if not flow_file.is_file():
-        raise InputError(flow_file, "flow file not found (run from a source checkout of mannequin)", "missing_flow")
-    return load_flow_from_entrypoint(f"{flow_file}:pipeline")
+    return import_flow("pipeline").pipeline
 
 
 @app.command("pipeline")

@@ -138,18 +138,23 @@ class Clip:
         return out, self.cameras_for(order, max_width)
 
     def content_hash(self) -> str:
-        """sha256 over ``poses.txt`` and the image bytes (video, or each frame's name and bytes); a cache key."""
+        """:func:`folder_fingerprint` of the clip folder (every file in it); the cache key of its curation."""
         if self._hash is None:
-            digest = hashlib.sha256(b"mannequin-clip-v1\0")
-            files = [self.poses_path] + ([self.video_path] if self.source == "video" else list(self.frame_files))
-            for f in files:
-                name = f.name if f.parent == self.path else f"{FRAMES_NAME}/{f.name}"
-                digest.update(name.encode("utf-8") + b"\0" + str(f.stat().st_size).encode() + b"\0")
-                with f.open("rb") as fh:
-                    while chunk := fh.read(_HASH_CHUNK):
-                        digest.update(chunk)
-            self._hash = digest.hexdigest()
+            self._hash = folder_fingerprint(self.path)
         return self._hash
+
+
+def folder_fingerprint(folder: str | Path) -> str:
+    """sha256 over the relative names, sizes and bytes of every file under ``folder`` (readable or not as a clip)."""
+    folder = Path(folder)
+    digest = hashlib.sha256(b"mannequin-clip-folder-v1\0")
+    for f in sorted(p for p in folder.rglob("*") if p.is_file()):
+        rel = f.relative_to(folder).as_posix()
+        digest.update(f"{rel}\0{f.stat().st_size}\0".encode())
+        with f.open("rb") as fh:
+            while chunk := fh.read(_HASH_CHUNK):
+                digest.update(chunk)
+    return digest.hexdigest()
 
 
 def pair_poses_with_video(poses_path: Path, pose_ts: np.ndarray, video: VideoInfo, video_path: Path) -> np.ndarray:

@@ -39,8 +39,12 @@ def write_depth_png(path: str | Path, depth_m: np.ndarray) -> None:
         tmp.write_bytes(buf.tobytes())
 
 
-def read_depth_png(path: str | Path) -> np.ndarray:
-    """Read a 16-bit depth PNG as float32 metres with NaN where there is no reading."""
+def read_depth_png(path: str | Path, frame_size: tuple[int, int] | None = None) -> np.ndarray:
+    """Read a 16-bit depth PNG as float32 metres with NaN where there is no reading.
+
+    With ``frame_size`` (width, height), a depth map of any other size is an InputError naming both sizes:
+    sensor depth is the frame's size, never stretched onto it.
+    """
     path = Path(path)
     if not path.is_file():
         raise InputError(path, "file not found", "missing_depth")
@@ -50,6 +54,13 @@ def read_depth_png(path: str | Path) -> np.ndarray:
     if raw.dtype != np.uint16 or raw.ndim != 2:
         raise InputError(
             path, f"expected a single-channel 16-bit PNG, got {raw.dtype} with shape {raw.shape}", "bad_depth"
+        )
+    if frame_size is not None and (raw.shape[1], raw.shape[0]) != tuple(frame_size):
+        raise InputError(
+            path,
+            f"depth is {raw.shape[1]}x{raw.shape[0]} but its frame is {frame_size[0]}x{frame_size[1]} "
+            "(sensor depth must be the frame's size)",
+            "bad_depth",
         )
     depth = raw.astype(np.float32) / 1000.0
     depth[raw == 0] = np.nan

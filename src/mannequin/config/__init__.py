@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import ValidationError
+from pydantic import ValidationError, model_validator
 
 from mannequin.config.ablation import AblationParams
 from mannequin.config.base import Block
@@ -20,7 +20,23 @@ from mannequin.config.learning import FinetuneParams, PretrainParams
 from mannequin.config.pipeline import PipelineParams
 from mannequin.errors import InputError
 
-__all__ = ["Block", "Params", "load_params", "parse_params"]
+__all__ = [
+    "COMMAND_VALUES",
+    "DEFAULT_PARAMS",
+    "Block",
+    "Params",
+    "cli_overrides",
+    "load_params",
+    "parse_params",
+    "read_params_yaml",
+]
+
+#: the params file every command reads by default; it alone may be absent (then every value is its default)
+DEFAULT_PARAMS = Path("params.yaml")
+
+#: the params dvc.yaml writes into stage commands (``${...}``); its ``params`` stage checks them before any of those
+#: stages runs, so a value no model accepts never reaches a shell
+COMMAND_VALUES = ("pretrain.objectives", "finetune.inits", "finetune.budgets", "ablation.objective", "ablation.budgets")
 
 
 class Params(Block):
@@ -33,6 +49,17 @@ class Params(Block):
     report: ReportParams = ReportParams()
     pipeline: PipelineParams = PipelineParams()
     ablation: AblationParams = AblationParams()
+
+    @model_validator(mode="after")
+    def _inits_are_pretrained(self) -> Params:
+        """Each fine-tuning init is the model of one pretraining stage (``dvc.yaml`` depends on its folder)."""
+        for init in self.finetune.inits:
+            if init not in self.pretrain.objectives:
+                raise ValueError(
+                    f"finetune.inits: {init!r} is not pretrained: list it in pretrain.objectives "
+                    f"({', '.join(self.pretrain.objectives)}); scratch always runs"
+                )
+        return self
 
 
 _TYPE_WORDS = {
@@ -59,7 +86,9 @@ def _describe(err: dict[str, Any]) -> str:
     words = _TYPE_WORDS.get(kind)
     if words:
         return f"{loc}: {words}, got {err.get('input')!r}"
-    msg = err["msg"]
+    msg = err["msg"].removeprefix("Value error, ")
+    if not err["loc"] and kind == "value_error":
+        return msg  # a check across blocks names its keys itself
     if "input" in err and not isinstance(err["input"], (dict, list)):
         msg = f"{msg}, got {err['input']!r}"
     return f"{loc}: {msg}"
@@ -80,26 +109,69 @@ def parse_params(raw: Any, source: str | Path = "params.yaml") -> Params:
         raise InputError(source, first + more, "bad_params") from None
 
 
-def load_params(path: str | Path = "params.yaml", overrides: dict[str, Any] | None = None) -> Params:
-    """Read ``params.yaml`` (``yaml.safe_load``) and validate it; a missing file means defaults."""
+def read_params_yaml(path: str | Path, missing_ok: bool = False) -> dict[str, Any]:
+    """The raw mapping of a params file (``yaml.safe_load``); the one place params YAML is read.
+
+    A missing file is ``{}`` when ``missing_ok`` and otherwise an error, as is a file that is not YAML or not a mapping.
+    """
     path = Path(path)
-    raw: Any = {}
-    if path.exists():
-        try:
-            raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-        except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            where = f"line {mark.line + 1}: " if mark else ""
-            raise InputError(path, f"{where}not valid YAML", "bad_params") from None
+    if not path.is_file():
+        if missing_ok and not path.exists():
+            return {}
+        raise InputError(path, "file not found" if not path.exists() else "not a file", "missing_params")
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}: " if mark else ""
+        raise InputError(path, f"{where}not valid YAML", "bad_params") from None
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        raise InputError(path, f"expected a mapping at the top level, got {type(raw).__name__}", "bad_params")
+    return raw
+
+
+def load_params(
+    path: str | Path | None = DEFAULT_PARAMS,
+    overrides: dict[str, Any] | None = None,
+    *,
+    missing_ok: bool | None = None,
+) -> Params:
+    """Read a params file, apply dotted ``overrides`` (``{"pretrain.lr": 0.1}``) and validate the result.
+
+    Every command turns its options into such overrides. ``path`` must exist, except the default ``params.yaml``,
+    whose absence means defaults (``missing_ok`` decides instead when given); ``None`` reads no file at all.
+    """
+    raw: dict[str, Any] = {}
+    source: str | Path = "params"
+    if path is not None:
+        path = Path(path)
+        raw = read_params_yaml(path, path == DEFAULT_PARAMS if missing_ok is None else missing_ok)
+        source = path
     for dotted, value in (overrides or {}).items():
-        raw = _set_dotted(raw or {}, dotted, value)
-    return parse_params(raw, path)
+        raw = _set_dotted(raw, dotted, value)
+    return parse_params(raw, source)
+
+
+def cli_overrides(block: str, **options: Any) -> dict[str, Any]:
+    """Dotted overrides of ``block`` from the command-line options that were given (``None``: not given).
+
+    ``cli_overrides("pretrain", out=Path("m"), runs=None)`` is ``{"pretrain.out": "m"}``: paths become strings.
+    """
+    return {
+        f"{block}.{key}": str(value) if isinstance(value, Path) else value
+        for key, value in options.items()
+        if value is not None
+    }
 
 
 def _set_dotted(raw: dict[str, Any], dotted: str, value: Any) -> dict[str, Any]:
     node = raw
     keys = dotted.split(".")
     for key in keys[:-1]:
-        node = node.setdefault(key, {})
+        if node.get(key) is None:  # absent, or an empty block (``pretrain:`` alone)
+            node[key] = {}
+        node = node[key]
     node[keys[-1]] = value
     return raw

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from mannequin.config.base import Block
+from mannequin.config.base import Block, Budgets, ObjectiveSpec
 
 
 class AblationParams(Block):
@@ -14,5 +14,5 @@ class AblationParams(Block):
     the report sets them against the curated ``<objective>`` models at the same budgets and seed.
     """
 
-    objective: str = "mvs"
-    budgets: list[int] = Field(default_factory=lambda: [2])
+    objective: ObjectiveSpec = "mvs"
+    budgets: Budgets = Field(default_factory=lambda: [2])

@@ -1,11 +1,64 @@
-"""The strict base model every params block derives from."""
+"""The strict base model every params block derives from, and the value types ``dvc.yaml`` puts in commands."""
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict
+import re
+from typing import Annotated
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictInt
 
 
 class Block(BaseModel):
     """A params.yaml block: unknown keys are errors, values are validated, models are frozen."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
+
+
+#: an objective's name: what ``dvc.yaml`` interpolates into a command line, so nothing a shell would act on.
+_NAME = re.compile(r"[a-z][a-z0-9_]*")
+
+
+def _registered(name: str, within: str | None = None) -> str:
+    """A registered pretext objective (the registry is read on first use: it lives with the torch code)."""
+    from mannequin.learning.objectives import objective_names
+
+    which = f" {name!r}" if within not in (None, name) else ""
+    if not _NAME.fullmatch(name):
+        raise ValueError(f"not an objective name{which} (lower-case letters, digits, _)")
+    if name not in objective_names():
+        raise ValueError(f"unknown objective{which} (known: {', '.join(objective_names())})")
+    return name
+
+
+def _objective_spec(spec: str) -> str:
+    """One objective or a ``+``-joined mix of distinct ones, e.g. ``mvs+masked``."""
+    parts = spec.split("+")
+    if len(set(parts)) != len(parts):
+        raise ValueError("names an objective twice")
+    for part in parts:
+        _registered(part, spec)
+    return spec
+
+
+def _not_scratch(spec: str) -> str:
+    if spec == "scratch":
+        raise ValueError("scratch is always fine-tuned (stage finetune-scratch): list pretraining objectives only")
+    return spec
+
+
+def _distinct(values: list) -> list:
+    seen = [v for i, v in enumerate(values) if v in values[:i]]
+    if seen:
+        raise ValueError(f"{seen[0]!r} is listed twice (each entry is one DVC stage)")
+    return values
+
+
+ObjectiveName = Annotated[str, AfterValidator(_registered)]
+ObjectiveSpec = Annotated[str, AfterValidator(_objective_spec)]
+#: objective names or mixes, each the name of one pretraining stage and model folder
+Objectives = Annotated[list[ObjectiveSpec], Field(min_length=1), AfterValidator(_distinct)]
+#: pretraining runs to fine-tune from: objective names or mixes
+Inits = Annotated[list[Annotated[str, AfterValidator(_not_scratch), AfterValidator(_objective_spec)]],
+                  Field(min_length=1), AfterValidator(_distinct)]  # fmt: skip
+#: label budgets (frames), each the name of one fine-tuning stage and model folder
+Budgets = Annotated[list[Annotated[StrictInt, Field(gt=0)]], Field(min_length=1), AfterValidator(_distinct)]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from mannequin.config.base import Block
+from mannequin.config.base import Block, Budgets, Inits, ObjectiveName, Objectives
 
 
 class NetParams(Block):
@@ -64,8 +64,8 @@ class PretrainParams(Block):
     data: str = "data"
     out: str = "models/pretrain"
     runs: str = "runs"
-    objectives: list[str] = Field(default_factory=lambda: ["mvs"])
-    weights: dict[str, float] = Field(default_factory=dict)
+    objectives: Objectives = Field(default_factory=lambda: ["mvs"], description="one pretraining run per entry")
+    weights: dict[ObjectiveName, float] = Field(default_factory=dict)
     seed: int = 0
     batch_size: int = Field(8, ge=1)
     lr: float = Field(2e-3, gt=0)
@@ -90,8 +90,11 @@ class FinetuneParams(Block):
     pretrained: str = "models/pretrain"
     out: str = "models/finetune"
     runs: str = "runs"
-    inits: list[str] = Field(default_factory=lambda: ["scratch", "mvs"])
-    budgets: list[int] = Field(default_factory=lambda: [2, 8, 32])
+    inits: Inits = Field(
+        default_factory=lambda: ["mvs"],
+        description="pretraining runs to fine-tune from, each one of pretrain.objectives; scratch always runs",
+    )
+    budgets: Budgets = Field(default_factory=lambda: [2, 8, 32])
     seed: int = 0
     batch_size: int = Field(4, ge=1)
     lr: float = Field(1e-3, gt=0)

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import yaml
 from pydantic import Field
 
 from mannequin.config.base import Block
-from mannequin.errors import InputError
 
 
 class PipelineParams(Block):
@@ -23,16 +21,11 @@ class PipelineParams(Block):
 
 
 def read_pipeline_params(path: str | Path) -> PipelineParams:
-    """Only the ``pipeline`` block of a params file (other blocks are not looked at); defaults if absent."""
-    from mannequin.config import parse_params
+    """Only the ``pipeline`` block of a project's params file (other blocks are not looked at); defaults if absent.
 
-    path = Path(path)
-    if not path.exists():
-        return PipelineParams()
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError:
-        raise InputError(path, "not valid YAML", "bad_params") from None
-    if not isinstance(raw, dict):
-        raise InputError(path, "expected a mapping at the top level", "bad_params")
+    The file is the project's default params file, so its absence means defaults.
+    """
+    from mannequin.config import parse_params, read_params_yaml
+
+    raw = read_params_yaml(path, missing_ok=True)
     return parse_params({"pipeline": raw.get("pipeline") or {}}, path).pipeline

@@ -1,28 +1,36 @@
 """Curation of one clip, and of a dataset, as plain functions (the Prefect flow only wraps these).
 
-One clip: open → (test split? skip) → pose sanity → read ``max_frames`` evenly spread frames at
-``max_width`` → sharpness → MVS depth and confidence → parallax, static-scene and coverage scores
+One clip: (test split? skip) → the stages of :mod:`mannequin.curation.stages` (open, poses, the frames read
+at ``max_width``, MVS depth and confidence), each followed by its rules (:mod:`mannequin.curation.rules`)
 → decision → shard for an accepted clip. Every ``InputError`` a reader or the MVS raises becomes a
 rejected row carrying the error's code; nothing about one clip can stop the others.
+
+A dataset: :func:`curate_jobs` is the one loop of every runner; it takes a "map over jobs" callable, serial
+here (:func:`serial_map`) or Prefect tasks (flows/curate.py).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+import os
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from mannequin.clips.clip import clip_id_of
+from mannequin.clips.clip import clip_id_of, folder_fingerprint
 from mannequin.clips.ids import validate_clip_id
 from mannequin.config.curate import CurateParams
-from mannequin.curation import decisions as rules
+from mannequin.curation import decisions
 from mannequin.curation.overrides import FORCE_ACCEPT, FORCE_REJECT, Override, Overrides, read_overrides
-from mannequin.curation.quality import clip_sharpness, depth_scores, even_indices, pose_scores
 from mannequin.curation.reuse import copy_shard, find_reusable, shard_scores
+from mannequin.curation.rules import DEFAULT, Registry
+from mannequin.curation.sfm_store import POSES_DIR
 from mannequin.curation.shards import SHARDS_DIR, write_shard
+from mannequin.curation.stages import ClipState, run_stage
 from mannequin.curation.table import ClipRow
 from mannequin.errors import InputError
 
@@ -84,19 +92,6 @@ def code_version() -> str:
     return digest.hexdigest()[:16]
 
 
-def folder_fingerprint(folder: str | Path) -> str:
-    """sha256 over the relative names, sizes and bytes of every file under ``folder`` (readable or not as a clip)."""
-    folder = Path(folder)
-    digest = hashlib.sha256(b"mannequin-clip-folder-v1\0")
-    for f in sorted(p for p in folder.rglob("*") if p.is_file()):
-        rel = f.relative_to(folder).as_posix()
-        digest.update(f"{rel}\0{f.stat().st_size}\0".encode())
-        with f.open("rb") as fh:
-            while chunk := fh.read(1 << 20):
-                digest.update(chunk)
-    return digest.hexdigest()
-
-
 def plan_curation(data_dir: str | Path, params: CurateParams) -> tuple[list[ClipJob], Overrides]:
     """One job per clip folder in ``data_dir/clips``, with its split, content hash and override."""
     from mannequin.clips.splits import list_clip_dirs, read_splits
@@ -142,7 +137,7 @@ def _problem(err: InputError, clip_dir: Path) -> str:
     return f"{rel}: {err.problem}"
 
 
-def _finish(row: ClipRow, reason: rules.Reason | None, job: ClipJob) -> ClipRow:
+def _finish(row: ClipRow, reason: decisions.Reason | None, job: ClipJob) -> ClipRow:
     """Apply the automatic decision, then the human override."""
     row.auto_reason = str(reason) if reason else ""
     row.accepted = reason is None
@@ -156,7 +151,7 @@ def _finish(row: ClipRow, reason: rules.Reason | None, job: ClipJob) -> ClipRow:
     return row
 
 
-def _decide(row: ClipRow, reason: rules.Reason | None, job: ClipJob) -> ClipRow:
+def _decide(row: ClipRow, reason: decisions.Reason | None, job: ClipJob) -> ClipRow:
     """The decision of a fully scored clip: automatic, then the override (a forced accept wins over any reason)."""
     _finish(row, reason, job)
     if job.override == FORCE_ACCEPT:
@@ -165,27 +160,33 @@ def _decide(row: ClipRow, reason: rules.Reason | None, job: ClipJob) -> ClipRow:
 
 
 def curate_clip(
-    job: ClipJob, params: CurateParams, out_dir: str | Path, device: str | None = None, code: str | None = None
+    job: ClipJob,
+    params: CurateParams,
+    out_dir: str | Path,
+    device: str | None = None,
+    code: str | None = None,
+    registry: Registry = DEFAULT,
 ) -> ClipRow:
-    """Curate one clip: scores, decision, and the shard of an accepted clip under ``out_dir/shards``.
+    """Curate one clip: its stages and their rules, the decision, and the shard of an accepted clip.
 
-    ``code`` is :func:`code_version`, computed once per run by the caller (else here, per clip).
+    The shard goes under ``out_dir/shards``. ``code`` is :func:`code_version`, computed once per run by the
+    caller (else here, per clip). ``registry`` holds the scores and rules (:mod:`mannequin.curation.rules`).
     """
     clip_dir = Path(job.clip_dir)
     row = ClipRow(clip_id=job.clip_id, split=job.split)
-    q = params.quality
     forced_in = job.override == FORCE_ACCEPT
     try:
         validate_clip_id(job.clip_id, clip_dir)
     except InputError as err:
-        return _finish(row, rules.Reason(err.code, _problem(err, clip_dir)), job)
+        return _finish(row, decisions.Reason(err.code, _problem(err, clip_dir)), job)
     if job.split == "test":
-        row.reason = row.auto_reason = str(
-            rules.Reason(rules.HELD_OUT_TEST, "test clips are never curated for training")
-        )
+        reason = decisions.Reason(decisions.HELD_OUT_TEST, "test clips are never curated for training")
+        row.reason = row.auto_reason = str(reason)
         return row
     if not job.split:
-        reason = rules.Reason(rules.MISSING_SPLIT, "the clip is not listed in splits.csv, so it may be a test clip")
+        reason = decisions.Reason(
+            decisions.MISSING_SPLIT, "the clip is not listed in splits.csv, so it may be a test clip"
+        )
         row.reason = row.auto_reason = str(reason)
         return row
     key = source_key(job, params, code or code_version())
@@ -193,72 +194,45 @@ def curate_clip(
         found = find_reusable(params.reuse, job.clip_id, key)
         if found is not None:
             src, scores = found
-            auto = rules.Reason(*scores.auto_reason.split(": ", 1)) if scores.auto_reason else None
+            auto = decisions.Reason(*scores.auto_reason.split(": ", 1)) if scores.auto_reason else None
             row = _decide(scores, auto, job)
             if row.accepted:
                 copy_shard(src, out_dir)
                 return row
-    first: rules.Reason | None = None
+    state = ClipState(clip_dir, params, device or params.device, poses_store=Path(out_dir) / POSES_DIR)
+    values: dict = {}
+    first: decisions.Reason | None = None
     try:
-        from mannequin.curation.sfm_store import POSES_DIR, resolve_clip
-
-        resolved = resolve_clip(clip_dir, params.poses, params.sfm, Path(out_dir) / POSES_DIR)
-        clip = resolved.clip
-        if resolved.stats is not None:
-            s = resolved.stats
-            row.sfm_registered, row.sfm_points = s.registered_fraction, s.points
-            row.sfm_reprojection_px, row.sfm_focal = s.reprojection_error_px, s.focal
-        row.num_frames = len(clip)
-        first = rules.frame_count_reason(len(clip), q)
-        if first is not None and (not forced_in or len(clip) < 2):
-            return _finish(row, first, job)
-        ps = pose_scores(clip.cameras)
-        row.pose_jump, row.translation, row.rotation_deg = ps.pose_jump, ps.translation, ps.rotation_deg
-        first = first or rules.pose_reason(ps, q)
-        if first is not None and not forced_in:
-            return _finish(row, first, job)
-        indices = even_indices(len(clip), params.max_frames)
-        images, cameras = clip.read_frames(indices, max_width=params.max_width)
-        row.frames_used = len(indices)
-        row.sharpness = clip_sharpness(images)
-        first = first or rules.sharpness_reason(row.sharpness, q)
-        if first is not None and not forced_in:
-            return _finish(row, first, job)
-        from mannequin.curation.mvs import clip_depth
-
-        result = clip_depth(images, cameras, params.mvs, device=device or params.device)
-        scores = depth_scores(
-            result.depth, result.median_angle_deg, result.inconsistent_fraction, result.disagreement_fraction
-        )
-        row.parallax_deg = scores["parallax_deg"]
-        row.inconsistent_fraction = scores["inconsistent_fraction"]
-        row.disagreement_fraction = scores["disagreement_fraction"]
-        row.coverage = scores["coverage"]
-        if scores["coverage"] > 0:
-            from mannequin.curation.motion import motion_fraction
-
-            scores["motion_fraction"] = row.motion_fraction = motion_fraction(result.depth, images, cameras)
-        first = first or rules.depth_reason(scores, q)
-        # frames with almost no confident depth carry no targets: they stay out of the shard
-        keep = np.isfinite(result.depth).mean(axis=(1, 2)) >= params.gates.min_frame_coverage
-        first = first or rules.frames_kept_reason(int(keep.sum()), len(keep), params.gates.min_frame_coverage, q)
+        for stage in registry.stages:
+            produced = run_stage(stage, state, registry)
+            values.update(produced)
+            for name in ("num_frames", "frames_used"):
+                if name in produced:
+                    setattr(row, name, produced[name])
+            row.scores.update({s.name: values.get(s.name) for s in registry.stage_scores(stage)})
+            found = registry.first_failure(stage, values, params.quality) if first is None else None
+            if found is not None:
+                rule, first = found
+                if not forced_in or (rule.binds_forced is not None and rule.binds_forced(values)):
+                    return _finish(row, first, job)
     except InputError as err:
         row.frames_used = 0
-        return _finish(row, rules.Reason(err.code, _problem(err, clip_dir)), job)
+        return _finish(row, decisions.Reason(err.code, _problem(err, clip_dir)), job)
     _decide(row, first, job)
+    keep = state.keep
     if row.accepted and not keep.any():
-        _finish(row, rules.Reason("low_coverage", "no frame has confident depth"), job)
+        _finish(row, decisions.Reason("low_coverage", "no frame has confident depth"), job)
     if row.accepted:
         row.frames_used = int(keep.sum())
         kept = np.flatnonzero(keep)
         write_shard(
             out_dir,
             job.clip_id,
-            images[kept],
-            result.depth[kept],
-            result.confidence[kept],
-            [cameras[i] for i in kept],
-            [indices[i] for i in kept],
+            state.images[kept],
+            state.depth.depth[kept],
+            state.depth.confidence[kept],
+            [state.cameras[i] for i in kept],
+            [state.indices[i] for i in kept],
             provenance={"source_key": key, "scores": shard_scores(row)},
         )
     return row
@@ -272,19 +246,20 @@ def shard_present(out_dir: str | Path, clip_id: str) -> bool:
 def error_row(job: ClipJob, error: BaseException | str) -> ClipRow:
     """The row of a clip whose curation raised an unexpected error even after retries."""
     message = " ".join(str(error).split())[:300] or type(error).__name__
-    reason = rules.Reason(
-        rules.CURATION_ERROR, f"{type(error).__name__}: {message}" if isinstance(error, BaseException) else message
+    reason = decisions.Reason(
+        decisions.CURATION_ERROR, f"{type(error).__name__}: {message}" if isinstance(error, BaseException) else message
     )
     return ClipRow(clip_id=job.clip_id, split=job.split, reason=str(reason), auto_reason=str(reason))
 
 
 @dataclass(frozen=True)
 class CurationOutcome:
-    """What a curation run wrote: the rows, the summary, and the gate results."""
+    """What a curation run wrote: the rows, the summary, the gate results and the timings."""
 
     rows: list[ClipRow]
     summary: dict
     gates: list  # list[mannequin.curation.gates.GateResult]
+    timings: dict = field(default_factory=dict)
 
     @property
     def passed(self) -> bool:
@@ -298,6 +273,7 @@ def write_outputs(
     unknown_overrides: list[str] | None = None,
     timings: dict | None = None,
     run_gates: bool = True,
+    registry: Registry = DEFAULT,
 ) -> CurationOutcome:
     """Write ``clips.csv``, ``summary.json``, ``timings.json``, drop stale shards, then run the gates.
 
@@ -310,7 +286,7 @@ def write_outputs(
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     removed = remove_stale_shards(out_dir, keep={r.clip_id for r in rows if r.accepted})
-    write_clip_table(out_dir / "clips.csv", rows)
+    write_clip_table(out_dir / "clips.csv", rows, registry)
     summary = summarize(rows, {"unknown_override_ids": sorted(unknown_overrides or [])})
     write_json(out_dir / "summary.json", summary)
     write_json(out_dir / "timings.json", {**(timings or {}), "stale_shards_removed": sorted(removed)})
@@ -318,32 +294,95 @@ def write_outputs(
     if run_gates:
         from mannequin.curation.gates import run_gates as run_all_gates
 
-        gates = run_all_gates(out_dir, rows, params.gates)
-    return CurationOutcome(rows, summary, gates)
+        gates = run_all_gates(out_dir, rows, params.gates, registry)
+    return CurationOutcome(rows, summary, gates, timings or {})
+
+
+@dataclass(frozen=True)
+class ClipResult:
+    """One clip's row, whether it was ``executed``, ``cached`` or ``failed``, its seconds and its process."""
+
+    row: ClipRow
+    origin: str
+    seconds: float | None = None
+    pid: int | None = None
+
+
+# Runs clip jobs (``refresh``: recompute, ignoring any cache) and yields each job with its result, in any order.
+MapJobs = Callable[[list[ClipJob], bool], Iterable[tuple[ClipJob, ClipResult]]]
+
+
+def serial_map(params: CurateParams, out_dir: str | Path, code: str, registry: Registry = DEFAULT) -> MapJobs:
+    """Curate the jobs one after the other in this process (no cache, errors are raised)."""
+
+    def run(jobs: list[ClipJob], refresh: bool) -> Iterator[tuple[ClipJob, ClipResult]]:
+        for job in jobs:
+            t0 = time.perf_counter()
+            row = curate_clip(job, params, out_dir, code=code, registry=registry)
+            yield job, ClipResult(row, "executed", round(time.perf_counter() - t0, 3), os.getpid())
+
+    return run
+
+
+def curate_jobs(
+    jobs: list[ClipJob],
+    overrides: Overrides,
+    out_dir: str | Path,
+    params: CurateParams,
+    map_jobs: MapJobs,
+    runner: str,
+    progress: Callable[[str], None] | None = None,
+    run_gates: bool = True,
+    registry: Registry = DEFAULT,
+    started: float | None = None,
+) -> CurationOutcome:
+    """The curate loop of every runner: map the jobs, recompute accepted clips whose shard is missing, write.
+
+    ``map_jobs`` decides where and how clips run (:func:`serial_map`, or the Prefect tasks of flows/curate.py);
+    ``progress(clip_id)`` is called as each clip of the first pass finishes. ``started`` is the
+    ``time.perf_counter()`` of the run's start, planning included (default: now), for ``timings.json``.
+    """
+    start = time.perf_counter() if started is None else started
+    results: dict[str, ClipResult] = {}
+    for job, result in map_jobs(jobs, False):
+        results[job.clip_id] = result
+        if progress is not None:
+            progress(job.clip_id)
+    missing = [j for j in jobs if results[j.clip_id].row.accepted and not shard_present(out_dir, j.clip_id)]
+    for job, result in map_jobs(missing, True) if missing else ():
+        results[job.clip_id] = result
+    ordered = [results[j.clip_id] for j in jobs]
+    origins = [r.origin for r in ordered]
+    pids = {r.pid for r in ordered if r.origin == "executed"}
+    wall = time.perf_counter() - start
+    timings = {
+        "runner": runner,
+        "workers": 1 if runner == "serial" else params.workers,
+        "wall_s": round(wall, 3),
+        "clips": len(jobs),
+        "clips_per_s": round(len(jobs) / wall, 4) if wall > 0 else 0.0,
+        "executed": origins.count("executed"),
+        "cached": origins.count("cached"),
+        "failed": origins.count("failed"),
+        "worker_processes": len(pids),
+        "ran_in_flow_process": os.getpid() in pids,
+        "clip_s": {j.clip_id: r.seconds for j, r in zip(jobs, ordered, strict=True) if r.origin == "executed"},
+    }
+    unknown = overrides.unknown({j.clip_id for j in jobs})
+    rows = [r.row for r in ordered]
+    return write_outputs(out_dir, rows, params, unknown, timings, run_gates=run_gates, registry=registry)
 
 
 def curate_dataset(
-    data_dir: str | Path, out_dir: str | Path, params: CurateParams, progress=None, run_gates: bool = True
+    data_dir: str | Path,
+    out_dir: str | Path,
+    params: CurateParams,
+    progress: Callable[[str], None] | None = None,
+    run_gates: bool = True,
+    registry: Registry = DEFAULT,
 ) -> CurationOutcome:
     """Curate every clip one after the other, without Prefect (debugging, tests, ``--runner serial``)."""
-    import time
-
-    start = time.perf_counter()
+    started = time.perf_counter()
     jobs, overrides = plan_curation(data_dir, params)
-    code = code_version()
-    rows, per_clip = [], {}
-    for job in jobs:
-        t0 = time.perf_counter()
-        rows.append(curate_clip(job, params, out_dir, code=code))
-        per_clip[job.clip_id] = round(time.perf_counter() - t0, 3)
-        if progress is not None:
-            progress(job.clip_id)
-    wall = time.perf_counter() - start
-    timings = {
-        "runner": "serial",
-        "wall_s": round(wall, 3),
-        "clips_per_s": round(len(jobs) / wall, 4) if wall else 0,
-        "clip_s": per_clip,
-    }
-    unknown = overrides.unknown({j.clip_id for j in jobs})
-    return write_outputs(out_dir, rows, params, unknown, timings, run_gates=run_gates)
+    map_jobs = serial_map(params, out_dir, code_version(), registry)
+    return curate_jobs(jobs, overrides, out_dir, params, map_jobs, "serial", progress, run_gates, registry, started)

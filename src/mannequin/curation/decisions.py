@@ -1,8 +1,9 @@
-"""Accept/reject rules: each rule is a scale-free score against a threshold in ``curate.quality``.
+"""Accept/reject decisions: the reason codes, and the rules of :mod:`mannequin.curation.rules` by stage.
 
 A rejection is a :class:`Reason`: a short machine code and a human sentence, written to
-``clips.csv`` as ``code: sentence``. The rules run cheapest first; the first failing rule is the
-clip's reason.
+``clips.csv`` as ``code: sentence``. The rules (declared once, in ``rules.py``) run cheapest first;
+the first failing rule is the clip's reason. The codes below that no rule declares come from the
+curation itself (split, reader errors, retries).
 
 =====================  =========================================================================
 code                   meaning
@@ -11,6 +12,9 @@ held_out_test          the clip is in the ``test`` split: never curated for trai
 missing_split          the clip is not listed in ``splits.csv`` (so it cannot be proven not test)
 <reader code>          the clip cannot be read: ``bad_video``, ``pose_frame_mismatch``, ``bad_poses``,
                        ``missing_images``, ``bad_clip_id``, ... (the ``InputError`` code)
+no_poses               a clip without ``poses.txt`` (or ``curate.poses: sfm``) that structure from
+                       motion cannot reconstruct: too few frames, no texture, a static camera, no
+                       initial pair with parallax, too few points, a model that splits
 too_few_frames         fewer than ``min_frames`` frames: no multi-view depth to check
 pose_jump              a camera step many times the median step (a SLAM teleport)
 static_camera          the camera centre never moves and the view never turns
@@ -31,99 +35,38 @@ curation_error         an unexpected error after the configured retries (see the
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict
+from typing import TYPE_CHECKING
 
 from mannequin.config.curate import QualityParams
-from mannequin.curation.quality import PoseScores
+from mannequin.curation.rules import DEFAULT, STATIC_ROTATION_DEG, Reason, Values
+
+if TYPE_CHECKING:
+    from mannequin.curation.quality import PoseScores
+
+__all__ = ["CURATION_ERROR", "HELD_OUT_TEST", "MISSING_SPLIT", "STATIC_ROTATION_DEG", "Reason", "stage_reason"]
 
 HELD_OUT_TEST = "held_out_test"
 MISSING_SPLIT = "missing_split"
 CURATION_ERROR = "curation_error"
-STATIC_ROTATION_DEG = 0.5
 
 
-@dataclass(frozen=True)
-class Reason:
-    """Why a clip is rejected: a machine code and a human sentence."""
-
-    code: str
-    sentence: str
-
-    def __str__(self) -> str:
-        return f"{self.code}: {self.sentence}"
-
-
-def frame_count_reason(num_frames: int, q: QualityParams) -> Reason | None:
-    """Too few frames for multi-view depth."""
-    if num_frames < q.min_frames:
-        return Reason("too_few_frames", f"{num_frames} frames, at least {q.min_frames} are needed for multi-view depth")
-    return None
+def stage_reason(stage: str, values: Values, q: QualityParams) -> Reason | None:
+    """The first default rule of ``stage`` that rejects a clip with these values."""
+    found = DEFAULT.first_failure(stage, values, q)
+    return found[1] if found else None
 
 
 def pose_reason(p: PoseScores, q: QualityParams) -> Reason | None:
     """Teleports, and cameras that do not translate, from the poses alone."""
-    if p.pose_jump > q.max_pose_jump:
-        times = "an isolated" if p.pose_jump == float("inf") else f"{p.pose_jump:.1f}x its median"
-        return Reason("pose_jump", f"the camera makes {times} step before pose line {p.jump_at + 1}")
-    if p.translation <= q.min_translation_ratio:
-        if p.rotation_deg < STATIC_ROTATION_DEG:
-            return Reason("static_camera", "the camera neither moves nor turns: no parallax for depth")
-        return Reason(
-            "no_parallax", f"the camera turns {p.rotation_deg:.1f}° without moving: rotation gives no parallax"
-        )
-    return None
+    return stage_reason("poses", asdict(p), q)
 
 
 def sharpness_reason(sharpness: float, q: QualityParams) -> Reason | None:
     """Blurred frames."""
-    if sharpness < q.min_sharpness:
-        return Reason("blurry", f"median sharpness {sharpness:.2f} is below {q.min_sharpness:.2f}")
-    return None
+    return stage_reason("frames", {"sharpness": sharpness}, q)
 
 
 def depth_reason(scores: dict, q: QualityParams) -> Reason | None:
-    """Parallax, moving things and coverage from the MVS output, in that order."""
-    if scores["parallax_deg"] is not None and scores["parallax_deg"] < q.min_parallax_deg:
-        return Reason(
-            "no_parallax",
-            f"median triangulation angle {scores['parallax_deg']:.2f}° is below {q.min_parallax_deg:.2f}°",
-        )
-    if scores["inconsistent_fraction"] > q.max_inconsistent_fraction and scores["coverage"] < q.min_coverage:
-        return Reason(
-            "pose_image_mismatch",
-            f"the images disagree with the poses: {scores['inconsistent_fraction']:.0%} of confident pixels are "
-            f"inconsistent across views and confident depth covers only {scores['coverage']:.0%} of pixels",
-        )
-    if scores["inconsistent_fraction"] > q.max_inconsistent_fraction:
-        return Reason(
-            "moving_scene",
-            f"{scores['inconsistent_fraction']:.0%} of confident pixels are geometrically inconsistent across views "
-            f"(at most {q.max_inconsistent_fraction:.0%}): something moves",
-        )
-    if scores.get("disagreement_fraction", 0.0) > q.max_disagreement_fraction:
-        return Reason(
-            "moving_scene",
-            f"at {scores['disagreement_fraction']:.0%} of confident pixels a source view does not match the image "
-            f"(at most {q.max_disagreement_fraction:.0%}): something moves",
-        )
-    if scores.get("motion_fraction", 0.0) > q.max_motion_fraction:
-        return Reason(
-            "moving_scene",
-            f"frames far apart in time see through or see other texture at {scores['motion_fraction']:.1%} of "
-            f"each other's confident pixels (at most {q.max_motion_fraction:.1%}): something moves",
-        )
-    if scores["coverage"] < q.min_coverage:
-        return Reason(
-            "low_coverage", f"confident depth covers {scores['coverage']:.0%} of pixels, below {q.min_coverage:.0%}"
-        )
-    return None
-
-
-def frames_kept_reason(kept: int, total: int, floor: float, q: QualityParams) -> Reason | None:
-    """Too few frames left once the frames with almost no confident depth are dropped."""
-    if kept < min(q.min_frames, total):
-        return Reason(
-            "low_coverage",
-            f"only {kept} of {total} frames have confident depth on at least {floor:.0%} of pixels",
-        )
-    return None
+    """Parallax, moving things and coverage from the MVS output, in that order (frames kept aside)."""
+    return stage_reason("mvs", {"frames_kept": 1, "frames_total": 1, "frame_coverage_floor": 0.0, **scores}, q)

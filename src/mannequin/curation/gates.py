@@ -12,6 +12,7 @@ keep it out of byte-identical comparisons (``cache: false`` in dvc.yaml).
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,28 +21,14 @@ import numpy as np
 from mannequin.atomic import atomic_write_text
 from mannequin.clips.ids import CLIP_ID_PATTERN
 from mannequin.config.curate import GateParams
+from mannequin.curation.rules import DEFAULT, Registry
 from mannequin.curation.shards import list_shards
-from mannequin.curation.table import COLUMNS, SCORE_COLUMNS, ClipRow
+from mannequin.curation.table import ClipRow, columns
 
 VALIDATION_DIR = "validation"
+#: GX logs at INFO, on every ephemeral context, the temporary folder of a docs site we never build.
+_QUIET_GX_LOGGERS = ("great_expectations.data_context.types.base",)
 SPLITS = ["unlabeled", "labeled", "test", ""]
-SCORE_RANGES = {
-    "pose_jump": (1.0, None),
-    "translation": (0.0, 1.0),
-    "rotation_deg": (0.0, 180.0),
-    "sharpness": (0.0, 1.0),
-    "parallax_deg": (0.0, 180.0),
-    "inconsistent_fraction": (0.0, 1.0),
-    "disagreement_fraction": (0.0, 1.0),
-    "motion_fraction": (0.0, 1.0),
-    "coverage": (0.0, 1.0),
-    "sfm_registered": (0.0, 1.0),
-    "sfm_points": (0.0, None),
-    "sfm_reprojection_px": (0.0, 4.0),  # the mapper drops observations beyond 4 px
-    "sfm_focal": (0.05, 20.0),
-}
-# Scores every accepted clip must have (the pose and image ones exist for any clip that was read).
-REQUIRED_WHEN_ACCEPTED = ("sharpness", "parallax_deg", "inconsistent_fraction", "coverage")
 
 
 @dataclass(frozen=True)
@@ -67,12 +54,12 @@ class GateFailure(Exception):
         super().__init__("\n".join(g.summary() for g in failed))
 
 
-def clip_table_frame(rows: list[ClipRow]):
+def clip_table_frame(rows: list[ClipRow], registry: Registry = DEFAULT):
     """The clip table as a DataFrame with typed columns (scores float, ``None`` as NaN)."""
     import pandas as pd
 
-    df = pd.DataFrame([r.to_dict() for r in rows], columns=list(COLUMNS))
-    for col in SCORE_COLUMNS:
+    df = pd.DataFrame([r.to_dict() for r in rows], columns=list(columns(registry)))
+    for col in registry.columns:
         df[col] = pd.to_numeric(df[col], errors="coerce").astype("float64")
     df["accepted"] = df["accepted"].astype(bool)
     return df
@@ -103,21 +90,21 @@ def frame_table(out_dir: str | Path):
     return pd.DataFrame.from_records(records, columns=cols)
 
 
-def clip_table_suite(gates: GateParams) -> list:
+def clip_table_suite(gates: GateParams, registry: Registry = DEFAULT) -> list:
     """Expectations on ``clips.csv``."""
     import great_expectations as gx
 
     E = gx.expectations
     accepted = {"row_condition": "accepted==True", "condition_parser": "pandas"}
     suite: list = []
-    suite.append(E.ExpectTableColumnsToMatchOrderedList(column_list=list(COLUMNS)))
+    suite.append(E.ExpectTableColumnsToMatchOrderedList(column_list=list(columns(registry))))
     suite.append(E.ExpectColumnValuesToNotBeNull(column="clip_id"))
     suite.append(E.ExpectColumnValuesToBeUnique(column="clip_id"))
     suite.append(E.ExpectColumnValuesToMatchRegex(column="clip_id", regex=f"^{CLIP_ID_PATTERN.pattern}$", **accepted))
     suite.append(E.ExpectColumnValuesToBeInSet(column="split", value_set=SPLITS))
-    for col, (lo, hi) in SCORE_RANGES.items():
+    for col, (lo, hi) in registry.ranges.items():
         suite.append(E.ExpectColumnValuesToBeBetween(column=col, min_value=lo, max_value=hi))
-    for col in REQUIRED_WHEN_ACCEPTED:
+    for col in registry.required_when_accepted:
         suite.append(E.ExpectColumnValuesToNotBeNull(column=col, **accepted))
     suite.append(E.ExpectColumnValuesToBeInSet(column="reason", value_set=[""], **accepted))
     suite.append(
@@ -177,6 +164,8 @@ def validate(expectations: list, df, name: str, out_dir: Path) -> GateResult:
     import great_expectations as gx
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
+    for logger_name in _QUIET_GX_LOGGERS:
+        logging.getLogger(logger_name).setLevel(logging.WARNING)
     context = gx.get_context(mode="ephemeral")
     context.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
     batch_def = (
@@ -190,11 +179,13 @@ def validate(expectations: list, df, name: str, out_dir: Path) -> GateResult:
     return GateResult(suite.name, bool(result.success), failures, len(result.results))
 
 
-def run_gates(out_dir: str | Path, rows: list[ClipRow], gates: GateParams) -> list[GateResult]:
+def run_gates(
+    out_dir: str | Path, rows: list[ClipRow], gates: GateParams, registry: Registry = DEFAULT
+) -> list[GateResult]:
     """Run both suites; results land in ``out_dir/validation``."""
     out_dir = Path(out_dir)
     accepted_ids = [r.clip_id for r in rows if r.accepted]
     return [
-        validate(clip_table_suite(gates), clip_table_frame(rows), "clip_table", out_dir),
+        validate(clip_table_suite(gates, registry), clip_table_frame(rows, registry), "clip_table", out_dir),
         validate(frames_suite(gates, accepted_ids), frame_table(out_dir), "curated_frames", out_dir),
     ]

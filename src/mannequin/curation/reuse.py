@@ -12,8 +12,7 @@ import os
 import shutil
 from pathlib import Path
 
-from mannequin.atomic import atomic_dir
-from mannequin.curation.shards import SHARDS_DIR
+from mannequin.curation.shards import SHARDS_DIR, shard_writer
 from mannequin.curation.table import ClipRow
 
 DECISION_FIELDS = ("accepted", "reason", "override")
@@ -42,8 +41,7 @@ def find_reusable(reuse_dir: str | Path, clip_id: str, key: str) -> tuple[Path, 
 
 def copy_shard(src: Path, out_dir: str | Path) -> None:
     """Copy a shard folder into ``out_dir/shards`` atomically, hard-linking files where possible."""
-    target = Path(out_dir) / SHARDS_DIR / src.name
-    with atomic_dir(target) as tmp:
+    with shard_writer(out_dir, src.name) as tmp:
         for f in sorted(p for p in src.iterdir() if p.is_file()):
             try:
                 os.link(f, tmp / f.name)

@@ -8,14 +8,19 @@ Layout of ``curated/shards/<clip_id>/``::
     cameras.npz     K (N,3,3), R (N,3,3), t (N,3) for the stored resolution
     meta.json       clip id, source frame indices, shape, format version (written last)
 
-A shard is built in a hidden temp directory and renamed into place whole, so an interrupted
-run never leaves a shard that looks complete. Arrays open with ``mmap_mode="r"``: a
-DataLoader reads only the frames it samples, and worker processes share the page cache.
+A shard is built in a temp directory under ``curated/.tmp`` (beside ``shards/``, not inside it, so a
+killed write leaves nothing in the DVC output) and renamed into place whole, so an interrupted run never
+leaves a shard that looks complete. :func:`remove_stale_shards` clears what a killed run left there.
+Arrays open with ``mmap_mode="r"``: a DataLoader reads only the frames it samples, and worker processes
+share the page cache.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
+import shutil
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -27,6 +32,8 @@ from mannequin.clips.cameras import Camera
 
 FORMAT_VERSION = 1
 SHARDS_DIR = "shards"
+#: Where shards are built before the rename: beside ``shards/`` on the same filesystem, never inside it.
+TMP_DIR = ".tmp"
 
 
 @dataclass(frozen=True)
@@ -82,8 +89,7 @@ def write_shard(
     n, h, w = depth.shape
     if images.shape != (n, h, w, 3) or confidence.shape != (n, h, w) or len(cameras) != n or len(frame_indices) != n:
         raise ValueError(f"{clip_id}: inconsistent shard shapes {images.shape}, {depth.shape}, {confidence.shape}")
-    target = Path(root) / SHARDS_DIR / clip_id
-    with atomic_dir(target) as tmp:
+    with shard_writer(root, clip_id) as tmp:
         np.save(tmp / "images.npy", np.ascontiguousarray(images, dtype=np.uint8))
         np.save(tmp / "depth.npy", np.ascontiguousarray(depth, dtype=np.float32))
         np.save(tmp / "confidence.npy", np.ascontiguousarray(confidence, dtype=np.float32))
@@ -104,7 +110,14 @@ def write_shard(
         if provenance is not None:
             meta["provenance"] = provenance
         (tmp / "meta.json").write_text(json.dumps(meta, indent=1), encoding="utf-8")
-    return ClipShard(target)
+    return ClipShard(Path(root) / SHARDS_DIR / clip_id)
+
+
+@contextlib.contextmanager
+def shard_writer(root: str | Path, clip_id: str) -> Iterator[Path]:
+    """A temp folder under ``root/.tmp`` that replaces ``root/shards/<clip_id>`` whole when the block succeeds."""
+    with atomic_dir(Path(root) / SHARDS_DIR / clip_id, tmp_dir=Path(root) / TMP_DIR) as tmp:
+        yield tmp
 
 
 def list_shards(root: str | Path, clip_ids: list[str] | None = None) -> list[ClipShard]:
@@ -124,12 +137,30 @@ def list_shards(root: str | Path, clip_ids: list[str] | None = None) -> list[Cli
 
 
 def remove_stale_shards(root: str | Path, keep: set[str]) -> list[str]:
-    """Delete shards of clips not in ``keep`` (rejected or removed since the last run)."""
-    import shutil
-
+    """Delete shards of clips not in ``keep`` (rejected or removed since the last run), and any temp leftovers."""
+    remove_temp_leftovers(root)
     removed = []
     for shard in list_shards(root):
         if shard.path.name not in keep:
             shutil.rmtree(shard.path)
             removed.append(shard.path.name)
+    return removed
+
+
+def remove_temp_leftovers(root: str | Path) -> list[str]:
+    """Delete what killed writes left: ``root/.tmp`` and hidden entries of ``root/shards`` (older versions
+    built shards there); returns their names. Call it when no shard is being written."""
+    leftovers = [Path(root) / TMP_DIR]
+    base = Path(root) / SHARDS_DIR
+    if base.is_dir():
+        leftovers += sorted(p for p in base.iterdir() if p.name.startswith("."))
+    removed = []
+    for path in leftovers:
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path)
+        elif path.exists() or path.is_symlink():
+            path.unlink()
+        else:
+            continue
+        removed.append(path.name)
     return removed

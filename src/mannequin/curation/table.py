@@ -12,32 +12,23 @@ import io
 import json
 import math
 from collections import Counter
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 from mannequin.atomic import atomic_write_text
+from mannequin.curation.decisions import HELD_OUT_TEST
+from mannequin.curation.rules import DEFAULT, Registry
 
-SCORE_COLUMNS = (
-    "pose_jump",
-    "translation",
-    "rotation_deg",
-    "sharpness",
-    "parallax_deg",
-    "inconsistent_fraction",
-    "disagreement_fraction",
-    "motion_fraction",
-    "coverage",
-    "sfm_registered",
-    "sfm_points",
-    "sfm_reprojection_px",
-    "sfm_focal",
-)
 SCORE_DIGITS = 4
 
 
 @dataclass
 class ClipRow:
-    """One input clip's curation outcome. Scores are ``None`` when the clip was rejected before they were measured."""
+    """One input clip's curation outcome.
+
+    ``scores`` holds the scores of :mod:`mannequin.curation.rules` by name; one that is missing (or ``None``) was
+    not measured, because the clip was rejected before its stage ran.
+    """
 
     clip_id: str
     split: str = ""
@@ -47,20 +38,7 @@ class ClipRow:
     auto_reason: str = ""  # the automatic decision's reason ("" = automatically accepted)
     num_frames: int | None = None
     frames_used: int = 0
-    pose_jump: float | None = None
-    translation: float | None = None
-    rotation_deg: float | None = None
-    sharpness: float | None = None
-    parallax_deg: float | None = None
-    inconsistent_fraction: float | None = None
-    disagreement_fraction: float | None = None
-    motion_fraction: float | None = None
-    coverage: float | None = None
-    # registration statistics of SfM poses (curate.poses); empty for a clip whose poses.txt was read
-    sfm_registered: float | None = None  # share of the frames given to SfM that registered
-    sfm_points: int | None = None
-    sfm_reprojection_px: float | None = None
-    sfm_focal: float | None = None  # focal length / image width
+    scores: dict[str, float | None] = field(default_factory=dict)
 
     @property
     def code(self) -> str:
@@ -68,15 +46,26 @@ class ClipRow:
         return self.reason.split(":", 1)[0] if self.reason else ""
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        """Flat: the row's fields, then every default score (``None`` when missing), then any other score."""
+        base = {name: getattr(self, name) for name in BASE_COLUMNS}
+        return {**base, **{name: self.scores.get(name) for name in DEFAULT.columns}, **self.scores}
 
     @classmethod
     def from_dict(cls, d: dict) -> ClipRow:
-        names = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in d.items() if k in names})
+        """The inverse of :meth:`to_dict`: keys that are not row fields are scores."""
+        base = {k: v for k, v in d.items() if k in BASE_COLUMNS}
+        return cls(**base, scores={k: v for k, v in d.items() if k not in BASE_COLUMNS and k != "scores"})
 
 
-COLUMNS = tuple(f.name for f in fields(ClipRow))
+BASE_COLUMNS = tuple(f.name for f in fields(ClipRow) if f.name != "scores")
+
+
+def columns(registry: Registry = DEFAULT) -> tuple[str, ...]:
+    """The columns of ``clips.csv``: the row's fields, then the registry's scores in declaration order."""
+    return BASE_COLUMNS + registry.columns
+
+
+COLUMNS = columns()
 
 
 def _cell(value: object) -> str:
@@ -93,19 +82,20 @@ def _cell(value: object) -> str:
     return str(value)
 
 
-def format_clip_table(rows: list[ClipRow]) -> str:
+def format_clip_table(rows: list[ClipRow], registry: Registry = DEFAULT) -> str:
     """The CSV text of ``rows``, sorted by clip id, scores rounded (deterministic bytes)."""
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(COLUMNS)
+    writer.writerow(columns(registry))
     for row in sorted(rows, key=lambda r: r.clip_id):
-        writer.writerow([_cell(getattr(row, c)) for c in COLUMNS])
+        d = row.to_dict()
+        writer.writerow([_cell(d.get(c)) for c in columns(registry)])
     return buf.getvalue()
 
 
-def write_clip_table(path: str | Path, rows: list[ClipRow]) -> None:
+def write_clip_table(path: str | Path, rows: list[ClipRow], registry: Registry = DEFAULT) -> None:
     """Write ``clips.csv`` atomically."""
-    atomic_write_text(path, format_clip_table(rows))
+    atomic_write_text(path, format_clip_table(rows, registry))
 
 
 def read_clip_table(path: str | Path):
@@ -122,15 +112,15 @@ def read_clip_table(path: str | Path):
 def summarize(rows: list[ClipRow], extra: dict | None = None) -> dict:
     """Counts by reason code, accepted fraction, mean coverage of the accepted clips (no timings)."""
     counts = Counter(r.code or "accepted" for r in rows)
-    curated = [r for r in rows if r.code != "held_out_test"]
+    curated = [r for r in rows if r.code != HELD_OUT_TEST]
     accepted = [r for r in rows if r.accepted]
-    cov = [r.coverage for r in accepted if r.coverage is not None]
+    cov = [r.scores["coverage"] for r in accepted if r.scores.get("coverage") is not None]
     summary = {
         "clips": len(rows),
         "candidates": len(curated),
         "accepted": len(accepted),
         "rejected": len(curated) - len(accepted),
-        "held_out_test": counts.get("held_out_test", 0),
+        HELD_OUT_TEST: counts.get(HELD_OUT_TEST, 0),
         "accepted_fraction": round(len(accepted) / len(curated), SCORE_DIGITS) if curated else 0.0,
         "mean_coverage": round(sum(cov) / len(cov), SCORE_DIGITS) if cov else 0.0,
         "accepted_frames": sum(r.frames_used for r in accepted),

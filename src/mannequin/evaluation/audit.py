@@ -25,9 +25,10 @@ from typing import Any
 
 import numpy as np
 
+from mannequin.curation.decisions import HELD_OUT_TEST, MISSING_SPLIT
 from mannequin.errors import InputError
 
-NOT_JUDGED = ("held_out_test", "missing_split")
+NOT_JUDGED = (HELD_OUT_TEST, MISSING_SPLIT)
 DEFAULT_REASON_DEFECTS = {
     "moving_scene": "moving",
     "no_parallax": "rotation_only",

@@ -21,6 +21,7 @@ import cv2
 import numpy as np
 
 from mannequin.atomic import atomic_write_text
+from mannequin.clips.ids import is_valid_name
 from mannequin.errors import InputError
 from mannequin.evaluation.alignment import apply_fit
 from mannequin.evaluation.examples import EXAMPLES_DIR, FRAMES_FILE, mvs_for_frame, save_npz
@@ -69,6 +70,9 @@ def model_info(model_dir: str | Path, meta: Mapping[str, Any]) -> ModelInfo:
     model_dir = Path(model_dir)
     kind = str(meta.get("kind") or model_dir.parent.name)
     name = f"{kind}-{model_dir.name}"
+    if not is_valid_name(name):  # it names the metrics files: it must not leave --out
+        shown = name if len(name) <= 60 else name[:60] + "..."
+        raise InputError(model_dir / MODEL_FILE, f"model name {shown!r} is not a safe file name", "bad_model")
     if kind == "finetune":
         m = _BUDGETED.match(model_dir.name)
         init = m.group("init") if m else meta.get("init")
@@ -297,3 +301,27 @@ def evaluate_dirs(
     )
     write_results(out_dir, results, ex, runs)
     return results
+
+
+def run_evaluate(params: Any, model_dirs: list[Path] | None = None, loader=load_predictor) -> dict[str, dict]:
+    """The evaluate stage from validated params (a ``Params``): ``model_dirs``, or every model under
+    ``evaluate.models``, scored on ``evaluate.data``'s test clips into ``evaluate.out``."""
+    p = params.evaluate
+    dirs = [Path(d) for d in model_dirs] if model_dirs else find_model_dirs(p.models)
+    for d in dirs:
+        if not (d / "model.json").is_file():
+            raise InputError(d / "model.json", "file not found (not a model directory)", "missing_model")
+    curated = Path(p.curated)
+    return evaluate_dirs(
+        dirs,
+        p.data,
+        p.out,
+        alignment=p.alignment,
+        min_depth=p.min_depth,
+        max_depth=p.max_depth,
+        batch_size=p.batch_size,
+        examples=p.examples,
+        curated_dir=curated if curated.is_dir() else None,
+        mvs_curate_params=params.curate if p.example_mvs else None,
+        loader=loader,
+    )

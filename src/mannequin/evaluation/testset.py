@@ -6,7 +6,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import cv2
 import numpy as np
 
 from mannequin.errors import InputError
@@ -32,7 +31,7 @@ def held_out_clip_ids(data_dir: str | Path) -> list[str]:
 def load_held_out_clip(data_dir: str | Path, clip_id: str) -> HeldOutClip | None:
     """Frames and sensor depth of one test clip; ``None`` when it has no depth PNG.
 
-    Depth maps of another size than the frames are resized to the frame size (nearest neighbour).
+    A depth map of another size than its frame is an InputError naming both sizes (it is never stretched).
     """
     from mannequin.clips.clip import open_clip
     from mannequin.clips.depth_png import read_depth_png, sensor_depth_indices, sensor_depth_path
@@ -50,10 +49,7 @@ def load_held_out_clip(data_dir: str | Path, clip_id: str) -> HeldOutClip | None
     h, w = images.shape[1:3]
     depth = np.empty((len(indices), h, w), dtype=np.float32)
     for k, i in enumerate(indices):
-        d = read_depth_png(sensor_depth_path(data_dir, clip_id, i))
-        if d.shape != (h, w):
-            d = cv2.resize(d, (w, h), interpolation=cv2.INTER_NEAREST)
-        depth[k] = d
+        depth[k] = read_depth_png(sensor_depth_path(data_dir, clip_id, i), (w, h))
     return HeldOutClip(clip_id, indices, images, depth)
 
 

@@ -15,6 +15,8 @@ import kornia.augmentation as K
 import torch
 from torch import nn
 
+from mannequin.config.learning import AugmentParams
+
 TARGET_KEYS = ("depth", "confidence")
 
 
@@ -24,22 +26,16 @@ def flip_where(x: torch.Tensor, flip: torch.Tensor) -> torch.Tensor:
 
 
 class GeometryHonestAugment(nn.Module):
-    """Random horizontal flip of image+targets, then colour jitter of the images only."""
+    """Random horizontal flip of image+targets, then colour jitter of the images only (``jitter_p`` of them)."""
 
-    def __init__(
-        self,
-        flip_p: float = 0.5,
-        jitter: float = 0.2,
-        jitter_p: float = 0.8,
-        channel_shuffle: bool = False,
-        grayscale_p: float = 0.0,
-    ) -> None:
+    def __init__(self, params: AugmentParams, jitter_p: float = 0.8) -> None:
         super().__init__()
-        self.flip_p = flip_p
-        self.channel_shuffle = channel_shuffle
-        self.grayscale_p = grayscale_p
+        self.flip_p = params.flip_p
+        self.channel_shuffle = params.channel_shuffle
+        self.grayscale_p = params.grayscale_p
         # brightness, contrast, saturation; no hue shift (its HSV round trip costs 4x the rest on CPU)
-        self.jitter = K.ColorJiggle(jitter, jitter, jitter, 0.0, p=jitter_p) if jitter > 0 else None
+        j = params.jitter
+        self.jitter = K.ColorJiggle(j, j, j, 0.0, p=jitter_p) if j > 0 else None
 
     def forward(self, batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
         out = dict(batch)

@@ -248,9 +248,7 @@ def load_labelled(
         clip = open_clip(data_dir / "clips" / clip_id)
         frames, _ = clip.read_frames([items[s][1] for s in slots])
         for s, frame in zip(slots, frames, strict=True):
-            depth = read_depth_png(sensor_depth_path(data_dir, clip_id, items[s][1]))
-            if depth.shape != frame.shape[:2]:
-                depth = cv2.resize(depth, (frame.shape[1], frame.shape[0]), interpolation=cv2.INTER_NEAREST)
+            depth = read_depth_png(sensor_depth_path(data_dir, clip_id, items[s][1]), frame.shape[1::-1])
             images[s], depths[s], _ = resize_sample(frame, depth, None, image_size)
     return images, depths, sorted(by_clip)
 

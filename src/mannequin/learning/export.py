@@ -14,6 +14,7 @@ from typing import Any
 import torch
 
 from mannequin.atomic import atomic_dir
+from mannequin.clips.ids import is_valid_clip_id, is_valid_name
 from mannequin.errors import InputError
 from mannequin.learning.nets import DepthNet, backbone_state
 
@@ -22,6 +23,11 @@ MODEL_NAME = "model.pt"
 BACKBONE_NAME = "backbone.pt"
 META_NAME = "model.json"
 METRICS_NAME = "metrics.json"
+#: ``model.json`` fields that name things (evaluation builds file names from them), and clip-id lists.
+NAME_FIELDS = ("kind", "init", "objective")
+NAME_LIST_FIELDS = ("objectives",)
+CLIP_LIST_FIELDS = ("train_clips", "val_clips")
+_RULE = "1-128 characters from A-Z a-z 0-9 _ . -, not starting with '.'"
 
 
 def _state_bytes(state: dict[str, torch.Tensor]) -> bytes:
@@ -68,7 +74,34 @@ def read_meta(model_dir: str | Path) -> dict[str, Any]:
         raise InputError(path, f"not readable JSON ({exc})", "bad_model") from None
     if not isinstance(meta, dict) or "net" not in meta:
         raise InputError(path, "not a mannequin model.json (no 'net' entry)", "bad_model")
+    check_names(meta, path)
     return meta
+
+
+def check_names(meta: dict[str, Any], path: str | Path) -> None:
+    """Refuse a ``model.json`` whose names could leave a folder when used as file names (InputError)."""
+    named = [(k, meta.get(k)) for k in NAME_FIELDS if meta.get(k) is not None]
+    named += [(k, v) for k in NAME_LIST_FIELDS for v in _listed(meta, k, path)]
+    for key, value in named:
+        if not is_valid_name(value):
+            problem = f"{key} {_shown(value)} is not a safe name ({_RULE}, '+' between parts)"
+            raise InputError(path, problem, "bad_model")
+    for key in CLIP_LIST_FIELDS:
+        for value in _listed(meta, key, path):
+            if not is_valid_clip_id(value):
+                raise InputError(path, f"{key} holds {_shown(value)}, not a clip id ({_RULE})", "bad_model")
+
+
+def _listed(meta: dict[str, Any], key: str, path: str | Path) -> list[Any]:
+    values = meta.get(key) or []
+    if not isinstance(values, list):
+        raise InputError(path, f"{key} must be a list, got {type(values).__name__}", "bad_model")
+    return values
+
+
+def _shown(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:60] + "..."
 
 
 def load_state(path: str | Path) -> dict[str, torch.Tensor]:

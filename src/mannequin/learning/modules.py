@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from typing import Any
 
 import pytorch_lightning as pl
 import torch
 from torch import nn
 
+from mannequin.config.learning import AugmentParams, FinetuneParams, NetParams, PretrainParams
 from mannequin.learning.augment import GeometryHonestAugment
 from mannequin.learning.losses import gradient_matching_loss, log_residual, metric_log_l1_loss
 from mannequin.learning.nets import DepthNet
-from mannequin.learning.objectives import ObjectiveConfig, build_objective
+from mannequin.learning.objectives import build_objective
 
 
 def _warmup_cosine(total_steps: int, warmup_fraction: float = 0.05, floor: float = 0.05) -> Callable[[int], float]:
@@ -32,18 +34,10 @@ class _DepthModule(pl.LightningModule):
 
     net: DepthNet
 
-    def __init__(
-        self,
-        lr: float,
-        weight_decay: float,
-        flip_p: float,
-        jitter: float,
-        channel_shuffle: bool = False,
-        grayscale_p: float = 0.0,
-    ) -> None:
+    def __init__(self, lr: float, weight_decay: float, augment: AugmentParams) -> None:
         super().__init__()
         self.lr, self.weight_decay = lr, weight_decay
-        self.augment = GeometryHonestAugment(flip_p, jitter, channel_shuffle=channel_shuffle, grayscale_p=grayscale_p)
+        self.augment = GeometryHonestAugment(augment)
 
     def param_groups(self) -> list[dict]:
         """The optimiser's parameter groups; subclasses may give groups their own learning rate."""
@@ -83,28 +77,19 @@ class _DepthModule(pl.LightningModule):
 
 
 class PretrainModule(_DepthModule):
-    """Pretraining with any weighted mix of registered objectives."""
+    """Pretraining with any weighted mix of registered objectives, configured by the ``pretrain`` block.
 
-    def __init__(
-        self,
-        objectives: list[str],
-        weights: dict[str, float] | None = None,
-        width: int = 16,
-        depth: int = 4,
-        lr: float = 2e-3,
-        weight_decay: float = 1e-4,
-        flip_p: float = 0.5,
-        jitter: float = 0.2,
-        objective_config: dict | None = None,
-        channel_shuffle: bool = False,
-        grayscale_p: float = 0.0,
-    ) -> None:
-        super().__init__(lr, weight_decay, flip_p, jitter, channel_shuffle, grayscale_p)
-        self.save_hyperparameters()
-        self.net = DepthNet(width, depth)
-        config = ObjectiveConfig(**(objective_config or {}))
-        self.objectives = nn.ModuleDict({n: build_objective(n, self.net, config) for n in objectives})
-        self.weights = {n: float((weights or {}).get(n, 1.0)) for n in objectives}
+    ``params`` may be the block or its ``model_dump()`` (how a checkpoint stores it: plain values only, so that
+    it reloads with ``weights_only=True``).
+    """
+
+    def __init__(self, params: PretrainParams | dict[str, Any], objectives: list[str]) -> None:
+        p = PretrainParams.model_validate(params)
+        super().__init__(p.lr, p.weight_decay, p.augment)
+        self.save_hyperparameters({"params": p.model_dump(mode="json"), "objectives": list(objectives)})
+        self.net = DepthNet(p.net.width, p.net.depth)
+        self.objectives = nn.ModuleDict({n: build_objective(n, self.net, p.objective) for n in objectives})
+        self.weights = {n: float(p.weights.get(n, 1.0)) for n in objectives}
 
     @property
     def needs_pairs(self) -> bool:
@@ -153,27 +138,20 @@ def abs_rel(pred_log: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
 
 
 class FinetuneModule(_DepthModule):
-    """Supervised metric-depth fine-tuning from scratch or from pretrained weights."""
+    """Supervised metric-depth fine-tuning from scratch or from pretrained weights.
 
-    def __init__(
-        self,
-        width: int = 16,
-        depth: int = 4,
-        lr: float = 1e-3,
-        weight_decay: float = 1e-4,
-        flip_p: float = 0.5,
-        jitter: float = 0.2,
-        gradient_weight: float = 0.5,
-        pretrained_lr_scale: float = 1.0,
-        channel_shuffle: bool = False,
-        grayscale_p: float = 0.0,
-    ) -> None:
-        super().__init__(lr, weight_decay, flip_p, jitter, channel_shuffle, grayscale_p)
-        self.save_hyperparameters()
-        self.net = DepthNet(width, depth)
-        self.gradient_weight = gradient_weight
+    ``params`` is the ``finetune`` block, ``net`` the architecture (``pretrain.net`` from scratch, the pretraining
+    run's from a pretrained model); either may be a ``model_dump()``, as a checkpoint stores them.
+    """
+
+    def __init__(self, params: FinetuneParams | dict[str, Any], net: NetParams | dict[str, Any]) -> None:
+        f, arch = FinetuneParams.model_validate(params), NetParams.model_validate(net)
+        super().__init__(f.lr, f.weight_decay, f.augment)
+        self.save_hyperparameters({"params": f.model_dump(mode="json"), "net": arch.model_dump(mode="json")})
+        self.net = DepthNet(arch.width, arch.depth)
+        self.gradient_weight = f.gradient_weight
         self.pretrained_prefixes: tuple[str, ...] = ()
-        self.pretrained_lr_scale = pretrained_lr_scale
+        self.pretrained_lr_scale = f.pretrained_lr_scale
 
     def param_groups(self) -> list[dict]:
         """Weights loaded from pretraining (``pretrained_prefixes``) learn at ``lr * pretrained_lr_scale``."""

@@ -16,11 +16,11 @@ Registered names:
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 
 import torch
 from torch import nn
 
+from mannequin.config.learning import ObjectiveParams
 from mannequin.errors import InputError
 from mannequin.learning.losses import (
     gradient_matching_loss,
@@ -34,18 +34,6 @@ from mannequin.learning.nets import Decoder, DepthNet
 Gather = Callable[[torch.Tensor], torch.Tensor]
 
 
-@dataclass(frozen=True)
-class ObjectiveConfig:
-    """Knobs shared by the objectives (from the ``pretrain`` params block)."""
-
-    gradient_weight: float = 0.5
-    gradient_scales: int = 4
-    mask_patch: int = 8
-    mask_ratio: float = 0.5
-    temperature: float = 0.1
-    embed_dim: int = 64
-
-
 class Objective(nn.Module):
     """Base class: ``forward(net, batch, gather)`` returns ``(loss, {name: value})``."""
 
@@ -55,9 +43,9 @@ class Objective(nn.Module):
     #: whether batches need a second frame of the same clip (``image2``).
     needs_pairs: bool = False
 
-    def __init__(self, net: DepthNet, config: ObjectiveConfig) -> None:
+    def __init__(self, net: DepthNet, params: ObjectiveParams) -> None:
         super().__init__()
-        self.config = config
+        self.params = params
 
 
 _REGISTRY: dict[str, type[Objective]] = {}
@@ -87,9 +75,9 @@ def parse_objectives(spec: str | list[str]) -> list[str]:
     return list(dict.fromkeys(names))
 
 
-def build_objective(name: str, net: DepthNet, config: ObjectiveConfig) -> Objective:
+def build_objective(name: str, net: DepthNet, params: ObjectiveParams) -> Objective:
     parse_objectives([name])
-    return _REGISTRY[name](net, config)
+    return _REGISTRY[name](net, params)
 
 
 @register
@@ -102,8 +90,8 @@ class MvsObjective(Objective):
     def forward(self, net: DepthNet, batch: dict, gather: Gather | None = None) -> tuple[torch.Tensor, dict]:
         pred = net(batch["image"])
         si = scale_invariant_loss(pred, batch["depth"], batch["confidence"])
-        grad = gradient_matching_loss(pred, batch["depth"], batch["confidence"], self.config.gradient_scales)
-        loss = si + self.config.gradient_weight * grad
+        grad = gradient_matching_loss(pred, batch["depth"], batch["confidence"], self.params.gradient_scales)
+        loss = si + self.params.gradient_weight * grad
         return loss, {"mvs_si": si.detach(), "mvs_grad": grad.detach(), "pred_log": pred.detach()}
 
 
@@ -113,14 +101,14 @@ class MaskedObjective(Objective):
 
     name = "masked"
 
-    def __init__(self, net: DepthNet, config: ObjectiveConfig) -> None:
-        super().__init__(net, config)
+    def __init__(self, net: DepthNet, params: ObjectiveParams) -> None:
+        super().__init__(net, params)
         self.head = Decoder(net.encoder.channels, 3)
 
     def forward(self, net: DepthNet, batch: dict, gather: Gather | None = None) -> tuple[torch.Tensor, dict]:
         image = batch["image"]
         b, _, h, w = image.shape
-        hidden = random_patch_mask(b, h, w, self.config.mask_patch, self.config.mask_ratio, device=image.device)
+        hidden = random_patch_mask(b, h, w, self.params.mask_patch, self.params.mask_ratio, device=image.device)
         masked = image * (1 - hidden) + 0.45 * hidden
         recon = torch.sigmoid(self.head(net.encoder(masked), (h, w)))
         loss = masked_reconstruction_loss(recon, image, hidden)
@@ -134,10 +122,10 @@ class ContrastiveObjective(Objective):
     name = "contrastive"
     needs_pairs = True
 
-    def __init__(self, net: DepthNet, config: ObjectiveConfig) -> None:
-        super().__init__(net, config)
+    def __init__(self, net: DepthNet, params: ObjectiveParams) -> None:
+        super().__init__(net, params)
         c = net.encoder.out_channels
-        self.head = nn.Sequential(nn.Linear(c, c), nn.SiLU(), nn.Linear(c, config.embed_dim))
+        self.head = nn.Sequential(nn.Linear(c, c), nn.SiLU(), nn.Linear(c, params.embed_dim))
 
     def embed(self, net: DepthNet, image: torch.Tensor) -> torch.Tensor:
         return self.head(net.encoder(image)[-1].mean(dim=(2, 3)))
@@ -149,5 +137,5 @@ class ContrastiveObjective(Objective):
         all_b, all_labels = z_b, labels
         if gather is not None:
             all_b, all_labels = gather(z_b), gather(labels)
-        loss = info_nce_loss(z_a, all_b, labels, all_labels, self.config.temperature)
+        loss = info_nce_loss(z_a, all_b, labels, all_labels, self.params.temperature)
         return loss, {"contrastive_nce": loss.detach()}

@@ -25,7 +25,7 @@ from torch.utils.data import DataLoader, Dataset
 from mannequin.atomic import atomic_write_text
 from mannequin.clips.ids import is_valid_clip_id, validate_clip_id
 from mannequin.config import Params
-from mannequin.config.learning import TrainerParams
+from mannequin.config.learning import NetParams, TrainerParams
 from mannequin.errors import InputError
 from mannequin.learning.callbacks import ImageGridLogger, ThroughputMonitor
 from mannequin.learning.data import FinetuneDataModule, PretrainDataModule, ShardFrames
@@ -125,12 +125,25 @@ class FinalCheckpoint(pl.Callback):
         trainer.save_checkpoint(self.path, weights_only=False)  # the full state: resuming needs the optimiser
 
 
+def readable_checkpoint(path: Path) -> Path:
+    """``path`` when it loads weights-only; else an InputError naming it (a corrupt or pickled checkpoint)."""
+    try:
+        torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:
+        raise InputError(
+            path,
+            f"not a loadable weights-only checkpoint ({type(exc).__name__}); delete it to train this run afresh",
+            "bad_checkpoint",
+        ) from None
+    return path
+
+
 def prepare_run_dir(run_dir: Path, digest: str) -> Path | None:
     """``last.ckpt`` to resume from when the stored digest matches; otherwise clear old state and store it."""
     last = run_dir / LAST_NAME
     stamp = run_dir / DIGEST_NAME
     if last.is_file() and stamp.is_file() and stamp.read_text(encoding="utf-8").strip() == digest:
-        return last
+        return readable_checkpoint(last)
     if _is_launcher_rank_zero():
         run_dir.mkdir(parents=True, exist_ok=True)
         for old in run_dir.glob("*.ckpt"):
@@ -185,44 +198,26 @@ def score(module: pl.LightningModule, dataset: Dataset | None, batch_size: int, 
 def run_pretrain(
     params: Params,
     objective: str,
-    curated: str | Path | None = None,
-    data: str | Path | None = None,
-    out: str | Path | None = None,
-    runs: str | Path | None = None,
     progress: bool = False,
     callbacks: list[pl.Callback] | None = None,
     name: str | None = None,
 ) -> TrainResult:
     """Pretrain on curated shards with ``objective`` (a name or a ``+``-joined mix) and export the model.
 
-    The model goes to ``out/<name>`` (default: the objective), its checkpoints to ``runs/pretrain-<name>``.
+    Folders come from ``params.pretrain`` (the CLI sets its options there as overrides). The model goes to
+    ``out/<name>`` (default: the objective), its checkpoints to ``runs/pretrain-<name>``.
     """
     p = params.pretrain
     names = parse_objectives(objective)
     tag = "+".join(names)
-    if p.weights:
-        parse_objectives(list(p.weights))  # an unknown name in pretrain.weights is an error
-    curated = Path(curated or p.curated)
-    data = Path(data or p.data)
+    curated, data = Path(p.curated), Path(p.data)
     if name is not None:
         validate_clip_id(name, "--name")  # the same safe-name rule as clip ids: one path component
-    out_dir = Path(out or p.out) / (name or tag)
-    run_dir = Path(runs or p.runs) / f"pretrain-{name or tag}"
+    out_dir = Path(p.out) / (name or tag)
+    run_dir = Path(p.runs) / f"pretrain-{name or tag}"
 
     pl.seed_everything(p.seed, workers=True, verbose=False)
-    module = PretrainModule(
-        names,
-        {n: p.weights.get(n, 1.0) for n in names},
-        p.net.width,
-        p.net.depth,
-        p.lr,
-        p.weight_decay,
-        p.augment.flip_p,
-        p.augment.jitter,
-        p.objective.model_dump(),
-        p.augment.channel_shuffle,
-        p.augment.grayscale_p,
-    )
+    module = PretrainModule(p, names)
     dm = PretrainDataModule(
         curated, data, p.image_size, p.batch_size, p.val_fraction, p.seed, module.needs_pairs, p.num_workers
     )
@@ -269,12 +264,9 @@ def run_pretrain(
 def init_finetune_module(params: Params, init: str, pretrained: Path) -> tuple[FinetuneModule, dict[str, Any], bytes]:
     """A fine-tuning module from scratch or from a pretraining run (backbone, + decoder when it was trained)."""
     f = params.finetune
-    common = dict(lr=f.lr, weight_decay=f.weight_decay, flip_p=f.augment.flip_p, jitter=f.augment.jitter,
-                  gradient_weight=f.gradient_weight, pretrained_lr_scale=f.pretrained_lr_scale,
-                  channel_shuffle=f.augment.channel_shuffle, grayscale_p=f.augment.grayscale_p)  # fmt: skip
     if init == "scratch":
         net = params.pretrain.net
-        return FinetuneModule(net.width, net.depth, **common), {"net": net.model_dump(), "loaded": "none"}, b""
+        return FinetuneModule(f, net), {"net": net.model_dump(), "loaded": "none"}, b""
     # a named pretraining run (``mannequin pretrain --name``, e.g. the curation ablation) or an objective mix
     model_dir = pretrained / init if is_valid_clip_id(init) else pretrained / "-"
     if not (model_dir / "model.json").is_file():
@@ -284,7 +276,7 @@ def init_finetune_module(params: Params, init: str, pretrained: Path) -> tuple[F
             model_dir, f"no pretrained model (run `mannequin pretrain --objective {init}` first)", "missing_pretrained"
         )
     meta = read_meta(model_dir)
-    module = FinetuneModule(int(meta["net"]["width"]), int(meta["net"]["depth"]), **common)
+    module = FinetuneModule(f, NetParams.model_validate(meta["net"]))
     if f.init_decoder and meta.get("trains_decoder"):
         module.net.load_state_dict(load_state(model_dir / MODEL_NAME))
         loaded, source = "encoder+decoder", model_dir / MODEL_NAME
@@ -300,20 +292,18 @@ def run_finetune(
     params: Params,
     init: str,
     budget: int,
-    data: str | Path | None = None,
-    pretrained: str | Path | None = None,
-    out: str | Path | None = None,
-    runs: str | Path | None = None,
     progress: bool = False,
     callbacks: list[pl.Callback] | None = None,
 ) -> TrainResult:
-    """Fine-tune on ``budget`` labelled frames from ``init`` (``scratch`` or a pretraining objective)."""
+    """Fine-tune on ``budget`` labelled frames from ``init`` (``scratch`` or a pretraining objective or run name).
+
+    Folders come from ``params.finetune`` (the CLI sets its options there as overrides).
+    """
     f = params.finetune
-    data = Path(data or f.data)
-    pretrained = Path(pretrained or f.pretrained)
+    data, pretrained = Path(f.data), Path(f.pretrained)
     tag = f"{init}-{budget}"
-    out_dir = Path(out or f.out) / tag
-    run_dir = Path(runs or f.runs) / f"finetune-{tag}"
+    out_dir = Path(f.out) / tag
+    run_dir = Path(f.runs) / f"finetune-{tag}"
 
     pl.seed_everything(f.seed, workers=True, verbose=False)
     module, init_meta, init_bytes = init_finetune_module(params, init, pretrained)

@@ -1,4 +1,5 @@
-"""A tiny git + DVC project (2-3 stages of one-line Python) for the orchestration tests and benchmarks."""
+"""Test fixtures: a tiny git + DVC project (2-3 stages of one-line Python) for the orchestration tests and
+benchmarks, and a copy of the real mannequin DAG (dvc.yaml, params.yaml) for dry runs of the README's experiments."""
 
 from __future__ import annotations
 
@@ -103,4 +104,35 @@ def make_toy_project(
     dvc_command(root, ["add", "-q", "data"])
     _git(root, "add", ".")
     _git(root, "commit", "-q", "-m", "toy project")
+    return root
+
+
+#: what the real dvc.yaml's stages depend on, created empty so that DVC can plan (``--dry``) without real data
+_MANNEQUIN_STUBS = ("data", "curated", "src/mannequin/clips", "src/mannequin/curation", "src/mannequin/learning",
+                    "src/mannequin/evaluation", "flows")  # fmt: skip
+
+
+def make_mannequin_project(root: str | Path, source: str | Path, params: dict[str, Any] | None = None) -> Path:
+    """A git + DVC project holding ``source``'s real ``dvc.yaml`` and ``params.yaml`` (or ``params``), with empty
+    stand-ins for the stages' dependencies: enough for ``dvc repro --dry`` and ``dvc exp run --dry`` to plan the DAG.
+    """
+    root, source = Path(root).resolve(), Path(source)
+    root.mkdir(parents=True, exist_ok=True)
+    _git(root, "init", "-q", "-b", "main")
+    _git(root, "config", "user.email", "toy@example.invalid")
+    _git(root, "config", "user.name", "toy")
+    _git(root, "config", "commit.gpgsign", "false")
+    dvc_command(root, ["init", "-q"])
+    (root / ".dvc" / "config").write_text("[core]\n    analytics = false\n    check_update = false\n")
+    (root / "dvc.yaml").write_text((source / "dvc.yaml").read_text())
+    text = (source / "params.yaml").read_text() if params is None else yaml.safe_dump(params, sort_keys=False)
+    (root / "params.yaml").write_text(text)
+    for stub in _MANNEQUIN_STUBS:
+        (root / stub).mkdir(parents=True, exist_ok=True)
+        (root / stub / ".keep").write_text("")
+    for stub in ("flows/curate.py", "data/splits.csv", "src/mannequin/learning/predict.py",
+                 "src/mannequin/learning/nets.py"):  # fmt: skip
+        (root / stub).write_text("")
+    _git(root, "add", ".")
+    _git(root, "commit", "-q", "-m", "mannequin DAG")
     return root
