@@ -50,7 +50,7 @@ def test_bikes_ingest_and_curate(tmp_path):
     assert rows["bikes-s000"].code == "no_poses" and "does not move" in rows["bikes-s000"].reason
     for clip_id, row in rows.items():
         if clip_id != "bikes-s004-p01":
-            assert not row.accepted and row.code in ("moving_scene", "no_poses"), (clip_id, row.reason)
+            assert not row.accepted and row.code in ("moving_scene", "no_poses", "no_parallax"), (clip_id, row.reason)
     assert sorted(p.name for p in (tmp_path / "curated" / "poses").iterdir()) == sorted(ids)
     assert not any((tmp_path / "data" / "clips" / i / "poses.txt").exists() for i in ids)  # data/ is not written
     shard = list_shards(tmp_path / "curated", ["bikes-s004-p01"])[0]

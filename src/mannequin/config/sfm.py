@@ -17,6 +17,9 @@ class SfmParams(Block):
     """
 
     mapper: Literal["incremental", "global"] = Field("incremental", description="COLMAP incremental or GLOMAP")
+    global_fallback: bool = Field(
+        True, description="when incremental mapping finds no initial pair, map globally (GLOMAP needs none)"
+    )
     camera_model: Literal["SIMPLE_PINHOLE", "PINHOLE"] = Field(
         "SIMPLE_PINHOLE", description="the shared camera when the clip has no intrinsics.txt"
     )

@@ -146,8 +146,8 @@ def _check_models(report: dict, n: int, params: SfmParams, where: str | Path) ->
         configs = [p["config"] for p in report["pairs"] if p["inliers"] > 0]
         rotation = sum(c in ROTATION_CONFIGS for c in configs)
         hint = (
-            f"{rotation} of {len(configs)} matched neighbouring pairs fit a pure rotation: "
-            "the camera turns without moving"
+            f"{rotation} of {len(configs)} matched neighbouring pairs fit a homography: "
+            "a camera that only turns, or a flat scene"
             if configs and rotation * 2 >= len(configs)
             else "the camera moves too little between frames, or the scene moves"
         )

@@ -176,6 +176,12 @@ def run_job(job: dict) -> dict:
             models = _models(_map(pycolmap, db, image_dir, work / "sparse-fixed", params, fixed_camera=True))
             for m in models:
                 m["refit"] = "focal length fixed at focal_prior"
+        if not models and params["mapper"] == "incremental" and params["global_fallback"]:
+            models = _models(
+                _map(pycolmap, db, image_dir, work / "sparse-global", {**params, "mapper": "global"}, fixed)
+            )
+            for m in models:
+                m["refit"] = "global mapping (incremental mapping found no initial pair)"
     return {"keypoints": keypoints, "pairs": pairs, "models": models}
 
 
