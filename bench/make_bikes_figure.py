@@ -55,12 +55,17 @@ def run(work: Path) -> tuple[Path, list, object]:
     return work / "curated", outcome.rows, summary
 
 
-def tracking_clip(summary) -> str:
-    """The clip of the shot that spans the tracking frames."""
-    for clip in summary.videos[0].clips:
-        if TRACKING_FRAMES[0] <= clip.frames[0] and clip.frames[-1] < TRACKING_FRAMES[1]:
-            return clip.clip_id
-    raise SystemExit(f"no clip within frames {TRACKING_FRAMES}")
+def tracking_clip(summary, rows: list) -> str:
+    """The accepted clip of the tracking shot (else its first clip): ingest may split the shot in parts."""
+    accepted = {r.clip_id for r in rows if r.accepted}
+    inside = [
+        c.clip_id
+        for c in summary.videos[0].clips
+        if TRACKING_FRAMES[0] <= c.frames[0] and c.frames[-1] < TRACKING_FRAMES[1]
+    ]
+    if not inside:
+        raise SystemExit(f"no clip within frames {TRACKING_FRAMES}")
+    return next((c for c in inside if c in accepted), inside[0])
 
 
 def draw(curated: Path, clip_id: str, out: Path) -> None:
@@ -108,7 +113,7 @@ def main() -> int:
         curated, rows, summary = run(work)
         for line in summary.lines():
             print(line)
-        track = tracking_clip(summary)
+        track = tracking_clip(summary, rows)
         for row in sorted(rows, key=lambda r: r.clip_id):
             mark = "*" if row.clip_id == track else " "
             print(f"{mark} {row.clip_id}: {'accepted' if row.accepted else row.reason}")

@@ -43,7 +43,8 @@ SFM_RANGES = {
 
 
 def test_default_registry_gives_the_historic_columns_ranges_and_decision_order():
-    assert COLUMNS == HISTORIC_COLUMNS + tuple(SFM_RANGES)
+    expected = (*HISTORIC_COLUMNS, *SFM_RANGES)
+    assert expected == COLUMNS
     assert DEFAULT.ranges == {**HISTORIC_RANGES, **SFM_RANGES}
     assert DEFAULT.required_when_accepted == ("sharpness", "parallax_deg", "inconsistent_fraction", "coverage")
     assert [r.code for r in DEFAULT.rules] == [

@@ -24,7 +24,7 @@ def _cli(*args: str) -> subprocess.CompletedProcess:
 def test_shot_cuts_are_found_at_the_written_frames(tmp_path):
     video = tmp_path / "three shots.mp4"
     cuts = shot_video(video, [20, 25, 30])
-    plan = plan_video(video, IngestParams(fps=25, min_frames=4))
+    plan = plan_video(video, IngestParams(fps=25, min_frames=4, max_frames=48))
     assert cuts == [20, 45]
     assert plan.shots == [(0, 20), (20, 45), (45, 75)]
     assert [c.clip_id for c in plan.clips] == ["three_shots-s000", "three_shots-s001", "three_shots-s002"]

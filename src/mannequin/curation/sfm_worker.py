@@ -137,6 +137,14 @@ def _models(found: dict) -> list[dict]:
     return sorted((_model_report(r) for r in found.values()), key=lambda m: -len(m["images"]))
 
 
+def _usable(models: list[dict], frames: int, params: dict) -> bool:
+    """Whether the largest model passes the parent's checks on points and registered frames."""
+    if not models:
+        return False
+    best = models[0]
+    return best["points"] >= params["min_points"] and len(best["images"]) >= params["min_registered_fraction"] * frames
+
+
 def _focal_ratio(model: dict) -> float:
     return float(model["camera"]["params"][0]) / model["camera"]["width"]
 
@@ -176,7 +184,7 @@ def run_job(job: dict) -> dict:
             models = _models(_map(pycolmap, db, image_dir, work / "sparse-fixed", params, fixed_camera=True))
             for m in models:
                 m["refit"] = "focal length fixed at focal_prior"
-        if not models and params["mapper"] == "incremental" and params["global_fallback"]:
+        if not _usable(models, len(names), params) and params["mapper"] == "incremental" and params["global_fallback"]:
             models = _models(
                 _map(pycolmap, db, image_dir, work / "sparse-global", {**params, "mapper": "global"}, fixed)
             )
