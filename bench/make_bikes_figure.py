@@ -83,21 +83,20 @@ def draw(curated: Path, clip_id: str, out: Path) -> None:
     shard = shards[0]
     k = len(shard) // 2
     image, depth, conf = np.asarray(shard.images[k]), np.asarray(shard.depth[k]), np.asarray(shard.confidence[k])
-    fig, axes = plt.subplots(1, 3, figsize=(9.6, 1.6), dpi=100)
+    fig, axes = plt.subplots(1, 3, figsize=(9.6, 1.85), dpi=100)
     inv = np.where(np.isfinite(depth), 1.0 / depth, np.nan)
     cmap = plt.get_cmap("turbo").copy()
     cmap.set_bad("0.5")
     panels = [
-        (image, None, "frame"),
-        (inv, cmap, f"MVS depth ({np.isfinite(depth).mean():.0%} confident)"),
+        (image, None, f"bikes.mp4: {clip_id}"),
+        (inv, cmap, f"MVS inverse depth, SfM poses ({np.isfinite(depth).mean():.0%} confident)"),
         (conf, "gray", "confidence"),
     ]
     for ax, (img, cm, title) in zip(axes, panels):
         ax.imshow(img, cmap=cm, interpolation="nearest")
         ax.set_title(title, fontsize=8)
         ax.axis("off")
-    fig.suptitle(f"bikes.mp4, {clip_id}: SfM poses + plane-sweep MVS", fontsize=8, y=0.99)
-    fig.tight_layout(pad=0.2)
+    fig.tight_layout(pad=0.4)
     with atomic_path(out) as tmp:
         fig.savefig(tmp, format="png")
     plt.close(fig)
