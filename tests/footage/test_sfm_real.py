@@ -119,3 +119,13 @@ def test_frames_of_mixed_sizes_is_one_line(tmp_path):
     proc = _cli("poses", str(clip), "--out", str(tmp_path / "p.txt"))
     assert proc.returncode == 2
     assert proc.stderr.count("\n") == 1 and "000002.png" in proc.stderr and "64x48" in proc.stderr, proc.stderr
+
+
+@pytest.mark.slow
+def test_global_mapping_recovers_the_true_poses_too(rendered_clip):
+    root, clip_dir, clip_id = rendered_clip
+    est = estimate_clip_poses(clip_dir, SfmParams(mapper="global"))
+    true = true_cameras(root, clip_id)
+    assert est.stats.registered == len(true)
+    err = pose_errors(est.cameras(), [true[i] for i in est.source_indices])
+    assert err.ate_ratio < 0.02 and err.max_rotation_deg < 1.0, err
