@@ -29,6 +29,7 @@ from mannequin.curation import decisions
 from mannequin.curation.overrides import FORCE_ACCEPT, FORCE_REJECT, Override, Overrides, read_overrides
 from mannequin.curation.reuse import copy_shard, find_reusable, shard_scores
 from mannequin.curation.rules import DEFAULT, Registry
+from mannequin.curation.sfm_store import POSES_DIR
 from mannequin.curation.shards import SHARDS_DIR, naming_a_full_disk, write_shard
 from mannequin.curation.stages import ClipState, run_stage
 from mannequin.curation.table import ClipRow
@@ -217,7 +218,7 @@ def curate_clip(
             if row.accepted:
                 copy_shard(src, out_dir)
                 return row
-    state = ClipState(clip_dir, params, device or params.device)
+    state = ClipState(clip_dir, params, device or params.device, poses_store=Path(out_dir) / POSES_DIR)
     values: dict = {}
     first: decisions.Reason | None = None
     try:
