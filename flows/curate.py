@@ -6,9 +6,13 @@ given Prefect tasks to map the clips over; the work is :func:`mannequin.curation
 - One task per clip, so one bad clip fails alone: an unexpected error is retried
   (``curate.retries``) and then recorded as a ``curation_error`` row; the others go on.
 - Each clip's result is cached on (clip content hash, split, override, curate params digest,
-  code version), persisted as JSON under ``<out>/.cache``: re-running with nothing changed executes
-  no clip task; adding or changing one clip executes one. An accepted clip whose shard is missing
-  (deleted, or ``dvc repro`` cleared the outputs) is recomputed with the cache refreshed.
+  code version) by :class:`mannequin.curation.clip_cache.ClipCache`: plain JSON records under ``<out>/.cache``,
+  read as validated data. Prefect's own result persistence and cache are off, so Prefect never deserialises a
+  file of the output folder. Re-running with nothing changed executes no clip task; adding or changing one clip
+  executes one. An accepted clip whose shard is missing (deleted, or ``dvc repro`` cleared the outputs) is
+  recomputed. A refused record is recomputed with a one-line warning.
+- A full output disk (:class:`mannequin.curation.shards.OutOfSpace`) is not retried and stops the run: no
+  further clip starts (clips are submitted ``curate.workers`` at a time), and the error names the shard.
 - Task runner from params: ``ThreadPoolTaskRunner(curate.workers)`` or prefect-dask's
   ``DaskTaskRunner``: a local cluster bound to 127.0.0.1, or ``curate.dask_address``.
 """
@@ -21,14 +25,15 @@ import time
 from collections.abc import Iterator
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any
 
 import cloudpickle
 from prefect import flow, get_run_logger, task
+from prefect.cache_policies import NO_CACHE
 from prefect.futures import as_completed
 from prefect.task_runners import ThreadPoolTaskRunner
 
 from mannequin.config.curate import CurateParams
+from mannequin.curation.clip_cache import CACHE_DIR, ClipCache
 from mannequin.curation.curate import (
     ClipJob,
     ClipResult,
@@ -39,30 +44,29 @@ from mannequin.curation.curate import (
     error_row,
     params_digest,
     plan_curation,
+    warn_line,
 )
-from mannequin.curation.table import ClipRow
+from mannequin.curation.shards import OutOfSpace
 
 # Dask workers receive the task functions by value, so they need not import this module.
 cloudpickle.register_pickle_by_value(sys.modules[__name__])
 
-CACHE_DIR = ".cache"
 
+@task(name="curate-clip", cache_policy=NO_CACHE, persist_result=False)
+def curate_clip_task(job: dict, params: dict, out: str, code: str) -> dict:
+    """Curate one clip; the shard is written under ``out``, the row is returned (the flow caches it).
 
-def clip_cache_key(context: Any, parameters: dict[str, Any]) -> str:
-    """Cache key of one clip task: everything that decides its result, nothing else."""
-    job = ClipJob(**parameters["job"])
-    return job.cache_key(parameters["digest"], parameters["code"])
-
-
-@task(name="curate-clip", cache_key_fn=clip_cache_key, persist_result=True, result_serializer="json")
-def curate_clip_task(job: dict, params: dict, out: str, digest: str, code: str) -> dict:
-    """Curate one clip; the row (JSON) is the cached result, the shard is written beside it."""
+    A full disk is returned, not raised (``{"no_space": path}``): Prefect neither retries it nor logs a traceback.
+    """
     start = time.perf_counter()
-    row = curate_clip(ClipJob(**job), CurateParams.model_validate(params), out, code=code)
+    try:
+        row = curate_clip(ClipJob(**job), CurateParams.model_validate(params), out, code=code)
+    except OutOfSpace as exc:
+        return {"no_space": exc.path}
     seconds = round(time.perf_counter() - start, 3)
     verdict = "accepted" if row.accepted else f"rejected ({row.reason})"
     get_run_logger().info("%s: %s in %.1f s", row.clip_id, verdict, seconds)
-    return {"row": row.to_dict(), "seconds": seconds, "pid": os.getpid()}
+    return {"row": row, "seconds": seconds, "pid": os.getpid()}
 
 
 def _keep_malloc_default_in_new_workers() -> None:
@@ -107,32 +111,49 @@ def _progress_bar(total: int, enabled: bool):
     return tqdm(total=total, unit="clip", desc="curate", file=sys.stderr, dynamic_ncols=True)
 
 
-def prefect_map(clip_task, params: dict, out: str, digest: str, code: str, retries: int) -> MapJobs:
-    """Run clip jobs as Prefect tasks on the flow's task runner; a task that fails after retries is a failed row."""
+def prefect_map(clip_task, params: dict, out: str, digest: str, code: str, retries: int, workers: int) -> MapJobs:
+    """Run clip jobs as Prefect tasks on the flow's task runner; a task that fails after retries is a failed row.
+
+    A job whose JSON record is in the cache is answered from it without a task (unless ``refresh``); a finished
+    task's row is recorded there. At most ``workers`` tasks are submitted at a time, so an :class:`OutOfSpace`
+    is raised with no other clip started after it.
+    """
     logger = get_run_logger()
+    cache = ClipCache(Path(out) / CACHE_DIR, warn=warn_line)
 
     def run(jobs: list[ClipJob], refresh: bool) -> Iterator[tuple[ClipJob, ClipResult]]:
         if refresh:
             logger.info("recomputing %d accepted clips whose shard is missing", len(jobs))
-        futures = {}
+        todo = []
         for job in jobs:
-            t = clip_task.with_options(task_run_name=f"curate-{job.clip_id}", refresh_cache=refresh or None)
-            futures[t.submit(job=asdict(job), params=params, out=out, digest=digest, code=code)] = job
-        for fut in as_completed(list(futures)):
-            job = futures[fut]
-            fut.wait()  # sets the final state (otherwise .state asks the API, which may lag)
-            state = fut.state
-            if state.is_completed():
-                value = fut.result()
-                row = ClipRow.from_dict(value["row"])
-                if state.name == "Cached":
-                    yield job, ClipResult(row, "cached", value["seconds"])
-                else:
-                    yield job, ClipResult(row, "executed", value["seconds"], value.get("pid", 0))
+            key = job.cache_key(digest, code)
+            record = None if refresh else cache.get(key)
+            if record is None:
+                todo.append((job, key))
             else:
-                error = fut.result(raise_on_failure=False)
-                logger.error("%s: failed after %d retries: %s", job.clip_id, retries, error)
-                yield job, ClipResult(error_row(job, error), "failed")
+                yield job, ClipResult(record.row.row(), "cached", record.seconds)
+        todo.reverse()
+        running: dict = {}
+        while todo or running:
+            while todo and len(running) < workers:
+                job, key = todo.pop()
+                t = clip_task.with_options(task_run_name=f"curate-{job.clip_id}")
+                running[t.submit(job=asdict(job), params=params, out=out, code=code)] = (job, key)
+            fut = next(as_completed(list(running)))
+            job, key = running.pop(fut)
+            fut.wait()  # sets the final state (otherwise .state asks the API, which may lag)
+            if fut.state.is_completed():
+                value = fut.result()
+                if "no_space" in value:
+                    for other in running:  # clips already running finish (their shards are whole); none starts
+                        other.wait()
+                    raise OutOfSpace(value["no_space"])
+                cache.put(key, value["row"], value["seconds"])
+                yield job, ClipResult(value["row"], "executed", value["seconds"], value.get("pid", 0))
+                continue
+            error = fut.result(raise_on_failure=False)
+            logger.error("%s: failed after %d retries: %s", job.clip_id, retries, error)
+            yield job, ClipResult(error_row(job, error), "failed")
 
     return run
 
@@ -145,11 +166,9 @@ def curate_flow(data: str, out: str, params: dict, progress: bool = False) -> di
     p = CurateParams.model_validate(params)
     jobs, overrides = plan_curation(data, p)
     digest, code = params_digest(p), code_version()
-    clip_task = curate_clip_task.with_options(
-        retries=p.retries, retry_delay_seconds=p.retry_delay_s, result_storage=Path(out).resolve() / CACHE_DIR
-    )
+    clip_task = curate_clip_task.with_options(retries=p.retries, retry_delay_seconds=p.retry_delay_s)
     logger.info("curating %d clips with the %s runner (params %s, code %s)", len(jobs), p.runner, digest, code)
-    map_jobs = prefect_map(clip_task, params, out, digest, code, p.retries)
+    map_jobs = prefect_map(clip_task, params, out, digest, code, p.retries, p.workers)
     bar = _progress_bar(len(jobs), progress)
 
     def tick(clip_id: str) -> None:
@@ -167,13 +186,13 @@ def curate_flow(data: str, out: str, params: dict, progress: bool = False) -> di
             bar.close()
     for clip_id in outcome.summary["unknown_override_ids"]:
         logger.warning("override for %s matches no clip in %s/clips", clip_id, data)
-    for gate in outcome.gates:
-        (logger.info if gate.success else logger.error)(gate.summary())
+    for gate in outcome.gates:  # a failed one is the GateFailure raised below: its message, printed once
+        logger.info(gate.summary().splitlines()[0])
     report = {"summary": outcome.summary, "timings": outcome.timings, "gates": [g.summary() for g in outcome.gates]}
     if not outcome.passed:
         from mannequin.curation.gates import GateFailure
 
-        raise GateFailure(outcome.gates)
+        raise GateFailure(outcome.gates, outcome.summary, outcome.timings)
     return report
 
 

@@ -34,7 +34,7 @@ def add_bad_clips(data: Path) -> dict[str, str]:
     (d / "poses.txt").write_text("note\n1 2 3\n")
     expected["garbage_poses"] = "bad_poses"
 
-    d = clone("no_poses")
+    d = clone("no_poses")  # curated with curate.poses: given (under auto it would get SfM poses)
     (d / "poses.txt").unlink()
     expected["no_poses"] = "missing_poses"
 
@@ -99,7 +99,10 @@ def add_bad_clips(data: Path) -> dict[str, str]:
 def test_bad_clips_are_rows_and_do_not_touch_the_others(clean_data, tmp_path, tiny_params):
     clean = copy_data(clean_data, tmp_path / "clean")
     clean_out = tmp_path / "clean_out"
-    curate_dataset(clean, clean_out, tiny_params, run_gates=False)
+    # curate.poses: given for both runs (the shard keys hold the params): every clip with poses.txt reads it, as
+    # under auto, and the pose-less clip is missing_poses instead of getting SfM poses
+    given = tiny_params.model_copy(update={"poses": "given"})
+    curate_dataset(clean, clean_out, given, run_gates=False)
 
     dirty = copy_data(clean_data, tmp_path / "dirty")
     expected = add_bad_clips(dirty)
@@ -107,7 +110,7 @@ def test_bad_clips_are_rows_and_do_not_touch_the_others(clean_data, tmp_path, ti
     splits.update({k: "unlabeled" for k in expected if k not in ("not_in_splits", "bad id!")})
     write_splits(dirty, splits)
     dirty_out = tmp_path / "dirty_out"
-    outcome = curate_dataset(dirty, dirty_out, tiny_params, run_gates=False)
+    outcome = curate_dataset(dirty, dirty_out, given, run_gates=False)
 
     table = read_clip_table(dirty_out / "clips.csv").set_index("clip_id")
     assert sorted(table.index) == sorted([*GOOD, "held_t", *expected])

@@ -33,11 +33,19 @@ HISTORIC_RANGES = {
     "motion_fraction": (0.0, 1.0),
     "coverage": (0.0, 1.0),
 }
+# issue 13: the registration statistics of SfM poses, appended after the historic columns
+SFM_RANGES = {
+    "sfm_registered": (0.0, 1.0),
+    "sfm_points": (0.0, None),
+    "sfm_reprojection_px": (0.0, 4.0),
+    "sfm_focal": (0.05, 20.0),
+}
 
 
 def test_default_registry_gives_the_historic_columns_ranges_and_decision_order():
-    assert COLUMNS == HISTORIC_COLUMNS
-    assert DEFAULT.ranges == HISTORIC_RANGES
+    expected = (*HISTORIC_COLUMNS, *SFM_RANGES)
+    assert expected == COLUMNS
+    assert DEFAULT.ranges == {**HISTORIC_RANGES, **SFM_RANGES}
     assert DEFAULT.required_when_accepted == ("sharpness", "parallax_deg", "inconsistent_fraction", "coverage")
     assert [r.code for r in DEFAULT.rules] == [
         "too_few_frames", "pose_jump", "static_camera", "no_parallax", "blurry", "no_parallax",
@@ -99,7 +107,7 @@ def test_a_throwaway_rule_gets_its_column_gate_range_and_reject_code(clean_data,
     out = tmp_path / "pass"
     outcome = curate_dataset(data, out, _with_quality(tiny_params, max_brightness=1.0), registry=registry)
     header = (out / "clips.csv").read_text().splitlines()[0].split(",")
-    assert header == [*HISTORIC_COLUMNS, "mean_brightness"]
+    assert header == [*HISTORIC_COLUMNS, *SFM_RANGES, "mean_brightness"]
     table = read_clip_table(out / "clips.csv").set_index("clip_id")
     assert table.loc[["good_a", "good_b"], "accepted"].all()
     brightness = table.loc[["good_a", "good_b"], "mean_brightness"]

@@ -11,6 +11,7 @@ from mannequin.cli import (  # noqa: E402,F401
     curate_commands,
     data_commands,
     evaluation_commands,
+    footage_commands,
     learning_commands,
     mvs_commands,
     pipeline_commands,

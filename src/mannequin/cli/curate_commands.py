@@ -5,12 +5,16 @@ from __future__ import annotations
 import logging
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 import typer
 
 from mannequin.cli.app import app, user_errors
+from mannequin.config.curate import CurateParams
 from mannequin.errors import InputError
+
+#: ``--runner``: the ``curate.runner`` choices, and ``serial`` (the library's plain loop, no Prefect).
+RUNNERS = (*get_args(CurateParams.model_fields["runner"].annotation), "serial")
 
 
 def load_curate_flow() -> Any:
@@ -81,6 +85,8 @@ def curate_command(
     """
     from mannequin.config import load_params
 
+    if runner not in (None, *RUNNERS):
+        raise InputError("--runner", f"{runner!r} is not one of {', '.join(RUNNERS)}", "bad_option")
     cli: dict[str, Any] = {}
     for key, value in (
         ("curate.runner", "dask" if dask_address and runner is None else runner),
@@ -98,8 +104,6 @@ def curate_command(
     out = Path(out or params.out)
     if not data.is_dir():
         raise InputError(data, "data folder not found", "missing_data")
-    if runner not in (None, "serial", "threads", "dask"):
-        raise InputError("--runner", f"{runner!r} is not one of threads, dask, serial", "bad_option")
 
     if runner == "serial":
         from mannequin.curation.curate import curate_dataset
@@ -127,19 +131,27 @@ def curate_command(
     guard_prefect_ephemeral_server()  # Prefect's temporary server must not outlive a killed curate
     from mannequin.curation.gates import GateFailure
 
-    logging.getLogger("prefect.flow_runs").addFilter(drop_gate_failure_tracebacks)
+    for name in PREFECT_ENGINE_LOGGERS:
+        logging.getLogger(name).addFilter(drop_gate_failure_tracebacks)
     try:
         report = flow(data=str(data), out=str(out), params=params.model_dump(mode="json"), progress=progress)
     except GateFailure as exc:
+        if exc.summary is not None:
+            print_summary(exc.summary, exc.timings)
         _gate_exit(exc.gates)
     print_summary(report["summary"], report["timings"])
 
 
+#: Prefect's engine logs every exception a flow or task raises, with its traceback, on these loggers.
+PREFECT_ENGINE_LOGGERS = ("prefect.flow_runs", "prefect.task_runs")
+
+
 def drop_gate_failure_tracebacks(record: logging.LogRecord) -> bool:
-    """Log filter: a failed gate is reported by the CLI in a few lines, not by Prefect's engine with a traceback."""
+    """Log filter: a failed gate and bad input (an ``InputError``: a bad splits.csv, a full disk) are reported by
+    the CLI in a line or a few, not by Prefect's engine with a traceback."""
     from mannequin.curation.gates import GateFailure
 
-    return not (record.exc_info and isinstance(record.exc_info[1], GateFailure))
+    return not (record.exc_info and isinstance(record.exc_info[1], GateFailure | InputError))
 
 
 def _gate_exit(gates: list) -> None:

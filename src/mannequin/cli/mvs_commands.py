@@ -13,7 +13,7 @@ from mannequin.errors import InputError
 @app.command()
 @user_errors
 def mvs(
-    clip_dir: Path = typer.Argument(..., help="A clip folder: poses.txt plus video.mp4 or frames/."),
+    clip_dir: Path = typer.Argument(..., help="A clip folder: video.mp4 or frames/, with poses.txt or not (SfM)."),
     frame: int = typer.Option(..., "--frame", help="Index of the reference frame (pose line, from 0)."),
     out: Path = typer.Option(..., "--out", help="Output .npz with `depth` and `confidence`."),
     params_path: Path | None = typer.Option(
@@ -39,9 +39,9 @@ def mvs(
     import numpy as np
 
     from mannequin.atomic import atomic_path
-    from mannequin.clips.clip import open_clip
     from mannequin.config import cli_overrides, load_params
     from mannequin.curation.mvs import frame_depth, resolve_device
+    from mannequin.curation.sfm_store import resolve_clip
 
     if out.is_dir():
         raise InputError(out, "is a folder; --out takes a file name such as depth.npz", "bad_output")
@@ -59,7 +59,7 @@ def mvs(
         resolve_device(curate.device)
     except ValueError as exc:
         raise InputError("--device", str(exc), "bad_device") from None
-    clip = open_clip(clip_dir)
+    clip = resolve_clip(clip_dir, curate.poses, curate.sfm, None).clip  # no poses.txt: SfM (curate.poses)
     if not 0 <= frame < len(clip):
         raise InputError(clip_dir, f"frame {frame} out of range (the clip has {len(clip)} frames)", "bad_frame")
     if len(clip) < 2:

@@ -50,6 +50,9 @@ def pipeline_command(
     from mannequin.orchestration.metrics_table import metrics_text
 
     flow = load_pipeline_flow()
+    from mannequin.orchestration.local_server import guard_prefect_ephemeral_server
+
+    guard_prefect_ephemeral_server()  # Prefect's temporary server must not outlive a killed pipeline
     try:
         result = flow(
             repo=str(repo),

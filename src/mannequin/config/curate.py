@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from mannequin.config.base import Block
+from mannequin.config.sfm import SfmParams
 
 
 class MvsParams(Block):
@@ -87,5 +88,7 @@ class CurateParams(Block):
     retries: int = Field(1, ge=0)
     retry_delay_s: float = Field(2.0, ge=0)
     mvs: MvsParams = MvsParams()
+    sfm: SfmParams = SfmParams()
+    poses: Literal["auto", "given", "sfm"] = "auto"  # auto: the clip's poses.txt where there is one, else SfM
     quality: QualityParams = QualityParams()
     gates: GateParams = GateParams()

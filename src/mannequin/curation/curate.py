@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import sys
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -28,7 +29,8 @@ from mannequin.curation import decisions
 from mannequin.curation.overrides import FORCE_ACCEPT, FORCE_REJECT, Override, Overrides, read_overrides
 from mannequin.curation.reuse import copy_shard, find_reusable, shard_scores
 from mannequin.curation.rules import DEFAULT, Registry
-from mannequin.curation.shards import SHARDS_DIR, write_shard
+from mannequin.curation.sfm_store import POSES_DIR
+from mannequin.curation.shards import SHARDS_DIR, naming_a_full_disk, write_shard
 from mannequin.curation.stages import ClipState, run_stage
 from mannequin.curation.table import ClipRow
 from mannequin.errors import InputError
@@ -91,15 +93,33 @@ def code_version() -> str:
     return digest.hexdigest()[:16]
 
 
-def plan_curation(data_dir: str | Path, params: CurateParams) -> tuple[list[ClipJob], Overrides]:
-    """One job per clip folder in ``data_dir/clips``, with its split, content hash and override."""
-    from mannequin.clips.splits import list_clip_dirs, read_splits
+def warn_line(line: str) -> None:
+    """Print a warning on one line of stderr (what a run goes on after)."""
+    print(f"mannequin: warning: {' '.join(line.split())}", file=sys.stderr, flush=True)
+
+
+def plan_curation(
+    data_dir: str | Path, params: CurateParams, warn: Callable[[str], None] = warn_line
+) -> tuple[list[ClipJob], Overrides]:
+    """One job per clip folder in ``data_dir/clips``, with its split, content hash and override.
+
+    No clip folder at all is an error; a ``splits.csv`` row whose clip has no folder is a warning (``warn``),
+    so the rest of the batch goes on.
+    """
+    from mannequin.clips.splits import CLIPS_NAME, SPLITS_NAME, list_clip_dirs, read_splits
 
     data_dir = Path(data_dir)
     if not data_dir.is_dir():
         raise InputError(data_dir, "data folder not found", "missing_data")
     clip_dirs = list_clip_dirs(data_dir)
+    if not clip_dirs:
+        raise InputError(data_dir / CLIPS_NAME, "no clip folders: nothing to curate", "no_clips")
     splits = read_splits(data_dir)
+    folders = {clip_id_of(d) for d in clip_dirs}
+    for clip_id in sorted(set(splits) - folders):
+        warn(
+            f"{data_dir / SPLITS_NAME}: clip {clip_id!r} is listed but {data_dir / CLIPS_NAME / clip_id} does not exist"
+        )
     overrides = read_overrides(params.overrides)
     jobs = []
     for clip_dir in clip_dirs:
@@ -198,7 +218,7 @@ def curate_clip(
             if row.accepted:
                 copy_shard(src, out_dir)
                 return row
-    state = ClipState(clip_dir, params, device or params.device)
+    state = ClipState(clip_dir, params, device or params.device, poses_store=Path(out_dir) / POSES_DIR)
     values: dict = {}
     first: decisions.Reason | None = None
     try:
@@ -283,12 +303,13 @@ def write_outputs(
     from mannequin.curation.table import summarize, write_clip_table, write_json
 
     out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    removed = remove_stale_shards(out_dir, keep={r.clip_id for r in rows if r.accepted})
-    write_clip_table(out_dir / "clips.csv", rows, registry)
-    summary = summarize(rows, {"unknown_override_ids": sorted(unknown_overrides or [])})
-    write_json(out_dir / "summary.json", summary)
-    write_json(out_dir / "timings.json", {**(timings or {}), "stale_shards_removed": sorted(removed)})
+    with naming_a_full_disk(out_dir):
+        out_dir.mkdir(parents=True, exist_ok=True)
+        removed = remove_stale_shards(out_dir, keep={r.clip_id for r in rows if r.accepted})
+        write_clip_table(out_dir / "clips.csv", rows, registry)
+        summary = summarize(rows, {"unknown_override_ids": sorted(unknown_overrides or [])})
+        write_json(out_dir / "summary.json", summary)
+        write_json(out_dir / "timings.json", {**(timings or {}), "stale_shards_removed": sorted(removed)})
     gates = []
     if run_gates:
         from mannequin.curation.gates import run_gates as run_all_gates

@@ -12,6 +12,9 @@ held_out_test          the clip is in the ``test`` split: never curated for trai
 missing_split          the clip is not listed in ``splits.csv`` (so it cannot be proven not test)
 <reader code>          the clip cannot be read: ``bad_video``, ``pose_frame_mismatch``, ``bad_poses``,
                        ``missing_images``, ``bad_clip_id``, ... (the ``InputError`` code)
+no_poses               a clip without ``poses.txt`` (or ``curate.poses: sfm``) that structure from
+                       motion cannot reconstruct: too few frames, no texture, a static camera, no
+                       initial pair with parallax, too few points, a model that splits
 too_few_frames         fewer than ``min_frames`` frames: no multi-view depth to check
 pose_jump              a camera step many times the median step (a SLAM teleport)
 static_camera          the camera centre never moves and the view never turns

@@ -46,10 +46,15 @@ class GateResult:
 
 
 class GateFailure(Exception):
-    """A data-quality gate failed; ``str()`` is the readable summary, one line per failed expectation."""
+    """A data-quality gate failed; ``str()`` is the readable summary, one line per failed expectation.
 
-    def __init__(self, gates: list[GateResult]) -> None:
+    ``summary`` and ``timings`` are the run's (``summary.json``, ``timings.json``), for the closing lines.
+    """
+
+    def __init__(self, gates: list[GateResult], summary: dict | None = None, timings: dict | None = None) -> None:
         self.gates = gates
+        self.summary = summary
+        self.timings = timings
         failed = [g for g in gates if not g.success]
         super().__init__("\n".join(g.summary() for g in failed))
 

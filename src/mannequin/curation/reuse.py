@@ -12,7 +12,7 @@ import os
 import shutil
 from pathlib import Path
 
-from mannequin.curation.shards import SHARDS_DIR, shard_writer
+from mannequin.curation.shards import SHARDS_DIR, naming_a_full_disk, shard_writer
 from mannequin.curation.table import ClipRow
 
 DECISION_FIELDS = ("accepted", "reason", "override")
@@ -41,7 +41,7 @@ def find_reusable(reuse_dir: str | Path, clip_id: str, key: str) -> tuple[Path, 
 
 def copy_shard(src: Path, out_dir: str | Path) -> None:
     """Copy a shard folder into ``out_dir/shards`` atomically, hard-linking files where possible."""
-    with shard_writer(out_dir, src.name) as tmp:
+    with naming_a_full_disk(Path(out_dir) / SHARDS_DIR / src.name), shard_writer(out_dir, src.name) as tmp:
         for f in sorted(p for p in src.iterdir() if p.is_file()):
             try:
                 os.link(f, tmp / f.name)

@@ -228,6 +228,11 @@ SCORES = (
     Score("disagreement_fraction", "mvs", (0.0, 1.0), "confident pixels a source view does not match"),
     Score("motion_fraction", "mvs", (0.0, 1.0), "motion evidence between frames far apart in time"),
     Score("coverage", "mvs", (0.0, 1.0), "mean fraction of pixels with confident depth", required=True),
+    # registration statistics of poses from SfM (curate.poses); empty for a clip whose poses.txt was read
+    Score("sfm_registered", "open", (0.0, 1.0), "share of the frames given to SfM that registered"),
+    Score("sfm_points", "open", (0.0, None), "3-D points of the SfM model"),
+    Score("sfm_reprojection_px", "open", (0.0, 4.0), "mean reprojection error, px (the mapper drops over 4 px)"),
+    Score("sfm_focal", "open", (0.05, 20.0), "estimated (or given) focal length / image width"),
 )
 
 RULES = (

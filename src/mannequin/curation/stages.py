@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from mannequin.clips.cameras import Camera
-from mannequin.clips.clip import Clip, open_clip
+from mannequin.clips.clip import Clip
 from mannequin.config.curate import CurateParams
 from mannequin.curation.quality import clip_sharpness, depth_scores, even_indices, pose_scores
 from mannequin.curation.rules import Registry
@@ -35,11 +35,21 @@ class ClipState:
     cameras: list[Camera] | None = None
     depth: Any = None  # mannequin.curation.mvs.ClipDepth
     keep: np.ndarray | None = None  # frames with enough confident depth to go into the shard
+    poses_store: Path | None = None  # where estimated poses live (<curated>/poses); None: SfM is not kept
 
 
 def open_stage(s: ClipState) -> dict[str, Any]:
-    s.clip = open_clip(s.clip_dir)
-    return {"num_frames": len(s.clip)}
+    """The clip with its poses from where ``curate.poses`` says (``poses.txt`` or SfM), and SfM's statistics."""
+    from mannequin.curation.sfm_store import resolve_clip
+
+    resolved = resolve_clip(s.clip_dir, s.params.poses, s.params.sfm, s.poses_store)
+    s.clip = resolved.clip
+    values: dict[str, Any] = {"num_frames": len(s.clip)}
+    if resolved.stats is not None:
+        st = resolved.stats
+        values.update(sfm_registered=st.registered_fraction, sfm_points=st.points)
+        values.update(sfm_reprojection_px=st.reprojection_error_px, sfm_focal=st.focal)
+    return values
 
 
 def poses_stage(s: ClipState) -> dict[str, Any]:

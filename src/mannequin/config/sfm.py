@@ -1,0 +1,56 @@
+"""The ``curate.sfm`` block of params.yaml: structure from motion for clips without ``poses.txt``."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from mannequin.config.base import Block
+
+
+class SfmParams(Block):
+    """pycolmap structure from motion (mannequin.curation.sfm), tuned for short hand-held clips.
+
+    pycolmap's defaults expect photo collections with wide baselines: they want a 16° initial triangulation
+    angle and 10-image models, which short video never gives ("No good initial image pair").
+    """
+
+    mapper: Literal["incremental", "global"] = Field("incremental", description="COLMAP incremental or GLOMAP")
+    global_fallback: bool = Field(
+        True, description="when incremental mapping finds no initial pair, map globally (GLOMAP needs none)"
+    )
+    camera_model: Literal["SIMPLE_PINHOLE", "PINHOLE"] = Field(
+        "SIMPLE_PINHOLE", description="the shared camera when the clip has no intrinsics.txt"
+    )
+    focal_prior: float = Field(
+        0.85, gt=0, description="starting focal length / the larger image side (pycolmap's photo default is 1.2)"
+    )
+    refine_focal: bool = Field(
+        True, description="refine the estimated focal length in bundle adjustment (else it stays at focal_prior)"
+    )
+    focal_range: tuple[float, float] = Field(
+        (0.4, 1.6),
+        description="plausible focal length / width; outside it (forward motion leaves the focal length unobservable) "
+        "the clip is mapped again with the focal length fixed at focal_prior",
+    )
+    max_frames: int = Field(64, ge=2, description="frames given to SfM, evenly spread over the clip")
+    max_width: int = Field(640, ge=32, description="frames are downscaled to this width for SfM")
+    max_features: int = Field(4096, ge=64, description="SIFT features per frame")
+    overlap: int = Field(10, ge=1, description="sequential matching: each frame against the next `overlap`")
+    min_num_matches: int = Field(15, ge=4, description="matches a frame pair needs to be used")
+    init_min_tri_angle: float = Field(2.0, gt=0, description="mapper.init_min_tri_angle (degrees)")
+    init_min_num_inliers: int = Field(50, ge=8, description="mapper.init_min_num_inliers")
+    abs_pose_min_num_inliers: int = Field(15, ge=4, description="mapper.abs_pose_min_num_inliers")
+    min_model_size: int = Field(3, ge=2, description="smallest model kept, frames")
+    min_frames: int = Field(3, ge=2, description="fewer frames than this cannot be reconstructed")
+    min_points: int = Field(20, ge=0, description="fewer 3-D points than this: too little parallax to trust")
+    min_registered_fraction: float = Field(
+        0.5, ge=0, le=1, description="the largest model must hold this share of the frames, else it split"
+    )
+    min_features: int = Field(30, ge=1, description="median SIFT features per frame below this: textureless")
+    min_flow_px: float = Field(
+        0.5, ge=0, description="median feature motion between neighbouring frames below this: a static camera"
+    )
+    threads: int = Field(1, ge=1, description="CPU threads for extraction, matching and mapping")
+    seed: int = Field(0, ge=0, description="random seed of the RANSAC and mapper stages (deterministic runs)")

@@ -1,0 +1,205 @@
+"""The pycolmap side of structure from motion, run in its own process: ``python -m mannequin.curation.sfm_worker JOB``.
+
+pycolmap links its own zlib: importing it before cv2 or Python's zlib in the same process aborts the
+interpreter on the next compression ("free(): invalid pointer"). A child process keeps it apart, keeps
+COLMAP's log off the user's terminal, and turns a crash inside COLMAP into one rejected clip.
+
+The job (JSON) names the image folder and the frame order; the result (JSON) holds plain COLMAP numbers:
+features per frame, the verified neighbouring pairs with their feature motion, and every model found.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+
+def _configure(pycolmap: Any, params: dict) -> None:
+    pycolmap.logging.minloglevel = 2  # warnings and errors only; the parent keeps them for a failure
+    pycolmap.set_random_seed(int(params["seed"]))
+
+
+def _extract(pycolmap: Any, db: Path, image_dir: Path, names: list[str], params: dict, camera: dict) -> None:
+    reader = pycolmap.ImageReaderOptions()
+    reader.camera_model = camera["model"]
+    reader.default_focal_length_factor = float(params["focal_prior"])
+    if camera.get("params"):
+        reader.camera_params = ",".join(repr(float(v)) for v in camera["params"])
+    extraction = pycolmap.FeatureExtractionOptions()
+    extraction.num_threads = int(params["threads"])
+    extraction.sift.max_num_features = int(params["max_features"])
+    pycolmap.extract_features(
+        db, image_dir, image_names=names, camera_mode=pycolmap.CameraMode.SINGLE, reader_options=reader,
+        extraction_options=extraction, device=pycolmap.Device.cpu,
+    )  # fmt: skip
+
+
+def _image_ids(pycolmap: Any, db: Path, names: list[str]) -> list[int]:
+    """Database image ids in frame order; sequential matching pairs neighbours by id, so they must increase."""
+    with pycolmap.Database.open(db) as database:
+        by_name = {im.name: im.image_id for im in database.read_all_images()}
+    ids = [by_name[n] for n in names]
+    if any(b <= a for a, b in itertools.pairwise(ids)):
+        raise RuntimeError("database image ids do not follow the frame order")
+    return ids
+
+
+def _match(pycolmap: Any, db: Path, params: dict) -> None:
+    matching = pycolmap.FeatureMatchingOptions()
+    matching.num_threads = int(params["threads"])
+    pairing = pycolmap.SequentialPairingOptions(overlap=int(params["overlap"]), quadratic_overlap=True)
+    pairing.num_threads = int(params["threads"])
+    pycolmap.match_sequential(db, matching_options=matching, pairing_options=pairing, device=pycolmap.Device.cpu)
+
+
+def _pair_report(pycolmap: Any, db: Path, ids: list[int]) -> tuple[list[int], list[dict]]:
+    """Features per frame, and each neighbouring pair's verified inliers, geometry and median feature motion (px)."""
+    pairs = []
+    with pycolmap.Database.open(db) as database:
+        keypoints = [int(database.num_keypoints_for_image(i)) for i in ids]
+        for k, (a, b) in enumerate(itertools.pairwise(ids)):
+            entry: dict[str, Any] = {"i": k, "j": k + 1, "inliers": 0, "config": "UNDEFINED", "flow_px": None}
+            if database.exists_two_view_geometry(a, b):
+                geometry = database.read_two_view_geometry(a, b)
+                matches = np.asarray(geometry.inlier_matches)
+                entry["config"] = pycolmap.TwoViewGeometryConfiguration(geometry.config).name
+                entry["inliers"] = len(matches)
+                if len(matches):
+                    xy_a = np.asarray(database.read_keypoints(a))[matches[:, 0], :2]
+                    xy_b = np.asarray(database.read_keypoints(b))[matches[:, 1], :2]
+                    entry["flow_px"] = float(np.median(np.linalg.norm(xy_a - xy_b, axis=1)))
+            pairs.append(entry)
+    return keypoints, pairs
+
+
+def _map(pycolmap: Any, db: Path, image_dir: Path, out: Path, params: dict, fixed_camera: bool) -> dict:
+    out.mkdir(parents=True, exist_ok=True)
+    if params["mapper"] == "global":
+        options = pycolmap.GlobalPipelineOptions()
+        options.min_model_size = int(params["min_model_size"])
+        options.min_num_matches = int(params["min_num_matches"])
+        options.num_threads = int(params["threads"])
+        options.random_seed = int(params["seed"])
+        if fixed_camera:
+            options.mapper.bundle_adjustment.refine_focal_length = False
+            options.mapper.bundle_adjustment.refine_extra_params = False
+        return pycolmap.global_mapping(db, image_dir, out, options=options)
+    options = pycolmap.IncrementalPipelineOptions()
+    options.min_model_size = int(params["min_model_size"])
+    options.min_num_matches = int(params["min_num_matches"])
+    options.num_threads = int(params["threads"])
+    options.random_seed = int(params["seed"])
+    options.extract_colors = False
+    options.mapper.init_min_tri_angle = float(params["init_min_tri_angle"])
+    options.mapper.init_min_num_inliers = int(params["init_min_num_inliers"])
+    options.mapper.abs_pose_min_num_inliers = int(params["abs_pose_min_num_inliers"])
+    options.mapper.num_threads = int(params["threads"])
+    options.mapper.random_seed = int(params["seed"])
+    options.mapper.abs_pose_refine_focal_length = False  # a new frame's pose alone cannot pin the focal length
+    if fixed_camera:
+        options.ba_refine_focal_length = False
+        options.ba_refine_extra_params = False
+        options.mapper.abs_pose_refine_focal_length = False
+        options.mapper.abs_pose_refine_extra_params = False
+    return pycolmap.incremental_mapping(db, image_dir, out, options=options)
+
+
+def _model_report(reconstruction: Any) -> dict:
+    images = {}
+    for image in reconstruction.images.values():
+        if not image.has_pose:
+            continue
+        pose = image.cam_from_world()
+        images[image.name] = {
+            "R": np.asarray(pose.rotation.matrix(), dtype=float).tolist(),
+            "t": np.asarray(pose.translation, dtype=float).tolist(),
+        }
+    camera = next(iter(reconstruction.cameras.values()))
+    return {
+        "images": images,
+        "camera": {
+            "model": camera.model.name,
+            "width": int(camera.width),
+            "height": int(camera.height),
+            "params": np.asarray(camera.params, dtype=float).tolist(),
+        },
+        "points": int(reconstruction.num_points3D()),
+        "reprojection_error_px": float(reconstruction.compute_mean_reprojection_error()),
+    }
+
+
+def _models(found: dict) -> list[dict]:
+    return sorted((_model_report(r) for r in found.values()), key=lambda m: -len(m["images"]))
+
+
+def _usable(models: list[dict], frames: int, params: dict) -> bool:
+    """Whether the largest model passes the parent's checks on points and registered frames."""
+    if not models:
+        return False
+    best = models[0]
+    return best["points"] >= params["min_points"] and len(best["images"]) >= params["min_registered_fraction"] * frames
+
+
+def _focal_ratio(model: dict) -> float:
+    return float(model["camera"]["params"][0]) / model["camera"]["width"]
+
+
+def _reset_camera(pycolmap: Any, db: Path, params: dict) -> None:
+    """Put the shared camera's focal length back at the prior (the mapper reads its start from the database)."""
+    with pycolmap.Database.open(db) as database:
+        for camera in database.read_all_cameras():
+            focal = float(params["focal_prior"]) * max(camera.width, camera.height)
+            values = np.asarray(camera.params, dtype=float)
+            for k in camera.focal_length_idxs():
+                values[k] = focal
+            camera.params = values
+            camera.has_prior_focal_length = True
+            database.update_camera(camera)
+
+
+def run_job(job: dict) -> dict:
+    """Extract, match in frame order, map; every model found is reported, largest first."""
+    import pycolmap
+
+    params, camera = job["params"], job["camera"]
+    work, image_dir, names = Path(job["work_dir"]), Path(job["image_dir"]), list(job["names"])
+    _configure(pycolmap, params)
+    db = work / "database.db"
+    _extract(pycolmap, db, image_dir, names, params, camera)
+    ids = _image_ids(pycolmap, db, names)
+    _match(pycolmap, db, params)
+    keypoints, pairs = _pair_report(pycolmap, db, ids)
+    models = []
+    if sum(p["inliers"] > 0 for p in pairs) > 0:
+        fixed = bool(camera.get("params")) or not params["refine_focal"]
+        models = _models(_map(pycolmap, db, image_dir, work / "sparse", params, fixed_camera=fixed))
+        low, high = params["focal_range"]
+        if models and not fixed and not low <= _focal_ratio(models[0]) <= high:
+            _reset_camera(pycolmap, db, params)
+            models = _models(_map(pycolmap, db, image_dir, work / "sparse-fixed", params, fixed_camera=True))
+            for m in models:
+                m["refit"] = "focal length fixed at focal_prior"
+        if not _usable(models, len(names), params) and params["mapper"] == "incremental" and params["global_fallback"]:
+            models = _models(
+                _map(pycolmap, db, image_dir, work / "sparse-global", {**params, "mapper": "global"}, fixed)
+            )
+            for m in models:
+                m["refit"] = "global mapping (incremental mapping found no initial pair)"
+    return {"keypoints": keypoints, "pairs": pairs, "models": models}
+
+
+def main(argv: list[str]) -> int:
+    job_path = Path(argv[1])
+    job = json.loads(job_path.read_text(encoding="utf-8"))
+    result = run_job(job)
+    Path(job["result_path"]).write_text(json.dumps(result), encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
