@@ -8,7 +8,7 @@ TORCH ?= torch==2.13.0
 # A GPU user: `make install TORCH_INDEX=https://download.pytorch.org/whl/cu128` (see README).
 TORCH_INDEX ?=
 
-# Offline and quiet, state inside the project (DESIGN.md section 7).
+# Offline and quiet, state inside the project: no analytics or telemetry, Prefect's home in .prefect/.
 export PREFECT_HOME := $(CURDIR)/.prefect
 export PREFECT_SERVER_ANALYTICS_ENABLED := false
 export PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS := 120

@@ -14,6 +14,7 @@ Two ways to run the DAG:
 
 from __future__ import annotations
 
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -38,8 +39,13 @@ ARTIFACT_KEY = "mannequin-pipeline-metrics"
 
 @task(name="dvc-stage", task_run_name="{stage}", cache_policy=NO_CACHE, persist_result=False)
 def reproduce_stage(repo: str, stage: str, force: bool = False) -> dict[str, Any]:
-    """``dvc repro --single-item STAGE``; returns ``StageResult.as_dict()`` (status ran/skipped/restored)."""
+    """``dvc repro --single-item STAGE``; returns ``StageResult.as_dict()`` (status ran/skipped/restored).
+
+    One line on stderr as the stage starts and one as it ends, with its time: a long pipeline shows progress.
+    """
+    print(f"{stage}: running", file=sys.stderr, flush=True)
     result: StageResult = run_stage(repo, stage, force=force)
+    print(f"{stage}: {result.status} in {result.seconds:.1f} s", file=sys.stderr, flush=True)
     get_run_logger().info("stage %s: %s in %.2f s (log: %s)", stage, result.status, result.seconds, result.log_path)
     return result.as_dict()
 

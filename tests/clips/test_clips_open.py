@@ -1,4 +1,4 @@
-"""open_clip: pairing pose lines with frames (DESIGN.md 3), reading, resizing, hashing, and bad clips."""
+"""open_clip: pairing pose lines with frames (nearest time / name order), reading, resizing, hashing, bad clips."""
 
 from __future__ import annotations
 

@@ -38,7 +38,11 @@ def _moved(params: Params, out: Path, runs: Path) -> Params:
 def test_fit_lowers_the_loss(objective: str, tmp_path: Path, learning_data: dict[str, Path]) -> None:
     pl.seed_everything(0, verbose=False)
     no_augment = AugmentParams(flip_p=0.0, jitter=0.0, channel_shuffle=False, grayscale_p=0.0)
-    module = PretrainModule(PretrainParams(net=NetParams(width=8, depth=3), lr=5e-3, augment=no_augment), [objective])
+    # contrastive at the default lr: at 5e-3 its embedding often stays at chance (loss ln 5) after 30 steps,
+    # whatever the loader (seeds 0-3: 2 of 4 failed with torch's shuffling, 4 of 4 with the seeded sampler);
+    # at 2e-3 all 4 learned (loss ratio 0.13-0.29)
+    lr = 2e-3 if objective == "contrastive" else 5e-3
+    module = PretrainModule(PretrainParams(net=NetParams(width=8, depth=3), lr=lr, augment=no_augment), [objective])
     dm = PretrainDataModule(learning_data["curated"], learning_data["data"], (32, 24), 6, 0.0, 0, module.needs_pairs)
     fixed = ShardFrames(dm.train_set.paths, dm.clip_labels, (32, 24), module.needs_pairs, random_pairs=False)
     before = score(module, fixed, len(fixed), seed=0)["loss"]

@@ -92,4 +92,7 @@ def test_cli_runs_the_flow_and_reports_failures(prefect_server: None, flaky_repo
     done = runner.invoke(app, ["pipeline", "--repo", str(flaky_repo), "--stage", "train@s1"])
     assert done.exit_code == 0, done.output
     assert "prep" in done.output and "skipped" in done.output  # prep ran in the failed run above
-    assert "| out/m-s1.json | 42 | 14 |" in done.output
+    # issue 12: a line as each stage starts and ends, and a summary that fits 80 columns (one value a line here)
+    assert "train@s1: running" in done.output and "train@s1: ran in " in done.output
+    summary = done.output[done.output.index("Summary metrics") :]
+    assert summary.startswith("Summary metrics\n\nout/m-s1.json\n  score  42\n  size   14\n")

@@ -18,6 +18,9 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    # plain help: with rich markup, help text in brackets ("[params: pretrain.out]") was read as a style tag
+    # and vanished from --help
+    rich_markup_mode=None,
 )
 
 F = TypeVar("F", bound=Callable[..., Any])

@@ -23,6 +23,7 @@ def evaluate(
     curated: Path = typer.Option(None, "--curated", help="Curated folder, for MVS panels (params: evaluate.curated)."),
     out: Path = typer.Option(None, "--out", help="Where metrics/<model>.json go (params: evaluate.out)."),
     params_file: Path = params_option(),
+    progress: bool = typer.Option(True, "--progress/--no-progress", help="Show a progress bar over models x clips."),
 ) -> None:
     """Score models on every test-split frame with sensor depth; write one metrics JSON per model."""
     from mannequin.config import cli_overrides, load_params
@@ -30,7 +31,7 @@ def evaluate(
 
     params = load_params(params_file, cli_overrides("evaluate", models=models, data=data, curated=curated, out=out))
     try:
-        results = run_evaluate(params, model_dir or None)
+        results = run_evaluate(params, model_dir or None, progress=progress)
     except ValueError as exc:
         if isinstance(exc, InputError):
             raise

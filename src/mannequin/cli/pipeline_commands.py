@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import sys
 from pathlib import Path
 from typing import Any
@@ -45,7 +46,8 @@ def pipeline_command(
     if not verbose:
         quiet_prefect_logs("CRITICAL")  # our own summary and error below replace Prefect's console logs
 
-    from mannequin.orchestration import DvcCommandFailed, metrics_markdown
+    from mannequin.orchestration import DvcCommandFailed
+    from mannequin.orchestration.metrics_table import metrics_text
 
     flow = load_pipeline_flow()
     from mannequin.orchestration.local_server import guard_prefect_ephemeral_server
@@ -72,4 +74,5 @@ def pipeline_command(
         fail(str(exc))
     for item in result["stages"]:
         print(f"{item['stage']:<32} {item['status']:<9} {item['seconds']:7.2f} s")
-    print(metrics_markdown(result["metrics"]), end="")
+    print()
+    print(metrics_text(result["metrics"], width=max(shutil.get_terminal_size((80, 24)).columns, 60)), end="")

@@ -1,4 +1,4 @@
-"""Pinhole cameras with world-to-camera poses (DESIGN.md section 3)."""
+"""Pinhole cameras with world-to-camera poses: a world point X maps to ``R @ X + t`` (x right, y down, z forward)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,8 @@
-"""A clip on disk: ``poses.txt`` plus ``video.mp4`` or ``frames/``, paired as DESIGN.md section 3 says."""
+"""A clip on disk: ``poses.txt`` plus ``video.mp4`` or ``frames/``.
+
+A pose line belongs to the video frame whose presentation time is nearest its timestamp, or to the i-th
+image of ``frames/`` in sorted name order.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Reading a clip's ``frames/`` folder: image files in sorted name order (DESIGN.md section 3)."""
+"""Reading a clip's ``frames/`` folder: image files in sorted name order (pose line i is the i-th file)."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """Clip identifiers: 1-128 characters from ``A-Z a-z 0-9 _ . -`` that do not start with a dot.
 
-The character set is DESIGN.md's ``[A-Za-z0-9_.-]{1,128}``; a leading dot is refused on top of it, because
+The character set is the data layout's ``[A-Za-z0-9_.-]{1,128}``; a leading dot is refused on top of it, because
 dot-folders (``.hidden``, ``...``, and ``.``/``..`` themselves) are hidden from, or mean something else to,
 every folder listing that reads the clips and their shards.
 """

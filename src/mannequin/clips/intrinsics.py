@@ -1,4 +1,4 @@
-"""A clip's optional ``intrinsics.txt``: one line ``fx fy cx cy``, normalised as in ``poses.txt`` (DESIGN.md 3)."""
+"""A clip's optional ``intrinsics.txt``: one line ``fx fy cx cy``, fx and cx over the width, fy and cy the height."""
 
 from __future__ import annotations
 

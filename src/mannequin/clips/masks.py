@@ -1,4 +1,4 @@
-"""Masks of moving things: ``<clip>/masks/<frame_index:06d>.png`` (DESIGN.md section 3).
+"""Masks of moving things: ``<clip>/masks/<frame_index:06d>.png`` (optional, in the data layout).
 
 Optional 8-bit single-channel PNGs of the frame's size, nonzero where a person or anything else may move (for
 a user who ran a person segmenter). The frame index is the pose line, as for sensor depth. A clip with a

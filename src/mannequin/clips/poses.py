@@ -1,4 +1,8 @@
-"""The Mannequin Challenge ``poses.txt`` format (DESIGN.md section 3)."""
+"""The Mannequin Challenge ``poses.txt`` format: a note line, then 19 numbers per frame.
+
+``timestamp_us``, ``fx fy cx cy`` normalised by the image width (fx, cx) and height (fy, cy), ``k1 k2``, and
+the world-to-camera ``[R|t]`` (3x4, row-major); translations are in any unit (SLAM scale).
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""``data/splits.csv`` and the list of clip folders under ``data/clips`` (DESIGN.md section 3)."""
+"""``data/splits.csv`` (``clip_id,split``: unlabeled, labeled or test) and the clip folders under ``data/clips``."""
 
 from __future__ import annotations
 

@@ -14,7 +14,7 @@ MaskSource = Literal["auto", "given", "motion", "none"]
 
 
 class MaskParams(Block):
-    """Masks of what may move (DESIGN.md section 3 ``masks/``) and the single-source parallax input built with them.
+    """Masks of what may move (a clip's optional ``masks/``) and the single-source parallax input built with them.
 
     ``source``: ``given`` reads the clip's ``masks/`` (an error where a clip has none), ``motion`` computes them
     from curation's motion evidence (:func:`mannequin.curation.motion.motion_masks`), ``none`` masks nothing,

@@ -156,14 +156,19 @@ def evaluate_models(
     examples: int = 3,
     curated_dir: str | Path | None = None,
     example_mvs: Callable[[str, int], np.ndarray] | None = None,
+    progress: int | None = None,
 ) -> tuple[dict[str, dict], dict[str, np.ndarray]]:
     """Score every model on every clip; returns ``{model name: result}`` and the example frames.
 
     Each clip is loaded once and shown to every model. The examples are the middle ground-truth frame of each of
     the first ``examples`` clips (in clip-id order), resized to the first example's size. Their MVS target comes
     from a curated shard holding the frame, else from ``example_mvs(clip_id, frame_index)`` when given.
+    With ``progress`` (the number of clips expected), a progress bar over clips x models goes to stderr.
     """
+    from tqdm import tqdm
+
     ex: dict[str, list] = {"clip_ids": [], "frame_indices": [], "images": [], "depth": [], "mvs": []}
+    bar = tqdm(total=(progress or 0) * len(runs), desc="evaluate", unit="model-clip", disable=progress is None)
     for clip in clips:
         want_example = len(ex["clip_ids"]) < examples
         slot = _example_slot(clip)
@@ -203,6 +208,9 @@ def evaluate_models(
                     fit = score or {"scale": 1.0}
                     aligned = apply_fit(pred, fit, run.alignment, min_depth, max_depth).astype(np.float32)
                     run.example_depth.append(_resize(aligned, ex["images"][0].shape[:2], cv2.INTER_LINEAR))
+            bar.set_postfix_str(f"{run.info.name} on {clip.clip_id}", refresh=False)
+            bar.update()
+    bar.close()
     results = {run.info.name: summarise(run, min_depth, max_depth) for run in runs}
     example_arrays = {
         "clip_ids": np.array(ex["clip_ids"], dtype=str),
@@ -296,16 +304,18 @@ def evaluate_dirs(
     curated_dir: str | Path | None = None,
     mvs_curate_params: Any = None,
     loader=load_predictor,
+    progress: bool = False,
 ) -> dict[str, dict]:
     """Evaluate the models in ``model_dirs`` on ``data_dir``'s test clips and write their metrics to ``out_dir``.
 
     ``loader(model_dir)`` builds a predictor (injected in tests). With ``mvs_curate_params`` (a ``CurateParams``),
-    example frames without a curated MVS target get one computed for the picture.
+    example frames without a curated MVS target get one computed for the picture. ``progress``: a bar on stderr.
     """
     from functools import partial
 
+    from mannequin.clips.depth_png import sensor_depth_indices
     from mannequin.evaluation.examples import computed_mvs
-    from mannequin.evaluation.testset import iter_held_out_clips
+    from mannequin.evaluation.testset import held_out_clip_ids, iter_held_out_clips
 
     if not model_dirs:
         raise InputError(out_dir, "no model to evaluate (no model.json found)", "missing_models")
@@ -328,16 +338,21 @@ def evaluate_dirs(
         examples=examples,
         curated_dir=curated_dir,
         example_mvs=None if mvs_curate_params is None else partial(computed_mvs, data_dir, curate=mvs_curate_params),
+        progress=sum(1 for c in held_out_clip_ids(data_dir) if sensor_depth_indices(data_dir, c)) if progress else None,
     )
     write_results(out_dir, results, ex, runs)
     return results
 
 
-def run_evaluate(params: Any, model_dirs: list[Path] | None = None, loader=load_predictor) -> dict[str, dict]:
+def run_evaluate(
+    params: Any, model_dirs: list[Path] | None = None, loader=load_predictor, progress: bool = False
+) -> dict[str, dict]:
     """The evaluate stage from validated params (a ``Params``): ``model_dirs``, or every model under
     ``evaluate.models``, scored on ``evaluate.data``'s test clips into ``evaluate.out``."""
     p = params.evaluate
     dirs = [Path(d) for d in model_dirs] if model_dirs else find_model_dirs(p.models)
+    if not dirs:
+        raise InputError(p.models, "no model to evaluate (no model.json in it or two levels below)", "missing_models")
     for d in dirs:
         if not (d / "model.json").is_file():
             raise InputError(d / "model.json", "file not found (not a model directory)", "missing_model")
@@ -354,4 +369,5 @@ def run_evaluate(params: Any, model_dirs: list[Path] | None = None, loader=load_
         curated_dir=curated if curated.is_dir() else None,
         mvs_curate_params=params.curate if p.example_mvs else None,
         loader=loader,
+        progress=progress,
     )

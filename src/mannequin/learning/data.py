@@ -9,6 +9,10 @@
 Items are dicts of tensors: ``image`` (3,H,W) float in [0,1], ``depth`` (1,H,W) float with NaN
 invalid, ``confidence`` (1,H,W), ``clip`` (int64 index of the clip in the sorted train+val list),
 and for contrastive pretraining ``image2``, another frame of the same clip.
+
+Training loaders are resumable (:mod:`mannequin.learning.seeding`): their order and
+the items' own draws are seeded from (seed, epoch, index), and their place in the epoch is saved
+in checkpoints, so a run resumed mid-epoch sees the very batches the uninterrupted run saw.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from torch.utils.data import DataLoader, Dataset
 from mannequin.clips.depth_png import read_depth_png, sensor_depth_indices, sensor_depth_path
 from mannequin.curation.shards import ClipShard, list_shards
 from mannequin.errors import InputError
+from mannequin.learning.seeding import EpochSampler, ItemKey, ResumableLoader, split_key
 
 SPLITS_NAME = "splits.csv"
 
@@ -121,7 +126,9 @@ class ShardFrames(Dataset):
         image, depth, conf = resize_sample(shard.images[f], shard.depth[f], shard.confidence[f], self.image_size)
         return to_tensors(image, depth, conf)
 
-    def __getitem__(self, i: int) -> dict[str, torch.Tensor]:
+    def __getitem__(self, key: ItemKey) -> dict[str, torch.Tensor]:
+        """Item ``key``: an index, or ``(index, seed)`` whose seed draws the random second frame."""
+        i, draw = split_key(key)
         s, f = self.index[i]
         item = self._frame(s, f)
         item["clip"] = torch.tensor(self.clip_labels[self.clip_ids[s]], dtype=torch.int64)
@@ -129,12 +136,40 @@ class ShardFrames(Dataset):
             n = len(self._shard(s))
             if n < 2:
                 other = f
-            elif self.random_pairs:
-                other = (f + 1 + int(torch.randint(n - 1, ()))) % n
+            elif self.random_pairs and draw is not None:
+                other = (f + 1 + int(np.random.default_rng(draw).integers(n - 1))) % n
             else:
                 other = (f + 1) % n
             item["image2"] = self._frame(s, other)["image"]
         return item
+
+
+def resumable_loader(
+    dm: pl.LightningDataModule, dataset: Dataset, batch_size: int, seed: int, num_workers: int
+) -> ResumableLoader:
+    """The shuffled training loader of ``dm``: this rank's share of each epoch, resumable mid-epoch.
+
+    Full batches only, unless the whole set is smaller than one batch. Its position is what the
+    trainer's epoch loop has processed (read when Lightning saves a checkpoint).
+    """
+    trainer = dm.trainer
+    rank, world = (trainer.global_rank, trainer.world_size) if trainer is not None else (0, 1)
+    sampler = EpochSampler(len(dataset), seed, rank, world)
+
+    def position() -> int:
+        assert dm.trainer is not None
+        return dm.trainer.fit_loop.epoch_loop.batch_progress.current.processed
+
+    return ResumableLoader(
+        dataset,
+        sampler,
+        position,
+        batch_size=batch_size,
+        drop_last=len(sampler) >= batch_size,
+        num_workers=num_workers,
+        persistent_workers=num_workers > 0,
+        pin_memory=torch.cuda.is_available(),
+    )
 
 
 class PretrainDataModule(pl.LightningDataModule):
@@ -154,7 +189,7 @@ class PretrainDataModule(pl.LightningDataModule):
         super().__init__()
         self.curated, self.data = Path(curated), Path(data)
         self.image_size, self.batch_size, self.num_workers = tuple(image_size), batch_size, num_workers
-        self.pairs = pairs
+        self.pairs, self.seed = pairs, seed
         splits = read_split_table(self.data)
         shards = list_shards(self.curated)
         # Test clips (and clips missing from splits.csv) are dropped by id, before any array is opened.
@@ -174,22 +209,17 @@ class PretrainDataModule(pl.LightningDataModule):
     def loaded_clip_ids(self) -> list[str]:
         return sorted(self.train_ids + self.val_ids)
 
-    def _loader(self, dataset: Dataset, shuffle: bool) -> DataLoader:
+    def train_dataloader(self) -> DataLoader:
+        return resumable_loader(self, self.train_set, self.batch_size, self.seed, self.num_workers)
+
+    def val_dataloader(self) -> DataLoader:
         return DataLoader(
-            dataset,
+            self.val_set,
             batch_size=self.batch_size,
-            shuffle=shuffle,
-            drop_last=shuffle and len(dataset) >= self.batch_size,
             num_workers=self.num_workers,
             persistent_workers=self.num_workers > 0,
             pin_memory=torch.cuda.is_available(),
         )
-
-    def train_dataloader(self) -> DataLoader:
-        return self._loader(self.train_set, True)
-
-    def val_dataloader(self) -> DataLoader:
-        return self._loader(self.val_set, False)
 
 
 # --------------------------------------------------------------------------- fine-tuning
@@ -221,11 +251,17 @@ def label_order(available: dict[str, list[int]], seed: int) -> list[tuple[str, i
 
 
 def select_budget(
-    available: dict[str, list[int]], budget: int, seed: int, val_frames: int = 0, source: str | Path = "data"
+    available: dict[str, list[int]],
+    budget: int,
+    seed: int,
+    val_frames: int = 0,
+    source: str | Path = "data",
+    budgets: Sequence[int] = (),
 ) -> tuple[list[tuple[str, int]], list[tuple[str, int]]]:
     """``budget`` training frames (a prefix of :func:`label_order`) and up to ``val_frames`` held-out ones.
 
-    The held-out frames are the tail of the order, the same for every budget, and never trained on.
+    The held-out frames are the tail of the order, the same for every budget, and never trained on. A budget
+    larger than what is left is an InputError that also says what all of ``budgets`` (the DAG's) would need.
     """
     order = label_order(available, seed)
     val = order[len(order) - val_frames :] if 0 < val_frames < len(order) else []
@@ -233,10 +269,17 @@ def select_budget(
     if budget < 1:
         raise InputError(source, f"label budget must be at least 1, got {budget}", "bad_budget")
     if budget > len(pool):
+        dag = ""
+        if budgets:
+            dag = (
+                f"; finetune.budgets {', '.join(map(str, budgets))} with finetune.val_frames {val_frames} need "
+                f"{max(budgets) + val_frames} labelled frames (the largest budget + the held-out ones): add labeled "
+                f"clips with sensor depth, or lower finetune.budgets"
+            )
         raise InputError(
             source,
             f"label budget {budget} exceeds the {len(pool)} labelled frames available "
-            f"({len(order)} in labeled clips, {len(val)} held out for validation)",
+            f"({len(order)} in labeled clips, {len(val)} held out for validation){dag}",
             "bad_budget",
         )
     return pool[:budget], val
@@ -274,8 +317,8 @@ class LabelledFrames(Dataset):
     def __len__(self) -> int:
         return self.length
 
-    def __getitem__(self, i: int) -> dict[str, torch.Tensor]:
-        j = i % len(self.images)
+    def __getitem__(self, key: ItemKey) -> dict[str, torch.Tensor]:
+        j = split_key(key)[0] % len(self.images)
         item = to_tensors(self.images[j], self.depths[j], np.ones(self.depths[j].shape, np.float32))
         item["clip"] = torch.tensor(int(self.clip_index[j]), dtype=torch.int64)
         return item
@@ -294,14 +337,18 @@ class FinetuneDataModule(pl.LightningDataModule):
         val_frames: int = 0,
         steps_per_epoch: int = 20,
         num_workers: int = 0,
+        budgets: Sequence[int] = (),
     ) -> None:
         super().__init__()
         self.data = Path(data)
         self.image_size, self.batch_size, self.num_workers = tuple(image_size), batch_size, num_workers
+        self.seed = seed
         available = labelled_frames(self.data)
         if not available:
             raise InputError(self.data, "no labeled clip has sensor depth under depth/<clip_id>/", "no_labels")
-        self.train_items, self.val_items = select_budget(available, budget, seed, val_frames, self.data / SPLITS_NAME)
+        self.train_items, self.val_items = select_budget(
+            available, budget, seed, val_frames, self.data / SPLITS_NAME, budgets
+        )
         labels = {c: i for i, c in enumerate(sorted(available))}
         images, depths, train_clips = load_labelled(self.data, self.train_items, self.image_size)
         clip_index = np.array([labels[c] for c, _ in self.train_items])
@@ -315,9 +362,7 @@ class FinetuneDataModule(pl.LightningDataModule):
         self.loaded_clip_ids = sorted(set(train_clips) | set(val_clips))
 
     def train_dataloader(self) -> DataLoader:
-        return DataLoader(
-            self.train_set, batch_size=self.batch_size, shuffle=True, drop_last=True, num_workers=self.num_workers
-        )
+        return resumable_loader(self, self.train_set, self.batch_size, self.seed, self.num_workers)
 
     def val_dataloader(self) -> DataLoader | list:
         if self.val_set is None:

@@ -15,6 +15,10 @@ from mannequin.learning.augment import GeometryHonestAugment
 from mannequin.learning.losses import gradient_matching_loss, log_residual, metric_log_l1_loss
 from mannequin.learning.nets import DepthNet, build_net
 from mannequin.learning.objectives import build_objective
+from mannequin.learning.seeding import derive_seed, seeded
+
+#: a stream tag in step seeds, so that validation never draws what a training step draws.
+_TRAIN, _VAL = 0, 1
 
 
 def _warmup_cosine(total_steps: int, warmup_fraction: float = 0.05, floor: float = 0.05) -> Callable[[int], float]:
@@ -30,13 +34,17 @@ def _warmup_cosine(total_steps: int, warmup_fraction: float = 0.05, floor: float
 
 
 class _DepthModule(pl.LightningModule):
-    """Shared optimiser, augmentation (in the training step) and logging."""
+    """Shared optimiser, augmentation (in the training step) and logging.
+
+    Each step's random draws (augmentation, masks) come from torch's RNG seeded from ``(seed, step,
+    rank)`` for that step alone, so a run resumed from a checkpoint draws what the uninterrupted one drew.
+    """
 
     net: DepthNet
 
-    def __init__(self, lr: float, weight_decay: float, augment: AugmentParams) -> None:
+    def __init__(self, lr: float, weight_decay: float, augment: AugmentParams, seed: int = 0) -> None:
         super().__init__()
-        self.lr, self.weight_decay = lr, weight_decay
+        self.lr, self.weight_decay, self.seed = lr, weight_decay, seed
         self.augment = GeometryHonestAugment(augment)
 
     def param_groups(self) -> list[dict]:
@@ -61,16 +69,18 @@ class _DepthModule(pl.LightningModule):
     def training_step(self, batch: dict, batch_idx: int) -> torch.Tensor:
         # Augmentation runs here, on the batch's device, as part of the step: it is compute, not data loading,
         # so the throughput monitor's data-wait share measures the loader alone.
-        with torch.no_grad():
-            batch = self.augment(batch)
-        loss, logs = self.compute_losses(batch)
+        with seeded(derive_seed(self.seed, _TRAIN, self.global_step, self.global_rank), self.device):
+            with torch.no_grad():
+                batch = self.augment(batch)
+            loss, logs = self.compute_losses(batch)
         bs = batch["image"].shape[0]
         self.log("train/loss", loss, prog_bar=True, batch_size=bs)
         self.log_dict({f"train/{k}": v for k, v in logs.items()}, batch_size=bs)
         return loss
 
     def validation_step(self, batch: dict, batch_idx: int) -> None:
-        loss, logs = self.compute_losses(batch)
+        with seeded(derive_seed(self.seed, _VAL, self.current_epoch, batch_idx, self.global_rank), self.device):
+            loss, logs = self.compute_losses(batch)
         bs = batch["image"].shape[0]
         self.log("val/loss", loss, prog_bar=True, batch_size=bs, sync_dist=True)
         self.log_dict({f"val/{k}": v for k, v in logs.items()}, batch_size=bs, sync_dist=True)
@@ -85,7 +95,7 @@ class PretrainModule(_DepthModule):
 
     def __init__(self, params: PretrainParams | dict[str, Any], objectives: list[str]) -> None:
         p = PretrainParams.model_validate(params)
-        super().__init__(p.lr, p.weight_decay, p.augment)
+        super().__init__(p.lr, p.weight_decay, p.augment, p.seed)
         self.save_hyperparameters({"params": p.model_dump(mode="json"), "objectives": list(objectives)})
         self.net = build_net(p.net)
         self.objectives = nn.ModuleDict({n: build_objective(n, self.net, p.objective) for n in objectives})
@@ -154,7 +164,7 @@ class FinetuneModule(_DepthModule):
 
     def __init__(self, params: FinetuneParams | dict[str, Any], net: NetParams | dict[str, Any]) -> None:
         f, arch = FinetuneParams.model_validate(params), NetParams.model_validate(net)
-        super().__init__(f.lr, f.weight_decay, f.augment)
+        super().__init__(f.lr, f.weight_decay, f.augment, f.seed)
         self.save_hyperparameters({"params": f.model_dump(mode="json"), "net": arch.model_dump(mode="json")})
         self.net = build_net(arch)
         self.gradient_weight = f.gradient_weight

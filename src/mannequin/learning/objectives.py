@@ -76,16 +76,19 @@ def objective_names() -> list[str]:
     return sorted(_REGISTRY)
 
 
-def parse_objectives(spec: str | list[str]) -> list[str]:
-    """``"mvs+masked"`` or ``["mvs", "masked"]`` -> validated, de-duplicated names in given order."""
+def parse_objectives(spec: str | list[str], option: str = "--objective") -> list[str]:
+    """``"mvs+masked"`` or ``["mvs", "masked"]`` -> validated, de-duplicated names in given order.
+
+    ``option`` is what an error names (the command-line option the spec came from).
+    """
     names = spec.split("+") if isinstance(spec, str) else list(spec)
     names = [n.strip() for n in names if n.strip()]
     if not names:
-        raise InputError("--objective", "no objective given", "unknown_objective")
+        raise InputError(option, "no objective given", "unknown_objective")
     for n in names:
         if n not in _REGISTRY:
             raise InputError(
-                "--objective", f"unknown objective {n!r} (known: {', '.join(objective_names())})", "unknown_objective"
+                option, f"unknown objective {n!r} (known: {', '.join(objective_names())})", "unknown_objective"
             )
     return list(dict.fromkeys(names))
 

@@ -8,6 +8,7 @@ weights deterministically, and exports the model folder (see :mod:`mannequin.lea
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import os
 import shutil
@@ -20,9 +21,10 @@ import pytorch_lightning as pl
 import torch
 from pytorch_lightning.callbacks import LearningRateMonitor, ModelCheckpoint
 from pytorch_lightning.loggers import TensorBoardLogger
+from pytorch_lightning.plugins.io import TorchCheckpointIO
 from torch.utils.data import DataLoader, Dataset
 
-from mannequin.atomic import atomic_write_text
+from mannequin.atomic import atomic_write_bytes, atomic_write_text
 from mannequin.clips.ids import is_valid_clip_id, validate_clip_id
 from mannequin.config import Params
 from mannequin.config.learning import NetParams, TrainerParams
@@ -31,7 +33,7 @@ from mannequin.learning.callbacks import ImageGridLogger, ThroughputMonitor
 from mannequin.learning.data import FinetuneDataModule, PretrainDataModule, ShardFrames
 from mannequin.learning.export import BACKBONE_NAME, MODEL_NAME, export_model, load_state, read_meta
 from mannequin.learning.modules import FinetuneModule, PretrainModule
-from mannequin.learning.objectives import parse_objectives
+from mannequin.learning.objectives import objective_names, parse_objectives
 
 DIGEST_NAME = "digest.txt"
 LAST_NAME = "last.ckpt"
@@ -67,6 +69,15 @@ def resolve_precision(tp: TrainerParams) -> str:
     return "bf16-mixed" if gpu else "32-true"
 
 
+class AtomicCheckpointIO(TorchCheckpointIO):
+    """Checkpoints written whole or not at all: a kill while ``last.ckpt`` is refreshed keeps the previous one."""
+
+    def save_checkpoint(self, checkpoint: dict[str, Any], path: Any, storage_options: Any | None = None) -> None:
+        buf = io.BytesIO()
+        torch.save(checkpoint, buf)
+        atomic_write_bytes(Path(path), buf.getvalue())
+
+
 def build_trainer(
     tp: TrainerParams,
     run_dir: Path,
@@ -75,7 +86,11 @@ def build_trainer(
     extra_callbacks: list[pl.Callback] | None = None,
     validate: bool = True,
 ) -> pl.Trainer:
-    """A Trainer from params: logs to ``run_dir/tb``, checkpoints ``last.ckpt`` and ``best.ckpt`` in ``run_dir``."""
+    """A Trainer from params: logs to ``run_dir/tb``, checkpoints ``last.ckpt`` and ``best.ckpt`` in ``run_dir``.
+
+    The training loaders shard each epoch over the processes themselves (so that their place in the epoch
+    can be saved and resumed exactly), hence no distributed sampler from Lightning.
+    """
     if tp.threads:
         torch.set_num_threads(tp.threads)
     deterministic: bool | str = tp.deterministic
@@ -108,6 +123,8 @@ def build_trainer(
         num_sanity_val_steps=0,
         enable_progress_bar=progress,
         enable_model_summary=False,
+        use_distributed_sampler=False,
+        plugins=[AtomicCheckpointIO()],
     )
 
 
@@ -270,10 +287,20 @@ def init_finetune_module(params: Params, init: str, pretrained: Path) -> tuple[F
     # a named pretraining run (``mannequin pretrain --name``, e.g. the curation ablation) or an objective mix
     model_dir = pretrained / init if is_valid_clip_id(init) else pretrained / "-"
     if not (model_dir / "model.json").is_file():
-        model_dir = pretrained / "+".join(parse_objectives(init))
+        try:
+            model_dir = pretrained / "+".join(parse_objectives(init, "--init"))
+        except InputError:
+            raise InputError(
+                "--init",
+                f"{init!r} is neither 'scratch', a pretraining run in {pretrained}, "
+                f"nor an objective or mix of {', '.join(objective_names())}",
+                "unknown_init",
+            ) from None
     if not (model_dir / "model.json").is_file():
         raise InputError(
-            model_dir, f"no pretrained model (run `mannequin pretrain --objective {init}` first)", "missing_pretrained"
+            model_dir,
+            f"no pretrained model (run `mannequin pretrain --objective {model_dir.name}` first)",
+            "missing_pretrained",
         )
     meta = read_meta(model_dir)
     module = FinetuneModule(f, NetParams.model_validate(meta["net"]))
@@ -309,7 +336,7 @@ def run_finetune(
     module, init_meta, init_bytes = init_finetune_module(params, init, pretrained)
     steps_per_epoch = 20
     dm = FinetuneDataModule(
-        data, budget, f.image_size, f.batch_size, f.seed, f.val_frames, steps_per_epoch, f.num_workers
+        data, budget, f.image_size, f.batch_size, f.seed, f.val_frames, steps_per_epoch, f.num_workers, f.budgets
     )
     digest = _digest("finetune", tag, f.model_dump(mode="json", exclude={"data", "pretrained", "out", "runs"}),
                      init_meta, hashlib.sha256(init_bytes).hexdigest(),

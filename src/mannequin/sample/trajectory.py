@@ -1,7 +1,7 @@
 """Handheld-like camera trajectories for the sample renderer.
 
 A trajectory maps clip time ``s`` in [0, 1] to a camera centre (world metres, y up) and a world-to-camera
-rotation whose axes are x right, y down, z forward (DESIGN.md section 3). Kinds:
+rotation whose axes are x right, y down, z forward (as in ``poses.txt``). Kinds:
 
 - ``sweep``: sideways move; ``arc``: around a point of interest; ``forward``: walk in; ``diagonal``: mixed;
 - ``rotation``: the camera only turns (no translation); ``static``: no motion at all;
