@@ -49,8 +49,8 @@ def _children(pid: int, needle: str) -> list[psutil.Process]:
 
 def write_data(data: Path, clips: int = 3) -> Path:
     """Rendered clean clips (160x120, 10 frames): a few seconds of curation each."""
-    from mannequin.clips.plan import ClipPlan
-    from mannequin.clips.sample import render_clip, write_clip
+    from mannequin.sample.dataset import render_clip, write_clip
+    from mannequin.sample.plan import ClipPlan
 
     for i in range(clips):
         plan = ClipPlan(clip_id=f"room_{i}", split="unlabeled", defect="none", form="video", trajectory="sweep",
@@ -75,9 +75,10 @@ def test_killing_curate_stops_its_temporary_prefect_server(tmp_path: Path) -> No
     data = write_data(tmp_path / "data")
     env = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"}
     env["PREFECT_HOME"] = str(tmp_path / ".prefect")
+    (tmp_path / "params.yaml").write_text("{}\n")  # the defaults (a missing --params file is an error)
     curate = subprocess.Popen(
         [sys.executable, "-c", "from mannequin.cli import main; main()", "curate", "--data", str(data),
-         "--out", str(tmp_path / "curated"), "--params", str(tmp_path / "absent.yaml"), "--no-progress"],
+         "--out", str(tmp_path / "curated"), "--params", str(tmp_path / "params.yaml"), "--no-progress"],
         cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
     servers: list[psutil.Process] = []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import shutil
 import sys
 from pathlib import Path
@@ -10,6 +11,7 @@ from typing import Any
 import typer
 
 from mannequin.cli.app import app, fail, user_errors
+from mannequin.cli.curate_commands import PREFECT_ENGINE_LOGGERS
 from mannequin.errors import InputError
 
 
@@ -53,6 +55,9 @@ def pipeline_command(
     from mannequin.orchestration.local_server import guard_prefect_ephemeral_server
 
     guard_prefect_ephemeral_server()  # Prefect's temporary server must not outlive a killed pipeline
+    if not verbose:  # the level above is read once by Prefect: a process that imported it already keeps its own
+        for name in PREFECT_ENGINE_LOGGERS:
+            logging.getLogger(name).addFilter(_drop_stage_failure_tracebacks)
     try:
         result = flow(
             repo=str(repo),
@@ -76,3 +81,10 @@ def pipeline_command(
         print(f"{item['stage']:<32} {item['status']:<9} {item['seconds']:7.2f} s")
     print()
     print(metrics_text(result["metrics"], width=max(shutil.get_terminal_size((80, 24)).columns, 60)), end="")
+
+
+def _drop_stage_failure_tracebacks(record: logging.LogRecord) -> bool:
+    """Log filter: a failed stage is reported below with its log tail, not by Prefect's engine with a traceback."""
+    from mannequin.orchestration import DvcCommandFailed
+
+    return not (record.exc_info and isinstance(record.exc_info[1], DvcCommandFailed))
