@@ -55,9 +55,13 @@ def pipeline_command(
     from mannequin.orchestration.local_server import guard_prefect_ephemeral_server
 
     guard_prefect_ephemeral_server()  # Prefect's temporary server must not outlive a killed pipeline
-    if not verbose:  # the level above is read once by Prefect: a process that imported it already keeps its own
-        for name in PREFECT_ENGINE_LOGGERS:
-            logging.getLogger(name).addFilter(_drop_stage_failure_tracebacks)
+    # the level above is read once, when Prefect is imported: a process that imported it already keeps its own,
+    # so the engine's loggers are also quietened for this run (a failed stage is reported below, with its log tail)
+    engine = [logging.getLogger(name) for name in PREFECT_ENGINE_LOGGERS]
+    levels = [logger.level for logger in engine]
+    if not verbose:
+        for logger in engine:
+            logger.setLevel(logging.CRITICAL)
     try:
         result = flow(
             repo=str(repo),
@@ -77,14 +81,10 @@ def pipeline_command(
         raise typer.Exit(1) from None
     except ValueError as exc:
         fail(str(exc))
+    finally:
+        for logger, level in zip(engine, levels, strict=True):
+            logger.setLevel(level)
     for item in result["stages"]:
         print(f"{item['stage']:<32} {item['status']:<9} {item['seconds']:7.2f} s")
     print()
     print(metrics_text(result["metrics"], width=max(shutil.get_terminal_size((80, 24)).columns, 60)), end="")
-
-
-def _drop_stage_failure_tracebacks(record: logging.LogRecord) -> bool:
-    """Log filter: a failed stage is reported below with its log tail, not by Prefect's engine with a traceback."""
-    from mannequin.orchestration import DvcCommandFailed
-
-    return not (record.exc_info and isinstance(record.exc_info[1], DvcCommandFailed))
