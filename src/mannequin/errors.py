@@ -17,3 +17,13 @@ class InputError(ValueError):
         self.problem = " ".join(str(problem).split())
         self.code = code
         super().__init__(f"{self.path}: {self.problem}" if self.path else self.problem)
+
+
+def read_user_text(path: str | Path, kind: str, encoding: str = "utf-8") -> str:
+    """The text of a user's file; a missing one is ``missing_<kind>``, an unreadable one ``bad_<kind>`` (one line)."""
+    try:
+        return Path(path).read_text(encoding=encoding)
+    except FileNotFoundError:
+        raise InputError(path, "file not found", f"missing_{kind}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(path, f"unreadable ({exc.__class__.__name__})", f"bad_{kind}") from None

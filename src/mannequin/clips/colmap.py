@@ -18,7 +18,7 @@ from scipy.spatial.transform import Rotation
 
 from mannequin.atomic import atomic_write_text
 from mannequin.clips.cameras import Camera
-from mannequin.errors import InputError
+from mannequin.errors import InputError, read_user_text
 
 # model name -> number of parameters
 COLMAP_MODELS: dict[str, int] = {"SIMPLE_PINHOLE": 3, "PINHOLE": 4, "SIMPLE_RADIAL": 4, "RADIAL": 5, "OPENCV": 8}
@@ -34,12 +34,7 @@ class _Intrinsics:
 
 def _data_lines(path: Path) -> list[tuple[int, str]]:
     """``(line number, text)`` of every non-comment line; blank lines are kept (images.txt needs them)."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InputError(path, "file not found", "missing_colmap") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(path, f"unreadable ({exc.__class__.__name__})", "bad_colmap") from None
+    text = read_user_text(path, "colmap")
     return [(n, ln) for n, ln in enumerate(text.splitlines(), start=1) if not ln.lstrip().startswith("#")]
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from mannequin.errors import InputError
+from mannequin.errors import InputError, read_user_text
 
 INTRINSICS_NAME = "intrinsics.txt"
 
@@ -15,12 +15,7 @@ INTRINSICS_NAME = "intrinsics.txt"
 def read_intrinsics(path: str | Path) -> np.ndarray:
     """``(fx, fy, cx, cy)`` normalised by the image width (fx, cx) and height (fy, cy); problems are one line."""
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InputError(path, "file not found", "missing_intrinsics") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(path, f"unreadable ({exc.__class__.__name__})", "bad_intrinsics") from None
+    text = read_user_text(path, "intrinsics")
     parts = text.split()
     if len(parts) != 4:
         raise InputError(path, f"expected 4 numbers 'fx fy cx cy' (normalised), got {len(parts)}", "bad_intrinsics")

@@ -14,7 +14,8 @@ import numpy as np
 
 from mannequin.atomic import atomic_write_text
 from mannequin.clips.cameras import Camera
-from mannequin.errors import InputError
+from mannequin.clips.intrinsics import pixel_intrinsics
+from mannequin.errors import InputError, read_user_text
 
 ORTHONORMAL_TOL = 1e-3
 
@@ -35,8 +36,8 @@ class PoseTable:
     def cameras(self, width: int, height: int) -> list[Camera]:
         """Cameras in pixel units for frames of ``width`` x ``height``."""
         out = []
-        for ts, (fx, fy, cx, cy), dist, P in zip(self.timestamps_us, self.intrinsics, self.distortion, self.P):
-            K = np.array([[fx * width, 0.0, cx * width], [0.0, fy * height, cy * height], [0.0, 0.0, 1.0]])
+        for ts, normalised, dist, P in zip(self.timestamps_us, self.intrinsics, self.distortion, self.P):
+            K = pixel_intrinsics(normalised, width, height)
             out.append(Camera(K, P[:, :3], P[:, 3], width, height, int(ts), tuple(float(d) for d in dist)))
         return out
 
@@ -57,12 +58,7 @@ def _parse_line(path: Path, lineno: int, line: str) -> list[float]:
 def read_pose_table(path: str | Path) -> PoseTable:
     """Parse and validate a ``poses.txt``; every violation names the file and line."""
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InputError(path, "file not found", "missing_poses") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(path, f"unreadable ({exc.__class__.__name__})", "bad_poses") from None
+    text = read_user_text(path, "poses")
     lines = text.splitlines()
     if not lines:
         raise InputError(path, "empty file (line 1 must be a note, then one line per frame)", "bad_poses")

@@ -6,7 +6,7 @@ import csv
 from pathlib import Path
 
 from mannequin.clips.ids import validate_clip_id
-from mannequin.errors import InputError
+from mannequin.errors import InputError, read_user_text
 
 SPLITS = ("unlabeled", "labeled", "test")
 SPLITS_NAME = "splits.csv"
@@ -16,12 +16,7 @@ CLIPS_NAME = "clips"
 def read_splits(data_dir: str | Path) -> dict[str, str]:
     """``{clip_id: split}`` from ``data_dir/splits.csv``; every problem names the file and the line."""
     path = Path(data_dir) / SPLITS_NAME
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise InputError(path, "file not found", "missing_splits") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(path, f"unreadable ({exc.__class__.__name__})", "bad_splits") from None
+    text = read_user_text(path, "splits", encoding="utf-8-sig")
     rows = list(csv.reader(text.splitlines()))
     if not rows or [c.strip() for c in rows[0]] != ["clip_id", "split"]:
         raise InputError(path, "line 1: the header must be exactly 'clip_id,split'", "bad_splits")
