@@ -33,29 +33,11 @@ os.environ.setdefault("OMP_NUM_THREADS", "2")
 import numpy as np
 import torch
 
+from bench_training import write_synthetic  # the training bench's synthetic shards, shared
 from mannequin.atomic import atomic_write_text
-from mannequin.clips.cameras import Camera
 from mannequin.config import load_params
-from mannequin.curation.shards import write_shard
 
 RESULTS = Path(__file__).parent / "results" / "data_scale.json"
-
-
-def write_synthetic(root: Path, clips: int, frames: int, w: int = 160, h: int = 120) -> None:
-    """``clips`` curated shards of textured frames with MVS-like depth (NaN holes, confidence), and splits.csv."""
-    rng = np.random.default_rng(0)
-    K = np.array([[w, 0, w / 2], [0, w, h / 2], [0, 0, 1.0]])
-    v = np.linspace(0, 1, h, dtype=np.float32)[:, None] * np.ones((1, w), np.float32)
-    ids = [f"clip_{i:04d}" for i in range(clips)]
-    for c in ids:
-        depth = np.repeat((1 + 4 * (1 - v) ** 2)[None], frames, 0) * rng.uniform(0.5, 2)
-        images = (rng.uniform(0.5, 1, (frames, h, w, 3)) * (200 / depth)[..., None]).clip(0, 255).astype(np.uint8)
-        conf = rng.uniform(0.3, 1, depth.shape).astype(np.float32)
-        depth[rng.uniform(size=depth.shape) < 0.1] = np.nan
-        cams = [Camera(K, np.eye(3), np.zeros(3), w, h) for _ in range(frames)]
-        write_shard(root / "curated", c, images, depth.astype(np.float32), conf, cams, list(range(frames)))
-    (root / "data").mkdir(parents=True, exist_ok=True)
-    (root / "data" / "splits.csv").write_text("clip_id,split\n" + "".join(f"{c},unlabeled\n" for c in ids))
 
 
 def open_handles() -> tuple[int, int]:
