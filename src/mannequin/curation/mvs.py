@@ -135,7 +135,7 @@ class _ClipMvs:
         eps = (p.min_texture / 2) ** 2
         if self.backend == "numba":
             inv32 = inv.to(torch.float32).numpy()
-            volume = mvs_numba.sweep_volume(
+            volume = mvs_numba.sweep_planes(
                 self.gray[i].numpy(),
                 self.gray[src].numpy(),
                 geometry.A.numpy(),
@@ -147,9 +147,9 @@ class _ClipMvs:
                 geometry.bound,
             )
             if p.aggregation == "sgm":
-                inv_np, _, conf_np = mvs_numba.aggregate_and_select(volume, inv32, p.sgm_p1, p.sgm_p2, p.sgm_paths)
+                inv_np, _, conf_np = mvs_numba.sgm_select_planes(volume, inv32, p.sgm_p1, p.sgm_p2, p.sgm_paths)
             else:
-                inv_np, _, conf_np = mvs_numba.winner_take_all(volume, inv32)
+                inv_np, _, conf_np = mvs_numba.select_planes(volume, inv32)
             inv_depth, conf = torch.from_numpy(inv_np), torch.from_numpy(conf_np)
         else:
             scores = mvs_cost.sweep_scores(
