@@ -41,6 +41,8 @@ _INVALID = np.float32(INVALID)
 #: SGM's min and add only: no NaN and no signed zero, which lets min-reductions vectorise; rounding unchanged.
 _SGM_MATH = {"nnan", "nsz"}
 _launch = threading.Lock()
+#: Columns per tile of a row's transpose in SGM, and independent running minima of a pixel's path costs.
+_TILE = _LANES = 16
 
 
 def _parallel() -> bool:
@@ -111,6 +113,7 @@ def _sweep_band(ref, sources, ax, ay, az, q, inv, r, best_k, eps, bound_u, bound
     lo_in, hi_in = max(band0 - r, 0), band1 + r
     px = np.empty(W, np.float32)
     py = np.empty(W, np.float32)
+    taps = np.empty(W, np.uint32)
     ok = np.empty((hi_in - lo_in, W), np.bool_)
     p_w = np.zeros(W + 2 * r, np.float32)  # one warped row and its products, padded in x
     p_ww = np.zeros(W + 2 * r, np.float32)
@@ -147,11 +150,13 @@ def _sweep_band(ref, sources, ax, ay, az, q, inv, r, best_k, eps, bound_u, bound
                         cy = cy if cy > zero else zero
                         px[u] = cx if cx < w_last else w_last
                         py[u] = cy if cy < h_last else h_last
-                    for u in range(W):  # bilinear taps
-                        x, yy = px[u], py[u]
-                        x0, y0 = np.uint32(x), np.uint32(yy)
-                        fx, fy = x - np.float32(x0), yy - np.float32(y0)
-                        at = y0 * stride + x0
+                    for u in range(W):  # bilinear taps: where, and the weights (px, py become them)
+                        x0, y0 = np.uint32(px[u]), np.uint32(py[u])
+                        taps[u] = y0 * stride + x0
+                        px[u] -= np.float32(x0)
+                        py[u] -= np.float32(y0)
+                    for u in range(W):
+                        at, fx, fy = taps[u], px[u], py[u]
                         a, b, c, e = src[at], src[at + one_u], src[at + stride], src[at + stride + one_u]
                         top_row = a + fx * (b - a)
                         bottom_row = c + fx * (e - c)
@@ -312,38 +317,61 @@ def _step(before: np.ndarray, has_prev: bool, score: np.ndarray, p1: np.float32,
 
 
 @njit(cache=True, nogil=True, error_model="numpy", fastmath=_SGM_MATH)
-def _row_horizontal(cost, ct, a, b, p1, p2, acc):
+def _row_horizontal(cost, ct, sums, prev, cur, lanes, p1, p2, acc):
     """``acc`` (D,W) = left-right + right-left path costs of a row of costs (D,W), stepped along its transpose
-    ``ct`` (W,D) so that each step is vectorised along D; ``a``, ``b`` (D+2) scratch, BIG at both ends."""
+    ``ct`` (W,D) so that each step is vectorised along D. ``sums`` (W,D), ``prev`` (D+2: the previous pixel's
+    path costs, BIG at both ends), ``cur`` (D) and ``lanes`` (_LANES) are scratch. No array view is made
+    per pixel (each would cost a reference count), the transposes go in tiles of ``_TILE`` columns (L1-sized),
+    and the minimum of the previous path costs is kept in ``_LANES`` running minima (a plain min-loop stays
+    scalar)."""
     D, W = cost.shape
-    for d in range(D):
-        for x in range(W):
-            ct[x, d] = cost[d, x]
+    m = D // _LANES * _LANES
+    for x0 in range(0, W, _TILE):
+        for d in range(D):
+            for x in range(x0, min(x0 + _TILE, W)):
+                ct[x, d] = cost[d, x]
     for backward in range(2):
         for i in range(W):
             x = W - 1 - i if backward else i
-            c = ct[x]
             if i == 0:
                 for d in range(D):
-                    a[d + 1] = c[d]
-            else:  # b holds the previous pixel's path costs
-                low = b[1]
-                for d in range(2, D + 1):
-                    low = b[d] if b[d] < low else low
+                    cur[d] = ct[x, d]
+            else:  # prev holds the previous pixel's path costs, padded with BIG
+                low = prev[1]
+                if m > 0:
+                    for j in range(_LANES):
+                        lanes[j] = prev[1 + j]
+                    for d0 in range(_LANES, m, _LANES):
+                        for j in range(_LANES):
+                            v = prev[1 + d0 + j]
+                            lanes[j] = v if v < lanes[j] else lanes[j]
+                    low = lanes[0]
+                    for j in range(1, _LANES):
+                        low = lanes[j] if lanes[j] < low else low
+                for d in range(m + 1, D + 1):
+                    v = prev[d]
+                    low = v if v < low else low
                 jump = low + p2
                 for d in range(D):
-                    step = b[d] if b[d] < b[d + 2] else b[d + 2]
+                    lo, hi = prev[d], prev[d + 2]
+                    step = lo if lo < hi else hi
                     step = step + p1
-                    best = b[d + 1] if b[d + 1] < step else step
+                    here = prev[d + 1]
+                    best = here if here < step else step
                     best = jump if jump < best else best
-                    a[d + 1] = best - low + c[d]
+                    cur[d] = best - low + ct[x, d]
+            for d in range(D):
+                prev[d + 1] = cur[d]
             if backward:
                 for d in range(D):
-                    acc[d, x] += a[d + 1]
+                    sums[x, d] += cur[d]
             else:
                 for d in range(D):
-                    acc[d, x] = a[d + 1]
-            a, b = b, a
+                    sums[x, d] = cur[d]
+    for x0 in range(0, W, _TILE):
+        for d in range(D):
+            for x in range(x0, min(x0 + _TILE, W)):
+                acc[d, x] = sums[x, d]
 
 
 @njit(cache=True, nogil=True, error_model="numpy", fastmath=_SGM_MATH)
@@ -435,8 +463,10 @@ def _sgm(scores, p1, p2, eight, select, inv0, step, picks, total):
     n = np.float32(8 if eight else 4)
     cost = np.empty((D, W), np.float32)
     ct = np.empty((W, D), np.float32)
-    a = np.full(D + 2, _BIG, np.float32)
-    b = np.full(D + 2, _BIG, np.float32)
+    sums = np.empty((W, D), np.float32)
+    lanes = np.empty(_LANES, np.float32)
+    path = np.full(D + 2, _BIG, np.float32)
+    path_now = np.empty(D, np.float32)
     prev = np.full((n_dirs, D + 2, W), _BIG, np.float32)
     cur = np.full((n_dirs, D + 2, W), _BIG, np.float32)
     low = np.empty(W, np.float32)
@@ -452,7 +482,7 @@ def _sgm(scores, p1, p2, eight, select, inv0, step, picks, total):
                     cost[d, x] = (np.float32(1) - scores[y, d, x]) * half
             acc = total[y]
             if not up:
-                _row_horizontal(cost, ct, a, b, p1f, p2f, acc)
+                _row_horizontal(cost, ct, sums, path, path_now, lanes, p1f, p2f, acc)
             for k in range(n_dirs):  # straight, then the diagonals from x - 1 and x + 1
                 _row_vertical(cost, prev[k], cur[k], i == 0, (0, 1, -1)[k], p1f, p2f, low, acc)
             prev, cur = cur, prev
