@@ -41,6 +41,7 @@ _INVALID = np.float32(INVALID)
 #: SGM's min and add only: no NaN and no signed zero, which lets min-reductions vectorise; rounding unchanged.
 _SGM_MATH = {"nnan", "nsz"}
 _launch = threading.Lock()
+_workspace = threading.local()
 #: Columns per tile of a row's transpose in SGM, and independent running minima of a pixel's path costs.
 _TILE = _LANES = 16
 
@@ -251,16 +252,19 @@ def sweep_planes(
     best_k: int,
     eps: float,
     bound: tuple[float, float],
+    out: np.ndarray | None = None,
 ) -> np.ndarray:
     """Matching score (H,D,W) of every plane: mean of the best-k per-view ZNCC (-1 where no view sees it).
 
     ``ref`` (H,W) and ``sources`` (V,H,W) are float32 gray images; ``A`` (V,H*W,3) and ``q`` (V,3) give each
     source's grid coordinates of the point at inverse depth s on pixel i's ray as ``A[v,i] + s*q[v]``
     (homogeneous, grid_sample's normalised coordinates); ``bound`` is the visible extent in those coordinates.
+    Written into ``out`` (H,D,W float32) when given.
     """
     H, W = ref.shape
     A = np.asarray(A, np.float32)
-    out = np.empty((H, len(inv_depths), W), np.float32)
+    if out is None:
+        out = np.empty((H, len(inv_depths), W), np.float32)
     args = (
         np.ascontiguousarray(ref, np.float32),
         np.pad(np.asarray(sources, np.float32), ((0, 0), (0, 1), (0, 1)), mode="edge"),
@@ -525,13 +529,21 @@ def _check_paths(paths: int) -> None:
 
 
 def sgm_select_planes(
-    scores: np.ndarray, inv_depths: np.ndarray, p1: float, p2: float, paths: int = 4
+    scores: np.ndarray,
+    inv_depths: np.ndarray,
+    p1: float,
+    p2: float,
+    paths: int = 4,
+    total: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """SGM of a score volume (H,D,W) in [-1,1] and winner-take-all: (inv_depth, best score, confidence)."""
+    """SGM of a score volume (H,D,W) in [-1,1] and winner-take-all: (inv_depth, best score, confidence).
+
+    ``total`` (H,D,W float32), when given, is the scratch for the path sums."""
     _check_paths(paths)
     H, D, W = scores.shape
     picks = np.empty((3, H, W), np.float32)
-    total = np.empty((H, D, W), np.float32)
+    if total is None:
+        total = np.empty((H, D, W), np.float32)
     _sgm(_f32(scores), float(p1), float(p2), paths == 8, True, *_plane_step(inv_depths), picks, total)
     return picks[0], picks[1], picks[2]
 
@@ -542,6 +554,42 @@ def select_planes(scores: np.ndarray, inv_depths: np.ndarray) -> tuple[np.ndarra
     picks = np.empty((3, H, W), np.float32)
     _select_rows(_f32(scores), *_plane_step(inv_depths), picks)
     return picks[0], picks[1], picks[2]
+
+
+def _scratch(name: str, shape: tuple[int, ...]) -> np.ndarray:
+    """A float32 array of ``shape`` kept by the calling thread and handed out again on its next call: a fresh
+    volume costs its page faults on every frame (about 10 ms per 35 MB here), a kept one only once. The largest
+    asked for stays (two volumes: 7 MB at 160x120 with 48 planes, 118 MB at 640x480)."""
+    size = int(np.prod(shape))
+    held = getattr(_workspace, name, None)
+    if held is None or held.size < size:
+        held = np.empty(size, np.float32)
+        setattr(_workspace, name, held)
+    return held[:size].reshape(shape)
+
+
+def sweep_and_select(
+    ref: np.ndarray,
+    sources: np.ndarray,
+    A: np.ndarray,
+    q: np.ndarray,
+    inv_depths: np.ndarray,
+    window: int,
+    best_k: int,
+    eps: float,
+    bound: tuple[float, float],
+    sgm_paths: int | None,
+    p1: float = 0.0,
+    p2: float = 0.0,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``sweep_planes``, then ``sgm_select_planes`` (``sgm_paths`` 4 or 8) or, with ``sgm_paths`` None,
+    ``select_planes``: (inv_depth, best score, confidence), the volumes in the thread's kept scratch."""
+    H, W = ref.shape
+    shape = (H, len(inv_depths), W)
+    volume = sweep_planes(ref, sources, A, q, inv_depths, window, best_k, eps, bound, _scratch("volume", shape))
+    if sgm_paths is None:
+        return select_planes(volume, inv_depths)
+    return sgm_select_planes(volume, inv_depths, p1, p2, sgm_paths, _scratch("total", shape))
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
