@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import time
 from pathlib import Path
@@ -151,6 +152,7 @@ def main() -> None:
     ap.add_argument("--repeats", type=int, default=3, help="timed runs of each of ours (median); SGBM gets 5x as many")
     ap.add_argument("--out", type=Path, default=RESULTS)
     args = ap.parse_args()
+    load_start = list(os.getloadavg())  # the machine is shared: how busy it was, start and end
     torch.set_num_threads(args.threads)
     cv2.setNumThreads(args.threads)
 
@@ -202,6 +204,7 @@ def main() -> None:
         "cpu_time_ratio_ours_over_sgbm": ours["cpu_s"] / c_sgbm,
         "cpu_speedup_ours_over_torch": methods["torch"]["cpu_s"] / ours["cpu_s"],
         "depth_range_mm": ours["depth_range_mm"],
+        "load_average_1_5_15_min": {"start": load_start, "end": list(os.getloadavg())},
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     atomic_write_text(args.out, json.dumps(result, indent=2) + "\n")

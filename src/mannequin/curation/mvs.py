@@ -134,22 +134,20 @@ class _ClipMvs:
         inv = torch.linspace(1.0 / plan.far, 1.0 / plan.near, p.planes, dtype=torch.float64, device=self.device)
         eps = (p.min_texture / 2) ** 2
         if self.backend == "numba":
-            inv32 = inv.to(torch.float32).numpy()
-            volume = mvs_numba.sweep_volume(
+            inv_np, _, conf_np = mvs_numba.sweep_and_select(
                 self.gray[i].numpy(),
                 self.gray[src].numpy(),
                 geometry.A.numpy(),
                 geometry.q.numpy(),
-                inv32,
+                inv.to(torch.float32).numpy(),
                 p.window,
                 p.best_k,
                 eps,
                 geometry.bound,
+                p.sgm_paths if p.aggregation == "sgm" else None,
+                p.sgm_p1,
+                p.sgm_p2,
             )
-            if p.aggregation == "sgm":
-                inv_np, _, conf_np = mvs_numba.aggregate_and_select(volume, inv32, p.sgm_p1, p.sgm_p2, p.sgm_paths)
-            else:
-                inv_np, _, conf_np = mvs_numba.winner_take_all(volume, inv32)
             inv_depth, conf = torch.from_numpy(inv_np), torch.from_numpy(conf_np)
         else:
             scores = mvs_cost.sweep_scores(

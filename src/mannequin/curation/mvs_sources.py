@@ -76,15 +76,14 @@ def _scene_center(rig: Rig, ref: int, depth: float) -> np.ndarray:
     return rig.R[ref].T @ (cam - rig.t[ref])
 
 
-def _sees(rig: Rig, j: int, X: np.ndarray, slack: float = 0.2) -> bool:
-    cam = rig.R[j] @ X + rig.t[j]
-    if cam[2] <= 0:
-        return False
-    u, v, w = rig.K[j] @ cam
-    u, v = u / w, v / w
-    return bool(
-        -slack * rig.width <= u <= (1 + slack) * rig.width and -slack * rig.height <= v <= (1 + slack) * rig.height
-    )
+def _sees(rig: Rig, X: np.ndarray, slack: float = 0.2) -> np.ndarray:
+    """Which frames (N,) see the world point ``X`` in front of them, within ``slack`` of the image beyond its border."""
+    cam = rig.R @ X + rig.t
+    with np.errstate(divide="ignore", invalid="ignore"):
+        proj = (rig.K @ cam[:, :, None])[:, :, 0]
+        u, v = proj[:, 0] / proj[:, 2], proj[:, 1] / proj[:, 2]
+    inside = (-slack * rig.width <= u) & (u <= (1 + slack) * rig.width)
+    return (cam[:, 2] > 0) & inside & (-slack * rig.height <= v) & (v <= (1 + slack) * rig.height)
 
 
 def select_sources(rig: Rig, ref: int, center: np.ndarray, params: MvsParams) -> tuple[int, ...]:
@@ -92,28 +91,26 @@ def select_sources(rig: Rig, ref: int, center: np.ndarray, params: MvsParams) ->
 
     The first is the frame closest to the target angle (geometric mean of the bounds); each next one
     is the eligible frame that sees ``center`` from the most different direction from those chosen
-    (capped at the target angle), ties broken by closeness to the target.
+    (capped at the target angle), ties broken by closeness to the target, then by frame order.
+    Every frame is scored at once (numpy), so a frame's choice costs O(frames) array work.
     """
     centers = rig.centers
     target = float(np.sqrt(params.min_angle_deg * min(params.max_angle_deg, 90.0)))
-    eligible: list[tuple[int, float]] = []
-    for j in range(len(rig)):
-        if j == ref:
-            continue
-        angle = float(ray_angle_deg(center, centers[ref], centers[j]))
-        if params.min_angle_deg <= angle <= params.max_angle_deg and _sees(rig, j, center):
-            eligible.append((j, angle))
+    angles = ray_angle_deg(center, centers[ref], centers)
+    ok = (params.min_angle_deg <= angles) & (angles <= params.max_angle_deg) & _sees(rig, center)
+    ok[ref] = False
+    eligible = np.flatnonzero(ok)
+    closeness = np.abs(np.log(angles[eligible] / target))
+    spread = np.full(len(eligible), target)  # smallest angle at ``center`` to a chosen frame, capped
+    left = np.ones(len(eligible), bool)
     chosen: list[int] = []
-    while eligible and len(chosen) < params.num_sources:
-
-        def key(item: tuple[int, float]) -> tuple[float, float]:
-            j, angle = item
-            spread = min((float(ray_angle_deg(center, centers[j], centers[k])) for k in chosen), default=target)
-            return (-round(min(spread, target), 1), abs(np.log(angle / target)))
-
-        best = min(eligible, key=key)
-        chosen.append(best[0])
-        eligible.remove(best)
+    while left.any() and len(chosen) < params.num_sources:
+        at = np.flatnonzero(left)
+        rounded = np.array([round(float(a), 1) for a in spread[at]])  # Python's rounding, as before
+        best = at[np.lexsort((at, closeness[at], -rounded))[0]]
+        chosen.append(int(eligible[best]))
+        left[best] = False
+        spread = np.minimum(spread, ray_angle_deg(center, centers[eligible], centers[eligible[best]]))
     return tuple(chosen)
 
 
