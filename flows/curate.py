@@ -4,8 +4,9 @@ Thin wiring only: the loop is :func:`mannequin.curation.curate.curate_jobs` (the
 given Prefect tasks to map the clips over; the work is :func:`mannequin.curation.curate.curate_clip`.
 
 - A few clips per task (:func:`batch_size`: up to 8, at least 4 tasks per worker), so that Prefect's cost per
-  task (submission, state changes, result) is shared by a batch (bench/bench_curation.py), with the params
-  passed once as is (``quote``). One bad clip still fails alone: a clip that raises in its batch is retried alone
+  task (submission, state changes, result) is shared by a batch (bench/bench_curation.py). Prefect's ``quote``
+  is not used for the params: under the Dask runner the task received the wrapper, not the dict. One bad clip
+  still fails alone: a clip that raises in its batch is retried alone
   (``curate.retries``) and then recorded as a ``curation_error`` row; the others go on.
 - Each clip's result is cached on (clip content hash, split, override, curate params digest,
   code version) by :class:`mannequin.curation.clip_cache.ClipCache`: plain JSON records under ``<out>/.cache``,
@@ -34,7 +35,6 @@ from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect.futures import as_completed
 from prefect.task_runners import ThreadPoolTaskRunner
-from prefect.utilities.annotations import quote
 
 from mannequin.config.curate import CurateParams
 from mannequin.curation.clip_cache import CACHE_DIR, ClipCache
@@ -162,7 +162,6 @@ def prefect_map(tasks: tuple, params: dict, out: str, digest: str, code: str, re
     batch_task, clip_task = tasks
     logger = get_run_logger()
     cache = ClipCache(Path(out) / CACHE_DIR, warn=warn_line)
-    shared = quote(params)  # passed as is: Prefect does not walk it for futures on every submission
 
     def submit_batches(jobs: list[tuple[ClipJob, str]]) -> Iterator[tuple[ClipJob, str, dict]]:
         size = batch_size(len(jobs), workers)
@@ -174,7 +173,7 @@ def prefect_map(tasks: tuple, params: dict, out: str, digest: str, code: str, re
                 batch = batches.pop()
                 name = batch[0][0].clip_id + (f"+{len(batch) - 1}" if len(batch) > 1 else "")
                 fut = batch_task.with_options(task_run_name=f"curate-{name}").submit(
-                    jobs=quote([asdict(job) for job, _ in batch]), params=shared, out=out, code=code
+                    jobs=[asdict(job) for job, _ in batch], params=params, out=out, code=code
                 )
                 running[fut] = batch
             fut = next(as_completed(list(running)))
@@ -195,7 +194,7 @@ def prefect_map(tasks: tuple, params: dict, out: str, digest: str, code: str, re
         if retries < 1:
             return {"error": error}
         single = clip_task.with_options(task_run_name=f"curate-{job.clip_id}", retries=retries - 1)
-        fut = single.submit(job=quote(asdict(job)), params=shared, out=out, code=code)
+        fut = single.submit(job=asdict(job), params=params, out=out, code=code)
         fut.wait()
         if fut.state.is_completed():
             return fut.result()
