@@ -1,20 +1,24 @@
 """Curation throughput: clips/s of the Prefect curate flow with the thread runner and a local Dask cluster of 1 and
 2 worker processes, and of the plain library loop (no Prefect), on the same sample dataset, in one run.
 
-    .venv/bin/python bench/bench_curation.py [--clips 256] [--width 80] [--height 60] [--frames 6]
+    .venv/bin/python bench/bench_curation.py [--clips 256] [--width 160] [--height 120] [--frames 8,12]
 
-The point is the scaling of the runner, not the speed of the MVS: the clips are small (the sample renderer at
-80x60, 6 frames by default), and there are many of them, so per-clip costs dominate and start-up does not.
-Every runner starts from an empty output folder (no cache). Times are the runs' own wall time (``timings.json``:
-planning, content hashing and the clip tasks; not the gates).
+The clips are the sample renderer's at its default size (160x120, 8-12 frames, as ``make demo``'s), and many, so
+that per-clip costs dominate and start-up does not. Every runner starts from an empty output folder (no cache), and
+every runner's clips.csv must equal the serial loop's (``same_clips_csv``). Times are the runs' own wall time
+(``timings.json``: planning, content hashing and the clip tasks; not the gates).
 Start-up is spent once and reported apart: the Prefect temporary server is started before any timed run, and for
 each Dask worker count the bench starts the local cluster itself, with the ``cluster_kwargs`` of
 ``flows/curate.py``'s ``make_task_runner`` (so the same worker setup), runs a warm-up flow on a few clips (the
-workers' first imports) and then the timed flow against the cluster's address (``curate.dask_address``).
-One torch thread per task (OMP_NUM_THREADS=1, which Dask's nanny also sets in its workers), so runners compare
-worker counts, not thread oversubscription; the workers' torch thread count is read back and recorded.
+workers' first imports and numba's cache load) and then the timed flow against the cluster's address
+(``curate.dask_address``).
+One thread per task (OMP_NUM_THREADS=1 and NUMBA_NUM_THREADS=1, set here and inherited by the workers), so runners
+compare worker counts, not thread oversubscription; the workers' torch thread count is read back and recorded.
 Per runner it also splits the wall time: seconds inside the clip tasks (median, sum) and outside them
-(scheduling, result transfer, the Prefect API).
+(scheduling, result transfer, the Prefect API), and the CPU seconds per clip of the orchestration (the flow
+process and the Prefect server) against those of the work.
+The parallel headroom (two CPU-bound processes against one, 2.0 on two idle cores) is measured before and after
+each run: on a shared machine it, not the runner, caps the 2-worker speed-up.
 Prints a table and writes bench/results/curation.json.
 """
 
@@ -23,6 +27,7 @@ from __future__ import annotations
 import os
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
+os.environ.setdefault("NUMBA_NUM_THREADS", "1")
 
 import argparse
 import json
@@ -87,12 +92,19 @@ def cpu_by_role() -> dict[str, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clips", type=int, default=256)
-    parser.add_argument("--width", type=int, default=80)
-    parser.add_argument("--height", type=int, default=60)
-    parser.add_argument("--frames", type=int, default=6)
+    parser.add_argument("--width", type=int, default=160)
+    parser.add_argument("--height", type=int, default=120)
+    parser.add_argument("--frames", default="8,12", help="frames per clip: N, or MIN,MAX (the sample's range)")
     parser.add_argument("--seed", type=int, default=3)
+    parser.add_argument(
+        "--unbatched",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="also run Dask(2) with one clip per task, as the flow was before batching",
+    )
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args()
+    load_start = os.getloadavg()[0]
 
     from mannequin.env import configure_offline, quiet_prefect_logs
 
@@ -108,7 +120,9 @@ def main() -> None:
     try:
         data, warm_data = work / "data", work / "warm-data"
         t0 = time.perf_counter()
-        size, frames = (args.width, args.height), (args.frames, args.frames)
+        size = (args.width, args.height)
+        low, _, high = args.frames.partition(",")
+        frames = (int(low), int(high or low))
         write_sample_data(data, args.clips, args.seed, *size, frames, progress=False, workers=2)
         write_sample_data(warm_data, WARMUP_CLIPS, args.seed + 1, *size, frames, progress=False)
         render_s = time.perf_counter() - t0
@@ -144,8 +158,13 @@ def main() -> None:
             flows.run_curate(data=str(data_dir), out=str(out), params=params.model_dump(mode="json"))
             return json.loads((out / "timings.json").read_text()), time.perf_counter() - t
 
-        for runner, workers in (("threads", 2), ("dask", 1), ("dask", 2)):
+        # the last run is the flow as it was before batching (one clip per task), for the orchestration cost per clip
+        runs = [("threads", 2, None), ("dask", 1, None), ("dask", 2, None)]
+        runs += [("dask", 2, 1)] if args.unbatched else []
+        batch_size = flows.batch_size
+        for runner, workers, per_task in runs:
             params = base.model_copy(update={"runner": runner, "workers": workers})
+            flows.batch_size = batch_size if per_task is None else (lambda clips, workers, n=per_task: n)
             startup: dict = {"parallel_headroom_before": round(parallel_headroom(), 2)}
             cluster = None
             if runner == "dask":
@@ -163,26 +182,32 @@ def main() -> None:
                 with Client(cluster) as client:
                     startup["worker_torch_threads"] = sorted(client.run(_torch_threads).values())
             try:
-                out = work / f"{runner}-{workers}"
+                out = work / f"{runner}-{workers}-{per_task}"
                 before = cpu_by_role()
                 timings, outer = run_flow(params, data, out)
                 after = cpu_by_role()  # before the cluster closes: a dead process's CPU time is gone
                 cpu = {k: round(after[k] - before.get(k, 0.0), 2) for k in after}
                 startup["parallel_headroom_after"] = round(parallel_headroom(), 2)
             finally:
+                flows.batch_size = batch_size
                 if cluster is not None:
                     cluster.close()
             assert timings["executed"] == args.clips and timings["failed"] == 0, timings
             same = (out / "clips.csv").read_text() == (work / "serial" / "clips.csv").read_text()
             task_s = sorted(timings["clip_s"].values())
             rows.append(
-                {"runner": runner, "workers": workers, "wall_s": timings["wall_s"], "call_s": outer,
+                {"runner": runner if per_task is None else f"{runner}, {per_task} clip/task", "workers": workers,
+                 "clips_per_task": per_task or flows.batch_size(args.clips, workers),
+                 "wall_s": timings["wall_s"], "call_s": outer,
                  "clips": args.clips, "same_clips_csv": same, "task_s_sum": sum(task_s),
                  "task_s_median": task_s[len(task_s) // 2], "task_s_max": task_s[-1],
                  "worker_processes": timings["worker_processes"],
                  # wall time not spent inside clip tasks (scheduling, result transfer, the Prefect API)
                  "outside_tasks_s": timings["wall_s"] - sum(task_s) / workers, "cpu_s": cpu, **startup}
             )  # fmt: skip
+            if runner == "dask":  # the clips ran in the workers: the flow process and the server only orchestrate
+                rows[-1]["orchestration_cpu_s_per_clip"] = (cpu["flow process"] + cpu["prefect server"]) / args.clips
+                rows[-1]["work_cpu_s_per_clip"] = cpu["dask workers"] / args.clips
         for r in rows:
             r["clips_per_s"] = r["clips"] / r["wall_s"]
         by = {(r["runner"], r["workers"]): r for r in rows}
@@ -216,6 +241,12 @@ def main() -> None:
     ]
     print("Parallel headroom (2 CPU-bound processes against 1; 2.0 = two idle cores), before/after each run:")
     print("  " + ", ".join(headroom))
+    for r in rows:
+        if "orchestration_cpu_s_per_clip" in r:
+            print(
+                f"  {r['runner']}({r['workers']}): orchestration {r['orchestration_cpu_s_per_clip']:.3f} CPU s per clip "
+                f"(flow process + Prefect server), work {r['work_cpu_s_per_clip']:.3f} CPU s per clip"
+            )
     print(f"Dask 2 workers / 1 worker: {speedup:.2f}x (target >= 1.7x); threads(2) / serial: {threads_vs_serial:.2f}x")
     print(f"Prefect temporary server start-up {prefect_startup:.1f} s (not in the walls above)")
     result = {
@@ -225,6 +256,7 @@ def main() -> None:
             "cpus": os.cpu_count(),
             "platform": platform.platform(),
             "python": platform.python_version(),
+            "load_average_1min_start": round(load_start, 2),
             "load_average_1min_end": round(os.getloadavg()[0], 2),
         },
         "dataset": {

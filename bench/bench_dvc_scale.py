@@ -1,6 +1,6 @@
 """No-op ``dvc repro`` as ``data/`` grows: 1,024 clips against 128, in one run, on the real pipeline definition.
 
-    .venv/bin/python bench/bench_dvc_scale.py [--clips 128,1024] [--repeats 3] [--variants project,one-walk]
+    .venv/bin/python bench/bench_dvc_scale.py [--clips 128,1024] [--repeats 3] [--variants project,data-in-every-stage]
 
 For each size, a temporary git + DVC project holds the project's own ``dvc.yaml`` and ``params.yaml`` (same
 stages, deps, params, outs), a copy of the code the stages depend on (``src/mannequin``, ``flows``), and a
@@ -9,8 +9,10 @@ stages, deps, params, outs), a copy of the code the stages depend on (``src/mann
 command is swapped for a stub that writes its outputs, so one ``dvc repro`` brings every stage up to date
 cheaply; the timed calls are the no-op ``dvc repro`` (every stage checked and skipped) and ``dvc status``,
 alternating between the sizes so that drift of the machine's load hits both alike.
-Variant ``one-walk`` (``--variants``) times the same project with one stage depending on ``data`` and the others
-on its output, which is what a fix for the per-stage walk of ``data/`` would look like (see ``one_walk_of_data``).
+Variant ``data-in-every-stage`` (``--variants``) times the pipeline as it was before the data digest (every stage
+reading ``data/`` lists ``data``; see ``data_in_every_stage``), in the same run. DVC reads YAML (dvc.yaml, dvc.lock,
+params.yaml once per stage with params) with ruamel.yaml, whose C parser comes from ruamel.yaml.clib
+(requirements.lock): whether it was active is recorded (``yaml_c_parser``).
 Wall times on a loaded machine mostly measure the wait for a CPU; the CPU seconds of the ``dvc`` process are
 reported beside them. The target: under 2 s with 1,024 clips; the ratio to 128 (8x the clips) says how the
 cost grows: ~1x is flat, 8x linear.
@@ -69,27 +71,40 @@ def stub_pipeline(dvc_yaml: dict) -> dict:
 
 
 DIGEST_STAGE = "data-digest"
-DIGEST_FILE = "data-digest.json"
+DIGEST_FILE = "runs/data-digest.json"
 
 
-def one_walk_of_data(dvc_yaml: dict) -> dict:
-    """A variant of the pipeline where one stage depends on ``data`` and every other stage on its small output.
+def data_in_every_stage(dvc_yaml: dict) -> dict:
+    """The pipeline as it was before the data digest: every stage that reads ``data/`` lists ``data`` itself.
 
     DVC walks a directory dependency (a stat and a state-database lookup per file) once per stage that lists it:
-    with ``data`` in N stages, a no-op repro walks ``data/`` N times (plus once for ``data.dvc``). Here only
-    ``data-digest`` lists it; its output (a file that changes whenever a file of ``data/`` does) stands in for
-    ``data`` everywhere else, so ``data/`` is walked twice however many stages read it.
+    with ``data`` in N stages, a no-op repro walks ``data/`` N times (plus once for ``data.dvc``). The project's
+    ``dvc.yaml`` lists ``data`` in its ``data-digest`` stage only, and that stage's small output everywhere else,
+    so ``data/`` is walked twice however many stages read it.
     """
-    stages = {DIGEST_STAGE: {"cmd": f"python stub.py {DIGEST_FILE}", "deps": ["data"], "outs": [DIGEST_FILE]}}
+    stages = {}
     for name, stage in dvc_yaml["stages"].items():
+        if name == DIGEST_STAGE:
+            continue
         stage = json.loads(json.dumps(stage))
         body = stage.get("do", stage)
-        body["deps"] = [DIGEST_FILE if d == "data" else d for d in body.get("deps", [])]
+        body["deps"] = ["data" if d == DIGEST_FILE else d for d in body.get("deps", [])]
         stages[name] = stage
     return {**dvc_yaml, "stages": stages}
 
 
-VARIANTS = {"project": lambda d: d, "one-walk": one_walk_of_data}
+def yaml_c_parser() -> bool:
+    """Whether DVC's YAML reader (ruamel.yaml, typ="safe") runs on the C parser (ruamel.yaml.clib) here."""
+    out = subprocess.run(
+        [sys.executable, "-c", "from ruamel.yaml import YAML; print(YAML(typ='safe').Parser.__name__)"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return out.stdout.strip() == "CParser"
+
+
+VARIANTS = {"project": lambda d: d, "data-in-every-stage": data_in_every_stage}
 
 
 def write_data(data: Path, clips: int) -> int:
@@ -134,6 +149,7 @@ def make_project(repo: Path, clips: int, dvc_yaml: dict) -> int:
     run(repo, "git", "config", "user.email", "bench@example.invalid")
     run(repo, "git", "config", "user.name", "bench")
     run(repo, "dvc", "init", "-q")
+    shutil.copy(ROOT / ".dvcignore", repo / ".dvcignore")  # the project's: Python caches in code deps ignored
     run(repo, "dvc", "config", "--local", "core.analytics", "false")
     run(repo, "dvc", "add", "-q", "data")
     run(repo, "dvc", "repro", "-q")
@@ -159,11 +175,15 @@ def main() -> None:
     parser.add_argument("--clips", default="128,1024", help="comma-separated clip counts; the last is the target")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument(
-        "--variants", default="project,one-walk", help=f"comma-separated pipeline variants: {', '.join(VARIANTS)}"
+        "--variants",
+        default="project,data-in-every-stage",
+        help=f"comma-separated pipeline variants: {', '.join(VARIANTS)}",
     )
     parser.add_argument("--dvc-yaml", type=Path, default=ROOT / "dvc.yaml", help="the pipeline definition to time")
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args()
+    load_start = os.getloadavg()[0]
+    c_parser = yaml_c_parser()
     sizes = [int(c) for c in args.clips.split(",")]
     variants = args.variants.split(",")
     dvc_yaml = yaml.safe_load(args.dvc_yaml.read_text())
@@ -214,12 +234,12 @@ def main() -> None:
         }
     print(f"no-op dvc repro on the project's dvc.yaml (stub commands), DVC {version}")
     print(
-        f"{'variant':<9} {'stages':>6} {'clips':>6} {'data files':>10} {'no-op repro s':>13} {'CPU s':>6} "
+        f"{'variant':<19} {'stages':>6} {'clips':>6} {'data files':>10} {'no-op repro s':>13} {'CPU s':>6} "
         f"{'dvc status s':>12} {'CPU s':>6}"
     )
     for r in rows:
         print(
-            f"{r['variant']:<9} {len(stages[r['variant']]):>6} {r['clips']:>6} {r['data_files']:>10} "
+            f"{r['variant']:<19} {len(stages[r['variant']]):>6} {r['clips']:>6} {r['data_files']:>10} "
             f"{r['noop_repro_s']:>13.3f} {r['noop_repro_cpu_s']:>6.2f} {r['status_s']:>12.3f} {r['status_cpu_s']:>6.2f}"
         )
     for v, pv in per_variant.items():
@@ -228,13 +248,18 @@ def main() -> None:
             f"{pv['cpu_ratio_large_over_small']:.2f}x CPU for {sizes[-1] / sizes[0]:.0f}x the clips; "
             f"{pv['cpu_s_per_1000_files']:.2f} CPU s per 1,000 files; under 2 s at {sizes[-1]}: {pv['target_met']}"
         )
-    print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
+    print(
+        f"YAML C parser: {c_parser}; load average {load_start:.1f} at the start, {os.getloadavg()[0]:.1f} at the end "
+        f"on {os.cpu_count()} CPUs"
+    )
     main_variant = per_variant[variants[0]]
     result = {
         "benchmark": "dvc no-op repro scaling",
         "command": "python bench/bench_dvc_scale.py " + " ".join(sys.argv[1:]),
         "machine": {"platform": platform.platform(), "cpus": os.cpu_count(), "python": platform.python_version(),
-                    "load_average_1min": round(os.getloadavg()[0], 2)},
+                    "load_average_1min": round(os.getloadavg()[0], 2),
+                    "load_average_1min_start": round(load_start, 2)},
+        "yaml_c_parser": c_parser,
         "dvc": version,
         "stages": stages[variants[0]],
         "repeats": args.repeats,

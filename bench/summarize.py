@@ -172,7 +172,9 @@ def dvc_scale(d: dict) -> str:
     ]  # fmt: skip
     head = (
         f"The project's dvc.yaml ({len(d['stages'])} stages, stub commands), every stage up to date; {d['dvc']}. "
-        "Variant one-walk: a single stage depends on `data` and the others on its small output.\n\n"
+        "Variant project: only the data-digest stage depends on `data`, the others on its small output; variant "
+        "data-in-every-stage: the layout before it, every stage reading data/ lists `data`. "
+        f"YAML C parser (ruamel.yaml.clib): {d.get('yaml_c_parser', 'not recorded')}.\n\n"
     )
     lines = [
         f"{v}: {d['rows'][-1]['clips']} clips against {d['rows'][0]['clips']}: {pv['ratio_large_over_small']:.2f}x "
@@ -182,6 +184,22 @@ def dvc_scale(d: dict) -> str:
     ]
     cols = ["variant", "clips", "files in data/", "no-op repro s", "CPU s", "dvc status s", "CPU s"]
     return head + table(cols, rows) + ("\n\n" + "\n".join(f"- {line}" for line in lines) if lines else "")
+
+
+def curation_versions(d: dict) -> str:
+    rows = [
+        [n, v["commit"][:8], v["runner"], v["median_wall_s"], v["by_reason"].get("accepted", 0), v["subject"][:70]]
+        for n, v in d["versions"].items()
+    ]
+    runs = ", ".join(f"{r['version']} {r['wall_s']} s (load {r['load_average_1min']}, headroom {r['headroom']})"
+                     for r in d["runs"])  # fmt: skip
+    head = (
+        f"`mannequin curate` of the default sample ({d['clips']} clips) by two checkouts of the project, each with its "
+        "own params.yaml, on the same data, in one run (alternating, from empty output folders, start-up included).\n\n"
+    )
+    cols = ["version", "commit", "runner", "median wall s", "accepted", "subject"]
+    tail = f"\n\nNew over old: {d['speedup_new_over_old']:.2f}x (target >= 2x). Runs: {runs}."
+    return head + table(cols, rows) + tail
 
 
 def data_scale(d: dict) -> str:
@@ -241,6 +259,12 @@ SECTIONS: list[tuple[str, str, str, Callable[[dict], str]]] = [
     ("mvs_scaling", "MVS scaling and accuracy", "bench/bench_mvs_scaling.py", mvs_scaling),
     ("mvs_gpu", "MVS on CUDA against the CPU path", "bench/bench_mvs_gpu.py", mvs_gpu),
     ("curation", "Curation throughput", "bench/bench_curation.py", curation),
+    (
+        "curation_versions",
+        "Curation before and after the speed work",
+        "bench/bench_curation_versions.py",
+        curation_versions,
+    ),
     ("training", "Pretraining throughput and data wait", "bench/bench_training.py", training),
     ("pipeline", "Pipeline overhead", "bench/bench_pipeline.py", pipeline),
     ("dvc_scale", "No-op dvc repro as data/ grows", "bench/bench_dvc_scale.py", dvc_scale),
@@ -286,6 +310,10 @@ def targets() -> str:
     if (c := load("curation")) is not None:
         n, speedup = c["dataset"]["clips"], c["dask_speedup_2_over_1"]
         rows.append([f"Dask 2 workers >= 1.7x 1 worker ({n} clips)", f"{speedup:.2f}x", speedup >= 1.7])
+    if (cv := load("curation_versions")) is not None:
+        x = cv["speedup_new_over_old"]
+        name = f"curation of the default sample >= 2x faster than before ({cv['clips']} clips)"
+        rows.append([name, f"{x:.2f}x", x >= 2])
     if (p := load("pipeline")) is not None:
         rows.append(["no-op dvc repro < 2 s", f"{p['noop_dvc_repro_s']:.2f} s", p["noop_dvc_repro_s"] < 2])
     if (v := load("dvc_scale")) is not None:

@@ -1,9 +1,12 @@
-"""The Prefect curate flow: one task per clip, fanned out on threads or a Dask cluster.
+"""The Prefect curate flow: clips in small batches, one task per batch, fanned out on threads or a Dask cluster.
 
 Thin wiring only: the loop is :func:`mannequin.curation.curate.curate_jobs` (the one the serial runner uses),
 given Prefect tasks to map the clips over; the work is :func:`mannequin.curation.curate.curate_clip`.
 
-- One task per clip, so one bad clip fails alone: an unexpected error is retried
+- A few clips per task (:func:`batch_size`: up to 8, at least 4 tasks per worker), so that Prefect's cost per
+  task (submission, state changes, result) is shared by a batch (bench/bench_curation.py). Prefect's ``quote``
+  is not used for the params: under the Dask runner the task received the wrapper, not the dict. One bad clip
+  still fails alone: a clip that raises in its batch is retried alone
   (``curate.retries``) and then recorded as a ``curation_error`` row; the others go on.
 - Each clip's result is cached on (clip content hash, split, override, curate params digest,
   code version) by :class:`mannequin.curation.clip_cache.ClipCache`: plain JSON records under ``<out>/.cache``,
@@ -12,7 +15,8 @@ given Prefect tasks to map the clips over; the work is :func:`mannequin.curation
   executes one. An accepted clip whose shard is missing (deleted, or ``dvc repro`` cleared the outputs) is
   recomputed. A refused record is recomputed with a one-line warning.
 - A full output disk (:class:`mannequin.curation.shards.OutOfSpace`) is not retried and stops the run: no
-  further clip starts (clips are submitted ``curate.workers`` at a time), and the error names the shard.
+  further batch starts (batches are submitted ``curate.workers`` at a time), a running batch stops at its own
+  full disk, and the error names the shard.
 - Task runner from params: ``ThreadPoolTaskRunner(curate.workers)`` or prefect-dask's
   ``DaskTaskRunner``: a local cluster bound to 127.0.0.1, or ``curate.dask_address``.
 """
@@ -48,25 +52,59 @@ from mannequin.curation.curate import (
 )
 from mannequin.curation.shards import OutOfSpace
 
+# Most clips one task holds (see batch_size).
+MAX_BATCH = 8
+
 # Dask workers receive the task functions by value, so they need not import this module.
 cloudpickle.register_pickle_by_value(sys.modules[__name__])
 
 
-@task(name="curate-clip", cache_policy=NO_CACHE, persist_result=False)
-def curate_clip_task(job: dict, params: dict, out: str, code: str) -> dict:
-    """Curate one clip; the shard is written under ``out``, the row is returned (the flow caches it).
-
-    A full disk is returned, not raised (``{"no_space": path}``): Prefect neither retries it nor logs a traceback.
-    """
+def _curate_one(job: dict, params: CurateParams, out: str, code: str) -> dict:
+    """One clip's result as the flow reads it: ``{"row", "seconds", "pid"}``, or ``{"no_space": path}``."""
     start = time.perf_counter()
     try:
-        row = curate_clip(ClipJob(**job), CurateParams.model_validate(params), out, code=code)
+        row = curate_clip(ClipJob(**job), params, out, code=code)
     except OutOfSpace as exc:
         return {"no_space": exc.path}
     seconds = round(time.perf_counter() - start, 3)
     verdict = "accepted" if row.accepted else f"rejected ({row.reason})"
     get_run_logger().info("%s: %s in %.1f s", row.clip_id, verdict, seconds)
     return {"row": row, "seconds": seconds, "pid": os.getpid()}
+
+
+@task(name="curate-clip", cache_policy=NO_CACHE, persist_result=False)
+def curate_clip_task(job: dict, params: dict, out: str, code: str) -> dict:
+    """Curate one clip (a clip that failed in its batch, retried alone); the shard is written under ``out``.
+
+    A full disk is returned, not raised (``{"no_space": path}``): Prefect neither retries it nor logs a traceback.
+    """
+    return _curate_one(job, CurateParams.model_validate(params), out, code)
+
+
+@task(name="curate-clips", cache_policy=NO_CACHE, persist_result=False)
+def curate_batch_task(jobs: list[dict], params: dict, out: str, code: str) -> list[dict]:
+    """Curate a few clips in one task, so that a task's orchestration (its states, its submission, its result)
+    is paid once per batch, not per clip; one result per job, in order.
+
+    A clip that raises is answered ``{"error": exc}`` and the batch goes on (the flow retries that clip alone);
+    a full disk ends the batch (its ``{"no_space": path}`` is the last result).
+    """
+    p = CurateParams.model_validate(params)
+    results: list[dict] = []
+    for job in jobs:
+        try:
+            results.append(_curate_one(job, p, out, code))
+        except Exception as exc:  # one clip's failure is its own: the flow retries it alone
+            results.append({"error": exc})
+        if "no_space" in results[-1]:
+            break
+    return results
+
+
+def batch_size(clips: int, workers: int) -> int:
+    """Clips per task: at least four tasks per worker (a late batch delays the end by little), at most
+    :data:`MAX_BATCH` clips per task (progress and the cache are updated as each batch ends)."""
+    return max(1, min(MAX_BATCH, clips // (4 * workers)))
 
 
 def _keep_malloc_default_in_new_workers() -> None:
@@ -111,15 +149,56 @@ def _progress_bar(total: int, enabled: bool):
     return tqdm(total=total, unit="clip", desc="curate", file=sys.stderr, dynamic_ncols=True)
 
 
-def prefect_map(clip_task, params: dict, out: str, digest: str, code: str, retries: int, workers: int) -> MapJobs:
-    """Run clip jobs as Prefect tasks on the flow's task runner; a task that fails after retries is a failed row.
+def prefect_map(tasks: tuple, params: dict, out: str, digest: str, code: str, retries: int, workers: int) -> MapJobs:
+    """Run clip jobs as Prefect tasks on the flow's task runner; a clip that fails after retries is a failed row.
 
-    A job whose JSON record is in the cache is answered from it without a task (unless ``refresh``); a finished
-    task's row is recorded there. At most ``workers`` tasks are submitted at a time, so an :class:`OutOfSpace`
-    is raised with no other clip started after it.
+    ``tasks`` is ``(batch task, single-clip task)``. A job whose JSON record is in the cache is answered from it
+    without a task (unless ``refresh``); the others go in batches of :func:`batch_size` clips, at most ``workers``
+    batches at a time, and each finished clip's row is recorded in the cache. A clip that raised in its batch is
+    run again alone by the single-clip task, with ``retries - 1`` Prefect retries (so ``1 + retries`` attempts in
+    all). On a full disk no further batch starts; batches already running stop at their own first full-disk
+    error (finished shards are whole), and :class:`OutOfSpace` is raised.
     """
+    batch_task, clip_task = tasks
     logger = get_run_logger()
     cache = ClipCache(Path(out) / CACHE_DIR, warn=warn_line)
+
+    def submit_batches(jobs: list[tuple[ClipJob, str]]) -> Iterator[tuple[ClipJob, str, dict]]:
+        size = batch_size(len(jobs), workers)
+        batches = [jobs[i : i + size] for i in range(0, len(jobs), size)]
+        batches.reverse()
+        running: dict = {}
+        while batches or running:
+            while batches and len(running) < workers:
+                batch = batches.pop()
+                name = batch[0][0].clip_id + (f"+{len(batch) - 1}" if len(batch) > 1 else "")
+                fut = batch_task.with_options(task_run_name=f"curate-{name}").submit(
+                    jobs=[asdict(job) for job, _ in batch], params=params, out=out, code=code
+                )
+                running[fut] = batch
+            fut = next(as_completed(list(running)))
+            batch = running.pop(fut)
+            fut.wait()  # sets the final state (otherwise .state asks the API, which may lag)
+            if fut.state.is_completed():
+                values = fut.result()
+            else:  # the batch task itself failed (not one of its clips): each clip is retried alone
+                values = [{"error": fut.result(raise_on_failure=False)}] * len(batch)
+            for (job, key), value in zip(batch, values, strict=False):
+                if "no_space" in value:
+                    for other in running:  # batches already running end at their own full disk
+                        other.wait()
+                    raise OutOfSpace(value["no_space"])
+                yield job, key, value
+
+    def retry_alone(job: ClipJob, error: BaseException) -> dict:
+        if retries < 1:
+            return {"error": error}
+        single = clip_task.with_options(task_run_name=f"curate-{job.clip_id}", retries=retries - 1)
+        fut = single.submit(job=asdict(job), params=params, out=out, code=code)
+        fut.wait()
+        if fut.state.is_completed():
+            return fut.result()
+        return {"error": fut.result(raise_on_failure=False)}
 
     def run(jobs: list[ClipJob], refresh: bool) -> Iterator[tuple[ClipJob, ClipResult]]:
         if refresh:
@@ -132,28 +211,17 @@ def prefect_map(clip_task, params: dict, out: str, digest: str, code: str, retri
                 todo.append((job, key))
             else:
                 yield job, ClipResult(record.row.row(), "cached", record.seconds)
-        todo.reverse()
-        running: dict = {}
-        while todo or running:
-            while todo and len(running) < workers:
-                job, key = todo.pop()
-                t = clip_task.with_options(task_run_name=f"curate-{job.clip_id}")
-                running[t.submit(job=asdict(job), params=params, out=out, code=code)] = (job, key)
-            fut = next(as_completed(list(running)))
-            job, key = running.pop(fut)
-            fut.wait()  # sets the final state (otherwise .state asks the API, which may lag)
-            if fut.state.is_completed():
-                value = fut.result()
+        for job, key, value in submit_batches(todo):
+            if "error" in value:
+                value = retry_alone(job, value["error"])
                 if "no_space" in value:
-                    for other in running:  # clips already running finish (their shards are whole); none starts
-                        other.wait()
                     raise OutOfSpace(value["no_space"])
-                cache.put(key, value["row"], value["seconds"])
-                yield job, ClipResult(value["row"], "executed", value["seconds"], value.get("pid", 0))
+            if "error" in value:
+                logger.error("%s: failed after %d retries: %s", job.clip_id, retries, value["error"])
+                yield job, ClipResult(error_row(job, value["error"]), "failed")
                 continue
-            error = fut.result(raise_on_failure=False)
-            logger.error("%s: failed after %d retries: %s", job.clip_id, retries, error)
-            yield job, ClipResult(error_row(job, error), "failed")
+            cache.put(key, value["row"], value["seconds"])
+            yield job, ClipResult(value["row"], "executed", value["seconds"], value.get("pid", 0))
 
     return run
 
@@ -166,9 +234,9 @@ def curate_flow(data: str, out: str, params: dict, progress: bool = False) -> di
     p = CurateParams.model_validate(params)
     jobs, overrides = plan_curation(data, p)
     digest, code = params_digest(p), code_version()
-    clip_task = curate_clip_task.with_options(retries=p.retries, retry_delay_seconds=p.retry_delay_s)
+    clip_task = curate_clip_task.with_options(retry_delay_seconds=p.retry_delay_s)
     logger.info("curating %d clips with the %s runner (params %s, code %s)", len(jobs), p.runner, digest, code)
-    map_jobs = prefect_map(clip_task, params, out, digest, code, p.retries, p.workers)
+    map_jobs = prefect_map((curate_batch_task, clip_task), params, out, digest, code, p.retries, p.workers)
     bar = _progress_bar(len(jobs), progress)
 
     def tick(clip_id: str) -> None:

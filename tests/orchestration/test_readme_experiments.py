@@ -201,12 +201,17 @@ def test_a_targeted_stage_with_curation_done_never_reaches_a_shell(tmp_path: Pat
     (root / "curated" / "shards").mkdir()
     for name in ("clips.csv", "summary.json"):
         (root / "curated" / name).write_text("{}\n" if name.endswith("json") else "clip_id\n")
+    (root / "runs").mkdir()
+    (root / "runs" / "data-digest.json").write_text("{}\n")  # the data digest, as `mannequin data-digest` left it
     env = mannequin_env(tmp_path)
-    commit = subprocess.run(["dvc", "commit", "-f", "-q", "curate"], cwd=root, env=env, capture_output=True, text=True)
+    commit = subprocess.run(
+        ["dvc", "commit", "-f", "-q", "data-digest", "curate"], cwd=root, env=env, capture_output=True, text=True
+    )
     assert commit.returncode == 0, commit.stderr
     run = subprocess.run(
         ["dvc", "repro", "pretrain@mvs; touch pwned #"], cwd=root, env=env, capture_output=True, text=True, timeout=300
     )
     assert "Running stage 'params'" in run.stdout and "Running stage 'curate'" not in run.stdout
+    assert "Running stage 'data-digest'" not in run.stdout
     assert run.returncode != 0 and "Running stage 'pretrain@" not in run.stdout
     assert not (root / "pwned").exists()

@@ -88,3 +88,16 @@ def pipeline_command(
         print(f"{item['stage']:<32} {item['status']:<9} {item['seconds']:7.2f} s")
     print()
     print(metrics_text(result["metrics"], width=max(shutil.get_terminal_size((80, 24)).columns, 60)), end="")
+
+
+@app.command("data-digest")
+@user_errors
+def data_digest_command(
+    data: Path = typer.Argument(Path("data"), help="The data folder."),
+    out: Path = typer.Option(..., "--out", help="The JSON file to write: file count and sha256 of DATA."),
+) -> None:
+    """Write a content digest of DATA: the dvc.yaml stages depend on it instead of walking DATA each."""
+    from mannequin.orchestration.data_digest import write_data_digest
+
+    digest = write_data_digest(data, out)
+    print(f"{data}: {digest['files']} files, sha256 {str(digest['sha256'])[:16]} -> {out}")
