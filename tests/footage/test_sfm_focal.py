@@ -1,4 +1,4 @@
-"""Real pycolmap runs: the focal length hypotheses that stand in when the focal length refined from the prior is suspect."""
+"""Real pycolmap runs: focal length hypotheses, used when the focal length refined from the prior is suspect."""
 
 from __future__ import annotations
 
@@ -23,6 +23,7 @@ def test_the_hypothesis_that_fits_best_is_the_true_focal_length(rendered_clip):
     est = estimate_clip_poses(clip_dir, SfmParams(refine_focal=False, focal_candidates=candidates))
     assert est.stats.focal == pytest.approx(candidates[1], rel=1e-6)
     assert est.stats.method == f"focal length fixed at {candidates[1]:g} (best of 3 hypotheses)"
+    assert est.text(clip_id).splitlines()[0].endswith(f"; {est.stats.method}")  # poses.txt's line 1 says so
     err = pose_errors(est.cameras(), [true[i] for i in est.source_indices])
     assert err.max_rotation_deg < 1.0 and err.ate_ratio < 0.02, err
 
