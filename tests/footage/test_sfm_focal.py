@@ -52,3 +52,14 @@ def test_the_default_refines_from_the_prior_and_records_it(rendered_clip):
     est = estimate_clip_poses(clip_dir, SfmParams())
     assert est.stats.focal == pytest.approx(f_true, rel=0.05)
     assert est.stats.method == "incremental mapping, camera estimated"
+
+
+def test_always_weighs_the_refined_model_against_the_hypotheses(rendered_clip):
+    root, clip_dir, clip_id = rendered_clip
+    f_true, true = _true_focal(root, clip_id)
+    # this clip's fits are flat over the focal length (a sweep): the prior (0.85, truth 0.81) decides, and the
+    # refined model or a hypothesis near it must win over the equally fitting far ones
+    est = estimate_clip_poses(clip_dir, SfmParams(focal_hypotheses="always"))
+    assert est.stats.focal == pytest.approx(f_true, rel=0.1)
+    err = pose_errors(est.cameras(), [true[i] for i in est.source_indices])
+    assert err.max_rotation_deg < 1.0, err

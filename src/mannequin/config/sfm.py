@@ -35,6 +35,11 @@ class SfmParams(Block):
         "unusable): focal lengths / the larger side, each mapped with the camera fixed; the best fit wins and is "
         "refined from there (empty: fixed at focal_prior). 0.5-1.25 spans fields of view of 90-44 degrees",
     )
+    focal_hypotheses: Literal["suspect", "always"] = Field(
+        "suspect",
+        description="when to map the focal_candidates: only when the focal length refined from focal_prior is "
+        "suspect, or always (the refined model is then one more rival; 6 more mappings per clip)",
+    )
     focal_range: tuple[float, float] = Field(
         (0.4, 1.6),
         description="plausible focal length / width; a refined focal length outside it (forward motion leaves it "

@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 REFINED_SLACK = 1.02  # a refined focal length is kept when its reprojection error is at most 2% higher
+MIN_SUPPORT = 0.5  # a focal length hypothesis whose model keeps under half the most points is not a rival
 FIT_TIE = 0.05  # focal length hypotheses whose reprojection errors are within 5% of the best fit equally well
 
 
@@ -186,6 +187,8 @@ def _pick(rivals: list[tuple[float, list[dict]]], frames: int, params: dict) -> 
     usable = [r for r in rivals if _usable(r[1], frames, params)] or rivals
     most = max(len(r[1][0]["images"]) for r in usable)
     usable = [r for r in usable if len(r[1][0]["images"]) == most]
+    points = max(r[1][0]["points"] for r in usable)  # a model keeping few points fits only the easy ones
+    usable = [r for r in usable if r[1][0]["points"] >= MIN_SUPPORT * points]
     best = min(float(r[1][0]["reprojection_error_px"]) for r in usable)
     ties = [r for r in usable if float(r[1][0]["reprojection_error_px"]) <= best * (1 + FIT_TIE)]
     prior = float(params["focal_prior"])
@@ -200,13 +203,16 @@ def _refined(pycolmap: Any, db: Path, image_dir: Path, out: Path, params: dict, 
     return models if _usable(models, frames, params) and low <= _focal_ratio(models[0]) <= high else []
 
 
-def _focal_hypotheses(pycolmap: Any, db: Path, image_dir: Path, work: Path, params: dict, frames: int) -> list[dict]:
+def _focal_hypotheses(
+    pycolmap: Any, db: Path, image_dir: Path, work: Path, params: dict, frames: int, incumbent: list[dict]
+) -> list[dict]:
     """The model of the best fixed focal length of ``focal_candidates``, refined from there if that fits no worse.
 
     Used when the focal length refined from ``focal_prior`` is suspect (it left ``focal_range``, or the model
-    is unusable): a short clip hardly constrains the focal length, and from a far start bundle adjustment
-    drifts or settles in a wrong basin. Each candidate is mapped with the camera fixed, :func:`_pick` chooses,
-    and the winner is mapped once more with the focal length free from there.
+    is unusable), or always (``focal_hypotheses: always``, where that ``incumbent`` model is one more rival):
+    a short clip hardly constrains the focal length, and from a far start bundle adjustment drifts or settles
+    in a wrong basin. Each candidate is mapped with the camera fixed, :func:`_pick` chooses, and a winning
+    candidate is mapped once more with the focal length free from there.
     """
     rivals = []
     for k, focal in enumerate(params["focal_candidates"]):
@@ -215,8 +221,13 @@ def _focal_hypotheses(pycolmap: Any, db: Path, image_dir: Path, work: Path, para
         if models:
             rivals.append((float(focal), models))
     if not rivals:
-        return []
+        return incumbent
+    if incumbent:
+        camera = incumbent[0]["camera"]
+        rivals.append((float(camera["params"][0]) / max(camera["width"], camera["height"]), incumbent))
     focal, best = _pick(rivals, frames, params)
+    if best is incumbent:
+        return incumbent
     for m in best:
         m["refit"] = f"focal length fixed at {focal:g} (best of {len(rivals)} hypotheses)"
     if params["refine_focal"] and _usable(best, frames, params):
@@ -229,14 +240,17 @@ def _focal_hypotheses(pycolmap: Any, db: Path, image_dir: Path, work: Path, para
 
 
 def _estimated_camera(pycolmap: Any, db: Path, image_dir: Path, work: Path, params: dict, frames: int) -> list[dict]:
-    """Models with the shared camera estimated: refined from ``focal_prior``, else from focal length hypotheses."""
+    """Models with the shared camera estimated: refined from ``focal_prior``, and/or from focal length hypotheses."""
     prior = float(params["focal_prior"])
+    models: list[dict] = []
     if params["refine_focal"]:
         models = _refined(pycolmap, db, image_dir, work / "sparse", params, frames, prior)
-        if models:
+        if models and params["focal_hypotheses"] == "suspect":
             return models
     if params["focal_candidates"]:
-        return _focal_hypotheses(pycolmap, db, image_dir, work, params, frames)
+        return _focal_hypotheses(pycolmap, db, image_dir, work, params, frames, models)
+    if models:
+        return models
     _set_focal(pycolmap, db, prior)
     models = _models(_map(pycolmap, db, image_dir, work / "sparse-fixed", params, fixed_camera=True))
     for m in models:
