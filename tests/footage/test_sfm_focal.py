@@ -63,3 +63,18 @@ def test_always_weighs_the_refined_model_against_the_hypotheses(rendered_clip):
     assert est.stats.focal == pytest.approx(f_true, rel=0.1)
     err = pose_errors(est.cameras(), [true[i] for i in est.source_indices])
     assert err.max_rotation_deg < 1.0, err
+
+
+def test_a_camera_that_only_turns_gets_no_focal_hypotheses(tmp_path):
+    from mannequin.errors import InputError
+    from mannequin.sample.dataset import render_clip, write_clip
+    from mannequin.sample.plan import make_plan
+
+    plan = next(p for p in make_plan(128, seed=0) if p.defect == "rotation_only")
+    write_clip(render_clip(plan), tmp_path)
+    clip_dir = tmp_path / "clips" / plan.clip_id
+    (clip_dir / "poses.txt").unlink()
+    # a short fixed focal length widens triangulation angles: mapped with one, rotation passes for parallax
+    with pytest.raises(InputError) as info:
+        estimate_clip_poses(clip_dir, SfmParams())
+    assert info.value.code == "no_poses"

@@ -195,12 +195,15 @@ def _pick(rivals: list[tuple[float, list[dict]]], frames: int, params: dict) -> 
     return min(ties, key=lambda r: abs(np.log(r[0] / prior)))
 
 
-def _refined(pycolmap: Any, db: Path, image_dir: Path, out: Path, params: dict, frames: int, focal: float) -> list:
-    """Models mapped with the focal length free from ``focal``; none if unusable or it leaves ``focal_range``."""
-    low, high = params["focal_range"]
+def _refined(pycolmap: Any, db: Path, image_dir: Path, out: Path, params: dict, focal: float) -> list[dict]:
+    """Models mapped with the focal length free, starting from ``focal``."""
     _set_focal(pycolmap, db, focal)
-    models = _models(_map(pycolmap, db, image_dir, out, params, fixed_camera=False))
-    return models if _usable(models, frames, params) and low <= _focal_ratio(models[0]) <= high else []
+    return _models(_map(pycolmap, db, image_dir, out, params, fixed_camera=False))
+
+
+def _in_range(models: list[dict], params: dict) -> bool:
+    low, high = params["focal_range"]
+    return bool(models) and low <= _focal_ratio(models[0]) <= high
 
 
 def _focal_hypotheses(
@@ -231,8 +234,9 @@ def _focal_hypotheses(
     for m in best:
         m["refit"] = f"focal length fixed at {focal:g} (best of {len(rivals)} hypotheses)"
     if params["refine_focal"] and _usable(best, frames, params):
-        refined = _refined(pycolmap, db, image_dir, work / "sparse-refined", params, frames, focal)
-        if refined and _score(refined[0]) <= (_score(best[0])[0], _score(best[0])[1] * REFINED_SLACK):
+        refined = _refined(pycolmap, db, image_dir, work / "sparse-refined", params, focal)
+        no_worse = (_score(best[0])[0], _score(best[0])[1] * REFINED_SLACK)
+        if _usable(refined, frames, params) and _in_range(refined, params) and _score(refined[0]) <= no_worse:
             for m in refined:
                 m["refit"] = f"focal length refined from {focal:g} (best of {len(rivals)} hypotheses)"
             return refined
@@ -240,17 +244,25 @@ def _focal_hypotheses(
 
 
 def _estimated_camera(pycolmap: Any, db: Path, image_dir: Path, work: Path, params: dict, frames: int) -> list[dict]:
-    """Models with the shared camera estimated: refined from ``focal_prior``, and/or from focal length hypotheses."""
+    """Models with the shared camera estimated: refined from ``focal_prior``, and/or from focal length hypotheses.
+
+    A clip where mapping from the prior finds no usable model (a camera that only turns gives no initial pair)
+    gets no hypotheses: a short fixed focal length would widen its triangulation angles into false parallax.
+    """
     prior = float(params["focal_prior"])
-    models: list[dict] = []
+    hypotheses = bool(params["focal_candidates"])
     if params["refine_focal"]:
-        models = _refined(pycolmap, db, image_dir, work / "sparse", params, frames, prior)
-        if models and params["focal_hypotheses"] == "suspect":
-            return models
-    if params["focal_candidates"]:
-        return _focal_hypotheses(pycolmap, db, image_dir, work, params, frames, models)
-    if models:
-        return models
+        models = _refined(pycolmap, db, image_dir, work / "sparse", params, prior)
+        if not _usable(models, frames, params):
+            return models  # the caller's global fallback, then its checks, say what failed
+        if _in_range(models, params):
+            if params["focal_hypotheses"] == "suspect" or not hypotheses:
+                return models
+            return _focal_hypotheses(pycolmap, db, image_dir, work, params, frames, models)
+        if hypotheses:
+            return _focal_hypotheses(pycolmap, db, image_dir, work, params, frames, [])
+    elif hypotheses:
+        return _focal_hypotheses(pycolmap, db, image_dir, work, params, frames, [])
     _set_focal(pycolmap, db, prior)
     models = _models(_map(pycolmap, db, image_dir, work / "sparse-fixed", params, fixed_camera=True))
     for m in models:
