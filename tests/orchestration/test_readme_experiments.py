@@ -199,6 +199,7 @@ def test_a_targeted_stage_with_curation_done_never_reaches_a_shell(tmp_path: Pat
     """Curation finished and cached, the injected stage asked for by name: the params stage still runs first."""
     root = _attack_project(tmp_path)
     (root / "curated" / "shards").mkdir()
+    (root / "curated" / "poses").mkdir()  # the curate stage's estimated poses (empty: every clip has poses.txt)
     for name in ("clips.csv", "summary.json"):
         (root / "curated" / name).write_text("{}\n" if name.endswith("json") else "clip_id\n")
     (root / "runs").mkdir()

@@ -3,23 +3,38 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from mannequin.cli.app import app, user_errors
 
+if TYPE_CHECKING:
+    from mannequin.curation.sfm import SfmStats
+
 
 @app.command()
 @user_errors
 def inspect(
-    clip_dir: Path = typer.Argument(..., help="A clip folder: poses.txt plus video.mp4 or frames/."),
+    clip_dir: Path = typer.Argument(..., help="A clip folder: video.mp4 or frames/, with poses.txt or not (SfM)."),
+    params_path: Path | None = typer.Option(
+        None, "--params", help="params.yaml to read curate.poses and curate.sfm from (else defaults)."
+    ),
+    curated: Path | None = typer.Option(
+        None, "--curated", help="Curation outputs whose poses/ holds estimated poses to reuse (else SfM runs)."
+    ),
 ) -> None:
-    """Open a clip, decode every paired frame and print a one-screen summary of its frames and cameras."""
+    """Open a clip, decode every paired frame and print a one-screen summary of its frames and cameras.
+
+    Poses come from the one resolver curation uses: poses.txt, or structure from motion (curate.poses).
+    """
     import numpy as np
 
-    from mannequin.clips.clip import open_clip
+    from mannequin.config import load_params
+    from mannequin.curation.sfm_store import PoseSource
 
-    clip = open_clip(clip_dir)
+    resolved = PoseSource.of(load_params(params_path, {}, missing_ok=False).curate, curated).resolve(clip_dir)
+    clip = resolved.clip
     decoded = 0
     brightness = []
     for _, image in clip.iter_frames():
@@ -45,6 +60,7 @@ def inspect(
         ("fps", f"{clip.fps:.3f}" if clip.fps else "- (frames/)"),
         ("duration", f"{clip.duration_s:.3f} s"),
         ("poses", f"{len(clip)} (first {int(clip.timestamps_us[0])} us, last {int(clip.timestamps_us[-1])} us)"),
+        ("poses from", "poses.txt" if resolved.stats is None else sfm_summary(resolved.stats)),
         ("path length", f"{float(steps.sum()):.4g} pose units"),
         ("median baseline", f"{float(np.median(steps)) if len(steps) else 0.0:.4g} pose units between frames"),
         ("focal length", f"fx {fx:.1f} px, fy {fy:.1f} px (median)"),
@@ -55,3 +71,11 @@ def inspect(
     width = max(len(k) for k, _ in rows)
     for key, value in rows:
         typer.echo(f"{key:<{width}}  {value}")
+
+
+def sfm_summary(stats: SfmStats) -> str:
+    """One line of structure-from-motion statistics."""
+    return (
+        f"structure from motion: {stats.registered} of {stats.frames} frames registered, {stats.points} points, "
+        f"{stats.reprojection_error_px:.2f} px, focal {stats.focal:.3f} x width"
+    )

@@ -29,14 +29,28 @@ class SfmParams(Block):
     refine_focal: bool = Field(
         True, description="refine the estimated focal length in bundle adjustment (else it stays at focal_prior)"
     )
+    focal_candidates: list[float] = Field(
+        [0.5, 0.6, 0.72, 0.86, 1.04, 1.25],
+        description="when the focal length refined from focal_prior is suspect (outside focal_range, or the model "
+        "unusable): focal lengths / the larger side, each mapped with the camera fixed; the best fit wins and is "
+        "refined from there (empty: fixed at focal_prior). 0.5-1.25 spans fields of view of 90-44 degrees",
+    )
+    focal_hypotheses: Literal["suspect", "always"] = Field(
+        "suspect",
+        description="when to map the focal_candidates: only when the focal length refined from focal_prior is "
+        "suspect, or always (the refined model is then one more rival; 6 more mappings per clip)",
+    )
     focal_range: tuple[float, float] = Field(
         (0.4, 1.6),
-        description="plausible focal length / width; outside it (forward motion leaves the focal length unobservable) "
-        "the clip is mapped again with the focal length fixed at focal_prior",
+        description="plausible focal length / width; a refined focal length outside it (forward motion leaves it "
+        "unobservable) is not kept: the focal length hypotheses are tried",
     )
     max_frames: int = Field(64, ge=2, description="frames given to SfM, evenly spread over the clip")
     max_width: int = Field(640, ge=32, description="frames are downscaled to this width for SfM")
     max_features: int = Field(4096, ge=64, description="SIFT features per frame")
+    sift_peak_threshold: float = Field(
+        0.0067, gt=0, description="SIFT peak (contrast) threshold; COLMAP's default 0.0067, lower finds more features"
+    )
     overlap: int = Field(10, ge=1, description="sequential matching: each frame against the next `overlap`")
     min_num_matches: int = Field(15, ge=4, description="matches a frame pair needs to be used")
     init_min_tri_angle: float = Field(2.0, gt=0, description="mapper.init_min_tri_angle (degrees)")

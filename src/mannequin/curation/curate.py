@@ -305,6 +305,7 @@ def write_outputs(
     out_dir = Path(out_dir)
     with naming_a_full_disk(out_dir):
         out_dir.mkdir(parents=True, exist_ok=True)
+        (out_dir / POSES_DIR).mkdir(exist_ok=True)  # a DVC output of the stage, also when no clip needed SfM
         removed = remove_stale_shards(out_dir, keep={r.clip_id for r in rows if r.accepted})
         write_clip_table(out_dir / "clips.csv", rows, registry)
         summary = summarize(rows, {"unknown_override_ids": sorted(unknown_overrides or [])})

@@ -45,6 +45,7 @@ class SfmStats:
     reprojection_error_px: float  # mean, at the SfM resolution
     focal: float  # estimated (or given) focal length, normalised by the image width
     seconds: float
+    method: str = ""  # which reconstruction was kept (mapper, focal length hypothesis)
 
     @property
     def registered_fraction(self) -> float:
@@ -210,5 +211,6 @@ def reconstruct(
         reprojection_error_px=float(best["reprojection_error_px"]),
         focal=float(K_est[0, 0] / size[0]),
         seconds=time.perf_counter() - start,
+        method=best.get("refit", f"{params.mapper} mapping, camera {'given' if K is not None else 'estimated'}"),
     )
     return SfmResult(cameras, stats)

@@ -106,6 +106,7 @@ class EstimatedPoses:
             f"mannequin structure from motion of {clip_id}: {s.registered} of {s.frames} frames registered "
             f"({self.unregistered} left out), {s.points} points, mean reprojection error "
             f"{s.reprojection_error_px:.2f} px, focal {s.focal:.4f} x width; translation in SfM units"
+            + (f"; {s.method}" if s.method else "")
         )
 
     def text(self, clip_id: str) -> str:

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
@@ -22,6 +23,7 @@ from mannequin.atomic import atomic_write_text
 from mannequin.clips.clip import FRAMES_NAME, POSES_NAME, VIDEO_NAME, Clip, clip_id_of, open_clip
 from mannequin.clips.intrinsics import INTRINSICS_NAME
 from mannequin.clips.poses import read_pose_table
+from mannequin.config.curate import CurateParams
 from mannequin.config.sfm import SfmParams
 from mannequin.curation.sfm import NO_POSES, SfmStats
 from mannequin.curation.sfm_poses import EstimatedPoses, clip_with_poses, estimate_clip_poses
@@ -98,6 +100,46 @@ def stored_poses(clip_dir: str | Path, sfm: SfmParams, store: str | Path) -> Est
     }
     atomic_write_text(meta_path, json.dumps(meta, indent=1) + "\n")  # written last: the entry is complete
     return est
+
+
+@dataclass(frozen=True)
+class PoseSource:
+    """Where a stage reads clips' poses: ``curate.poses``, ``curate.sfm`` and the store of estimated poses.
+
+    The default (``auto``, default SfM settings, no store) reads ``poses.txt`` where there is one, exactly as
+    before SfM existed, and runs SfM (keeping nothing) for a clip without it.
+    """
+
+    mode: PosesMode = "auto"
+    sfm: SfmParams = field(default_factory=SfmParams)
+    store: Path | None = None
+
+    @classmethod
+    def of(cls, curate: CurateParams, curated: str | Path | None = None) -> PoseSource:
+        """The source curation used: its ``curate`` block, and ``<curated>/poses`` when ``curated`` is given."""
+        return cls(curate.poses, curate.sfm, None if curated is None else Path(curated) / POSES_DIR)
+
+    def resolve(self, clip_dir: str | Path) -> ResolvedClip:
+        return resolve_clip(clip_dir, self.mode, self.sfm, self.store)
+
+    def open(self, clip_dir: str | Path) -> Clip:
+        """The clip with its poses (:func:`resolve_clip`)."""
+        return self.resolve(clip_dir).clip
+
+
+def lines_of_frames(clip: Clip, frames: Sequence[int], source: Literal["given", "sfm"]) -> list[int]:
+    """Pose lines of the frames a sensor-depth index names (``data/depth/<id>/<frame_index>.png``).
+
+    With ``poses.txt`` the index is the pose line; with SfM poses, which leave unregistered frames out, it is
+    the frame of the video or ``frames/`` folder, whose line is looked up (``InputError`` if it has none).
+    """
+    if source == "given":
+        return [int(i) for i in frames]
+    line_of = {int(f): k for k, f in enumerate(clip.source_indices)}
+    missing = [int(f) for f in frames if int(f) not in line_of]
+    if missing:
+        raise InputError(clip.path, f"frame {missing[0]} has no SfM pose (it did not register)", NO_POSES)
+    return [line_of[int(f)] for f in frames]
 
 
 def resolve_clip(clip_dir: str | Path, mode: PosesMode, sfm: SfmParams, store: str | Path | None) -> ResolvedClip:

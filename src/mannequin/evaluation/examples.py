@@ -66,10 +66,10 @@ def computed_mvs(data_dir: str | Path, clip_id: str, frame_index: int, curate: A
     For the example picture only: a test clip is never curated, so its MVS target does not exist otherwise. It
     never feeds training. Costs one plane sweep of the frame and its source frames (tens of seconds on a CPU).
     """
-    from mannequin.clips.clip import open_clip
     from mannequin.curation.mvs import frame_depth
+    from mannequin.curation.sfm_store import PoseSource
 
-    clip = open_clip(Path(data_dir) / "clips" / clip_id)
+    clip = PoseSource.of(curate).open(Path(data_dir) / "clips" / clip_id)  # the one pose resolver
     images, cameras = clip.read_frames(max_width=min(curate.max_width, clip.width))
     depth, _ = frame_depth(images, cameras, frame_index, curate.mvs, curate.device)
     return np.asarray(depth, dtype=np.float32)

@@ -5,10 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from mannequin.errors import InputError
+
+if TYPE_CHECKING:
+    from mannequin.curation.sfm_store import PoseSource
 
 
 @dataclass(frozen=True)
@@ -28,24 +32,26 @@ def held_out_clip_ids(data_dir: str | Path) -> list[str]:
     return sorted(clip_id for clip_id, split in read_splits(data_dir).items() if split == "test")
 
 
-def load_held_out_clip(data_dir: str | Path, clip_id: str) -> HeldOutClip | None:
+def load_held_out_clip(data_dir: str | Path, clip_id: str, poses: PoseSource | None = None) -> HeldOutClip | None:
     """Frames and sensor depth of one test clip; ``None`` when it has no depth PNG.
 
-    A depth map of another size than its frame is an InputError naming both sizes (it is never stretched).
+    A depth map of another size than its frame is an InputError naming both sizes (it is never stretched). The
+    clip is opened through the one pose resolver, ``poses`` (a ``PoseSource``; default: ``poses.txt``, else SfM).
     """
-    from mannequin.clips.clip import open_clip
     from mannequin.clips.depth_png import read_depth_png, sensor_depth_indices, sensor_depth_path
+    from mannequin.curation.sfm_store import PoseSource, lines_of_frames
 
     data_dir = Path(data_dir)
     indices = sensor_depth_indices(data_dir, clip_id)
     if not indices:
         return None
-    clip = open_clip(data_dir / "clips" / clip_id)
-    beyond = [i for i in indices if i >= len(clip)]
+    resolved = (poses or PoseSource()).resolve(data_dir / "clips" / clip_id)
+    clip = resolved.clip
+    beyond = [i for i in indices if i >= len(clip)] if resolved.source == "given" else []  # SfM: lines_of_frames
     if beyond:
         path = sensor_depth_path(data_dir, clip_id, beyond[0])
         raise InputError(path, f"no frame {beyond[0]} in clip {clip_id} ({len(clip)} frames)", "bad_depth")
-    images, _ = clip.read_frames(indices)
+    images, _ = clip.read_frames(lines_of_frames(clip, indices, resolved.source))
     h, w = images.shape[1:3]
     depth = np.empty((len(indices), h, w), dtype=np.float32)
     for k, i in enumerate(indices):

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import cv2
 import numpy as np
@@ -30,6 +31,9 @@ from mannequin.clips.depth_png import read_depth_png, sensor_depth_indices, sens
 from mannequin.curation.shards import ClipShard, list_shards
 from mannequin.errors import InputError
 from mannequin.learning.seeding import EpochSampler, ItemKey, ResumableLoader, split_key
+
+if TYPE_CHECKING:
+    from mannequin.curation.sfm_store import PoseSource
 
 SPLITS_NAME = "splits.csv"
 
@@ -286,10 +290,13 @@ def select_budget(
 
 
 def load_labelled(
-    data_dir: str | Path, items: Sequence[tuple[str, int]], image_size: tuple[int, int]
+    data_dir: str | Path, items: Sequence[tuple[str, int]], image_size: tuple[int, int], poses: PoseSource | None = None
 ) -> tuple[np.ndarray, np.ndarray, list[str]]:
-    """Frames (N,H,W,3) uint8 and sensor depth (N,H,W) metres for ``items``, at ``image_size``; and clip ids read."""
-    from mannequin.clips.clip import open_clip
+    """Frames (N,H,W,3) uint8 and sensor depth (N,H,W) metres for ``items``, at ``image_size``; and clip ids read.
+
+    Clips are opened through the one pose resolver, ``poses`` (a ``PoseSource``; default: ``poses.txt``, else SfM).
+    """
+    from mannequin.curation.sfm_store import PoseSource, lines_of_frames
 
     data_dir = Path(data_dir)
     w, h = image_size
@@ -299,8 +306,9 @@ def load_labelled(
     for slot, (clip_id, _) in enumerate(items):
         by_clip.setdefault(clip_id, []).append(slot)
     for clip_id, slots in by_clip.items():
-        clip = open_clip(data_dir / "clips" / clip_id)
-        frames, _ = clip.read_frames([items[s][1] for s in slots])
+        resolved = (poses or PoseSource()).resolve(data_dir / "clips" / clip_id)
+        clip = resolved.clip
+        frames, _ = clip.read_frames(lines_of_frames(clip, [items[s][1] for s in slots], resolved.source))
         for s, frame in zip(slots, frames, strict=True):
             depth = read_depth_png(sensor_depth_path(data_dir, clip_id, items[s][1]), frame.shape[1::-1])
             images[s], depths[s], _ = resize_sample(frame, depth, None, image_size)
