@@ -321,14 +321,18 @@ def run_finetune(
     budget: int,
     progress: bool = False,
     callbacks: list[pl.Callback] | None = None,
+    name: str | None = None,
 ) -> TrainResult:
     """Fine-tune on ``budget`` labelled frames from ``init`` (``scratch`` or a pretraining objective or run name).
 
-    Folders come from ``params.finetune`` (the CLI sets its options there as overrides).
+    Folders come from ``params.finetune`` (the CLI sets its options there as overrides). The model goes to
+    ``out/<name>`` (default ``<init>-<budget>``), its checkpoints to ``runs/finetune-<name>``.
     """
     f = params.finetune
     data, pretrained = Path(f.data), Path(f.pretrained)
-    tag = f"{init}-{budget}"
+    if name is not None:
+        validate_clip_id(name, "--name")  # one safe path component, as for pretraining
+    tag = name or f"{init}-{budget}"
     out_dir = Path(f.out) / tag
     run_dir = Path(f.runs) / f"finetune-{tag}"
 
