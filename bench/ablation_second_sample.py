@@ -9,8 +9,9 @@ curation ablation of the DAG: ``ablation.objective`` pretrained on the curated c
 sample's test clips. The reduction (uncurated - curated) / uncurated abs_rel is given per seed, with its mean and
 spread over the seeds by :data:`mannequin.evaluation.summary.SPREAD_RULE`.
 
-- ``default``: ``data/`` and ``curated/`` (``dvc repro curate``), runs under ``<out>/seed-<s>``: with the same
-  ``--set`` as ``make compare`` the curated pretraining is that run's (reused, not retrained).
+- ``default``: ``data/`` and ``curated/`` (``dvc repro curate``), pretraining under ``<out>/seed-<s>``: with the
+  same ``--set`` as ``make compare`` the curated pretraining is that run's (reused, not retrained; start this after
+  the comparison's pretraining); fine-tunes and metrics under ``<out>/default-ablation/seed-<s>``.
 - ``second``: written to ``<out>/second-sample/data`` from the sample plan of ``--sample-seed`` with the milder
   mix of :func:`milder_plan`, curated into ``<out>/second-sample/curated``, runs under ``<out>/second-sample/seed-<s>``.
 
@@ -81,21 +82,26 @@ def curate(params: Path, data: Path, out: Path, *extra: str) -> None:
 
 
 def run_seed(
-    params_path: Path, seed: int, root: Path, paths: dict[str, str], curated_all: Path, overrides: dict[str, Any]
+    params_path: Path, seed: int, roots: tuple[Path, Path], paths: dict[str, str], curated_all: Path, overrides: dict
 ) -> dict:
-    """Pretrain curated and uncurated, fine-tune both and scratch at ``ablation.budgets``, score; the summary."""
+    """Pretrain curated and uncurated under ``roots[0]``, fine-tune both and scratch at ``ablation.budgets`` and
+    score them under ``roots[1]``; returns the summary of those metrics."""
     from mannequin.evaluation.evaluate import evaluate_dirs
     from mannequin.evaluation.summary import build_summary, load_metrics
     from mannequin.learning.train import run_finetune, run_pretrain
 
-    params = seed_params(params_path, seed, root, {**overrides, **paths})
+    pre, fine = roots
+    into = {"finetune.out": str(fine / "models" / "finetune"), "finetune.runs": str(fine / "runs")}
+    params = seed_params(params_path, seed, pre, {**overrides, **paths, **into})
     objective, budgets = params.ablation.objective, params.ablation.budgets
     uncurated = f"{objective}-uncurated"
-    all_params = seed_params(params_path, seed, root, {**overrides, **paths, "pretrain.curated": str(curated_all)})
+    all_params = seed_params(
+        params_path, seed, pre, {**overrides, **paths, **into, "pretrain.curated": str(curated_all)}
+    )
     dirs = [run_pretrain(params, objective).out_dir, run_pretrain(all_params, objective, name=uncurated).out_dir]
     dirs += [run_finetune(params, init, b).out_dir for init in (SCRATCH, objective, uncurated) for b in budgets]
     e = params.evaluate
-    out = root / "ablation-metrics"
+    out = fine / "ablation-metrics"
     evaluate_dirs(dirs, e.data, out, alignment=e.alignment, min_depth=e.min_depth, max_depth=e.max_depth,
                   batch_size=e.batch_size, examples=0)  # fmt: skip
     return build_summary(load_metrics(out), objective)
@@ -148,10 +154,10 @@ def main() -> int:
         for sample in args.samples:
             start = time.perf_counter()
             if sample == "default":
-                data, curated, base = Path("data"), Path("curated"), args.out
+                data, curated, base, fine_base = Path("data"), Path("curated"), args.out, args.out / "default-ablation"
                 mix = "the default sample (mannequin sample-data, seed 0): 32 defects of 6 kinds in 128 clips"
             else:
-                base = args.out / "second-sample"
+                base = fine_base = args.out / "second-sample"
                 data, curated = base / "data", base / "curated"
                 plans = milder_plan(args.sample_seed)
                 write_sample(data, plans)
@@ -167,10 +173,12 @@ def main() -> int:
                      "evaluate.data": str(data), "evaluate.curated": str(curated)}  # fmt: skip
             summaries = {}
             for seed in args.seeds:
-                summaries[seed] = run_seed(args.params, seed, base / f"seed-{seed}", paths, curated_all, overrides)
+                roots = (base / f"seed-{seed}", fine_base / f"seed-{seed}")
+                summaries[seed] = run_seed(args.params, seed, roots, paths, curated_all, overrides)
             wall = round(time.perf_counter() - start, 1)
             results[sample] = {"data": str(data), "mix": mix, "seeds": args.seeds, "overrides": overrides,
                                "wall_s": wall, "comparisons": over_seeds(summaries)}  # fmt: skip
+            results = {**(json.loads(RESULTS.read_text()) if RESULTS.is_file() else {}), sample: results[sample]}
             RESULTS.parent.mkdir(parents=True, exist_ok=True)
             atomic_write_text(RESULTS, json.dumps(results, indent=2, sort_keys=True) + "\n")
     except InputError as exc:

@@ -96,7 +96,7 @@ def finetune(
     if budget < 1:
         raise InputError("--budget", f"must be at least 1, got {budget}", "bad_budget")
     _quiet_lightning()
-    name = f"{init}-{budget}" if seed is None else seeded_name(f"{init}-{budget}", seed)
+    name = None if seed is None else seeded_name(f"{init}-{budget}", seed)
     result = run_finetune(p, init, budget, progress=progress, name=name)
     if result.out_dir is not None:
-        print(_summary("finetune", name, result))
+        print(_summary("finetune", name or f"{init}-{budget}", result))

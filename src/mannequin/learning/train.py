@@ -330,14 +330,14 @@ def run_finetune(
     """
     f = params.finetune
     data, pretrained = Path(f.data), Path(f.pretrained)
-    if name is not None:
-        validate_clip_id(name, "--name")  # one safe path component, as for pretraining
     tag = name or f"{init}-{budget}"
     out_dir = Path(f.out) / tag
     run_dir = Path(f.runs) / f"finetune-{tag}"
 
     pl.seed_everything(f.seed, workers=True, verbose=False)
     module, init_meta, init_bytes = init_finetune_module(params, init, pretrained)
+    if Path(tag).name != tag or tag in (".", ".."):  # a name (a seeded repeat's) stays one folder inside out/
+        raise InputError("--name", f"{tag!r} is not one folder name", "bad_name")
     steps_per_epoch = 20
     dm = FinetuneDataModule(
         data, budget, f.image_size, f.batch_size, f.seed, f.val_frames, steps_per_epoch, f.num_workers, f.budgets
