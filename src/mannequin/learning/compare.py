@@ -30,16 +30,17 @@ def pretexts() -> list[str]:
 
 
 def seed_params(params_path: str | Path | None, seed: int, root: Path, overrides: dict[str, Any]) -> Params:
-    """The params of one seed: both seeds set, every folder under ``root``, all pretexts listed."""
+    """The params of one seed: both seeds set, every folder under ``root``, all pretexts listed; ``overrides`` win
+    (a caller may put some folders elsewhere)."""
     names = pretexts()
     return load_params(params_path, {
-        **overrides,
         "pretrain.seed": seed, "finetune.seed": seed,
         "pretrain.objectives": names, "finetune.inits": names,
         "pretrain.out": str(root / "models" / "pretrain"), "pretrain.runs": str(root / "runs"),
         "finetune.pretrained": str(root / "models" / "pretrain"),
         "finetune.out": str(root / "models" / "finetune"), "finetune.runs": str(root / "runs"),
         "evaluate.out": str(root / "metrics"),
+        **overrides,
     })  # fmt: skip
 
 
