@@ -69,7 +69,9 @@ COMPARE_SET ?=
 compare: data
 	$(BIN)/dvc repro curate
 	$(BIN)/python bench/compare_pretexts.py --params params.yaml --out $(COMPARE_OUT) --seeds $(COMPARE_SEEDS) \
-	  $(foreach s,$(COMPARE_SET),--set $(s))
+	  --readme README.md --results bench/results/compare_pretexts.json $(foreach s,$(COMPARE_SET),--set $(s))
+	@# the pipeline's report gains the "Pretexts compared" section (report.compared) once there is a report to redo
+	test ! -d metrics || $(BIN)/mannequin report --params params.yaml
 
 test: install
 	$(BIN)/python -m pytest -q

@@ -50,3 +50,26 @@ def test_compare_runs_every_pretext_for_two_seeds(tmp_path: Path) -> None:
     assert {r["init"] for r in comparison["rows"]} == {"scratch", *objective_names()}
     assert all("reduction" in r for r in comparison["rows"] if r["init"] != "scratch")
     assert "## Pretexts compared" in (tmp_path / "compare" / "report" / "pretexts_compared.md").read_text()
+    assert comparison["pretrain_steps"] == [2]
+    # the report again from the metrics there, the README's block rewritten from it, the bench JSON written
+    from mannequin.learning.compare import README_MARKERS
+
+    readme = tmp_path / "README.md"
+    readme.write_text("intro\n" + "\nold\n".join(README_MARKERS) + "\noutro\n")
+    again = [
+        *cmd[:6],
+        "--seeds",
+        "0",
+        "1",
+        "--report-only",
+        "--readme",
+        str(readme),
+        "--results",
+        str(tmp_path / "r.json"),
+    ]
+    done = subprocess.run(again, capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert json.loads((tmp_path / "r.json").read_text())["comparison"] == comparison
+    text = readme.read_text()
+    assert text.startswith("intro\n") and text.endswith("outro\n") and "\nold\n" not in text
+    assert "| scratch | 2 |" in text and "2 pretraining steps" in text

@@ -76,17 +76,27 @@ def finetune(
     ),
     out: Path = typer.Option(None, "--out", help="Models go to OUT/<init>-<budget>/ [params: finetune.out]."),
     runs: Path = typer.Option(None, "--runs", help="Checkpoints and TensorBoard logs [params: finetune.runs]."),
+    seed: int = typer.Option(
+        None,
+        "--seed",
+        min=0,
+        help="A repeat with this seed, named OUT/<init>-<budget>-seed<SEED>/ [params: "
+        "finetune.seed; without it: finetune.seed, named OUT/<init>-<budget>/].",
+    ),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Show a progress bar."),
 ) -> None:
     """Supervised fine-tuning on a label budget of sensor-depth frames from labeled clips."""
     from mannequin.config import cli_overrides, load_params
+    from mannequin.config.spread import seeded_name
     from mannequin.errors import InputError
     from mannequin.learning.train import run_finetune
 
-    p = load_params(params_file, cli_overrides("finetune", data=data, pretrained=pretrained, out=out, runs=runs))
+    options = cli_overrides("finetune", data=data, pretrained=pretrained, out=out, runs=runs, seed=seed)
+    p = load_params(params_file, options)
     if budget < 1:
         raise InputError("--budget", f"must be at least 1, got {budget}", "bad_budget")
     _quiet_lightning()
-    result = run_finetune(p, init, budget, progress=progress)
+    name = None if seed is None else seeded_name(f"{init}-{budget}", seed)
+    result = run_finetune(p, init, budget, progress=progress, name=name)
     if result.out_dir is not None:
-        print(_summary("finetune", f"{init}-{budget}", result))
+        print(_summary("finetune", name or f"{init}-{budget}", result))

@@ -18,6 +18,7 @@ from mannequin.config.curate import CurateParams
 from mannequin.config.evaluation import EvaluateParams, ReportParams
 from mannequin.config.learning import FinetuneParams, PretrainParams
 from mannequin.config.pipeline import PipelineParams
+from mannequin.config.spread import SpreadParams
 from mannequin.errors import InputError
 
 __all__ = [
@@ -36,7 +37,10 @@ DEFAULT_PARAMS = Path("params.yaml")
 
 #: the params dvc.yaml writes into stage commands (``${...}``); its ``params`` stage checks them before any of those
 #: stages runs, so a value no model accepts never reaches a shell
-COMMAND_VALUES = ("pretrain.objectives", "finetune.inits", "finetune.budgets", "ablation.objective", "ablation.budgets")
+COMMAND_VALUES = (
+    "pretrain.objectives", "finetune.inits", "finetune.budgets", "ablation.objective", "ablation.budgets",
+    "spread.seeds", "spread.budgets",
+)  # fmt: skip
 
 
 class Params(Block):
@@ -49,6 +53,7 @@ class Params(Block):
     report: ReportParams = ReportParams()
     pipeline: PipelineParams = PipelineParams()
     ablation: AblationParams = AblationParams()
+    spread: SpreadParams = SpreadParams()
 
     @model_validator(mode="after")
     def _inits_are_pretrained(self) -> Params:

@@ -62,3 +62,5 @@ Inits = Annotated[list[Annotated[str, AfterValidator(_not_scratch), AfterValidat
                   Field(min_length=1), AfterValidator(_distinct)]  # fmt: skip
 #: label budgets (frames), each the name of one fine-tuning stage and model folder
 Budgets = Annotated[list[Annotated[StrictInt, Field(gt=0)]], Field(min_length=1), AfterValidator(_distinct)]
+#: seeds of repeated runs, each the name of one fine-tuning stage and model folder (none: no repeats)
+Seeds = Annotated[list[Annotated[StrictInt, Field(ge=0)]], AfterValidator(_distinct)]

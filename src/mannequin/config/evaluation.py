@@ -45,13 +45,16 @@ class ReportParams(Block):
     sample-data defect it is meant to catch, for the per-defect precision of the audit; ``None`` means the built-in
     map of ``mannequin.evaluation.audit.DEFAULT_REASON_DEFECTS``. ``claim_init`` and ``claim_min_reduction`` state the
     project's claim checked in the summary: at the smallest budget, that init's abs_rel is at least that fraction
-    below scratch's.
+    below scratch's. ``compared`` is ``make compare``'s report folder (params.yaml: ``compare/report``; None: none):
+    when it holds ``pretexts_compared.json``, the summary gains the "Pretexts compared" section. It is not a DVC
+    dependency (``make compare`` runs apart from the DAG, and reruns the report itself).
     """
 
     metrics: str = "metrics"
     out: str = "reports"
     data: str = "data"
     curated: str = "curated"
+    compared: str | None = None
     examples: int = Field(3, ge=0)
     claim_init: str = "mvs"
     claim_min_reduction: float = Field(0.2, ge=0, le=1)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from mannequin.evaluation.metrics import DEPTH_METRICS
-from mannequin.evaluation.summary import SCRATCH, UNCURATED_SUFFIX
+from mannequin.evaluation.summary import SCRATCH, SPREAD_RULE, UNCURATED_SUFFIX
 
 
 def _num(x: Any, digits: int = 4) -> str:
@@ -21,8 +21,27 @@ def _table(header: list[str], rows: list[list[str]]) -> list[str]:
     return lines + ["| " + " | ".join(r) + " |" for r in rows]
 
 
-def render_markdown(summary: dict[str, Any], audit: dict | None, claim_min_reduction: float) -> str:
-    """``summary.md`` from the summary (and the full audit)."""
+#: the columns every comparison table adds: the same comparison over the seeds, by SPREAD_RULE
+SPREAD_HEADER = ["seeds", "reduction over seeds", "beyond spread"]
+
+
+def _spread_cells(row: dict[str, Any] | None) -> list[str]:
+    """The :data:`SPREAD_HEADER` cells of one comparison (its ``summary["spread"]`` row)."""
+    if row is None or row["seeds"] < 2:
+        return ["1", "n/a", "not judged (1 seed)"]
+    beyond = "yes" if row["beyond_spread"] else "no"
+    return [str(row["seeds"]), f"{_pct(row['reduction'])} ± {100 * row['reduction_spread']:.1f}%", beyond]
+
+
+def _spread_of(summary: dict[str, Any], init: str, base: str, budget: Any) -> dict[str, Any] | None:
+    return summary.get("spread", {}).get(f"{init} vs {base} @{budget}")
+
+
+def render_markdown(
+    summary: dict[str, Any], audit: dict | None, claim_min_reduction: float, compared: dict[str, Any] | None = None
+) -> str:
+    """``summary.md`` from the summary (and the full audit). ``compared``: ``make compare``'s ``comparison``
+    (``pretexts_compared.json``) and the path of its ``figure`` from the report, rendered as its own section."""
     models = summary["models"]
     metric_cols = [m.header for m in DEPTH_METRICS]
     lines = ["# mannequin: evaluation report", ""]
@@ -32,17 +51,19 @@ def render_markdown(summary: dict[str, Any], audit: dict | None, claim_min_reduc
         " per-image means over the test frames with sensor depth (Monodepth2 definitions; si_rmse as in Li et al."
         " 2019); lower is better except δ.",
         "",
+        f"Every comparison states its spread over seeds by one rule: {SPREAD_RULE}.",
+        "",
     ]
     finetuned = sorted(
         (e for e in models.values() if e["kind"] == "finetune"),
-        key=lambda e: (e["init"] != SCRATCH, e["init"], e["budget"]),
+        key=lambda e: (e["init"] != SCRATCH, e["init"], e["budget"], e.get("seed", -1)),
     )
     if finetuned:
         lines += ["## Fine-tuned models (init × label budget)", ""]
         header = ["init", "budget", "alignment", *metric_cols, "frames", "pixels"]
         rows = [
-            [e["init"], str(e["budget"]), e.get("alignment", ""), *(_num(e[m.name]) for m in DEPTH_METRICS),
-             str(e.get("num_frames", "")), str(e.get("num_pixels", ""))]
+            [e["init"] + (f" (seed {e['seed']})" if "seed" in e else ""), str(e["budget"]), e.get("alignment", ""),
+             *(_num(e[m.name]) for m in DEPTH_METRICS), str(e.get("num_frames", "")), str(e.get("num_pixels", ""))]
             for e in finetuned
         ]  # fmt: skip
         lines += [*_table(header, rows), ""]
@@ -60,15 +81,19 @@ def render_markdown(summary: dict[str, Any], audit: dict | None, claim_min_reduc
         lines += ["## Pretrained against scratch", ""]
         lines += [
             "Relative abs_rel reduction against the scratch model at the same label budget:"
-            " (scratch − pretrained) / scratch; positive means pretraining helps.",
+            " (scratch − pretrained) / scratch; positive means pretraining helps. The first columns are the models"
+            " of `finetune.seed`; the last ones the same reduction over every seed both sides were fine-tuned with"
+            " (`spread` in params.yaml), by the spread rule above.",
             "",
         ]
         rows = [
-            [init, b, _num(r["abs_rel"]), _num(r["scratch_abs_rel"]), _pct(r["reduction"])]
+            [init, b, _num(r["abs_rel"]), _num(r["scratch_abs_rel"]), _pct(r["reduction"]),
+             *_spread_cells(_spread_of(summary, init, SCRATCH, b))]
             for init, by_budget in summary["gap"].items()
             for b, r in by_budget.items()
-        ]
-        lines += [*_table(["init", "budget", "abs_rel", "scratch abs_rel", "reduction"], rows), ""]
+        ]  # fmt: skip
+        header = ["init", "budget", "abs_rel", "scratch abs_rel", "reduction", *SPREAD_HEADER]
+        lines += [*_table(header, rows), ""]
     if "claim" in summary:
         c = summary["claim"]
         holds = c["reduction"] is not None and c["reduction"] >= claim_min_reduction
@@ -76,23 +101,54 @@ def render_markdown(summary: dict[str, Any], audit: dict | None, claim_min_reduc
             f"At the smallest budget ({c['budget']} frames) the `{c['init']}`-pretrained model's abs_rel is"
             f" {_num(c['abs_rel'])} against {_num(c['scratch_abs_rel'])} from scratch: a reduction of"
             f" {_pct(c['reduction'])}. The claim (at least {100 * claim_min_reduction:.0f}% lower)"
-            f" **{'holds' if holds else 'does not hold'}**.",
+            f" **{'holds' if holds else 'does not hold'}**.{_over_seeds(summary, c['init'], SCRATCH, c['budget'])}",
             "",
         ]
     if "ablation" in summary:
-        lines += _ablation_markdown(summary["ablation"])
+        lines += _ablation_markdown(summary["ablation"], summary)
+    between = [r for r in summary.get("spread", {}).values() if r["comparison"] == "inits"]
+    if between:
+        lines += ["## Pretrained inits against each other", ""]
+        lines += [
+            "Each pair of pretrained inits (for example rgb against rgb+parallax) at the same budget: reduction ="
+            " (second − first) / second abs_rel, positive when the first is better; over seeds by the spread rule"
+            " above.",
+            "",
+        ]
+        rows = [
+            [r["init"], r["base"], str(r["budget"]), f"{_num(r['abs_rel'])} ± {_num(r['abs_rel_spread'])}",
+             f"{_num(r['base_abs_rel'])} ± {_num(r['base_abs_rel_spread'])}", *_spread_cells(r)]
+            for r in between
+        ]  # fmt: skip
+        header = ["first", "second", "budget", "first abs_rel", "second abs_rel", *SPREAD_HEADER]
+        lines += [*_table(header, rows), ""]
+    if compared is not None:
+        lines += [*pretexts_markdown(compared["comparison"], compared["figure"]).rstrip("\n").split("\n"), ""]
     lines += ["## Figures", "", "![label efficiency](label_efficiency.png)", "", "![examples](examples.png)", ""]
     if audit is not None:
         lines += _audit_markdown(audit)
     return "\n".join(lines).rstrip() + "\n"
 
 
-def _ablation_markdown(ablation: dict[str, Any]) -> list[str]:
+def _over_seeds(summary: dict[str, Any], init: str, base: str, budget: Any) -> str:
+    """A sentence on one comparison over the seeds (empty when it has none besides ``finetune.seed``)."""
+    r = _spread_of(summary, init, base, budget)
+    if r is None or r["seeds"] < 2:
+        return " One seed: its spread is not measured."
+    verdict = "exceeds" if r["beyond_spread"] else "does not exceed"
+    return (
+        f" Over {r['seeds']} seeds the reduction is {_pct(r['reduction'])} ± {100 * r['reduction_spread']:.1f}%:"
+        f" the difference {verdict} the spread."
+    )
+
+
+def _ablation_markdown(ablation: dict[str, Any], summary: dict[str, Any]) -> list[str]:
     lines = ["## Curation ablation", ""]
     lines += [
         f"Models pretrained on every clip with curation's decisions ignored (`<init>{UNCURATED_SUFFIX}`) against"
         " the same recipe on curated clips. Reduction = (uncurated − curated) / uncurated abs_rel; positive means"
-        " curation helps.",
+        " curation helps. The pretraining has one seed, so the pretrained-only comparison has no spread; the"
+        " fine-tuned one is also given over every seed both were fine-tuned with, by the spread rule above.",
         "",
     ]
     rows = []
@@ -100,11 +156,13 @@ def _ablation_markdown(ablation: dict[str, Any]) -> list[str]:
         if "pretrain" in parts:
             p = parts["pretrain"]
             rows.append([base, f"pretrained only ({p['alignment']})", _num(p["curated_abs_rel"]),
-                         _num(p["uncurated_abs_rel"]), _pct(p["reduction"])])  # fmt: skip
+                         _num(p["uncurated_abs_rel"]), _pct(p["reduction"]), *_spread_cells(None)])  # fmt: skip
         for budget, r in parts.get("finetune", {}).items():
+            spread = _spread_of(summary, base, base + UNCURATED_SUFFIX, budget)
             rows.append([base, f"fine-tuned, {budget} labels", _num(r["curated_abs_rel"]),
-                         _num(r["uncurated_abs_rel"]), _pct(r["reduction"])])  # fmt: skip
-    return [*lines, *_table(["init", "model", "curated abs_rel", "uncurated abs_rel", "reduction"], rows), ""]
+                         _num(r["uncurated_abs_rel"]), _pct(r["reduction"]), *_spread_cells(spread)])  # fmt: skip
+    header = ["init", "model", "curated abs_rel", "uncurated abs_rel", "reduction", *SPREAD_HEADER]
+    return [*lines, *_table(header, rows), ""]
 
 
 def _audit_markdown(audit: dict[str, Any]) -> list[str]:
@@ -151,9 +209,9 @@ def _audit_markdown(audit: dict[str, Any]) -> list[str]:
     return lines
 
 
-def pretexts_markdown(comparison: dict[str, Any]) -> str:
+def pretexts_markdown(comparison: dict[str, Any], figure: str = "pretexts_compared.png") -> str:
     """The "Pretexts compared" section: abs_rel and δ<1.25 per pretext and budget, the reduction against scratch
-    with its spread over the seeds, and which pretext wins at each budget."""
+    with its spread over the seeds, and which pretext wins at each budget (``figure``: the plot's path)."""
     seeds = comparison["seeds"]
     lines = ["## Pretexts compared", ""]
     lines += [
@@ -163,6 +221,13 @@ def pretexts_markdown(comparison: dict[str, Any]) -> str:
         "helps), and 'beyond spread' says whether its mean exceeds its spread. Computed from the metrics files.",
         "",
     ]
+    lines += pretexts_table(comparison)
+    lines += [f"![pretexts compared]({figure})", ""]
+    return "\n".join(lines)
+
+
+def pretexts_table(comparison: dict[str, Any]) -> list[str]:
+    """The table of the "Pretexts compared" section and its line of winners per budget (also README's block)."""
     header = ["init", "budget", "abs_rel", "δ<1.25", "reduction vs scratch", "beyond spread"]
     rows = []
     for r in comparison["rows"]:
@@ -171,11 +236,10 @@ def pretexts_markdown(comparison: dict[str, Any]) -> str:
         beyond = "" if red is None else ("yes" if r["exceeds_spread"] else "no")
         rows.append([r["init"], str(r["budget"]), f"{_num(r['abs_rel'])} ± {_num(r['abs_rel_std'])}",
                      f"{_num(r['a1'])} ± {_num(r['a1_std'])}", spread, beyond])  # fmt: skip
-    lines += [*_table(header, rows), ""]
+    lines = [*_table(header, rows), ""]
     if comparison["best"]:
         wins = ", ".join(
             f"{b} labels: {init}" for b, init in sorted(comparison["best"].items(), key=lambda x: int(x[0]))
         )
         lines += [f"Lowest abs_rel among the pretexts: {wins}.", ""]
-    lines += ["![pretexts compared](pretexts_compared.png)", ""]
-    return "\n".join(lines)
+    return lines

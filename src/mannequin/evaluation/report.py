@@ -15,12 +15,14 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from mannequin.atomic import atomic_write_text
+from mannequin.errors import InputError
 from mannequin.evaluation.examples import EXAMPLES_DIR, FRAMES_FILE, load_npz
 from mannequin.evaluation.markdown import pretexts_markdown, render_markdown
 from mannequin.evaluation.metrics import METRICS
@@ -103,7 +105,8 @@ def write_report(
         audit = curation_audit(data_dir, curated_dir, p.reason_defects, p.audit_min_depth, p.audit_max_depth)
     summary = build_summary(results, p.claim_init, audit)
     atomic_write_text(out_dir / "summary.json", _dumps(_prune(metrics_view(summary))))
-    atomic_write_text(out_dir / "summary.md", render_markdown(summary, audit, p.claim_min_reduction))
+    compared = None if p.compared is None else read_pretext_report(p.compared, out_dir)
+    atomic_write_text(out_dir / "summary.md", render_markdown(summary, audit, p.claim_min_reduction, compared))
     # always written, so that a pipeline can declare it: {"available": false} without sample truth
     atomic_write_text(out_dir / "audit.json", _dumps({"available": True, **audit} if audit else {"available": False}))
     rows = label_efficiency_rows(summary)
@@ -120,19 +123,43 @@ def write_report(
     return summary
 
 
-def write_pretext_report(seed_metrics: dict[int, str | Path], out_dir: str | Path) -> dict[str, Any]:
-    """The "Pretexts compared" section from each seed's metrics folder: ``pretexts_compared.{json,md,png}``."""
+COMPARED_JSON = "pretexts_compared.json"
+COMPARED_PNG = "pretexts_compared.png"
+
+
+def read_pretext_report(folder: str | Path, report_dir: Path) -> dict[str, Any] | None:
+    """``make compare``'s comparison in ``folder`` and its figure's path from ``report_dir``; None without one."""
+    path = Path(folder) / COMPARED_JSON
+    if not path.is_file():
+        return None
+    try:
+        comparison = json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise InputError(path, "not valid JSON", "bad_metrics") from None
+    if not isinstance(comparison, dict) or not {"seeds", "rows", "best"} <= set(comparison):
+        raise InputError(path, "not a pretext comparison (needs 'seeds', 'rows' and 'best')", "bad_metrics")
+    figure = os.path.relpath(Path(folder) / COMPARED_PNG, report_dir).replace(os.sep, "/")
+    return {"comparison": comparison, "figure": figure}
+
+
+def write_pretext_report(
+    seed_metrics: dict[int, str | Path], out_dir: str | Path, pretrain_steps: list[int] | None = None
+) -> dict[str, Any]:
+    """The "Pretexts compared" section from each seed's metrics folder: ``pretexts_compared.{json,md,png}``
+    (``pretrain_steps``: the pretraining steps compared, recorded in the JSON when given)."""
     from mannequin.evaluation.plots import label_efficiency_plot
 
     out_dir = Path(out_dir)
     comparison = pretext_comparison({seed: load_metrics(d) for seed, d in seed_metrics.items()})
-    atomic_write_text(out_dir / "pretexts_compared.json", _dumps(comparison))
+    if pretrain_steps is not None:
+        comparison["pretrain_steps"] = pretrain_steps
+    atomic_write_text(out_dir / COMPARED_JSON, _dumps(comparison))
     atomic_write_text(out_dir / "pretexts_compared.md", pretexts_markdown(comparison))
     curves: dict[str, list[tuple[int, float, float]]] = {}
     for r in comparison["rows"]:
         curves.setdefault(r["init"], []).append((r["budget"], r["abs_rel"], r["a1"]))
     seeds = ", ".join(map(str, comparison["seeds"]))
-    label_efficiency_plot(curves, out_dir / "pretexts_compared.png", f"Pretexts compared (mean over seeds {seeds})")
+    label_efficiency_plot(curves, out_dir / COMPARED_PNG, f"Pretexts compared (mean over seeds {seeds})")
     return comparison
 
 

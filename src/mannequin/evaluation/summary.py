@@ -9,6 +9,11 @@ only when it applies. Which way is better comes from the metric's declaration in
 
 The curation ablation is found by name: an init or objective ``<base>-uncurated`` (a model pretrained with
 curation's decisions ignored) is compared with ``<base>``.
+
+Fine-tunes repeated with other seeds (``<init>-<budget>-seed<k>``, :mod:`mannequin.config.spread`) leave ``gap``,
+``claim`` and ``ablation`` as they are (those hold the models of ``finetune.seed``) and give ``spread``: every
+comparison (each init against scratch, curated against uncurated, each pair of other inits) over the seeds both
+sides have, by :data:`SPREAD_RULE`.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from mannequin.config.spread import split_seed
 from mannequin.errors import InputError
 from mannequin.evaluation.metrics import METRIC, METRICS
 
@@ -61,10 +67,16 @@ def build_summary(results: dict[str, dict], claim_init: str = "mvs", audit: dict
         entry.update({k: r[k] for k in ("alignment", "num_clips", "num_frames", "num_pixels") if k in r})
         entry.update({k: float(r["metrics"][k]) for k in METRICS})
         models[name] = entry
-    grid: dict[str, dict[int, dict]] = {}
-    for entry in models.values():
+    grid: dict[str, dict[int, dict]] = {}  # the models of finetune.seed
+    seeded: dict[tuple[str, int], dict[int | None, dict]] = {}  # every seed of an (init, budget), None: finetune.seed
+    for name, entry in models.items():
         if entry["kind"] == "finetune":
-            grid.setdefault(entry["init"], {})[entry["budget"]] = entry
+            seed = split_seed(name)[1]
+            if seed is None:
+                grid.setdefault(entry["init"], {})[entry["budget"]] = entry
+            else:
+                entry["seed"] = seed
+            seeded.setdefault((entry["init"], entry["budget"]), {})[seed] = entry
     summary: dict[str, Any] = {"models": models}
     scratch = grid.get(SCRATCH, {})
     gap = {}
@@ -86,6 +98,9 @@ def build_summary(results: dict[str, dict], claim_init: str = "mvs", audit: dict
     ablation = _ablation(grid, models)
     if ablation:
         summary["ablation"] = ablation
+    spread = _spread_rows(seeded)
+    if spread:
+        summary["spread"] = {f"{r['init']} vs {r['base']} @{r['budget']}": r for r in spread}
     if audit is not None:
         summary["audit"] = {
             "rejects": {k: audit["rejects"][k] for k in ("judged_clips", "overall", "per_defect")},
@@ -125,12 +140,67 @@ def _ablation(grid: dict[str, dict[int, dict]], models: dict[str, dict]) -> dict
     return out
 
 
+#: how every comparison over seeds is judged (stated once; the report prints it)
+SPREAD_RULE = (
+    "spread = standard deviation over the seeds of the per-seed relative abs_rel difference (each seed's pair"
+    " shares its label draw); the difference exceeds the spread when |mean| > spread, and is not judged with one seed"
+)
+
+
+def seed_spread(values: list[float]) -> tuple[float, float]:
+    """Mean and spread (population standard deviation) of per-seed values, by :data:`SPREAD_RULE`; one seed: 0."""
+    n = len(values)
+    mean = sum(values) / n
+    return mean, (sum((v - mean) ** 2 for v in values) / n) ** 0.5
+
+
+def beyond_spread(values: list[float]) -> bool | None:
+    """Whether the mean of per-seed differences exceeds their spread (:data:`SPREAD_RULE`); None for one seed."""
+    if len(values) < 2:
+        return None
+    mean, spread = seed_spread(values)
+    return abs(mean) > spread
+
+
+def _comparison(kind: str, init: str, base: str, budget: int, ours: dict, theirs: dict) -> dict[str, Any] | None:
+    """``init`` against ``base`` at ``budget`` over the seeds both have (``ours``/``theirs``: entries by seed)."""
+    seeds = sorted(set(ours) & set(theirs), key=lambda s: -1 if s is None else s)
+    reductions = [ABS_REL.improvement(theirs[s]["abs_rel"], ours[s]["abs_rel"]) for s in seeds]
+    if not seeds or any(r is None for r in reductions):
+        return None
+    a, a_spread = seed_spread([ours[s]["abs_rel"] for s in seeds])
+    b, b_spread = seed_spread([theirs[s]["abs_rel"] for s in seeds])
+    red, red_spread = seed_spread(reductions)  # type: ignore[arg-type]
+    return {"comparison": kind, "init": init, "base": base, "budget": budget, "seeds": len(seeds),
+            "repeat_seeds": [s for s in seeds if s is not None], "abs_rel": a, "abs_rel_spread": a_spread,
+            "base_abs_rel": b, "base_abs_rel_spread": b_spread, "reduction": red, "reduction_spread": red_spread,
+            "beyond_spread": beyond_spread(reductions)}  # type: ignore[arg-type]  # fmt: skip
+
+
+def _spread_rows(seeded: dict[tuple[str, int], dict[int | None, dict]]) -> list[dict[str, Any]]:
+    """Every comparison over seeds: each init against scratch, ``<base>-uncurated`` against ``<base>`` and each
+    other pair of pretrained inits (e.g. rgb against rgb+parallax), at every budget both sides have."""
+    inits = sorted({init for init, _ in seeded if init != SCRATCH})
+    pairs = [("scratch", init, SCRATCH) for init in inits]
+    curation = {(i.removesuffix(UNCURATED_SUFFIX), i) for i in inits if i.endswith(UNCURATED_SUFFIX)}
+    pairs += [("curation", base, unc) for base, unc in sorted(curation) if base in inits]
+    main = [i for i in inits if not i.endswith(UNCURATED_SUFFIX)]
+    pairs += [("inits", a, b) for k, a in enumerate(main) for b in main[k + 1 :]]
+    rows = []
+    for kind, init, base in pairs:
+        for budget in sorted({b for i, b in seeded if i == init} & {b for i, b in seeded if i == base}):
+            row = _comparison(kind, init, base, budget, seeded[(init, budget)], seeded[(base, budget)])
+            if row is not None:
+                rows.append(row)
+    return rows
+
+
 def label_efficiency_rows(summary: dict[str, Any]) -> list[dict[str, Any]]:
-    """One row per fine-tuned model, ordered by init then budget (the plot's data)."""
+    """One row per fine-tuned model of ``finetune.seed``, ordered by init then budget (the plot's data)."""
     rows = [
         {"init": e["init"], "budget": e["budget"], **{m: e[m] for m in METRICS}}
         for e in summary["models"].values()
-        if e["kind"] == "finetune"
+        if e["kind"] == "finetune" and "seed" not in e
     ]
     return sorted(rows, key=lambda r: (r["init"], r["budget"]))
 
@@ -140,14 +210,11 @@ def metrics_view(summary: dict[str, Any]) -> dict[str, Any]:
     fields and counts stay in ``summary.md`` and the metrics files), so ``dvc metrics show`` stays readable."""
     keep = (*METRICS, "alignment")
     models = {name: {k: e[k] for k in keep if k in e} for name, e in summary["models"].items()}
-    return {**summary, "models": models}
-
-
-def _mean_std(values: list[float]) -> tuple[float, float]:
-    """Mean and (population) standard deviation over seeds; the spread of one seed is 0."""
-    n = len(values)
-    mean = sum(values) / n
-    return mean, (sum((v - mean) ** 2 for v in values) / n) ** 0.5
+    view = {**summary, "models": models}
+    if "spread" in summary:
+        numbers = ("seeds", "reduction", "reduction_spread", "beyond_spread")
+        view["spread"] = {key: {k: r[k] for k in numbers} for key, r in summary["spread"].items()}
+    return view
 
 
 def pretext_comparison(per_seed: dict[int, dict[str, dict]]) -> dict[str, Any]:
@@ -171,13 +238,13 @@ def pretext_comparison(per_seed: dict[int, dict[str, dict]]) -> dict[str, Any]:
             continue
         row: dict[str, Any] = {"init": init, "budget": budget}
         for name in ("abs_rel", "a1"):
-            row[name], row[f"{name}_std"] = _mean_std([float(by_seed[s][name]) for s in seeds])
+            row[name], row[f"{name}_std"] = seed_spread([float(by_seed[s][name]) for s in seeds])
         base = cells.get((SCRATCH, budget), {})
         if init != SCRATCH and sorted(base) == seeds:
             reductions = [ABS_REL.improvement(float(base[s]["abs_rel"]), float(by_seed[s]["abs_rel"])) for s in seeds]
             if all(r is not None for r in reductions):
-                row["reduction"], row["reduction_std"] = _mean_std(reductions)  # type: ignore[arg-type]
-                row["exceeds_spread"] = len(seeds) > 1 and abs(row["reduction"]) > row["reduction_std"]
+                row["reduction"], row["reduction_std"] = seed_spread(reductions)  # type: ignore[arg-type]
+                row["exceeds_spread"] = beyond_spread(reductions) is True  # type: ignore[arg-type]
         rows.append(row)
     budgets = sorted({r["budget"] for r in rows})
     best = {}

@@ -321,19 +321,23 @@ def run_finetune(
     budget: int,
     progress: bool = False,
     callbacks: list[pl.Callback] | None = None,
+    name: str | None = None,
 ) -> TrainResult:
     """Fine-tune on ``budget`` labelled frames from ``init`` (``scratch`` or a pretraining objective or run name).
 
-    Folders come from ``params.finetune`` (the CLI sets its options there as overrides).
+    Folders come from ``params.finetune`` (the CLI sets its options there as overrides). The model goes to
+    ``out/<name>`` (default ``<init>-<budget>``), its checkpoints to ``runs/finetune-<name>``.
     """
     f = params.finetune
     data, pretrained = Path(f.data), Path(f.pretrained)
-    tag = f"{init}-{budget}"
+    tag = name or f"{init}-{budget}"
     out_dir = Path(f.out) / tag
     run_dir = Path(f.runs) / f"finetune-{tag}"
 
     pl.seed_everything(f.seed, workers=True, verbose=False)
     module, init_meta, init_bytes = init_finetune_module(params, init, pretrained)
+    if Path(tag).name != tag or tag in (".", ".."):  # a name (a seeded repeat's) stays one folder inside out/
+        raise InputError("--name", f"{tag!r} is not one folder name", "bad_name")
     steps_per_epoch = 20
     dm = FinetuneDataModule(
         data, budget, f.image_size, f.batch_size, f.seed, f.val_frames, steps_per_epoch, f.num_workers, f.budgets
