@@ -5,7 +5,8 @@ the clips that curation never shards (``labeled`` clips, whose frames fine-tunin
 ``test`` clips, which evaluation reads) get theirs here, from the ``parallax`` stage (``mannequin parallax``), so
 that neither fine-tuning nor evaluation computes a plane sweep.
 
-One file per clip, written atomically (``np.savez_compressed``, read with ``allow_pickle=False``):
+One file per clip, written atomically (a compressed ``.npz`` with fixed entry times, so the same input gives the
+same bytes; read with ``allow_pickle=False``):
 
     parallax    float16 (N,H,W)  log depth minus ``shift``, 0 where none
     confidence  float16 (N,H,W)  the single-source sweep's confidence, 0 inside the mask
@@ -65,9 +66,20 @@ def write_parallax(root: str | Path, clip_id: str, inputs: ParallaxInput) -> Pat
         "mask_source": np.array(inputs.mask_source),
         "format_version": np.array(FORMAT_VERSION, np.int64),
     }
-    with atomic_path(path) as tmp, tmp.open("wb") as fh:
-        np.savez_compressed(fh, **arrays)
+    with atomic_path(path) as tmp:
+        _write_npz(tmp, arrays)
     return path
+
+
+def _write_npz(path: Path, arrays: dict[str, np.ndarray]) -> None:
+    """``np.savez_compressed`` with a fixed timestamp on every entry, so that the same arrays give the same bytes
+    (the store is a DVC output)."""
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        for name, array in arrays.items():
+            info = zipfile.ZipInfo(f"{name}.npy", date_time=(1980, 1, 1, 0, 0, 0))
+            info.compress_type = zipfile.ZIP_DEFLATED
+            with zf.open(info, "w", force_zip64=True) as fh:
+                np.lib.format.write_array(fh, np.asanyarray(array), allow_pickle=False)
 
 
 def read_parallax(root: str | Path, clip_id: str) -> ParallaxInput | None:
