@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import zipfile
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -159,7 +160,8 @@ def store_parallax(
     """Write the parallax input of every ``labeled`` and ``test`` clip of ``params.data`` under ``params.out``.
 
     A clip that cannot be read or has no poses is left out with a warning (``warn``) and its reason in
-    ``index.json``; the others go on. Files of clips no longer listed are removed. Returns the index.
+    ``index.json``; the others go on. Files of clips no longer listed are removed. Clips run in ``curate.workers``
+    threads; the outputs do not depend on it. Returns the index.
     """
     from mannequin.clips.splits import read_splits
     from mannequin.curation.curate import warn_line
@@ -172,7 +174,8 @@ def store_parallax(
     out.mkdir(parents=True, exist_ok=True)
     stored: dict[str, dict] = {}
     skipped: dict[str, str] = {}
-    for clip_id in wanted:
+
+    def one(clip_id: str) -> tuple[str, dict | InputError]:
         clip_dir = data / "clips" / clip_id
         try:
             validate_clip_id(clip_id, data / "splits.csv")
@@ -180,17 +183,22 @@ def store_parallax(
                 raise InputError(clip_dir, "listed in splits.csv but the folder does not exist", "missing_clip")
             inputs = clip_parallax_input(clip_dir, curate, out / POSES_DIR)
             write_parallax(out, clip_id, inputs)
-            stored[clip_id] = {
-                "split": splits[clip_id],
-                "frames": len(inputs),
-                "mask_source": inputs.mask_source,
-                "no_source": int((inputs.source < 0).sum()),
-            }
         except InputError as err:
-            skipped[clip_id] = str(err)
-            warn(f"{err}; no parallax input for clip {clip_id}")
-        if progress is not None:
-            progress(clip_id)
+            return clip_id, err
+        entry = {"split": splits[clip_id], "frames": len(inputs), "mask_source": inputs.mask_source,
+                 "no_source": int((inputs.source < 0).sum())}  # fmt: skip
+        return clip_id, entry
+
+    # clips in threads (curate.workers): the sweep's numba kernels release the GIL
+    with ThreadPoolExecutor(max_workers=max(1, curate.workers)) as pool:
+        for clip_id, result in pool.map(one, wanted):
+            if isinstance(result, InputError):
+                skipped[clip_id] = str(result)
+                warn(f"{result}; no parallax input for clip {clip_id}")
+            else:
+                stored[clip_id] = result
+            if progress is not None:
+                progress(clip_id)
     for old in sorted(out.glob(f"*{SUFFIX}")):
         if old.name[: -len(SUFFIX)] not in stored:
             old.unlink()
