@@ -8,10 +8,18 @@ from pydantic import Field
 
 from mannequin.config.base import Block, Budgets, Inits, ObjectiveName, Objectives
 
+#: what the network reads: RGB alone, or RGB and the parallax input (normalised depth, confidence, mask)
+NetInputs = Literal["rgb", "rgb+parallax"]
+
 
 class NetParams(Block):
     """The U-Net-style encoder-decoder (log-depth out)."""
 
+    inputs: NetInputs = Field(
+        "rgb",
+        description="rgb, or rgb+parallax: RGB + the parallax input (normalised parallax depth, confidence, mask), "
+        "the Mannequin Challenge model; a pretraining run named <objective>-parallax uses rgb+parallax",
+    )
     width: int = Field(16, ge=4)
     depth: int = Field(4, ge=2, le=7)
     head: Literal["value", "bins"] = Field(
@@ -97,6 +105,11 @@ class PretrainParams(Block):
     objective: ObjectiveParams = ObjectiveParams()
     augment: AugmentParams = AugmentParams()
     net: NetParams = NetParams()
+    backbone: str | None = Field(
+        None,
+        description="a model folder whose backbone.pt initialises the encoder; an rgb backbone loads into an "
+        "rgb+parallax net's rgb path (its parallax weights start at zero)",
+    )
     trainer: TrainerParams = TrainerParams(max_steps=1000)
 
 
@@ -109,6 +122,7 @@ class FinetuneParams(Block):
 
     data: str = "data"
     pretrained: str = "models/pretrain"
+    parallax: str = Field("parallax", description="the parallax store (mannequin parallax), for rgb+parallax inits")
     out: str = "models/finetune"
     runs: str = "runs"
     inits: Inits = Field(

@@ -15,7 +15,8 @@ shift and leaves the normalised input unchanged.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Any
 
 import numpy as np
 
@@ -24,8 +25,6 @@ from mannequin.clips.clip import Clip
 from mannequin.clips.masks import has_masks, read_masks
 from mannequin.config.curate import MvsParams
 from mannequin.config.masks import MaskParams
-from mannequin.curation.motion import motion_masks
-from mannequin.curation.mvs import clip_depth
 
 #: The sweep of the parallax input: one source view, scored by it alone.
 SINGLE_SOURCE = {"num_sources": 1, "best_k": 1}
@@ -49,6 +48,17 @@ def apply_mask(depth: np.ndarray, confidence: np.ndarray, mask: np.ndarray | Non
     depth[~known] = np.nan
     confidence[~known] = 0.0
     return depth, confidence
+
+
+def mask_channels(channels: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """``channels`` (..., H, W, 3) in :data:`CHANNELS` order with ``mask`` (H, W or broadcastable) removed: parallax
+    and confidence 0 inside, the mask channel 1 (a new float32 array)."""
+    out = np.array(channels, dtype=np.float32, copy=True)
+    inside = np.broadcast_to(np.asarray(mask, bool), out.shape[:-1])
+    out[..., 0][inside] = 0.0
+    out[..., 1][inside] = 0.0
+    out[..., 2][inside] = 1.0
+    return out
 
 
 def normalise_depth(depth: np.ndarray) -> tuple[np.ndarray, float]:
@@ -80,7 +90,9 @@ class ParallaxInput:
     - ``mask`` (N,H,W) bool: what may move (True inside);
     - ``shift`` (N,) float64: median log depth (pose units) of the confident pixels, 0 where there are none;
     - ``depth`` (N,H,W) float32: the masked depth in pose units (NaN where none), for baselines and audits;
-    - ``source`` (N,) int64: the source frame of each frame's sweep, -1 where none had enough baseline.
+    - ``source`` (N,) int64: the source frame of each frame's sweep, -1 where none had enough baseline;
+    - ``frames`` (N,) int64 or None: the clip's frame indices (pose lines) these rows belong to, when known;
+    - ``mask_source``: where the masks came from (``given | motion | none``), "" when not recorded.
     """
 
     parallax: np.ndarray
@@ -89,10 +101,66 @@ class ParallaxInput:
     shift: np.ndarray
     depth: np.ndarray
     source: np.ndarray
+    frames: np.ndarray | None = None
+    mask_source: str = ""
+
+    def __len__(self) -> int:
+        return len(self.parallax)
+
+    def take(self, rows: Sequence[int] | np.ndarray) -> ParallaxInput:
+        """The rows ``rows`` (positions, not frame indices) of every array."""
+        rows = np.asarray(rows, dtype=np.int64)
+        frames = None if self.frames is None else self.frames[rows]
+        return ParallaxInput(
+            self.parallax[rows], self.confidence[rows], self.mask[rows], self.shift[rows], self.depth[rows],
+            self.source[rows], frames, self.mask_source,
+        )  # fmt: skip
+
+    def at_frames(self, frame_indices: Sequence[int]) -> ParallaxInput:
+        """The rows of the clip's frames ``frame_indices`` (a frame not stored is a ``KeyError`` naming it)."""
+        if self.frames is None:
+            raise KeyError("this parallax input does not record its frame indices")
+        row_of = {int(f): r for r, f in enumerate(self.frames)}
+        missing = [int(f) for f in frame_indices if int(f) not in row_of]
+        if missing:
+            raise KeyError(f"frame {missing[0]} has no parallax input")
+        return self.take([row_of[int(f)] for f in frame_indices])
+
+    def channels_last(self) -> np.ndarray:
+        """(N, H, W, 3) float32 in :data:`CHANNELS` order (what ``DepthPredictor.predict(parallax=...)`` takes)."""
+        return np.stack([self.parallax, self.confidence, self.mask.astype(np.float32)], axis=-1)
 
     def channels(self) -> np.ndarray:
         """(N, 3, H, W) float32 in :data:`CHANNELS` order: normalised depth, confidence, mask (0/1)."""
         return np.stack([self.parallax, self.confidence, self.mask.astype(np.float32)], axis=1)
+
+
+def sweep_parallax(
+    images: np.ndarray, cameras: Sequence[Camera], mvs: MvsParams | None = None, device: str = "cpu"
+) -> Any:
+    """The single-source plane sweep of every frame, unmasked (a :class:`mannequin.curation.mvs.ClipDepth`)."""
+    from mannequin.curation.mvs import clip_depth
+
+    params = single_source(mvs if mvs is not None else MvsParams())
+    return clip_depth(np.asarray(images), list(cameras), params, device=device)
+
+
+def masked_parallax(sweep: Any, masks: np.ndarray | None) -> ParallaxInput:
+    """The parallax input of a single-source ``sweep`` (:func:`sweep_parallax`) with ``masks`` (N,H,W) removed."""
+    shape = sweep.depth.shape
+    if masks is not None and np.shape(masks) != shape:
+        raise ValueError(f"masks must be {shape} like the images, got {np.shape(masks)}")
+    n = shape[0]
+    mask = np.zeros(shape, bool) if masks is None else np.asarray(masks, bool)
+    depth = np.empty(shape, np.float32)
+    confidence = np.empty(shape, np.float32)
+    parallax = np.empty(shape, np.float32)
+    shift = np.zeros(n, np.float64)
+    for i in range(n):
+        depth[i], confidence[i] = apply_mask(sweep.depth[i], sweep.confidence[i], mask[i])
+        parallax[i], shift[i] = normalise_depth(depth[i])
+    source = np.array([s[0] if s else -1 for s in sweep.sources], dtype=np.int64)
+    return ParallaxInput(parallax, confidence, mask, shift, depth, source)
 
 
 def clip_parallax(
@@ -110,19 +178,7 @@ def clip_parallax(
     images = np.asarray(images)
     if masks is not None and np.shape(masks) != images.shape[:3]:
         raise ValueError(f"masks must be {images.shape[:3]} like the images, got {np.shape(masks)}")
-    params = single_source(mvs if mvs is not None else MvsParams())
-    result = clip_depth(images, list(cameras), params, device=device)
-    n = len(images)
-    mask = np.zeros(images.shape[:3], bool) if masks is None else np.asarray(masks, bool)
-    depth = np.empty(result.depth.shape, np.float32)
-    confidence = np.empty(result.depth.shape, np.float32)
-    parallax = np.empty(result.depth.shape, np.float32)
-    shift = np.zeros(n, np.float64)
-    for i in range(n):
-        depth[i], confidence[i] = apply_mask(result.depth[i], result.confidence[i], mask[i])
-        parallax[i], shift[i] = normalise_depth(depth[i])
-    source = np.array([s[0] if s else -1 for s in result.sources], dtype=np.int64)
-    return ParallaxInput(parallax, confidence, mask, shift, depth, source)
+    return masked_parallax(sweep_parallax(images, cameras, mvs, device), masks)
 
 
 def clip_masks(
@@ -144,6 +200,8 @@ def clip_masks(
         masks = read_masks(clip, indices, max_width)
         assert masks is not None  # resolve() said the folder exists
     elif source == "motion":
+        from mannequin.curation.motion import motion_masks
+
         if mvs_depth is None:
             raise ValueError("motion masks need the clip's MVS depth")
         masks = motion_masks(
@@ -154,3 +212,29 @@ def clip_masks(
     if masks.shape != np.shape(images)[:3]:
         raise ValueError(f"masks {masks.shape} do not match the images {np.shape(images)[:3]}")
     return masks, source
+
+
+def parallax_for_clip(
+    clip: Clip,
+    params: MaskParams,
+    mvs: MvsParams,
+    images: np.ndarray,
+    cameras: Sequence[Camera],
+    indices: Sequence[int],
+    frames: Sequence[int] | None = None,
+    mvs_depth: np.ndarray | None = None,
+    max_width: int | None = None,
+    device: str = "cpu",
+) -> ParallaxInput:
+    """The parallax input of a clip's frames ``indices`` (read as ``images``, ``cameras``), masked from the source
+    ``params`` says (:func:`clip_masks`), with its ``frames`` (default ``indices``) and ``mask_source`` recorded.
+
+    ``motion`` masks come from ``mvs_depth`` (curation's multi-view depth) where given, and from the single-source
+    sweep's own depth otherwise (the ``parallax`` stage, which runs no other sweep).
+    """
+    sweep = sweep_parallax(images, cameras, single_source(mvs, params.parallax_planes), device)
+    evidence = mvs_depth if mvs_depth is not None else sweep.depth
+    masks, source = clip_masks(clip, params, images, cameras, evidence, indices, max_width)
+    inputs = masked_parallax(sweep, masks)
+    frames = np.asarray(indices if frames is None else frames, dtype=np.int64)
+    return replace(inputs, frames=frames, mask_source=source)
