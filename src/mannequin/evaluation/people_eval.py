@@ -1,0 +1,160 @@
+"""The evaluation of where the people are, beside the per-model metrics: ``<metrics>/people/``.
+
+For every test clip it reads the masks (``masks/``, optional) and computes the parallax input once
+(:func:`mannequin.curation.parallax.clip_parallax` with ``curate.mvs``, the function and params curation uses):
+the single-source sweep depth unmasked is the raw parallax baseline, and with the mask applied it is the input of
+``rgb+parallax`` models. Each model's predictions and the baseline are scored per pixel group and clip set
+(:mod:`mannequin.evaluation.regions`). One moving-people test frame is kept for the report's figure.
+
+Files (no paths, no timestamps: the same models and data give the same bytes):
+
+- ``people/regions.json``: ``{"models": {name: RegionScores.summary()}, "clips": {test clip_id: moving | frozen |
+  unknown}, ...}``;
+- ``people/frame.npz``: ``clip_id``, ``frame_index``, ``image`` (H,W,3) uint8, ``depth`` truth (metres, NaN
+  invalid), ``mask`` bool, ``parallax`` the masked parallax depth (pose units, NaN where none), ``models`` (K,) str
+  and ``predictions`` (K,H,W) float32, each model's prediction after its alignment.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from mannequin.atomic import atomic_write_text
+from mannequin.curation.parallax import ParallaxInput, apply_mask, normalise_depth
+from mannequin.evaluation.alignment import align, apply_fit
+from mannequin.evaluation.examples import save_npz
+from mannequin.evaluation.metrics import valid_mask
+from mannequin.evaluation.regions import PARALLAX, RegionScores, clip_people, score_groups
+from mannequin.evaluation.testset import HeldOutClip
+
+PEOPLE_DIR = "people"
+REGIONS_FILE = "regions.json"
+FRAME_FILE = "frame.npz"
+RGB, RGB_PARALLAX = "rgb", "rgb+parallax"
+
+
+def model_inputs(predictor: Any) -> str:
+    """``rgb`` or ``rgb+parallax``: the predictor's ``inputs`` (else its ``model.json``'s; else ``rgb``)."""
+    meta = getattr(predictor, "meta", None) or {}
+    return str(getattr(predictor, "inputs", None) or meta.get("inputs") or RGB)
+
+
+def masked_input(raw: ParallaxInput, masks: np.ndarray | None) -> ParallaxInput:
+    """The parallax input with ``masks`` applied to an unmasked one (depth NaN, confidence 0 inside, renormalised)."""
+    if masks is None:
+        return raw
+    depth, confidence, parallax = (np.empty_like(raw.depth) for _ in range(3))
+    shift = np.zeros(len(raw.depth), np.float64)
+    for i in range(len(raw.depth)):
+        depth[i], confidence[i] = apply_mask(raw.depth[i], raw.confidence[i], masks[i])
+        parallax[i], shift[i] = normalise_depth(depth[i])
+    return ParallaxInput(parallax, confidence, np.asarray(masks, bool), shift, depth, raw.source)
+
+
+@dataclass(frozen=True)
+class ClipInputs:
+    """What the people evaluation knows of one test clip."""
+
+    people: str | None  # moving | frozen | None (unknown)
+    masks: np.ndarray | None  # (N,H,W) bool at the frames' size, None without masks/
+    raw: ParallaxInput  # the unmasked single-source sweep (the baseline)
+    model_input: ParallaxInput  # with the mask applied (what an rgb+parallax model sees)
+
+    def channels(self) -> np.ndarray:
+        """(N,H,W,3) float32 in :data:`mannequin.curation.parallax.CHANNELS` order, for ``predict(parallax=...)``."""
+        return np.ascontiguousarray(self.model_input.channels().transpose(0, 2, 3, 1))
+
+
+@dataclass
+class PeopleEvaluation:
+    """Scores by pixel group for every model and the raw parallax, and the figure's frame."""
+
+    data_dir: Path
+    mvs: Any  # MvsParams of the sweep
+    min_depth: float
+    max_depth: float
+    device: str = "cpu"
+    people: dict[str, str] = field(default_factory=dict)
+    scores: dict[str, RegionScores] = field(default_factory=dict)
+    frame: dict[str, Any] | None = None
+    clips: dict[str, str] = field(default_factory=dict)  # the test clips seen, with their people ("unknown")
+    _frame_slot: int | None = None
+
+    @classmethod
+    def for_data(cls, data_dir: str | Path, mvs: Any, min_depth: float, max_depth: float, device: str = "cpu"):
+        return cls(Path(data_dir), mvs, min_depth, max_depth, device, clip_people(data_dir))
+
+    def clip_inputs(self, clip: HeldOutClip) -> ClipInputs:
+        """Masks and parallax of a test clip's ground-truth frames (the sweep runs once per clip)."""
+        from mannequin.clips.clip import open_clip
+        from mannequin.clips.masks import read_masks
+        from mannequin.curation.parallax import clip_parallax
+
+        opened = open_clip(self.data_dir / "clips" / clip.clip_id)
+        w = clip.images.shape[2]
+        masks = read_masks(opened, clip.frame_indices, max_width=w)
+        cameras = opened.cameras_for(clip.frame_indices, max_width=w)
+        raw = clip_parallax(clip.images, cameras, None, self.mvs, self.device)
+        inputs = ClipInputs(self.people.get(clip.clip_id), masks, raw, masked_input(raw, masks))
+        self.clips[clip.clip_id] = inputs.people or "unknown"
+        self._frame_slot = None
+        if self.frame is None and inputs.people == "moving" and masks is not None:
+            self._frame_slot = int(np.argmax(masks.reshape(len(masks), -1).mean(axis=1)))
+            k = self._frame_slot
+            self.frame = {
+                "clip_id": np.array(clip.clip_id),
+                "frame_index": np.array(clip.frame_indices[k], np.int64),
+                "image": clip.images[k],
+                "depth": clip.depth[k].astype(np.float32),
+                "mask": masks[k],
+                "parallax": inputs.model_input.depth[k].astype(np.float32),
+                "models": [],
+                "predictions": [],
+            }
+        return inputs
+
+    def add_model(self, name: str, inputs: str, alignment: str, clip: HeldOutClip, c: ClipInputs, preds) -> None:
+        """Score one model's predictions of a clip by pixel group."""
+        run = self.scores.setdefault(name, RegionScores(name, inputs, alignment))
+        for k, (pred, gt) in enumerate(zip(preds, clip.depth, strict=True)):
+            human = None if c.masks is None else c.masks[k]
+            run.add(c.people, score_groups(pred, gt, human, alignment, self.min_depth, self.max_depth))
+            if k == self._frame_slot and self.frame is not None:
+                mask = valid_mask(gt, self.min_depth, self.max_depth)
+                fit = align(pred[mask], gt[mask], alignment, self.min_depth, self.max_depth)[1]
+                aligned = apply_fit(pred, fit, alignment, self.min_depth, self.max_depth)
+                self.frame["models"].append(name)
+                self.frame["predictions"].append(aligned.astype(np.float32))
+
+    def add_baseline(self, clip: HeldOutClip, c: ClipInputs) -> None:
+        """Score the raw (unmasked) parallax depth, median-aligned, wherever it has depth."""
+        run = self.scores.setdefault(PARALLAX, RegionScores(PARALLAX, "parallax", "median"))
+        for k, gt in enumerate(clip.depth):
+            human = None if c.masks is None else c.masks[k]
+            run.add(c.people, score_groups(c.raw.depth[k], gt, human, "median", self.min_depth, self.max_depth))
+
+    def result(self) -> dict[str, Any]:
+        """The JSON-ready ``regions.json``."""
+        return {
+            "clips": dict(sorted(self.clips.items())),
+            "min_depth": self.min_depth,
+            "max_depth": self.max_depth,
+            "models": {name: self.scores[name].summary() for name in sorted(self.scores)},
+        }
+
+    def write(self, out_dir: str | Path) -> None:
+        """``<out>/people/regions.json`` and, when a moving-people frame was seen, ``<out>/people/frame.npz``."""
+        folder = Path(out_dir) / PEOPLE_DIR
+        text = json.dumps(self.result(), indent=2, sort_keys=True, allow_nan=False) + "\n"
+        atomic_write_text(folder / REGIONS_FILE, text)
+        if self.frame is not None:
+            f = dict(self.frame)
+            f["models"] = np.array(f["models"], dtype=str)
+            preds = f["predictions"]
+            f["predictions"] = np.stack(preds) if preds else np.zeros((0, *f["depth"].shape), np.float32)
+            save_npz(folder / FRAME_FILE, **f)
