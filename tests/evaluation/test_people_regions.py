@@ -8,13 +8,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from people_helpers import Constant, ParallaxEcho, evaluate_people
 
 from mannequin.errors import InputError
 from mannequin.evaluation.examples import load_npz
 from mannequin.evaluation.regions import MIN_GROUP_PIXELS, PARALLAX, RegionScores, clip_people, score_groups
-
-#: a tiny paper-like sample: two test clips, one with walking people, one with frozen people
-PAPER = {"n_clips": 20, "seed": 3, "width": 64, "height": 48, "frames": (4, 5), "people": "paper"}
 
 
 def _gt() -> tuple[np.ndarray, np.ndarray]:
@@ -74,63 +72,12 @@ def test_clip_people_reads_the_truth_column(tmp_path: Path) -> None:
         clip_people(tmp_path)
 
 
-class ParallaxEcho:
-    """An ``rgb+parallax`` stand-in: checks the channels it is given and predicts the truth-free ``exp(parallax)``."""
-
-    inputs = "rgb+parallax"
-
-    def __init__(self) -> None:
-        self.meta = {"kind": "finetune", "init": "px", "budget": 2, "inputs": "rgb+parallax"}
-        self.seen: list[np.ndarray] = []
-
-    def predict(self, images: np.ndarray, spread: bool = False, parallax: np.ndarray | None = None) -> np.ndarray:
-        assert parallax is not None and parallax.shape == (*images.shape[:3], 3) and parallax.dtype == np.float32
-        self.seen.append(parallax)
-        return np.exp(parallax[..., 0]) * 2.0
-
-
-class Constant:
-    def __init__(self, value: float) -> None:
-        self.meta = {"kind": "finetune", "init": "scratch", "budget": 2}
-        self.value = value
-
-    def predict(self, images: np.ndarray) -> np.ndarray:
-        return np.full(images.shape[:3], self.value, np.float32)
-
-
-@pytest.fixture(scope="module")
-def paper_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from mannequin.sample.dataset import write_sample_data
-
-    out = tmp_path_factory.mktemp("paper") / "data"
-    write_sample_data(out, progress=False, **PAPER)
-    return out
-
-
-def _evaluate(data: Path, out: Path, predictors: dict[str, object]) -> dict:
-    from mannequin.config.curate import MvsParams
-    from mannequin.evaluation.evaluate import evaluate_dirs
-
-    dirs = [out.parent / "models" / "finetune" / name for name in predictors]
-    return evaluate_dirs(
-        dirs,
-        data,
-        out,
-        alignment={"finetune": "none"},
-        min_depth=1e-3,
-        max_depth=10.0,
-        examples=1,
-        loader=lambda d: predictors[d.name],
-        people_mvs=MvsParams(planes=16),
-    )
-
-
 def test_people_evaluation_on_paper_like_data(paper_data: Path, tmp_path: Path) -> None:
     from mannequin.clips.clip import open_clip
     from mannequin.clips.masks import read_masks
 
     echo = ParallaxEcho()
-    _evaluate(paper_data, tmp_path / "one" / "metrics", {"px-2": echo, "scratch-2": Constant(2.0)})
+    evaluate_people(paper_data, tmp_path / "one" / "metrics", {"px-2": echo, "scratch-2": Constant(2.0)})
     regions = json.loads((tmp_path / "one/metrics/people/regions.json").read_text())
     assert set(regions["clips"].values()) == {"moving", "frozen"}
     models = regions["models"]
@@ -155,7 +102,7 @@ def test_people_evaluation_on_paper_like_data(paper_data: Path, tmp_path: Path) 
     assert list(frame["models"]) == ["finetune-px-2", "finetune-scratch-2"]
     assert frame["predictions"].shape == (2, 48, 64) and np.isnan(frame["parallax"][frame["mask"]]).all()
     # byte-identical on a second run
-    _evaluate(paper_data, tmp_path / "two" / "metrics", {"px-2": ParallaxEcho(), "scratch-2": Constant(2.0)})
+    evaluate_people(paper_data, tmp_path / "two" / "metrics", {"px-2": ParallaxEcho(), "scratch-2": Constant(2.0)})
     for name in ("regions.json", "frame.npz"):
         assert (tmp_path / "one/metrics/people" / name).read_bytes() == (
             tmp_path / "two/metrics/people" / name
