@@ -8,10 +8,18 @@ from pydantic import Field
 
 from mannequin.config.base import Block, Budgets, Inits, ObjectiveName, Objectives
 
+#: what the network reads: RGB alone, or RGB and the parallax input (normalised depth, confidence, mask)
+NetInputs = Literal["rgb", "rgb+parallax"]
+
 
 class NetParams(Block):
     """The U-Net-style encoder-decoder (log-depth out)."""
 
+    inputs: NetInputs = Field(
+        "rgb",
+        description="rgb, or rgb+parallax: RGB + the parallax input (normalised parallax depth, confidence, mask), "
+        "the Mannequin Challenge model; a pretraining run named <objective>-parallax uses rgb+parallax",
+    )
     width: int = Field(16, ge=4)
     depth: int = Field(4, ge=2, le=7)
     head: Literal["value", "bins"] = Field(

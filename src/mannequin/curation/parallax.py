@@ -24,8 +24,6 @@ from mannequin.clips.clip import Clip
 from mannequin.clips.masks import has_masks, read_masks
 from mannequin.config.curate import MvsParams
 from mannequin.config.masks import MaskParams
-from mannequin.curation.motion import motion_masks
-from mannequin.curation.mvs import clip_depth
 
 #: The sweep of the parallax input: one source view, scored by it alone.
 SINGLE_SOURCE = {"num_sources": 1, "best_k": 1}
@@ -80,7 +78,9 @@ class ParallaxInput:
     - ``mask`` (N,H,W) bool: what may move (True inside);
     - ``shift`` (N,) float64: median log depth (pose units) of the confident pixels, 0 where there are none;
     - ``depth`` (N,H,W) float32: the masked depth in pose units (NaN where none), for baselines and audits;
-    - ``source`` (N,) int64: the source frame of each frame's sweep, -1 where none had enough baseline.
+    - ``source`` (N,) int64: the source frame of each frame's sweep, -1 where none had enough baseline;
+    - ``frames`` (N,) int64 or None: the clip's frame indices (pose lines) these rows belong to, when known;
+    - ``mask_source``: where the masks came from (``given | motion | none``), "" when not recorded.
     """
 
     parallax: np.ndarray
@@ -89,6 +89,34 @@ class ParallaxInput:
     shift: np.ndarray
     depth: np.ndarray
     source: np.ndarray
+    frames: np.ndarray | None = None
+    mask_source: str = ""
+
+    def __len__(self) -> int:
+        return len(self.parallax)
+
+    def take(self, rows: Sequence[int] | np.ndarray) -> ParallaxInput:
+        """The rows ``rows`` (positions, not frame indices) of every array."""
+        rows = np.asarray(rows, dtype=np.int64)
+        frames = None if self.frames is None else self.frames[rows]
+        return ParallaxInput(
+            self.parallax[rows], self.confidence[rows], self.mask[rows], self.shift[rows], self.depth[rows],
+            self.source[rows], frames, self.mask_source,
+        )  # fmt: skip
+
+    def at_frames(self, frame_indices: Sequence[int]) -> ParallaxInput:
+        """The rows of the clip's frames ``frame_indices`` (a frame not stored is a ``KeyError`` naming it)."""
+        if self.frames is None:
+            raise KeyError("this parallax input does not record its frame indices")
+        row_of = {int(f): r for r, f in enumerate(self.frames)}
+        missing = [int(f) for f in frame_indices if int(f) not in row_of]
+        if missing:
+            raise KeyError(f"frame {missing[0]} has no parallax input")
+        return self.take([row_of[int(f)] for f in frame_indices])
+
+    def channels_last(self) -> np.ndarray:
+        """(N, H, W, 3) float32 in :data:`CHANNELS` order (what ``DepthPredictor.predict(parallax=...)`` takes)."""
+        return np.stack([self.parallax, self.confidence, self.mask.astype(np.float32)], axis=-1)
 
     def channels(self) -> np.ndarray:
         """(N, 3, H, W) float32 in :data:`CHANNELS` order: normalised depth, confidence, mask (0/1)."""
@@ -107,6 +135,8 @@ def clip_parallax(
     ``images`` (N,H,W,3) uint8, ``cameras`` at that size, ``masks`` (N,H,W) bool or ``None`` (nothing masked);
     ``mvs`` is the clip's MVS params (default ``MvsParams()``), run with one source view (:func:`single_source`).
     """
+    from mannequin.curation.mvs import clip_depth
+
     images = np.asarray(images)
     if masks is not None and np.shape(masks) != images.shape[:3]:
         raise ValueError(f"masks must be {images.shape[:3]} like the images, got {np.shape(masks)}")
@@ -144,6 +174,8 @@ def clip_masks(
         masks = read_masks(clip, indices, max_width)
         assert masks is not None  # resolve() said the folder exists
     elif source == "motion":
+        from mannequin.curation.motion import motion_masks
+
         if mvs_depth is None:
             raise ValueError("motion masks need the clip's MVS depth")
         masks = motion_masks(

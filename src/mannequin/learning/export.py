@@ -52,9 +52,13 @@ def _round(value: Any) -> Any:
 
 
 def export_model(out_dir: str | Path, net: DepthNet, meta: dict[str, Any], metrics: dict[str, Any]) -> Path:
-    """Write the four files of a model folder atomically (the folder is replaced whole)."""
+    """Write the four files of a model folder atomically (the folder is replaced whole).
+
+    ``model.json`` gets ``inputs`` (``rgb`` or ``rgb+parallax``: what the net reads), taken from the net itself.
+    """
     out_dir = Path(out_dir)
-    net_meta = {"format_version": FORMAT_VERSION, "output": "log_depth", **meta, "final": _round(metrics)}
+    net_meta = {"format_version": FORMAT_VERSION, "output": "log_depth", **meta, "inputs": net.inputs,
+                "final": _round(metrics)}  # fmt: skip
     with atomic_dir(out_dir) as tmp:
         (tmp / MODEL_NAME).write_bytes(_state_bytes(net.state_dict()))
         (tmp / BACKBONE_NAME).write_bytes(_state_bytes(backbone_state(net)))
@@ -115,9 +119,33 @@ def load_state(path: str | Path) -> dict[str, torch.Tensor]:
         raise InputError(path, f"not a weights-only torch state_dict ({type(exc).__name__})", "bad_model") from None
 
 
+def model_inputs(meta: dict[str, Any], path: str | Path = META_NAME) -> str:
+    """What a model reads (``rgb`` or ``rgb+parallax``): ``model.json``'s ``inputs``, ``rgb`` where it has none
+    (models from before the parallax input). An unknown value, or one its ``net`` block contradicts, is an
+    InputError naming ``path``."""
+    from typing import get_args
+
+    from mannequin.config.learning import NetInputs
+
+    net = meta.get("net") if isinstance(meta.get("net"), dict) else {}
+    top, inner = meta.get("inputs"), net.get("inputs")
+    if top is not None and inner is not None and top != inner:
+        raise InputError(path, f"inputs {top!r} but net.inputs {inner!r}", "bad_model")
+    inputs = top if top is not None else inner if inner is not None else "rgb"
+    if inputs not in get_args(NetInputs):
+        known = ", ".join(get_args(NetInputs))
+        raise InputError(path, f"inputs {_shown(inputs)} is not one this mannequin reads ({known})", "bad_model")
+    return inputs
+
+
 def load_net(model_dir: str | Path) -> tuple[DepthNet, dict[str, Any]]:
-    """The full network of a model folder and its ``model.json``."""
+    """The full network of a model folder and its ``model.json`` (whose ``inputs`` decide the net's channels)."""
     meta = read_meta(model_dir)
-    net = build_net(meta["net"])
-    net.load_state_dict(load_state(Path(model_dir) / MODEL_NAME))
+    net = build_net({**meta["net"], "inputs": model_inputs(meta, Path(model_dir) / META_NAME)})
+    path = Path(model_dir) / MODEL_NAME
+    try:
+        net.load_state_dict(load_state(path))
+    except RuntimeError as exc:
+        first = str(exc).strip().splitlines()[-1].strip() if str(exc).strip() else type(exc).__name__
+        raise InputError(path, f"the weights do not fit model.json's net ({first[:160]})", "bad_model") from None
     return net, meta

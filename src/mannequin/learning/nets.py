@@ -8,7 +8,7 @@ log-depth map bilinearly, which keeps a CPU training step cheap.
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, get_args
 
 import torch
 import torch.nn.functional as F
@@ -51,8 +51,13 @@ class Encoder(nn.Module):
         return self.channels[-1]
 
     def forward(self, image: torch.Tensor) -> list[torch.Tensor]:
-        """RGB in [0, 1], shape (B, 3, H, W) -> features at strides 2, 4, ..., 2**depth."""
-        x = (image - self.mean) / self.std
+        """RGB in [0, 1], shape (B, 3, H, W) -> features at strides 2, 4, ..., 2**depth.
+
+        Channels after the first three (the parallax input) go in as they are; only RGB is normalised.
+        """
+        x = (image[:, :3] - self.mean) / self.std
+        if image.shape[1] > 3:
+            x = torch.cat([x, image[:, 3:]], dim=1)
         feats = []
         for block in self.blocks:
             x = block(x)
@@ -82,6 +87,9 @@ class Decoder(nn.Module):
 class DepthNet(nn.Module):
     """Encoder + depth decoder; ``forward`` returns log-depth (B, 1, H, W).
 
+    ``inputs`` is ``rgb`` (3 channels in) or ``rgb+parallax`` (RGB then the parallax input's channels,
+    :data:`mannequin.curation.parallax.CHANNELS`: 6 in).
+
     ``head`` is ``value`` (the decoder outputs log depth) or ``bins`` (it outputs ``bins`` logits over log depth
     relative to the image's median, :mod:`mannequin.learning.pretext.depth_bins`; ``forward`` decodes their
     expectation and :meth:`spread` is the per-pixel uncertainty). ``log_offset`` is a global log-depth shift;
@@ -97,6 +105,7 @@ class DepthNet(nn.Module):
         bins: int = 32,
         log_range: float = 2.0,
         bins_sigma: float = 1.0,
+        inputs: str = "rgb",
     ) -> None:
         from mannequin.learning.pretext.depth_bins import HEAD_KINDS, bin_centres, check_bins
 
@@ -106,7 +115,8 @@ class DepthNet(nn.Module):
 
             raise InputError("net.head", f"unknown head {head!r} (known: {', '.join(HEAD_KINDS)})", "bad_head")
         self.head, self.bins_sigma = head, bins_sigma
-        self.encoder = Encoder(width, depth)
+        self.inputs = inputs
+        self.encoder = Encoder(width, depth, input_channels(inputs))
         check_bins(bins)  # refused for either head, as params.yaml refuses it
         self.decoder = Decoder(self.encoder.channels, 1 if head == "value" else bins)
         self.log_offset = nn.Parameter(torch.zeros(()))
@@ -145,13 +155,65 @@ class DepthNet(nn.Module):
         return self.log_depth(self.decode(image, feats))
 
 
+def input_channels(inputs: str) -> int:
+    """Channels the network reads: 3 for ``rgb``, 3 + the parallax input's for ``rgb+parallax``."""
+    from mannequin.config.learning import NetInputs
+    from mannequin.curation.parallax import CHANNELS
+
+    known = get_args(NetInputs)
+    if inputs not in known:
+        from mannequin.errors import InputError
+
+        raise InputError("net.inputs", f"unknown inputs {inputs!r} (known: {', '.join(known)})", "bad_inputs")
+    return 3 + (len(CHANNELS) if inputs == "rgb+parallax" else 0)
+
+
+def net_input(net: DepthNet, batch: dict[str, torch.Tensor], image: torch.Tensor | None = None) -> torch.Tensor:
+    """What ``net`` reads from a batch: ``image`` (default ``batch["image"]``), then ``batch["parallax"]`` for an
+    ``rgb+parallax`` net (a missing parallax input is an error naming the net's inputs)."""
+    image = batch["image"] if image is None else image
+    if net.inputs == "rgb":
+        return image
+    if "parallax" not in batch:
+        raise ValueError("an rgb+parallax net needs the batch's parallax input (key 'parallax')")
+    return torch.cat([image, batch["parallax"].to(image.dtype)], dim=1)
+
+
 def build_net(net: Any) -> DepthNet:
-    """A :class:`DepthNet` from a ``net`` block (``NetParams`` or its dump, e.g. a model's ``model.json``)."""
+    """A :class:`DepthNet` from a ``net`` block (``NetParams`` or its dump, e.g. a model's ``model.json``; a dump
+    without ``inputs``, from before the parallax input, is an ``rgb`` net)."""
     get = net.get if isinstance(net, dict) else lambda key, default=None: getattr(net, key, default)
     return DepthNet(
         int(get("width", 16)), int(get("depth", 4)), str(get("head", "value")), int(get("bins", 32)),
-        float(get("log_range", 2.0)), float(get("bins_sigma", 1.0)),
+        float(get("log_range", 2.0)), float(get("bins_sigma", 1.0)), str(get("inputs", "rgb") or "rgb"),
     )  # fmt: skip
+
+
+def load_rgb_backbone(net: DepthNet, state: dict[str, torch.Tensor]) -> list[str]:
+    """Load an encoder ``state`` (an ``rgb`` backbone, or one of the same inputs) into ``net.encoder``.
+
+    Where the shapes match, weights load as they are. The first convolution of an ``rgb+parallax`` net reads 6
+    channels where the rgb backbone's reads 3: its RGB slice takes the rgb weights and the parallax slice is set to
+    **zero**, so the loaded net computes exactly what the rgb backbone computes until training teaches it to use the
+    parallax input. Returns the names of the weights loaded that way (sliced).
+    """
+    own = net.encoder.state_dict()
+    sliced = []
+    merged = {}
+    for key, value in state.items():
+        if key not in own:
+            raise KeyError(f"backbone weight {key!r} does not belong to this encoder")
+        target = own[key]
+        if value.shape == target.shape:
+            merged[key] = value
+        elif value.ndim == 4 and value.shape[0] == target.shape[0] and value.shape[1] < target.shape[1]:
+            merged[key] = torch.zeros_like(target)
+            merged[key][:, : value.shape[1]] = value
+            sliced.append(key)
+        else:
+            raise ValueError(f"backbone weight {key!r} is {tuple(value.shape)}, the net's is {tuple(target.shape)}")
+    net.encoder.load_state_dict(merged)
+    return sliced
 
 
 def backbone_state(net: DepthNet) -> dict[str, torch.Tensor]:

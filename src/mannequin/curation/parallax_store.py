@@ -1,0 +1,108 @@
+"""The parallax inputs of labelled and test clips, stored once: ``<root>/<clip_id>.npz``.
+
+Curated (accepted, unlabeled) clips carry their parallax input in their shard (:mod:`mannequin.curation.shards`);
+the clips that curation never shards (``labeled`` clips, whose frames fine-tuning reads from ``data/``, and
+``test`` clips, which evaluation reads) get theirs here, from the ``parallax`` stage (``mannequin parallax``), so
+that neither fine-tuning nor evaluation computes a plane sweep.
+
+One file per clip, written atomically (``np.savez_compressed``, read with ``allow_pickle=False``):
+
+    parallax    float16 (N,H,W)  log depth minus ``shift``, 0 where none
+    confidence  float16 (N,H,W)  the single-source sweep's confidence, 0 inside the mask
+    mask        uint8   (N,H,W)  1 where something may move
+    shift       float64 (N,)     median log depth (pose units) of the confident pixels
+    depth       float32 (N,H,W)  the masked parallax depth in pose units, NaN where none (the raw baseline)
+    source      int64   (N,)     the source frame of each row's sweep, -1 where none
+    frames      int64   (N,)     the clip's frame index (pose line) of each row
+    mask_source str              given | motion | none
+    format_version int64
+"""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+
+import numpy as np
+
+from mannequin.atomic import atomic_path
+from mannequin.clips.ids import validate_clip_id
+from mannequin.curation.parallax import ParallaxInput
+from mannequin.errors import InputError
+
+FORMAT_VERSION = 1
+SUFFIX = ".npz"
+_KEYS = ("parallax", "confidence", "mask", "shift", "depth", "source", "frames", "mask_source", "format_version")
+
+
+def parallax_path(root: str | Path, clip_id: str) -> Path:
+    """``root/<clip_id>.npz`` (the clip id is checked first, so the path stays inside ``root``)."""
+    validate_clip_id(clip_id, root)
+    return Path(root) / f"{clip_id}{SUFFIX}"
+
+
+def write_parallax(root: str | Path, clip_id: str, inputs: ParallaxInput) -> Path:
+    """Write one clip's parallax input to ``root/<clip_id>.npz`` atomically; returns the path.
+
+    ``inputs.frames`` (the clip's frame index of each row) is required: readers look frames up by index.
+    """
+    path = parallax_path(root, clip_id)
+    if inputs.frames is None or len(inputs.frames) != len(inputs.parallax):
+        raise ValueError(f"{clip_id}: the parallax input needs the frame index of each of its rows")
+    arrays = {
+        "parallax": np.asarray(inputs.parallax, np.float16),
+        "confidence": np.asarray(inputs.confidence, np.float16),
+        "mask": np.asarray(inputs.mask, np.uint8),
+        "shift": np.asarray(inputs.shift, np.float64),
+        "depth": np.asarray(inputs.depth, np.float32),
+        "source": np.asarray(inputs.source, np.int64),
+        "frames": np.asarray(inputs.frames, np.int64),
+        "mask_source": np.array(inputs.mask_source),
+        "format_version": np.array(FORMAT_VERSION, np.int64),
+    }
+    with atomic_path(path) as tmp, tmp.open("wb") as fh:
+        np.savez_compressed(fh, **arrays)
+    return path
+
+
+def read_parallax(root: str | Path, clip_id: str) -> ParallaxInput | None:
+    """One clip's stored parallax input (float32 arrays, bool mask), or ``None`` when it has none.
+
+    A file that is not such an archive (unreadable, keys missing, shapes that disagree, a newer format) is an
+    :class:`InputError` naming it.
+    """
+    path = parallax_path(root, clip_id)
+    if not path.is_file():
+        return None
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            missing = [k for k in _KEYS if k not in z.files]
+            if missing:
+                raise InputError(path, f"not a parallax input: no {missing[0]!r} array", "bad_parallax")
+            data = {k: z[k] for k in _KEYS}
+    except InputError:
+        raise
+    except (OSError, ValueError, zipfile.BadZipFile, EOFError) as exc:
+        raise InputError(path, f"not a readable parallax archive ({type(exc).__name__})", "bad_parallax") from None
+    version = int(data["format_version"])
+    if version > FORMAT_VERSION:
+        raise InputError(path, f"parallax format {version} is newer than this mannequin reads", "bad_parallax")
+    n_hw = data["parallax"].shape
+    if len(n_hw) != 3:
+        raise InputError(path, f"parallax must be (N, H, W), got shape {n_hw}", "bad_parallax")
+    for key in ("confidence", "mask", "depth"):
+        if data[key].shape != n_hw:
+            raise InputError(path, f"{key} is {data[key].shape} but parallax is {n_hw}", "bad_parallax")
+    for key in ("shift", "source", "frames"):
+        if data[key].shape != n_hw[:1]:
+            raise InputError(path, f"{key} has {data[key].shape} entries for {n_hw[0]} frames", "bad_parallax")
+    return ParallaxInput(
+        data["parallax"].astype(np.float32),
+        data["confidence"].astype(np.float32),
+        data["mask"] > 0,
+        data["shift"].astype(np.float64),
+        data["depth"].astype(np.float32),
+        data["source"].astype(np.int64),
+        data["frames"].astype(np.int64),
+        str(data["mask_source"]),
+    )
