@@ -53,7 +53,7 @@ def masked_input(raw: ParallaxInput, masks: np.ndarray | None) -> ParallaxInput:
     for i in range(len(raw.depth)):
         depth[i], confidence[i] = apply_mask(raw.depth[i], raw.confidence[i], masks[i])
         parallax[i], shift[i] = normalise_depth(depth[i])
-    return ParallaxInput(parallax, confidence, np.asarray(masks, bool), shift, depth, raw.source)
+    return ParallaxInput(parallax, confidence, np.asarray(masks, bool), shift, depth, raw.source, raw.frames, "given")
 
 
 @dataclass(frozen=True)
@@ -67,7 +67,7 @@ class ClipInputs:
 
     def channels(self) -> np.ndarray:
         """(N,H,W,3) float32 in :data:`mannequin.curation.parallax.CHANNELS` order, for ``predict(parallax=...)``."""
-        return np.ascontiguousarray(self.model_input.channels().transpose(0, 2, 3, 1))
+        return self.model_input.channels_last()
 
 
 @dataclass
