@@ -15,6 +15,7 @@ from mannequin.cli import (  # noqa: E402,F401
     learning_commands,
     mvs_commands,
     pipeline_commands,
+    predict_commands,
     pretext_commands,
 )
 from mannequin.cli.app import app  # noqa: E402
