@@ -16,18 +16,19 @@ def _outputs(out: Path) -> dict[str, bytes]:
 
 
 def test_reuse_gives_the_same_outputs_without_recomputing(clean_data, tmp_path, tiny_params, monkeypatch):
-    calls: list[int] = []
+    calls: list[int] = []  # the multi-view MVS of a clip
+    sweeps: list[int] = []  # the single-source sweep of an accepted clip's parallax input (stored in its shard)
     real = mvs.clip_depth
 
     def counting(*args, **kwargs):
-        calls.append(1)
+        (sweeps if args[2].num_sources == 1 else calls).append(1)
         return real(*args, **kwargs)
 
     monkeypatch.setattr(mvs, "clip_depth", counting)
     main = tmp_path / "main"
     curate_dataset(clean_data, main, tiny_params, run_gates=False)
     accepted = read_clip_table(main / "clips.csv").query("accepted").clip_id.tolist()
-    assert accepted == ["good_a", "good_b"] and len(calls) == 2
+    assert accepted == ["good_a", "good_b"] and len(calls) == 2 and len(sweeps) == 2
     meta = json.loads((main / "shards" / "good_a" / "meta.json").read_text())
     assert meta["provenance"]["scores"]["clip_id"] == "good_a" and "accepted" not in meta["provenance"]["scores"]
 
@@ -37,8 +38,9 @@ def test_reuse_gives_the_same_outputs_without_recomputing(clean_data, tmp_path, 
     curate_dataset(clean_data, fresh, ablation, run_gates=False)
     assert len(calls) == 2
     calls.clear()
+    sweeps.clear()
     curate_dataset(clean_data, reused, ablation.model_copy(update={"reuse": str(main)}), run_gates=False)
-    assert calls == []  # both clips came from main/
+    assert calls == [] and sweeps == []  # both clips came from main/, their parallax input too
     assert _outputs(reused) == _outputs(fresh)
     assert (
         read_clip_table(reused / "clips.csv").set_index("clip_id").loc["good_a", "override"].startswith("force_accept")
@@ -50,7 +52,13 @@ def test_reuse_ignores_shards_of_other_params_or_content(clean_data, tmp_path, t
     curate_dataset(clean_data, main, tiny_params, run_gates=False)
     calls: list[int] = []
     real = mvs.clip_depth
-    monkeypatch.setattr(mvs, "clip_depth", lambda *a, **k: calls.append(1) or real(*a, **k))
+
+    def counting(*args, **kwargs):
+        if args[2].num_sources > 1:  # the multi-view MVS (not the parallax input's single-source sweep)
+            calls.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(mvs, "clip_depth", counting)
     other = tiny_params.model_copy(
         update={"mvs": tiny_params.mvs.model_copy(update={"planes": 24}), "reuse": str(main)}
     )

@@ -146,7 +146,7 @@ def test_an_init_nothing_pretrains_is_refused_in_one_line(tmp_path: Path) -> Non
     assert result.exit_code == 2
     assert result.output.strip() == (
         f"mannequin: error: {root / 'params.yaml'}: finetune.inits: 'contrastive' is not pretrained: "
-        "list it in pretrain.objectives (mvs); scratch always runs"
+        "list it in pretrain.objectives (mvs, mvs-parallax); scratch always runs"
     )
 
 

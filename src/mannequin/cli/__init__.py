@@ -14,6 +14,7 @@ from mannequin.cli import (  # noqa: E402,F401
     footage_commands,
     learning_commands,
     mvs_commands,
+    parallax_commands,
     pipeline_commands,
     predict_commands,
     pretext_commands,

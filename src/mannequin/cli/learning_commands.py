@@ -37,7 +37,10 @@ def _summary(kind: str, tag: str, result) -> str:  # type: ignore[no-untyped-def
 @user_errors
 def pretrain(
     objective: str = typer.Option(
-        ..., "--objective", help="A pretext objective (mvs, masked, contrastive) or a mix 'mvs+masked'."
+        ...,
+        "--objective",
+        help="A pretext objective (mvs, masked, contrastive) or a mix 'mvs+masked'; '-parallax' after it "
+        "('mvs-parallax') trains the rgb+parallax net.",
     ),
     params_file: Path = params_option(),
     curated: Path = typer.Option(None, "--curated", help="Curated folder with shards/ [params: pretrain.curated]."),
@@ -49,11 +52,12 @@ def pretrain(
 ) -> None:
     """Self-supervised pretraining on curated frames; writes model.pt, backbone.pt, model.json, metrics.json."""
     from mannequin.config import cli_overrides, load_params
+    from mannequin.config.base import split_parallax
     from mannequin.learning.objectives import parse_objectives
     from mannequin.learning.train import run_pretrain
 
     p = load_params(params_file, cli_overrides("pretrain", curated=curated, data=data, out=out, runs=runs))
-    parse_objectives(objective)
+    parse_objectives(split_parallax(objective)[0])
     _quiet_lightning()
     result = run_pretrain(p, objective, progress=progress, name=name)
     if result.out_dir is not None:

@@ -17,6 +17,7 @@ from mannequin.config.base import Block
 from mannequin.config.curate import CurateParams
 from mannequin.config.evaluation import EvaluateParams, ReportParams
 from mannequin.config.learning import FinetuneParams, PretrainParams
+from mannequin.config.masks import ParallaxParams
 from mannequin.config.pipeline import PipelineParams
 from mannequin.errors import InputError
 
@@ -43,6 +44,7 @@ class Params(Block):
     """The whole of ``params.yaml``."""
 
     curate: CurateParams = CurateParams()
+    parallax: ParallaxParams = ParallaxParams()
     pretrain: PretrainParams = PretrainParams()
     finetune: FinetuneParams = FinetuneParams()
     evaluate: EvaluateParams = EvaluateParams()

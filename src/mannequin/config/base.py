@@ -30,9 +30,21 @@ def _registered(name: str, within: str | None = None) -> str:
     return name
 
 
+#: a pretraining run named ``<objective or mix>-parallax`` trains the ``rgb+parallax`` net (``net.inputs``)
+PARALLAX_SUFFIX = "-parallax"
+
+
+def split_parallax(spec: str) -> tuple[str, bool]:
+    """``("mvs", True)`` for ``mvs-parallax``, ``("mvs", False)`` for ``mvs``: the objectives, and whether the run
+    reads the parallax input."""
+    if spec.endswith(PARALLAX_SUFFIX):
+        return spec[: -len(PARALLAX_SUFFIX)], True
+    return spec, False
+
+
 def _objective_spec(spec: str) -> str:
-    """One objective or a ``+``-joined mix of distinct ones, e.g. ``mvs+masked``."""
-    parts = spec.split("+")
+    """One objective or a ``+``-joined mix of distinct ones, e.g. ``mvs+masked``, optionally ``-parallax`` after."""
+    parts = split_parallax(spec)[0].split("+")
     if len(set(parts)) != len(parts):
         raise ValueError("names an objective twice")
     for part in parts:

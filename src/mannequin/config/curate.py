@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from mannequin.config.base import Block
+from mannequin.config.masks import MaskParams
 from mannequin.config.sfm import SfmParams
 
 
@@ -92,3 +93,4 @@ class CurateParams(Block):
     poses: Literal["auto", "given", "sfm"] = "auto"  # auto: the clip's poses.txt where there is one, else SfM
     quality: QualityParams = QualityParams()
     gates: GateParams = GateParams()
+    masks: MaskParams = MaskParams()  # masks of what moves, and the parallax input stored with each shard

@@ -105,6 +105,11 @@ class PretrainParams(Block):
     objective: ObjectiveParams = ObjectiveParams()
     augment: AugmentParams = AugmentParams()
     net: NetParams = NetParams()
+    backbone: str | None = Field(
+        None,
+        description="a model folder whose backbone.pt initialises the encoder; an rgb backbone loads into an "
+        "rgb+parallax net's rgb path (its parallax weights start at zero)",
+    )
     trainer: TrainerParams = TrainerParams(max_steps=1000)
 
 
@@ -117,6 +122,7 @@ class FinetuneParams(Block):
 
     data: str = "data"
     pretrained: str = "models/pretrain"
+    parallax: str = Field("parallax", description="the parallax store (mannequin parallax), for rgb+parallax inits")
     out: str = "models/finetune"
     runs: str = "runs"
     inits: Inits = Field(

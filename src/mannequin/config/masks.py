@@ -1,4 +1,5 @@
-"""The ``masks`` block: where the masks of moving things (people) come from, and the parallax input's sweep."""
+"""``curate.masks`` (where the masks of moving things come from, the parallax input's sweep, random masks) and the
+``parallax`` block (the stage that stores the parallax input of labelled and test clips)."""
 
 from __future__ import annotations
 
@@ -41,3 +42,14 @@ class MaskParams(Block):
             where = Path(clip_dir) / "masks" if clip_dir is not None else None
             raise InputError(where, "masks.source is 'given' but the clip has no masks/ folder", "missing_mask")
         return self.source
+
+
+class ParallaxParams(Block):
+    """The ``parallax`` stage: the parallax input of every ``labeled`` and ``test`` clip, once, in ``out``.
+
+    It uses ``curate``'s poses (``curate.poses``, ``curate.sfm``), frame size (``curate.max_width``), plane sweep
+    (``curate.mvs``, one source view, ``curate.masks.parallax_planes`` planes) and masks (``curate.masks``).
+    """
+
+    data: str = "data"
+    out: str = Field("parallax", description="one <clip_id>.npz per clip, and index.json")

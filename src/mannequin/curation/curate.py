@@ -27,6 +27,7 @@ from mannequin.clips.ids import validate_clip_id
 from mannequin.config.curate import CurateParams
 from mannequin.curation import decisions
 from mannequin.curation.overrides import FORCE_ACCEPT, FORCE_REJECT, Override, Overrides, read_overrides
+from mannequin.curation.parallax import ParallaxInput, parallax_for_clip
 from mannequin.curation.reuse import copy_shard, find_reusable, shard_scores
 from mannequin.curation.rules import DEFAULT, Registry
 from mannequin.curation.sfm_store import POSES_DIR
@@ -244,6 +245,12 @@ def curate_clip(
     if row.accepted:
         row.frames_used = int(keep.sum())
         kept = np.flatnonzero(keep)
+        try:
+            parallax = shard_parallax(state).take(kept)
+        except InputError as err:  # e.g. a malformed masks/ folder: the clip is rejected with the file named
+            row.accepted, row.frames_used = False, 0
+            row.reason = str(decisions.Reason(err.code, _problem(err, clip_dir)))
+            return row
         write_shard(
             out_dir,
             job.clip_id,
@@ -253,8 +260,22 @@ def curate_clip(
             [state.cameras[i] for i in kept],
             [state.indices[i] for i in kept],
             provenance={"source_key": key, "scores": shard_scores(row)},
+            parallax=parallax,
         )
     return row
+
+
+def shard_parallax(state: ClipState) -> ParallaxInput:
+    """The parallax input of every frame curation read (computed once, stored in the shard): the single-source
+    sweep, masked by the clip's ``masks/`` or by the motion evidence of curation's own MVS depth
+    (``curate.masks``)."""
+    p = state.params
+    assert state.clip is not None and state.images is not None and state.cameras is not None
+    assert state.indices is not None and state.depth is not None
+    return parallax_for_clip(
+        state.clip, p.masks, p.mvs, state.images, state.cameras, state.indices, mvs_depth=state.depth.depth,
+        max_width=p.max_width, device=state.device,
+    )  # fmt: skip
 
 
 def shard_present(out_dir: str | Path, clip_id: str) -> bool:

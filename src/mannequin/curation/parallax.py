@@ -15,7 +15,8 @@ shift and leaves the normalised input unchanged.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Any
 
 import numpy as np
 
@@ -47,6 +48,17 @@ def apply_mask(depth: np.ndarray, confidence: np.ndarray, mask: np.ndarray | Non
     depth[~known] = np.nan
     confidence[~known] = 0.0
     return depth, confidence
+
+
+def mask_channels(channels: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """``channels`` (..., H, W, 3) in :data:`CHANNELS` order with ``mask`` (H, W or broadcastable) removed: parallax
+    and confidence 0 inside, the mask channel 1 (a new float32 array)."""
+    out = np.array(channels, dtype=np.float32, copy=True)
+    inside = np.broadcast_to(np.asarray(mask, bool), out.shape[:-1])
+    out[..., 0][inside] = 0.0
+    out[..., 1][inside] = 0.0
+    out[..., 2][inside] = 1.0
+    return out
 
 
 def normalise_depth(depth: np.ndarray) -> tuple[np.ndarray, float]:
@@ -123,6 +135,34 @@ class ParallaxInput:
         return np.stack([self.parallax, self.confidence, self.mask.astype(np.float32)], axis=1)
 
 
+def sweep_parallax(
+    images: np.ndarray, cameras: Sequence[Camera], mvs: MvsParams | None = None, device: str = "cpu"
+) -> Any:
+    """The single-source plane sweep of every frame, unmasked (a :class:`mannequin.curation.mvs.ClipDepth`)."""
+    from mannequin.curation.mvs import clip_depth
+
+    params = single_source(mvs if mvs is not None else MvsParams())
+    return clip_depth(np.asarray(images), list(cameras), params, device=device)
+
+
+def masked_parallax(sweep: Any, masks: np.ndarray | None) -> ParallaxInput:
+    """The parallax input of a single-source ``sweep`` (:func:`sweep_parallax`) with ``masks`` (N,H,W) removed."""
+    shape = sweep.depth.shape
+    if masks is not None and np.shape(masks) != shape:
+        raise ValueError(f"masks must be {shape} like the images, got {np.shape(masks)}")
+    n = shape[0]
+    mask = np.zeros(shape, bool) if masks is None else np.asarray(masks, bool)
+    depth = np.empty(shape, np.float32)
+    confidence = np.empty(shape, np.float32)
+    parallax = np.empty(shape, np.float32)
+    shift = np.zeros(n, np.float64)
+    for i in range(n):
+        depth[i], confidence[i] = apply_mask(sweep.depth[i], sweep.confidence[i], mask[i])
+        parallax[i], shift[i] = normalise_depth(depth[i])
+    source = np.array([s[0] if s else -1 for s in sweep.sources], dtype=np.int64)
+    return ParallaxInput(parallax, confidence, mask, shift, depth, source)
+
+
 def clip_parallax(
     images: np.ndarray,
     cameras: Sequence[Camera],
@@ -135,24 +175,10 @@ def clip_parallax(
     ``images`` (N,H,W,3) uint8, ``cameras`` at that size, ``masks`` (N,H,W) bool or ``None`` (nothing masked);
     ``mvs`` is the clip's MVS params (default ``MvsParams()``), run with one source view (:func:`single_source`).
     """
-    from mannequin.curation.mvs import clip_depth
-
     images = np.asarray(images)
     if masks is not None and np.shape(masks) != images.shape[:3]:
         raise ValueError(f"masks must be {images.shape[:3]} like the images, got {np.shape(masks)}")
-    params = single_source(mvs if mvs is not None else MvsParams())
-    result = clip_depth(images, list(cameras), params, device=device)
-    n = len(images)
-    mask = np.zeros(images.shape[:3], bool) if masks is None else np.asarray(masks, bool)
-    depth = np.empty(result.depth.shape, np.float32)
-    confidence = np.empty(result.depth.shape, np.float32)
-    parallax = np.empty(result.depth.shape, np.float32)
-    shift = np.zeros(n, np.float64)
-    for i in range(n):
-        depth[i], confidence[i] = apply_mask(result.depth[i], result.confidence[i], mask[i])
-        parallax[i], shift[i] = normalise_depth(depth[i])
-    source = np.array([s[0] if s else -1 for s in result.sources], dtype=np.int64)
-    return ParallaxInput(parallax, confidence, mask, shift, depth, source)
+    return masked_parallax(sweep_parallax(images, cameras, mvs, device), masks)
 
 
 def clip_masks(
@@ -186,3 +212,29 @@ def clip_masks(
     if masks.shape != np.shape(images)[:3]:
         raise ValueError(f"masks {masks.shape} do not match the images {np.shape(images)[:3]}")
     return masks, source
+
+
+def parallax_for_clip(
+    clip: Clip,
+    params: MaskParams,
+    mvs: MvsParams,
+    images: np.ndarray,
+    cameras: Sequence[Camera],
+    indices: Sequence[int],
+    frames: Sequence[int] | None = None,
+    mvs_depth: np.ndarray | None = None,
+    max_width: int | None = None,
+    device: str = "cpu",
+) -> ParallaxInput:
+    """The parallax input of a clip's frames ``indices`` (read as ``images``, ``cameras``), masked from the source
+    ``params`` says (:func:`clip_masks`), with its ``frames`` (default ``indices``) and ``mask_source`` recorded.
+
+    ``motion`` masks come from ``mvs_depth`` (curation's multi-view depth) where given, and from the single-source
+    sweep's own depth otherwise (the ``parallax`` stage, which runs no other sweep).
+    """
+    sweep = sweep_parallax(images, cameras, single_source(mvs, params.parallax_planes), device)
+    evidence = mvs_depth if mvs_depth is not None else sweep.depth
+    masks, source = clip_masks(clip, params, images, cameras, evidence, indices, max_width)
+    inputs = masked_parallax(sweep, masks)
+    frames = np.asarray(indices if frames is None else frames, dtype=np.int64)
+    return replace(inputs, frames=frames, mask_source=source)

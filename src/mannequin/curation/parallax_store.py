@@ -5,7 +5,8 @@ the clips that curation never shards (``labeled`` clips, whose frames fine-tunin
 ``test`` clips, which evaluation reads) get theirs here, from the ``parallax`` stage (``mannequin parallax``), so
 that neither fine-tuning nor evaluation computes a plane sweep.
 
-One file per clip, written atomically (``np.savez_compressed``, read with ``allow_pickle=False``):
+One file per clip, written atomically (a compressed ``.npz`` with fixed entry times, so the same input gives the
+same bytes; read with ``allow_pickle=False``):
 
     parallax    float16 (N,H,W)  log depth minus ``shift``, 0 where none
     confidence  float16 (N,H,W)  the single-source sweep's confidence, 0 inside the mask
@@ -21,17 +22,22 @@ One file per clip, written atomically (``np.savez_compressed``, read with ``allo
 from __future__ import annotations
 
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
 from mannequin.atomic import atomic_path
 from mannequin.clips.ids import validate_clip_id
+from mannequin.config.curate import CurateParams
+from mannequin.config.masks import ParallaxParams
 from mannequin.curation.parallax import ParallaxInput
 from mannequin.errors import InputError
 
 FORMAT_VERSION = 1
 SUFFIX = ".npz"
+#: estimated poses of the clips without ``poses.txt`` (:func:`mannequin.curation.sfm_store.resolve_clip`)
+POSES_DIR = "poses"
 _KEYS = ("parallax", "confidence", "mask", "shift", "depth", "source", "frames", "mask_source", "format_version")
 
 
@@ -60,9 +66,20 @@ def write_parallax(root: str | Path, clip_id: str, inputs: ParallaxInput) -> Pat
         "mask_source": np.array(inputs.mask_source),
         "format_version": np.array(FORMAT_VERSION, np.int64),
     }
-    with atomic_path(path) as tmp, tmp.open("wb") as fh:
-        np.savez_compressed(fh, **arrays)
+    with atomic_path(path) as tmp:
+        _write_npz(tmp, arrays)
     return path
+
+
+def _write_npz(path: Path, arrays: dict[str, np.ndarray]) -> None:
+    """``np.savez_compressed`` with a fixed timestamp on every entry, so that the same arrays give the same bytes
+    (the store is a DVC output)."""
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        for name, array in arrays.items():
+            info = zipfile.ZipInfo(f"{name}.npy", date_time=(1980, 1, 1, 0, 0, 0))
+            info.compress_type = zipfile.ZIP_DEFLATED
+            with zf.open(info, "w", force_zip64=True) as fh:
+                np.lib.format.write_array(fh, np.asanyarray(array), allow_pickle=False)
 
 
 def read_parallax(root: str | Path, clip_id: str) -> ParallaxInput | None:
@@ -106,3 +123,77 @@ def read_parallax(root: str | Path, clip_id: str) -> ParallaxInput | None:
         data["frames"].astype(np.int64),
         str(data["mask_source"]),
     )
+
+
+INDEX_NAME = "index.json"
+#: the splits whose clips get their parallax input here (curated clips carry theirs in their shards)
+STORED_SPLITS = ("labeled", "test")
+
+
+def clip_parallax_input(clip_dir: str | Path, curate: CurateParams, poses_store: str | Path | None) -> ParallaxInput:
+    """The parallax input of every frame of one clip, with its poses from the pose resolver of curation.
+
+    Frames are read at ``curate.max_width``; ``frames`` holds each row's frame index (the pose line for given poses,
+    the frame file's index for poses from SfM), as sensor depth and masks are indexed.
+    """
+    from mannequin.curation.parallax import parallax_for_clip
+    from mannequin.curation.sfm_store import resolve_clip
+
+    resolved = resolve_clip(clip_dir, curate.poses, curate.sfm, poses_store)
+    clip = resolved.clip
+    indices = list(range(len(clip)))
+    images, cameras = clip.read_frames(indices, max_width=curate.max_width)
+    frames = clip.source_indices if resolved.source == "sfm" else indices
+    return parallax_for_clip(
+        clip, curate.masks, curate.mvs, images, cameras, indices, frames, max_width=curate.max_width,
+        device=curate.device,
+    )  # fmt: skip
+
+
+def store_parallax(
+    curate: CurateParams,
+    params: ParallaxParams,
+    progress: Callable[[str], None] | None = None,
+    warn: Callable[[str], None] | None = None,
+) -> dict:
+    """Write the parallax input of every ``labeled`` and ``test`` clip of ``params.data`` under ``params.out``.
+
+    A clip that cannot be read or has no poses is left out with a warning (``warn``) and its reason in
+    ``index.json``; the others go on. Files of clips no longer listed are removed. Returns the index.
+    """
+    from mannequin.clips.splits import read_splits
+    from mannequin.curation.curate import warn_line
+    from mannequin.curation.table import write_json
+
+    warn = warn or warn_line
+    data, out = Path(params.data), Path(params.out)
+    splits = read_splits(data)
+    wanted = sorted(c for c, s in splits.items() if s in STORED_SPLITS)
+    out.mkdir(parents=True, exist_ok=True)
+    stored: dict[str, dict] = {}
+    skipped: dict[str, str] = {}
+    for clip_id in wanted:
+        clip_dir = data / "clips" / clip_id
+        try:
+            validate_clip_id(clip_id, data / "splits.csv")
+            if not clip_dir.is_dir():
+                raise InputError(clip_dir, "listed in splits.csv but the folder does not exist", "missing_clip")
+            inputs = clip_parallax_input(clip_dir, curate, out / POSES_DIR)
+            write_parallax(out, clip_id, inputs)
+            stored[clip_id] = {
+                "split": splits[clip_id],
+                "frames": len(inputs),
+                "mask_source": inputs.mask_source,
+                "no_source": int((inputs.source < 0).sum()),
+            }
+        except InputError as err:
+            skipped[clip_id] = str(err)
+            warn(f"{err}; no parallax input for clip {clip_id}")
+        if progress is not None:
+            progress(clip_id)
+    for old in sorted(out.glob(f"*{SUFFIX}")):
+        if old.name[: -len(SUFFIX)] not in stored:
+            old.unlink()
+    index = {"format_version": FORMAT_VERSION, "clips": stored, "skipped": skipped}
+    write_json(out / INDEX_NAME, index)
+    return index

@@ -6,7 +6,12 @@ Layout of ``curated/shards/<clip_id>/``::
     depth.npy       float32 (N, H, W)     MVS depth in pose units, NaN where unconfident
     confidence.npy  float32 (N, H, W)     confidence in [0, 1]
     cameras.npz     K (N,3,3), R (N,3,3), t (N,3) for the stored resolution
-    meta.json       clip id, source frame indices, shape, format version (written last)
+    parallax.npy    float16 (N, H, W, 3)  the parallax input (mannequin.curation.parallax.CHANNELS: normalised
+                                          parallax depth, its confidence, the mask), computed once at curation
+    meta.json       clip id, source frame indices, shape, format version, and under ``parallax`` the mask source
+                    (given | motion | none), each frame's shift and sweep source (written last)
+
+``parallax.npy`` is optional (shards written without it, e.g. before it existed, train ``rgb`` nets only).
 
 A shard is built in a temp directory under ``curated/.tmp`` (beside ``shards/``, not inside it, so a
 killed write leaves nothing in the DVC output) and renamed into place whole, so an interrupted run never
@@ -31,12 +36,14 @@ import numpy as np
 
 from mannequin.atomic import atomic_dir
 from mannequin.clips.cameras import Camera
+from mannequin.curation.parallax import ParallaxInput
 from mannequin.errors import InputError
 
 FORMAT_VERSION = 1
 SHARDS_DIR = "shards"
 #: Where shards are built before the rename: beside ``shards/`` on the same filesystem, never inside it.
 TMP_DIR = ".tmp"
+PARALLAX_NAME = "parallax.npy"
 
 
 #: numpy's message when a write comes up short (a full disk, without an errno)
@@ -98,6 +105,24 @@ class ClipShard:
     def confidence(self) -> np.ndarray:
         return np.load(self.path / "confidence.npy", mmap_mode="r")
 
+    @property
+    def has_parallax(self) -> bool:
+        """Whether the shard holds the parallax input (``parallax.npy``)."""
+        return "parallax" in self.meta and (self.path / PARALLAX_NAME).is_file()
+
+    @cached_property
+    def parallax(self) -> np.ndarray:
+        """(N, H, W, 3) float16 memory map of the parallax input, in ``CHANNELS`` order."""
+        if not self.has_parallax:
+            raise InputError(self.path, "the shard has no parallax input (curated before it existed: curate again)",
+                             "no_parallax")  # fmt: skip
+        return np.load(self.path / PARALLAX_NAME, mmap_mode="r")
+
+    @property
+    def mask_source(self) -> str:
+        """Where the parallax input's masks came from (``given | motion | none``); "" without a parallax input."""
+        return str(self.meta.get("parallax", {}).get("mask_source", ""))
+
     @cached_property
     def cameras(self) -> list[Camera]:
         cams = np.load(self.path / "cameras.npz")
@@ -114,15 +139,19 @@ def write_shard(
     cameras: list[Camera],
     frame_indices: list[int],
     provenance: dict | None = None,
+    parallax: ParallaxInput | None = None,
 ) -> ClipShard:
     """Write one clip's curated frames atomically under ``root/shards/<clip_id>``.
 
-    ``provenance`` (JSON-serialisable: what produced the shard) is stored in ``meta.json``. A full disk raises
+    ``provenance`` (JSON-serialisable: what produced the shard) is stored in ``meta.json``; ``parallax`` (the
+    frames' parallax input, same rows) in ``parallax.npy`` and ``meta.json``. A full disk raises
     :class:`OutOfSpace` naming the shard, and leaves no partial folder.
     """
     n, h, w = depth.shape
     if images.shape != (n, h, w, 3) or confidence.shape != (n, h, w) or len(cameras) != n or len(frame_indices) != n:
         raise ValueError(f"{clip_id}: inconsistent shard shapes {images.shape}, {depth.shape}, {confidence.shape}")
+    if parallax is not None and parallax.parallax.shape != (n, h, w):
+        raise ValueError(f"{clip_id}: parallax input {parallax.parallax.shape} does not match the frames {(n, h, w)}")
     with naming_a_full_disk(Path(root) / SHARDS_DIR / clip_id), shard_writer(root, clip_id) as tmp:
         np.save(tmp / "images.npy", np.ascontiguousarray(images, dtype=np.uint8))
         np.save(tmp / "depth.npy", np.ascontiguousarray(depth, dtype=np.float32))
@@ -143,6 +172,13 @@ def write_shard(
         }
         if provenance is not None:
             meta["provenance"] = provenance
+        if parallax is not None:
+            np.save(tmp / PARALLAX_NAME, np.ascontiguousarray(parallax.channels_last(), dtype=np.float16))
+            meta["parallax"] = {
+                "mask_source": parallax.mask_source,
+                "shift": [round(float(v), 6) for v in parallax.shift],
+                "source": [int(v) for v in parallax.source],
+            }
         (tmp / "meta.json").write_text(json.dumps(meta, indent=1), encoding="utf-8")
     return ClipShard(Path(root) / SHARDS_DIR / clip_id)
 

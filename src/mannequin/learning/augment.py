@@ -1,7 +1,7 @@
 """Batch augmentation that keeps geometry honest.
 
-- A horizontal flip is applied to the image **and** its depth and confidence (and to the
-  second view independently), so targets stay aligned with pixels.
+- A horizontal flip is applied to the image **and** its depth, confidence and parallax input (and to the
+  second view independently), so targets and inputs stay aligned with pixels.
 - Colour jitter (kornia) changes only the images; depth and confidence are never touched.
 - Colour shortcuts are removed: each image's RGB channels are randomly permuted and some
   images are turned grey. The synthetic rooms have one colour scheme per scene, so without
@@ -17,7 +17,8 @@ from torch import nn
 
 from mannequin.config.learning import AugmentParams
 
-TARGET_KEYS = ("depth", "confidence")
+#: flipped with the image: the targets, and the parallax input of an ``rgb+parallax`` net (never recoloured)
+TARGET_KEYS = ("depth", "confidence", "parallax")
 
 
 def flip_where(x: torch.Tensor, flip: torch.Tensor) -> torch.Tensor:

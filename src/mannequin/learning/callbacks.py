@@ -9,6 +9,8 @@ import pytorch_lightning as pl
 import torch
 from pytorch_lightning.loggers import TensorBoardLogger
 
+from mannequin.learning.nets import net_input
+
 
 class ThroughputMonitor(pl.Callback):
     """Logs ``perf/samples_per_s`` and ``perf/data_wait_share`` and keeps totals in ``self.totals``.
@@ -109,7 +111,7 @@ class ImageGridLogger(pl.Callback):
         was_training = pl_module.training
         pl_module.eval()
         with torch.no_grad():
-            pred = pl_module.net(batch["image"][:n])
+            pred = pl_module.net(net_input(pl_module.net, {k: v[:n] for k, v in batch.items()}))
         pl_module.train(was_training)
         grid = depth_grid(batch["image"][:n], batch["depth"][:n], pred, batch["confidence"][:n], n)
         for lg in loggers:

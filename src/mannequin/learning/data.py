@@ -8,7 +8,12 @@
 
 Items are dicts of tensors: ``image`` (3,H,W) float in [0,1], ``depth`` (1,H,W) float with NaN
 invalid, ``confidence`` (1,H,W), ``clip`` (int64 index of the clip in the sorted train+val list),
-and for contrastive pretraining ``image2``, another frame of the same clip.
+and for contrastive pretraining ``image2``, another frame of the same clip. For an ``rgb+parallax`` net items
+also hold ``parallax`` (3,H,W): the parallax input (:data:`mannequin.curation.parallax.CHANNELS`), from the
+shard (pretraining) or the ``parallax`` store (fine-tuning), resized by nearest neighbour; where a clip's masks
+were not given (``mask_source`` motion or none: a frozen clip), ``random_masks`` random person-sized masks
+(:func:`mannequin.clips.masks.random_person_mask`) are removed from it too, drawn from the item's seed, so the
+net keeps learning to fill masked regions.
 
 Training loaders are resumable (:mod:`mannequin.learning.seeding`): their order and
 the items' own draws are seeded from (seed, epoch, index), and their place in the epoch is saved
@@ -27,6 +32,8 @@ import torch
 from torch.utils.data import DataLoader, Dataset
 
 from mannequin.clips.depth_png import read_depth_png, sensor_depth_indices, sensor_depth_path
+from mannequin.clips.masks import random_person_mask
+from mannequin.curation.parallax import mask_channels
 from mannequin.curation.shards import ClipShard, list_shards
 from mannequin.errors import InputError
 from mannequin.learning.seeding import EpochSampler, ItemKey, ResumableLoader, split_key
@@ -73,6 +80,25 @@ def to_tensors(image: np.ndarray, depth: np.ndarray, confidence: np.ndarray) -> 
     }
 
 
+def resize_channels(channels: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """(H, W, C) float channels to ``size`` = (W, H) by nearest neighbour (a mask stays a mask), float32."""
+    channels = np.asarray(channels, dtype=np.float32)
+    w, h = size
+    if channels.shape[1] != w or channels.shape[0] != h:
+        channels = cv2.resize(np.ascontiguousarray(channels), (w, h), interpolation=cv2.INTER_NEAREST)
+    return channels
+
+
+def parallax_tensor(channels: np.ndarray, random_masks: int, draw: int | None, fallback: int) -> torch.Tensor:
+    """(3, H, W) float tensor of the parallax input ``channels`` (H, W, 3), with ``random_masks`` random person-sized
+    masks removed (drawn from ``draw``, or ``fallback`` for a fixed, unshuffled read)."""
+    if random_masks > 0:
+        rng = np.random.default_rng(draw if draw is not None else fallback)
+        h, w = channels.shape[:2]
+        channels = mask_channels(channels, random_person_mask(rng, h, w, random_masks))
+    return torch.from_numpy(np.ascontiguousarray(channels, dtype=np.float32)).permute(2, 0, 1)
+
+
 class ShardFrames(Dataset):
     """Frames of curated shards; arrays are memory-mapped lazily in each process (worker-safe).
 
@@ -90,19 +116,28 @@ class ShardFrames(Dataset):
         image_size: tuple[int, int],
         pairs: bool = False,
         random_pairs: bool = True,
+        parallax_masks: int | None = None,
     ) -> None:
+        """``parallax_masks``: None for an ``rgb`` net; else items hold ``parallax``, with that many random masks on
+        the frames of clips whose masks were not given (every shard must hold a parallax input)."""
         self.paths = [Path(p) for p in shard_paths]
         self.clip_labels = clip_labels
         self.image_size = tuple(image_size)
         self.pairs = pairs
         self.random_pairs = random_pairs
+        self.parallax_masks = parallax_masks
         self._shards: dict[int, ClipShard] = {}
         self.index: list[tuple[int, int]] = []
         self.clip_ids: list[str] = []
+        self.mask_sources: list[str] = []
         for s, path in enumerate(self.paths):
             shard = ClipShard(path)
             self.clip_ids.append(shard.clip_id)
             self.index += [(s, f) for f in range(len(shard))]
+            if parallax_masks is not None and not shard.has_parallax:
+                raise InputError(path, "the shard has no parallax input (curated before it existed: curate again)",
+                                 "no_parallax")  # fmt: skip
+            self.mask_sources.append(shard.mask_source)
 
     def __getstate__(self) -> dict:
         state = self.__dict__.copy()
@@ -132,6 +167,10 @@ class ShardFrames(Dataset):
         s, f = self.index[i]
         item = self._frame(s, f)
         item["clip"] = torch.tensor(self.clip_labels[self.clip_ids[s]], dtype=torch.int64)
+        if self.parallax_masks is not None:
+            channels = resize_channels(self._shard(s).parallax[f], self.image_size)
+            count = self.parallax_masks if self.mask_sources[s] != "given" else 0
+            item["parallax"] = parallax_tensor(channels, count, draw, i)
         if self.pairs:
             n = len(self._shard(s))
             if n < 2:
@@ -185,11 +224,12 @@ class PretrainDataModule(pl.LightningDataModule):
         seed: int,
         pairs: bool = False,
         num_workers: int = 0,
+        parallax_masks: int | None = None,
     ) -> None:
         super().__init__()
         self.curated, self.data = Path(curated), Path(data)
         self.image_size, self.batch_size, self.num_workers = tuple(image_size), batch_size, num_workers
-        self.pairs, self.seed = pairs, seed
+        self.pairs, self.seed, self.parallax_masks = pairs, seed, parallax_masks
         splits = read_split_table(self.data)
         shards = list_shards(self.curated)
         # Test clips (and clips missing from splits.csv) are dropped by id, before any array is opened.
@@ -200,14 +240,21 @@ class PretrainDataModule(pl.LightningDataModule):
         self.train_ids, self.val_ids = split_clips(ids, val_fraction, seed)
         self.clip_labels = {c: i for i, c in enumerate(sorted(ids))}
         by_id = {s.path.name: s.path for s in self.shards}
-        self.train_set = ShardFrames([by_id[c] for c in self.train_ids], self.clip_labels, self.image_size, pairs)
-        self.val_set = ShardFrames([by_id[c] for c in self.val_ids], self.clip_labels, self.image_size, pairs, False)
+        self.train_set = ShardFrames([by_id[c] for c in self.train_ids], self.clip_labels, self.image_size, pairs,
+                                     parallax_masks=parallax_masks)  # fmt: skip
+        self.val_set = ShardFrames([by_id[c] for c in self.val_ids], self.clip_labels, self.image_size, pairs, False,
+                                   parallax_masks)  # fmt: skip
         if len(self.train_set) == 0:
             raise InputError(self.curated, "the curated shards hold no frames", "no_shards")
 
     @property
     def loaded_clip_ids(self) -> list[str]:
         return sorted(self.train_ids + self.val_ids)
+
+    def mask_sources(self) -> dict[str, int]:
+        """How many training and validation clips had each mask source (``given | motion | none``)."""
+        found = self.train_set.mask_sources + self.val_set.mask_sources
+        return {k: found.count(k) for k in sorted(set(found))}
 
     def train_dataloader(self) -> DataLoader:
         return resumable_loader(self, self.train_set, self.batch_size, self.seed, self.num_workers)
@@ -308,20 +355,70 @@ def load_labelled(
 
 
 class LabelledFrames(Dataset):
-    """In-memory labelled frames, repeated to ``length`` items per epoch (tiny budgets still fill batches)."""
+    """In-memory labelled frames, repeated to ``length`` items per epoch (tiny budgets still fill batches).
 
-    def __init__(self, images: np.ndarray, depths: np.ndarray, clip_index: np.ndarray, length: int | None = None):
+    With ``parallax`` (N,H,W,3) items hold it too, with ``random_masks`` random masks on the frames where
+    ``masked`` (N,) bool is true (their clip's masks were not given).
+    """
+
+    def __init__(
+        self,
+        images: np.ndarray,
+        depths: np.ndarray,
+        clip_index: np.ndarray,
+        length: int | None = None,
+        parallax: np.ndarray | None = None,
+        masked: np.ndarray | None = None,
+        random_masks: int = 0,
+    ):
         self.images, self.depths, self.clip_index = images, depths, clip_index
         self.length = length or len(images)
+        self.parallax, self.random_masks = parallax, random_masks
+        self.masked = np.zeros(len(images), bool) if masked is None else np.asarray(masked, bool)
 
     def __len__(self) -> int:
         return self.length
 
     def __getitem__(self, key: ItemKey) -> dict[str, torch.Tensor]:
-        j = split_key(key)[0] % len(self.images)
+        i, draw = split_key(key)
+        j = i % len(self.images)
         item = to_tensors(self.images[j], self.depths[j], np.ones(self.depths[j].shape, np.float32))
         item["clip"] = torch.tensor(int(self.clip_index[j]), dtype=torch.int64)
+        if self.parallax is not None:
+            count = self.random_masks if self.masked[j] else 0
+            item["parallax"] = parallax_tensor(self.parallax[j], count, draw, i)
         return item
+
+
+def load_labelled_parallax(
+    root: str | Path, items: Sequence[tuple[str, int]], image_size: tuple[int, int]
+) -> tuple[np.ndarray, np.ndarray, dict[str, str]]:
+    """The stored parallax input (``mannequin parallax``) of labelled ``items`` at ``image_size``: (N,H,W,3)
+    float32, whether each item's clip had no given masks (N,) bool, and each clip's mask source."""
+    from mannequin.curation.parallax_store import parallax_path, read_parallax
+
+    w, h = image_size
+    out = np.zeros((len(items), h, w, 3), np.float32)
+    masked = np.zeros(len(items), bool)
+    sources: dict[str, str] = {}
+    by_clip: dict[str, list[int]] = {}
+    for slot, (clip_id, _) in enumerate(items):
+        by_clip.setdefault(clip_id, []).append(slot)
+    for clip_id, slots in sorted(by_clip.items()):
+        stored = read_parallax(root, clip_id)
+        if stored is None:
+            raise InputError(parallax_path(root, clip_id), f"no parallax input for labeled clip {clip_id} "
+                             "(run `mannequin parallax` first)", "no_parallax")  # fmt: skip
+        try:
+            rows = stored.at_frames([items[s][1] for s in slots])
+        except KeyError as exc:
+            raise InputError(parallax_path(root, clip_id), str(exc.args[0]), "no_parallax") from None
+        channels = rows.channels_last()
+        for k, s in enumerate(slots):
+            out[s] = resize_channels(channels[k], image_size)
+            masked[s] = stored.mask_source != "given"
+        sources[clip_id] = stored.mask_source
+    return out, masked, sources
 
 
 class FinetuneDataModule(pl.LightningDataModule):
@@ -338,7 +435,10 @@ class FinetuneDataModule(pl.LightningDataModule):
         steps_per_epoch: int = 20,
         num_workers: int = 0,
         budgets: Sequence[int] = (),
+        parallax: str | Path | None = None,
+        random_masks: int = 0,
     ) -> None:
+        """``parallax``: the ``parallax`` store, for an ``rgb+parallax`` net (None: rgb, no parallax input)."""
         super().__init__()
         self.data = Path(data)
         self.image_size, self.batch_size, self.num_workers = tuple(image_size), batch_size, num_workers
@@ -353,12 +453,21 @@ class FinetuneDataModule(pl.LightningDataModule):
         images, depths, train_clips = load_labelled(self.data, self.train_items, self.image_size)
         clip_index = np.array([labels[c] for c, _ in self.train_items])
         per_epoch = max(len(images), batch_size * steps_per_epoch)
-        self.train_set = LabelledFrames(images, depths, clip_index, per_epoch)
+        self.mask_sources: dict[str, str] = {}
+        par = masked = None
+        if parallax is not None:
+            par, masked, self.mask_sources = load_labelled_parallax(parallax, self.train_items, self.image_size)
+        self.train_set = LabelledFrames(images, depths, clip_index, per_epoch, par, masked, random_masks)
         self.val_set = None
         val_clips: list[str] = []
         if self.val_items:
             v_images, v_depths, val_clips = load_labelled(self.data, self.val_items, self.image_size)
-            self.val_set = LabelledFrames(v_images, v_depths, np.array([labels[c] for c, _ in self.val_items]))
+            v_par = v_masked = None
+            if parallax is not None:
+                v_par, v_masked, v_sources = load_labelled_parallax(parallax, self.val_items, self.image_size)
+                self.mask_sources.update(v_sources)
+            v_index = np.array([labels[c] for c, _ in self.val_items])
+            self.val_set = LabelledFrames(v_images, v_depths, v_index, None, v_par, v_masked, random_masks)
         self.loaded_clip_ids = sorted(set(train_clips) | set(val_clips))
 
     def train_dataloader(self) -> DataLoader:

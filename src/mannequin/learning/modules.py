@@ -13,7 +13,7 @@ from torch import nn
 from mannequin.config.learning import AugmentParams, FinetuneParams, NetParams, PretrainParams
 from mannequin.learning.augment import GeometryHonestAugment
 from mannequin.learning.losses import gradient_matching_loss, log_residual, metric_log_l1_loss
-from mannequin.learning.nets import DepthNet, build_net
+from mannequin.learning.nets import DepthNet, build_net, net_input
 from mannequin.learning.objectives import build_objective
 from mannequin.learning.seeding import derive_seed, seeded
 
@@ -181,7 +181,7 @@ class FinetuneModule(_DepthModule):
         return groups
 
     def compute_losses(self, batch: dict) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
-        out = self.net.decode(batch["image"])
+        out = self.net.decode(net_input(self.net, batch))
         pred = self.net.log_depth(out)
         loss, logs = metric_depth_loss(pred, batch["depth"], batch.get("confidence"), self.gradient_weight)
         if self.net.head == "bins":  # the distribution is trained too (its spread is the uncertainty)
@@ -193,7 +193,10 @@ class FinetuneModule(_DepthModule):
 
     @torch.no_grad()
     def calibrate_offset(self, images: torch.Tensor, depths: torch.Tensor, batch_size: int = 16) -> float:
-        """Shift the global log-depth offset so the median log residual on the labelled frames is 0."""
+        """Shift the global log-depth offset so the median log residual on the labelled frames is 0.
+
+        ``images`` is what the net reads: RGB, then the parallax input for an ``rgb+parallax`` net.
+        """
         was_training = self.net.training
         self.net.eval()
         resids = []

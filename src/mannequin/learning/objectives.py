@@ -33,7 +33,7 @@ from mannequin.learning.losses import (
     random_patch_mask,
     scale_invariant_loss,
 )
-from mannequin.learning.nets import Decoder, DepthNet
+from mannequin.learning.nets import Decoder, DepthNet, net_input
 
 Gather = Callable[[torch.Tensor], torch.Tensor]
 
@@ -50,6 +50,8 @@ class Objective(nn.Module):
     trains_decoder: bool = False
     #: whether batches need a second frame of the same clip (``image2``).
     needs_pairs: bool = False
+    #: whether it can train an ``rgb+parallax`` net (it feeds the net :func:`~mannequin.learning.nets.net_input`).
+    reads_parallax: bool = False
 
     def __init__(self, net: DepthNet, params: ObjectiveParams) -> None:
         super().__init__()
@@ -94,8 +96,16 @@ def parse_objectives(spec: str | list[str], option: str = "--objective") -> list
 
 
 def build_objective(name: str, net: DepthNet, params: ObjectiveParams) -> Objective:
-    """The objective ``name`` for ``net``; a head that does not fit the backbone is an error naming it."""
+    """The objective ``name`` for ``net``; a head that does not fit the backbone is an error naming it, as is an
+    ``rgb+parallax`` net for an objective that reads RGB only."""
     parse_objectives([name])
+    if net.inputs != "rgb" and not _REGISTRY[name].reads_parallax:
+        takers = ", ".join(n for n in objective_names() if _REGISTRY[n].reads_parallax)
+        raise InputError(
+            f"pretrain.objective ({name})",
+            f"{name} reads RGB only and cannot train a net with inputs {net.inputs} (objectives that can: {takers})",
+            "bad_inputs",
+        )
     try:
         return _REGISTRY[name](net, params)
     except (RuntimeError, ValueError) as exc:
@@ -112,9 +122,10 @@ class MvsObjective(Objective):
 
     name = "mvs"
     trains_decoder = True
+    reads_parallax = True
 
     def forward(self, net: DepthNet, batch: dict, gather: Gather | None = None) -> tuple[torch.Tensor, dict]:
-        out = net.decode(batch["image"])
+        out = net.decode(net_input(net, batch))
         pred = net.log_depth(out)
         grad = gradient_matching_loss(pred, batch["depth"], batch["confidence"], self.params.gradient_scales)
         if net.head == "bins":  # the distribution's cross-entropy replaces the scale-invariant regression

@@ -27,12 +27,15 @@ from torch.utils.data import DataLoader, Dataset
 from mannequin.atomic import atomic_write_bytes, atomic_write_text
 from mannequin.clips.ids import is_valid_clip_id, validate_clip_id
 from mannequin.config import Params
+from mannequin.config.base import PARALLAX_SUFFIX, split_parallax
 from mannequin.config.learning import NetParams, TrainerParams
+from mannequin.curation.shards import PARALLAX_NAME
 from mannequin.errors import InputError
 from mannequin.learning.callbacks import ImageGridLogger, ThroughputMonitor
 from mannequin.learning.data import FinetuneDataModule, PretrainDataModule, ShardFrames
-from mannequin.learning.export import BACKBONE_NAME, MODEL_NAME, export_model, load_state, read_meta
+from mannequin.learning.export import BACKBONE_NAME, MODEL_NAME, export_model, load_state, model_inputs, read_meta
 from mannequin.learning.modules import FinetuneModule, PretrainModule
+from mannequin.learning.nets import load_rgb_backbone
 from mannequin.learning.objectives import objective_names, parse_objectives
 
 DIGEST_NAME = "digest.txt"
@@ -225,21 +228,34 @@ def run_pretrain(
     ``out/<name>`` (default: the objective), its checkpoints to ``runs/pretrain-<name>``.
     """
     p = params.pretrain
-    names = parse_objectives(objective)
-    tag = "+".join(names)
+    spec, reads_parallax = split_parallax(objective)
+    names = parse_objectives(spec)
+    tag = "+".join(names) + (PARALLAX_SUFFIX if reads_parallax else "")
+    if reads_parallax:  # ``mvs-parallax``: the same objective, the rgb+parallax net
+        p = p.model_copy(update={"net": p.net.model_copy(update={"inputs": "rgb+parallax"})})
     curated, data = Path(p.curated), Path(p.data)
     if name is not None:
         validate_clip_id(name, "--name")  # the same safe-name rule as clip ids: one path component
     out_dir = Path(p.out) / (name or tag)
     run_dir = Path(p.runs) / f"pretrain-{name or tag}"
+    parallax_masks = params.curate.masks.random_masks if p.net.inputs == "rgb+parallax" else None
 
     pl.seed_everything(p.seed, workers=True, verbose=False)
     module = PretrainModule(p, names)
+    backbone_bytes = b""
+    if p.backbone is not None:
+        backbone_path = Path(p.backbone) / BACKBONE_NAME
+        load_rgb_backbone(module.net, load_state(backbone_path))
+        backbone_bytes = backbone_path.read_bytes()
     dm = PretrainDataModule(
-        curated, data, p.image_size, p.batch_size, p.val_fraction, p.seed, module.needs_pairs, p.num_workers
-    )
-    shard_files = [s.path / f for s in dm.shards for f in ("meta.json", "images.npy", "depth.npy", "confidence.npy")]
-    digest = _digest("pretrain", tag, p.model_dump(mode="json", exclude={"curated", "data", "out", "runs"}),
+        curated, data, p.image_size, p.batch_size, p.val_fraction, p.seed, module.needs_pairs, p.num_workers,
+        parallax_masks,
+    )  # fmt: skip
+    arrays = ("meta.json", "images.npy", "depth.npy", "confidence.npy")
+    arrays += (PARALLAX_NAME,) if parallax_masks is not None else ()
+    shard_files = [s.path / f for s in dm.shards for f in arrays]
+    extra = [] if parallax_masks is None else [parallax_masks, hashlib.sha256(backbone_bytes).hexdigest()]
+    digest = _digest("pretrain", tag, p.model_dump(mode="json", exclude={"curated", "data", "out", "runs"}), *extra,
                      files=shard_files)  # fmt: skip
     ckpt = prepare_run_dir(run_dir, digest)
     monitor = "val/loss" if len(dm.val_set) else "train/loss"
@@ -250,7 +266,7 @@ def run_pretrain(
     if not trainer.is_global_zero:
         return result
 
-    train_eval = ShardFrames(dm.train_set.paths, dm.clip_labels, dm.image_size, dm.pairs, random_pairs=False)
+    train_eval = ShardFrames(dm.train_set.paths, dm.clip_labels, dm.image_size, dm.pairs, False, parallax_masks)
     metrics = {"train": score(module, train_eval, SCORE_BATCH, p.seed)}
     if len(dm.val_set):
         metrics["val"] = score(module, dm.val_set, SCORE_BATCH, p.seed)
@@ -270,6 +286,10 @@ def run_pretrain(
         "train_frames": len(dm.train_set),
         "val_frames": len(dm.val_set),
     }
+    if parallax_masks is not None:  # which masks the parallax input had: per clip source, + random ones
+        meta.update(mask_sources=dm.mask_sources(), random_masks=parallax_masks)
+    if p.backbone is not None:
+        meta["backbone"] = Path(p.backbone).name
     result.out_dir = export_model(out_dir, module.net.cpu(), meta, metrics)
     result.metrics = metrics
     return result
@@ -303,7 +323,8 @@ def init_finetune_module(params: Params, init: str, pretrained: Path) -> tuple[F
             "missing_pretrained",
         )
     meta = read_meta(model_dir)
-    module = FinetuneModule(f, NetParams.model_validate(meta["net"]))
+    arch = NetParams.model_validate({**meta["net"], "inputs": model_inputs(meta, model_dir / "model.json")})
+    module = FinetuneModule(f, arch)
     if f.init_decoder and meta.get("trains_decoder"):
         module.net.load_state_dict(load_state(model_dir / MODEL_NAME))
         loaded, source = "encoder+decoder", model_dir / MODEL_NAME
@@ -312,7 +333,7 @@ def init_finetune_module(params: Params, init: str, pretrained: Path) -> tuple[F
         module.net.encoder.load_state_dict(load_state(model_dir / BACKBONE_NAME))
         loaded, source = "encoder", model_dir / BACKBONE_NAME
         module.pretrained_prefixes = ("net.encoder.",)
-    return module, {"net": meta["net"], "loaded": loaded}, source.read_bytes()
+    return module, {"net": arch.model_dump(), "loaded": loaded}, source.read_bytes()
 
 
 def run_finetune(
@@ -335,15 +356,27 @@ def run_finetune(
     pl.seed_everything(f.seed, workers=True, verbose=False)
     module, init_meta, init_bytes = init_finetune_module(params, init, pretrained)
     steps_per_epoch = 20
+    reads_parallax = module.net.inputs == "rgb+parallax"
+    random_masks = params.curate.masks.random_masks if reads_parallax else 0
     dm = FinetuneDataModule(
-        data, budget, f.image_size, f.batch_size, f.seed, f.val_frames, steps_per_epoch, f.num_workers, f.budgets
-    )
-    digest = _digest("finetune", tag, f.model_dump(mode="json", exclude={"data", "pretrained", "out", "runs"}),
-                     init_meta, hashlib.sha256(init_bytes).hexdigest(),
-                     arrays=[dm.train_set.images, dm.train_set.depths])  # fmt: skip
+        data, budget, f.image_size, f.batch_size, f.seed, f.val_frames, steps_per_epoch, f.num_workers, f.budgets,
+        f.parallax if reads_parallax else None, random_masks,
+    )  # fmt: skip
+    arrays = [dm.train_set.images, dm.train_set.depths]
+    extra: list[Any] = []
+    if reads_parallax:
+        assert dm.train_set.parallax is not None
+        arrays.append(dm.train_set.parallax)
+        extra = [random_masks]
+    digest = _digest("finetune", tag, f.model_dump(mode="json", exclude={"data", "pretrained", "out", "runs",
+                     "parallax"}), init_meta, hashlib.sha256(init_bytes).hexdigest(), *extra,
+                     arrays=arrays)  # fmt: skip
     offset = 0.0
     if f.calibrate_offset:
         images = torch.from_numpy(dm.train_set.images).permute(0, 3, 1, 2).float() / 255.0
+        if reads_parallax:  # the stored parallax input, without random masks
+            assert dm.train_set.parallax is not None
+            images = torch.cat([images, torch.from_numpy(dm.train_set.parallax).permute(0, 3, 1, 2)], dim=1)
         offset = module.calibrate_offset(images, torch.from_numpy(dm.train_set.depths)[:, None])
     ckpt = prepare_run_dir(run_dir, digest)
     monitor = "val/loss" if dm.val_set is not None else "train/loss"
@@ -356,7 +389,8 @@ def run_finetune(
 
     from mannequin.learning.data import LabelledFrames
 
-    budget_set = LabelledFrames(dm.train_set.images, dm.train_set.depths, dm.train_set.clip_index)
+    ts = dm.train_set
+    budget_set = LabelledFrames(ts.images, ts.depths, ts.clip_index, None, ts.parallax, ts.masked, ts.random_masks)
     metrics = {"train": score(module, budget_set, f.batch_size, f.seed)}
     if dm.val_set is not None:
         metrics["val"] = score(module, dm.val_set, f.batch_size, f.seed)
@@ -374,6 +408,8 @@ def run_finetune(
         "train_items": [[c, i] for c, i in dm.train_items],
         "val_items": [[c, i] for c, i in dm.val_items],
     }
+    if reads_parallax:  # which masks the labelled frames' parallax input had, + random ones
+        meta.update(mask_sources=dm.mask_sources, random_masks=random_masks)
     result.out_dir = export_model(out_dir, module.net.cpu(), meta, metrics)
     result.metrics = metrics
     return result

@@ -1,0 +1,18 @@
+"""A tiny paper-like sample dataset (masks, walking people in the labelled and test clips), rendered once."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from mannequin.sample.dataset import write_sample_data
+from mannequin.sample.plan import ClipPlan
+
+PAPER = {"n_clips": 20, "seed": 3, "width": 64, "height": 48, "frames": (4, 5), "people": "paper"}
+
+
+@pytest.fixture(scope="session")
+def paper_data(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[ClipPlan]]:
+    out = tmp_path_factory.mktemp("paper_parallax") / "data"
+    return out, write_sample_data(out, progress=False, **PAPER)
