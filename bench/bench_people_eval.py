@@ -38,7 +38,8 @@ def _timed(params, models: list[Path], out: Path, people: bool) -> tuple[float, 
         max_depth=p.max_depth,
         batch_size=p.batch_size,
         examples=0,
-        people_mvs=params.curate.mvs if people else None,
+        people_curate=params.curate if people else None,
+        parallax_store=params.parallax.out,
     )
     return time.perf_counter() - start, results
 

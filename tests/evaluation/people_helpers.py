@@ -46,8 +46,8 @@ def paper_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
-def evaluate_people(data: Path, out: Path, predictors: dict[str, object]) -> dict:
-    from mannequin.config.curate import MvsParams
+def evaluate_people(data: Path, out: Path, predictors: dict[str, object], parallax_store: Path | None = None) -> dict:
+    from mannequin.config.curate import CurateParams
     from mannequin.evaluation.evaluate import evaluate_dirs
 
     dirs = [out.parent / "models" / "finetune" / name for name in predictors]
@@ -60,5 +60,6 @@ def evaluate_people(data: Path, out: Path, predictors: dict[str, object]) -> dic
         max_depth=10.0,
         examples=1,
         loader=lambda d: predictors[d.name],
-        people_mvs=MvsParams(planes=16),
+        parallax_store=parallax_store,
+        people_curate=CurateParams.model_validate({"mvs": {"planes": 16}, "masks": {"parallax_planes": 16}}),
     )

@@ -122,3 +122,31 @@ def test_an_rgb_parallax_model_without_the_people_evaluation_is_an_error(paper_d
             max_depth=10.0,
             loader=lambda d: ParallaxEcho(),
         )
+
+
+def test_rgb_parallax_models_read_the_stored_input(paper_data: Path, tmp_path: Path) -> None:
+    """Where the parallax stage stored a test clip's input, that is what an rgb+parallax model sees."""
+    from dataclasses import replace
+
+    from mannequin.clips.clip import open_clip
+    from mannequin.curation.parallax import clip_parallax
+    from mannequin.curation.parallax_store import write_parallax
+
+    test_ids = sorted(clip_people(paper_data))  # every clip of the sample
+    first = next(c for c in test_ids if (paper_data / "depth" / c).is_dir() and "test" in _split(paper_data, c))
+    clip = open_clip(paper_data / "clips" / first)
+    images, cameras = clip.read_frames()
+    inputs = clip_parallax(images, cameras, None)
+    marked = replace(inputs, parallax=np.full_like(inputs.parallax, 0.125), frames=np.arange(len(clip)))
+    write_parallax(tmp_path / "store", first, marked)
+    echo = ParallaxEcho()
+    evaluate_people(paper_data, tmp_path / "metrics", {"px-2": echo}, parallax_store=tmp_path / "store")
+    seen = dict(zip(sorted(c for c in test_ids if "test" in _split(paper_data, c)), echo.seen, strict=True))
+    assert np.all(seen[first][..., 0] == 0.125)
+    assert not all(np.all(v[..., 0] == 0.125) for k, v in seen.items() if k != first)
+
+
+def _split(data: Path, clip_id: str) -> str:
+    from mannequin.clips.splits import read_splits
+
+    return read_splits(data)[clip_id]

@@ -93,6 +93,10 @@ def test_predict_writes_pngs_that_read_back_to_the_prediction(tmp_path: Path) ->
 
 def test_rgb_parallax_model_reads_poses_masks_and_parallax(tmp_path: Path) -> None:
     model, clip = _model(tmp_path, "rgb+parallax"), _clip(tmp_path)
+    assert _run(clip, "--model", model, "--out", tmp_path / "motion").exit_code == 0  # no masks/: motion evidence
+    assert json.loads((tmp_path / "motion" / "predict.json").read_text())["masks"] == "motion"
+    assert _run(clip, "--model", model, "--out", tmp_path / "none", "--masks", "none").exit_code == 0
+    assert json.loads((tmp_path / "none" / "predict.json").read_text())["masks"] == "none"
     person = np.zeros((H, W), bool)
     person[8:28, 20:30] = True
     for i in range(N):

@@ -331,13 +331,15 @@ def evaluate_dirs(
     mvs_curate_params: Any = None,
     loader=load_predictor,
     progress: bool = False,
-    people_mvs: Any = None,
+    people_curate: Any = None,
+    parallax_store: str | Path | None = None,
 ) -> dict[str, dict]:
     """Evaluate the models in ``model_dirs`` on ``data_dir``'s test clips and write their metrics to ``out_dir``.
 
     ``loader(model_dir)`` builds a predictor (injected in tests). With ``mvs_curate_params`` (a ``CurateParams``),
     example frames without a curated MVS target get one computed for the picture. ``progress``: a bar on stderr.
-    With ``people_mvs`` (``curate.mvs``), the people evaluation runs too (``<out>/people/``).
+    With ``people_curate`` (the ``curate`` block), the people evaluation runs too (``<out>/people/``), the
+    rgb+parallax models reading their input from ``parallax_store`` where it holds it.
     """
     from functools import partial
 
@@ -357,7 +359,9 @@ def evaluate_dirs(
         dup = next(n for n in names if names.count(n) > 1)
         raise InputError(out_dir, f"two models are both named {dup!r}", "duplicate_model")
     clips = iter_held_out_clips(data_dir)
-    people = None if people_mvs is None else PeopleEvaluation.for_data(data_dir, people_mvs, min_depth, max_depth)
+    people = None
+    if people_curate is not None:
+        people = PeopleEvaluation.for_data(data_dir, people_curate, min_depth, max_depth, parallax_store)
     results, ex = evaluate_models(
         runs,
         clips,
@@ -402,5 +406,6 @@ def run_evaluate(
         mvs_curate_params=params.curate if p.example_mvs else None,
         loader=loader,
         progress=progress,
-        people_mvs=params.curate.mvs if p.people else None,
+        people_curate=params.curate if p.people else None,
+        parallax_store=params.parallax.out,
     )

@@ -1,10 +1,12 @@
 """The evaluation of where the people are, beside the per-model metrics: ``<metrics>/people/``.
 
-For every test clip it reads the masks (``masks/``, optional) and computes the parallax input once
-(:func:`mannequin.curation.parallax.clip_parallax` with ``curate.mvs``, the function and params curation uses):
-the single-source sweep depth unmasked is the raw parallax baseline, and with the mask applied it is the input of
-``rgb+parallax`` models. Each model's predictions and the baseline are scored per pixel group and clip set
-(:mod:`mannequin.evaluation.regions`). One moving-people test frame is kept for the report's figure.
+For every test clip it reads the masks (``masks/``, optional) and runs the single-source sweep of the parallax
+input once (:func:`mannequin.curation.parallax.sweep_parallax`, ``curate.mvs`` with
+``curate.masks.parallax_planes`` planes, as the ``parallax`` stage does): its depth, unmasked, is the raw parallax
+baseline. The input of ``rgb+parallax`` models is the ``parallax`` stage's stored one (what they were fine-tuned
+with), else that sweep with the clip's masks applied. Each model's predictions and the baseline are scored per
+pixel group and clip set (:mod:`mannequin.evaluation.regions`). One moving-people test frame is kept for the
+report's figure.
 
 Files (no paths, no timestamps: the same models and data give the same bytes):
 
@@ -18,14 +20,14 @@ Files (no paths, no timestamps: the same models and data give the same bytes):
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from mannequin.atomic import atomic_write_text
-from mannequin.curation.parallax import ParallaxInput, apply_mask, normalise_depth
+from mannequin.curation.parallax import ParallaxInput, masked_parallax, single_source, sweep_parallax
 from mannequin.evaluation.alignment import align, apply_fit
 from mannequin.evaluation.examples import save_npz
 from mannequin.evaluation.metrics import valid_mask
@@ -44,16 +46,31 @@ def model_inputs(predictor: Any) -> str:
     return str(getattr(predictor, "inputs", None) or meta.get("inputs") or RGB)
 
 
-def masked_input(raw: ParallaxInput, masks: np.ndarray | None) -> ParallaxInput:
-    """The parallax input with ``masks`` applied to an unmasked one (depth NaN, confidence 0 inside, renormalised)."""
-    if masks is None:
-        return raw
-    depth, confidence, parallax = (np.empty_like(raw.depth) for _ in range(3))
-    shift = np.zeros(len(raw.depth), np.float64)
-    for i in range(len(raw.depth)):
-        depth[i], confidence[i] = apply_mask(raw.depth[i], raw.confidence[i], masks[i])
-        parallax[i], shift[i] = normalise_depth(depth[i])
-    return ParallaxInput(parallax, confidence, np.asarray(masks, bool), shift, depth, raw.source, raw.frames, "given")
+def stored_input(store: Path | None, clip: HeldOutClip) -> ParallaxInput | None:
+    """The clip's parallax input from the ``parallax`` stage's store at its ground-truth frames (None without)."""
+    from mannequin.curation.parallax_store import read_parallax
+
+    if store is None or not store.is_dir():
+        return None
+    stored = read_parallax(store, clip.clip_id)
+    if stored is None:
+        return None
+    try:
+        stored = stored.at_frames(clip.frame_indices)
+    except KeyError:
+        return None  # stored from other frames (e.g. SfM poses): compute it instead
+    h, w = clip.images.shape[1:3]
+    if stored.parallax.shape[1:] != (h, w):  # stored at curate.max_width: nearest, as the predictor resizes it
+        import cv2
+
+        def fit(a: np.ndarray) -> np.ndarray:
+            return np.stack([cv2.resize(x, (w, h), interpolation=cv2.INTER_NEAREST) for x in a])
+
+        stored = replace(
+            stored, parallax=fit(stored.parallax), confidence=fit(stored.confidence),
+            mask=fit(stored.mask.astype(np.uint8)) > 0, depth=fit(stored.depth),
+        )  # fmt: skip
+    return stored
 
 
 @dataclass(frozen=True)
@@ -75,10 +92,11 @@ class PeopleEvaluation:
     """Scores by pixel group for every model and the raw parallax, and the figure's frame."""
 
     data_dir: Path
-    mvs: Any  # MvsParams of the sweep
+    mvs: Any  # MvsParams of the sweep (one source view is forced)
     min_depth: float
     max_depth: float
     device: str = "cpu"
+    store: Path | None = None  # the parallax stage's output: the rgb+parallax models' input where it holds the clip
     people: dict[str, str] = field(default_factory=dict)
     scores: dict[str, RegionScores] = field(default_factory=dict)
     frame: dict[str, Any] | None = None
@@ -86,21 +104,33 @@ class PeopleEvaluation:
     _frame_slot: int | None = None
 
     @classmethod
-    def for_data(cls, data_dir: str | Path, mvs: Any, min_depth: float, max_depth: float, device: str = "cpu"):
-        return cls(Path(data_dir), mvs, min_depth, max_depth, device, clip_people(data_dir))
+    def for_data(
+        cls,
+        data_dir: str | Path,
+        curate: Any,
+        min_depth: float,
+        max_depth: float,
+        store: str | Path | None = None,
+    ) -> PeopleEvaluation:
+        """From the ``curate`` block (``mvs``, ``masks.parallax_planes``, ``device``), as the parallax stage sweeps."""
+        mvs = single_source(curate.mvs, curate.masks.parallax_planes)
+        device = "cpu" if curate.device == "auto" else curate.device
+        store = None if store is None else Path(store)
+        return cls(Path(data_dir), mvs, min_depth, max_depth, device, store, clip_people(data_dir))
 
     def clip_inputs(self, clip: HeldOutClip) -> ClipInputs:
         """Masks and parallax of a test clip's ground-truth frames (the sweep runs once per clip)."""
         from mannequin.clips.clip import open_clip
         from mannequin.clips.masks import read_masks
-        from mannequin.curation.parallax import clip_parallax
 
         opened = open_clip(self.data_dir / "clips" / clip.clip_id)
         w = clip.images.shape[2]
         masks = read_masks(opened, clip.frame_indices, max_width=w)
         cameras = opened.cameras_for(clip.frame_indices, max_width=w)
-        raw = clip_parallax(clip.images, cameras, None, self.mvs, self.device)
-        inputs = ClipInputs(self.people.get(clip.clip_id), masks, raw, masked_input(raw, masks))
+        sweep = sweep_parallax(clip.images, cameras, self.mvs, self.device)
+        raw = masked_parallax(sweep, None)
+        model_input = stored_input(self.store, clip) or masked_parallax(sweep, masks)
+        inputs = ClipInputs(self.people.get(clip.clip_id), masks, raw, model_input)
         self.clips[clip.clip_id] = inputs.people or "unknown"
         self._frame_slot = None
         if self.frame is None and inputs.people == "moving" and masks is not None:

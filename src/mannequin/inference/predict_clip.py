@@ -12,8 +12,9 @@ The frame index is the pose line where the clip has ``poses.txt`` (as for sensor
 frame's position in the folder (video order or file-name order). An ``rgb+parallax`` model needs poses: the
 clip's ``poses.txt``, or structure from motion through the curation pose resolver
 (:func:`mannequin.curation.sfm_store.resolve_clip`, ``curate.poses`` and ``curate.sfm``); a clip without either is
-one error line. Its parallax input is :func:`mannequin.curation.parallax.clip_parallax` with the masks of
-``masks.source`` (the clip's ``masks/`` where it has them, else curation's motion evidence).
+one error line. Its parallax input is computed as the ``parallax`` stage computes it
+(:func:`mannequin.curation.parallax.parallax_for_clip`, ``curate.mvs`` and ``curate.masks``: the clip's
+``masks/`` where it has them, else the motion evidence of the sweep).
 """
 
 from __future__ import annotations
@@ -65,6 +66,7 @@ class ClipFrames:
     cameras: list | None
     masks: np.ndarray | None
     poses: str  # given | sfm | none
+    clip: Any = None  # the opened Clip, where the clip has poses
 
 
 class _PoselessClip:
@@ -120,27 +122,21 @@ def read_clip(clip_dir: str | Path, needs_poses: bool, curate: Any, max_width: i
         return ClipFrames(frames, order, None, masks, "none")
     order = list(range(len(clip)))
     frames, cameras = clip.read_frames(order, max_width)
-    return ClipFrames(frames, order, cameras, read_masks(clip, order, max_width), poses)
+    return ClipFrames(frames, order, cameras, read_masks(clip, order, max_width), poses, clip)
 
 
 def parallax_channels(
-    clip_dir: str | Path, frames: ClipFrames, mask_params: Any, mvs: Any, device: str = "cpu"
+    frames: ClipFrames, mask_params: Any, mvs: Any, max_width: int | None, device: str = "cpu"
 ) -> tuple[np.ndarray, str]:
-    """(N,H,W,3) parallax channels of the frames, and the masks' source (``given | motion | none``)."""
-    from mannequin.curation.parallax import clip_parallax
+    """(N,H,W,3) parallax channels of the frames, and the masks' source (``given | motion | none``), computed as
+    the ``parallax`` stage does (:func:`mannequin.curation.parallax.parallax_for_clip`)."""
+    from mannequin.curation.parallax import parallax_for_clip
 
-    source = mask_params.resolve(frames.masks is not None, clip_dir)
-    masks = frames.masks if source == "given" else None
-    if source == "motion":
-        from mannequin.curation.motion import motion_masks
-        from mannequin.curation.mvs import clip_depth
-
-        depth = clip_depth(frames.images, frames.cameras, mvs, device=device).depth
-        masks = motion_masks(
-            depth, frames.images, frames.cameras, dilate_px=mask_params.motion_dilate_px,
-            fill_px=mask_params.motion_fill_px,
-        )  # fmt: skip
-    return clip_parallax(frames.images, frames.cameras, masks, mvs, device).channels_last(), source
+    inputs = parallax_for_clip(
+        frames.clip, mask_params, mvs, frames.images, frames.cameras, frames.indices, max_width=max_width,
+        device=device,
+    )  # fmt: skip
+    return inputs.channels_last(), inputs.mask_source
 
 
 def depth_colours(depth: np.ndarray) -> np.ndarray:
@@ -175,7 +171,8 @@ def predict_clip_dir(
 ) -> dict[str, Any]:
     """Predict every frame of ``clip_dir`` with ``model_dir`` into ``out_dir``; returns what ``predict.json`` holds.
 
-    ``curate`` is the ``CurateParams`` block (``poses``, ``sfm``, ``mvs``), ``mask_params`` a ``MaskParams``.
+    ``curate`` is the ``CurateParams`` block (``poses``, ``sfm``, ``mvs``), ``mask_params`` a ``MaskParams``
+    (``curate.masks``, maybe with another ``source``).
     """
     from mannequin.learning.predict import DepthPredictor
 
@@ -184,7 +181,7 @@ def predict_clip_dir(
     frames = read_clip(clip_dir, predictor.needs_parallax, curate, max_width)
     parallax, mask_source = None, "given" if frames.masks is not None else "none"
     if predictor.needs_parallax:
-        parallax, mask_source = parallax_channels(clip_dir, frames, mask_params, curate.mvs, device)
+        parallax, mask_source = parallax_channels(frames, mask_params, curate.mvs, max_width, device)
     depth = predictor.predict(frames.images, parallax=parallax)
     out_dir = Path(out_dir)
     for index, d in zip(frames.indices, depth, strict=True):
