@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from people_helpers import paper_data  # noqa: F401  (the tiny paper-like sample of the people tests)
 
 from mannequin.clips.cameras import Camera
 from mannequin.clips.depth_png import write_depth_png

@@ -18,13 +18,18 @@ from mannequin.sample.plan import make_plan
 from mannequin.sample.render import render, render_layers
 
 
+def _hashes(root: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
 def _truth(root: Path) -> dict[str, dict[str, str]]:
     with (root / "sample_truth.csv").open(newline="") as fh:
         return {row["clip_id"]: row for row in csv.DictReader(fh)}
 
 
 def test_paper_plan_draws_the_same_clips_and_mixes_test_people() -> None:
-    default, paper = make_plan(128), make_plan(128, people="paper")
+    default, paper = make_plan(128, people="frozen"), make_plan(128, people="paper")
+    assert make_plan(128) == paper  # the paper-like data is the default
     assert [replace(p, walking=False, write_masks=False) for p in paper] == default
     assert all(p.write_masks for p in paper) and not any(p.write_masks or p.walking for p in default)
     tests = [p for p in paper if p.split == "test"]
@@ -86,10 +91,10 @@ def test_walking_people_move_in_test_clips(paper_dataset) -> None:
 
 
 def test_paper_option_changes_only_masks_people_and_truth(paper_dataset, tmp_path: Path) -> None:
-    """Clips that do not walk are byte-identical to the default data; the default writes no masks."""
+    """Clips that do not walk are byte-identical to the frozen data; the frozen data writes no masks."""
     root, plans = paper_dataset
-    default = tmp_path / "default"
-    write_sample_data(default, progress=False, **{**PAPER, "people": "default"})
+    default = tmp_path / "frozen"
+    write_sample_data(default, progress=False, **{**PAPER, "people": "frozen"})
     assert not list(default.glob("clips/*/masks"))
     assert (default / "sample_truth.csv").read_text().splitlines()[0] == "clip_id,defect,pose_scale"
     assert (root / "sample_truth.csv").read_text().splitlines()[0] == "clip_id,defect,pose_scale,people"
@@ -115,6 +120,12 @@ def test_cli_people_option(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert len(list(out.glob("clips/*/masks"))) == 3
     assert "people" in (out / "sample_truth.csv").read_text().splitlines()[0]
+    plain = tmp_path / "plain"  # no --people: the paper-like data
+    assert runner.invoke(app, ["sample-data", str(plain), *args, "--no-progress"]).exit_code == 0
+    assert _hashes(plain) == _hashes(out)
+    frozen = tmp_path / "frozen"
+    assert runner.invoke(app, ["sample-data", str(frozen), *args, "--people", "frozen", "--no-progress"]).exit_code == 0
+    assert not list(frozen.glob("clips/*/masks"))
     bad = runner.invoke(app, ["sample-data", str(tmp_path / "x"), *args, "--people", "crowd"])
     assert bad.exit_code == 2 and "--people" in bad.stderr and len(bad.stderr.strip().splitlines()) == 1
     assert not (tmp_path / "x").exists()

@@ -14,8 +14,9 @@ TINY = {"width": 64, "height": 48, "frames": (4, 6)}
 
 @pytest.fixture(scope="session")
 def tiny_options() -> dict:
-    """The options ``tiny_dataset`` was written with (seed, clips and sizes)."""
-    return {"n_clips": 8, "seed": 11, **TINY}
+    """The options ``tiny_dataset`` was written with (seed, clips and sizes; frozen people, no masks: the
+    paper-like default is tested in ``tests/people``)."""
+    return {"n_clips": 8, "seed": 11, "people": "frozen", **TINY}
 
 
 @pytest.fixture(scope="session")

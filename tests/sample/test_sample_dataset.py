@@ -88,7 +88,7 @@ def test_same_seed_gives_identical_files(
 
 
 def _plan(defect: str, trajectory: str, form: str = "video") -> ClipPlan:
-    base = make_plan(1, seed=21, width=48, height=36, frames=(5, 5))[0]
+    base = make_plan(1, seed=21, width=48, height=36, frames=(5, 5), people="frozen")[0]
     return replace(base, defect=defect, trajectory=trajectory, form=form)
 
 

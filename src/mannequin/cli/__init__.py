@@ -16,6 +16,7 @@ from mannequin.cli import (  # noqa: E402,F401
     mvs_commands,
     parallax_commands,
     pipeline_commands,
+    predict_commands,
     pretext_commands,
 )
 from mannequin.cli.app import app  # noqa: E402

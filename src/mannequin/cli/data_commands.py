@@ -8,7 +8,14 @@ import typer
 
 from mannequin.cli.app import app, user_errors
 from mannequin.errors import InputError
-from mannequin.sample.plan import DEFAULT_CLIPS, DEFAULT_FRAMES, DEFAULT_SIZE, PEOPLE_MODES, split_counts
+from mannequin.sample.plan import (
+    DEFAULT_CLIPS,
+    DEFAULT_FRAMES,
+    DEFAULT_PEOPLE,
+    DEFAULT_SIZE,
+    PEOPLE_MODES,
+    split_counts,
+)
 
 
 def sample_data_help() -> str:
@@ -22,11 +29,12 @@ def sample_data_help() -> str:
             f" {n['clean']} clean unlabeled, {n['labeled']} labeled, {n['test']} test).",
             "Writes OUT_DIR/clips/<id>/ (poses.txt with video.mp4 or frames/) and OUT_DIR/splits.csv.",
             "Sensor depth OUT_DIR/depth/<id>/<i:06d>.png for labeled and test clips only.",
-            "Audit-only truth: OUT_DIR/sample_truth.csv (clip_id,defect,pose_scale), OUT_DIR/truth/<id>/depth.npz"
-            " (metres).",
-            "--people paper: like the paper's data: every clip also writes clips/<id>/masks/<i:06d>.png (its"
-            " figures, frozen ones included); labeled clips and every other test clip have walking people; the"
-            " truth gets a people column (frozen|moving).",
+            "Audit-only truth: OUT_DIR/sample_truth.csv (clip_id,defect,pose_scale[,people]),"
+            " OUT_DIR/truth/<id>/depth.npz (metres).",
+            "--people paper (the default): like the paper's data: every clip also writes"
+            " clips/<id>/masks/<i:06d>.png (its figures, frozen ones included); labeled clips and every other test"
+            " clip have walking people; the truth gets a people column (frozen|moving). --people frozen: every"
+            " figure still, no masks, no people column.",
         ]
     )
 
@@ -47,7 +55,9 @@ def sample_data(
     workers: int = typer.Option(1, "--workers", min=1, help="Render clips in this many processes (same bytes)."),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Show a progress bar on stderr."),
     people: str = typer.Option(
-        "default", "--people", help=f"People in the data: {' | '.join(PEOPLE_MODES)} (paper: masks, walking people)."
+        DEFAULT_PEOPLE,
+        "--people",
+        help=f"People in the data: {' | '.join(PEOPLE_MODES)} (paper: masks, walking people; frozen: neither).",
     ),
 ) -> None:
     """Render the embedded sample dataset (the command's help is :func:`sample_data_help`)."""

@@ -18,6 +18,9 @@ class EvaluateParams(Block):
     alignment applied before scoring; a name wins over a kind; a model matching neither is scored as is (``none``).
     ``examples`` test frames are saved for the report's picture; with ``example_mvs`` their MVS target is computed
     with ``curate.mvs`` for that picture (test clips are never curated; costs one plane sweep per example).
+    With ``people``, the test clips' parallax input is computed (``curate.mvs``, one source view: about a second
+    per frame on a CPU), ``rgb+parallax`` models are scored with it, and every model and the raw parallax depth are
+    scored on human, non-human and all pixels of the moving- and frozen-people clips (``<out>/people/``).
     """
 
     data: str = "data"
@@ -30,6 +33,7 @@ class EvaluateParams(Block):
     batch_size: int = Field(8, ge=1)
     examples: int = Field(3, ge=0)
     example_mvs: bool = True
+    people: bool = True
 
     @model_validator(mode="after")
     def _range(self) -> EvaluateParams:

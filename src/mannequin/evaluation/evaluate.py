@@ -26,6 +26,7 @@ from mannequin.errors import InputError
 from mannequin.evaluation.alignment import apply_fit
 from mannequin.evaluation.examples import EXAMPLES_DIR, FRAMES_FILE, mvs_for_frame, save_npz
 from mannequin.evaluation.metrics import UNCERTAINTY_FIELDS, mean_metrics, score_image, uncertainty_ranking, valid_mask
+from mannequin.evaluation.people_eval import RGB_PARALLAX, ClipInputs, PeopleEvaluation, model_inputs
 from mannequin.evaluation.testset import HeldOutClip
 
 MODEL_FILE = "model.json"
@@ -109,12 +110,16 @@ class ModelRun:
     uncertainty: list[dict] = field(default_factory=list)
 
 
-def predict_clip(predictor: Predictor, images: np.ndarray, batch_size: int) -> np.ndarray:
-    """Predictions (N,H,W) float32 at the frames' resolution, in batches of ``batch_size``."""
+def predict_clip(
+    predictor: Predictor, images: np.ndarray, batch_size: int, parallax: np.ndarray | None = None
+) -> np.ndarray:
+    """Predictions (N,H,W) float32 at the frames' resolution, in batches of ``batch_size``; ``parallax`` (N,H,W,3),
+    the parallax channels of an ``rgb+parallax`` model, goes with its frames."""
     n, h, w = images.shape[:3]
     out = np.empty((n, h, w), dtype=np.float32)
     for start in range(0, n, batch_size):
-        batch = np.asarray(predictor.predict(images[start : start + batch_size]), dtype=np.float32)
+        extra = {} if parallax is None else {"parallax": parallax[start : start + batch_size]}
+        batch = np.asarray(predictor.predict(images[start : start + batch_size], **extra), dtype=np.float32)
         if batch.ndim != 3 or batch.shape[0] != min(batch_size, n - start):
             raise ValueError(f"predict returned shape {batch.shape} for {min(batch_size, n - start)} images")
         for k, depth in enumerate(batch):
@@ -124,7 +129,9 @@ def predict_clip(predictor: Predictor, images: np.ndarray, batch_size: int) -> n
     return out
 
 
-def predict_spread(predictor: Predictor, images: np.ndarray, batch_size: int) -> np.ndarray | None:
+def predict_spread(
+    predictor: Predictor, images: np.ndarray, batch_size: int, parallax: np.ndarray | None = None
+) -> np.ndarray | None:
     """Per-pixel uncertainty (N,H,W) of a predictor that has ``predict_spread`` (a ``bins`` model), else None."""
     fn = getattr(predictor, "predict_spread", None)
     if fn is None:
@@ -132,7 +139,8 @@ def predict_spread(predictor: Predictor, images: np.ndarray, batch_size: int) ->
     n, h, w = images.shape[:3]
     parts = []
     for start in range(0, n, batch_size):
-        part = fn(images[start : start + batch_size])
+        extra = {} if parallax is None else {"parallax": parallax[start : start + batch_size]}
+        part = fn(images[start : start + batch_size], **extra)
         if part is None:
             return None
         parts.append(np.asarray(part, dtype=np.float32))
@@ -157,6 +165,7 @@ def evaluate_models(
     curated_dir: str | Path | None = None,
     example_mvs: Callable[[str, int], np.ndarray] | None = None,
     progress: int | None = None,
+    people: PeopleEvaluation | None = None,
 ) -> tuple[dict[str, dict], dict[str, np.ndarray]]:
     """Score every model on every clip; returns ``{model name: result}`` and the example frames.
 
@@ -164,6 +173,8 @@ def evaluate_models(
     the first ``examples`` clips (in clip-id order), resized to the first example's size. Their MVS target comes
     from a curated shard holding the frame, else from ``example_mvs(clip_id, frame_index)`` when given.
     With ``progress`` (the number of clips expected), a progress bar over clips x models goes to stderr.
+    With ``people``, every clip's masks and parallax input are computed once, ``rgb+parallax`` models get the
+    parallax channels, and every model and the raw parallax are scored by pixel group (``people.write`` saves them).
     """
     from tqdm import tqdm
 
@@ -182,13 +193,17 @@ def evaluate_models(
             if example_mvs is not None and not np.isfinite(mvs).any():
                 mvs = _resize(example_mvs(clip.clip_id, clip.frame_indices[slot]), mvs.shape, cv2.INTER_NEAREST)
             ex["mvs"].append(_resize(mvs, shape, cv2.INTER_NEAREST))
+        extra = people.clip_inputs(clip) if people is not None else None
         for run in runs:
+            parallax = parallax_channels(run, clip.clip_id, extra)
             try:
-                preds = predict_clip(run.predictor, clip.images, batch_size)
+                preds = predict_clip(run.predictor, clip.images, batch_size, parallax)
             except ValueError as exc:
                 raise ValueError(f"{run.info.name} on {clip.clip_id}: {exc}") from None
+            if people is not None and extra is not None:
+                people.add_model(run.info.name, model_inputs(run.predictor), run.alignment, clip, extra, preds)
             clip_scores = run.scores.setdefault(clip.clip_id, [])
-            spreads = predict_spread(run.predictor, clip.images, batch_size)
+            spreads = predict_spread(run.predictor, clip.images, batch_size, parallax)
             for k, (pred, gt) in enumerate(zip(preds, clip.depth, strict=True)):
                 try:
                     score = score_image(pred, gt, run.alignment, min_depth, max_depth)
@@ -210,6 +225,8 @@ def evaluate_models(
                     run.example_depth.append(_resize(aligned, ex["images"][0].shape[:2], cv2.INTER_LINEAR))
             bar.set_postfix_str(f"{run.info.name} on {clip.clip_id}", refresh=False)
             bar.update()
+        if people is not None and extra is not None:
+            people.add_baseline(clip, extra)
     bar.close()
     results = {run.info.name: summarise(run, min_depth, max_depth) for run in runs}
     example_arrays = {
@@ -219,6 +236,15 @@ def evaluate_models(
     for key in ("images", "depth", "mvs"):
         example_arrays[key] = np.stack(ex[key]) if ex[key] else np.zeros((0, 0, 0), dtype=np.float32)
     return results, example_arrays
+
+
+def parallax_channels(run: ModelRun, clip_id: str, extra: ClipInputs | None) -> np.ndarray | None:
+    """The parallax channels an ``rgb+parallax`` model needs for a clip (None for an ``rgb`` model)."""
+    if model_inputs(run.predictor) != RGB_PARALLAX:
+        return None
+    if extra is None:
+        raise ValueError(f"{run.info.name} takes rgb+parallax, but no parallax input was computed for {clip_id}")
+    return extra.channels()
 
 
 def _resize(a: np.ndarray, shape: tuple[int, int], interpolation: int) -> np.ndarray:
@@ -305,11 +331,15 @@ def evaluate_dirs(
     mvs_curate_params: Any = None,
     loader=load_predictor,
     progress: bool = False,
+    people_curate: Any = None,
+    parallax_store: str | Path | None = None,
 ) -> dict[str, dict]:
     """Evaluate the models in ``model_dirs`` on ``data_dir``'s test clips and write their metrics to ``out_dir``.
 
     ``loader(model_dir)`` builds a predictor (injected in tests). With ``mvs_curate_params`` (a ``CurateParams``),
     example frames without a curated MVS target get one computed for the picture. ``progress``: a bar on stderr.
+    With ``people_curate`` (the ``curate`` block), the people evaluation runs too (``<out>/people/``), the
+    rgb+parallax models reading their input from ``parallax_store`` where it holds it.
     """
     from functools import partial
 
@@ -329,6 +359,9 @@ def evaluate_dirs(
         dup = next(n for n in names if names.count(n) > 1)
         raise InputError(out_dir, f"two models are both named {dup!r}", "duplicate_model")
     clips = iter_held_out_clips(data_dir)
+    people = None
+    if people_curate is not None:
+        people = PeopleEvaluation.for_data(data_dir, people_curate, min_depth, max_depth, parallax_store)
     results, ex = evaluate_models(
         runs,
         clips,
@@ -339,8 +372,11 @@ def evaluate_dirs(
         curated_dir=curated_dir,
         example_mvs=None if mvs_curate_params is None else partial(computed_mvs, data_dir, curate=mvs_curate_params),
         progress=sum(1 for c in held_out_clip_ids(data_dir) if sensor_depth_indices(data_dir, c)) if progress else None,
+        people=people,
     )
     write_results(out_dir, results, ex, runs)
+    if people is not None:
+        people.write(out_dir)
     return results
 
 
@@ -370,4 +406,6 @@ def run_evaluate(
         mvs_curate_params=params.curate if p.example_mvs else None,
         loader=loader,
         progress=progress,
+        people_curate=params.curate if p.people else None,
+        parallax_store=params.parallax.out,
     )

@@ -7,7 +7,9 @@ typed in. This module writes them out, all atomic and reproducible byte for byte
 - ``summary.json`` (the DVC metrics file): the summary with each model cut to its metrics and alignment;
 - ``summary.md``: the same as tables (:mod:`mannequin.evaluation.markdown`); ``audit.json``: the full audit with its
   per-clip MVS rows (``{"available": false}`` when there is no ``sample_truth.csv`` or ``clips.csv``);
-- ``label_efficiency.png``, ``examples.png`` and ``plots/label_efficiency.csv``.
+- ``label_efficiency.png``, ``examples.png`` and ``plots/label_efficiency.csv``;
+- with ``<metrics>/people/``: the "Where the people are" section at the end of ``summary.md``, its verdict under
+  ``people`` in ``summary.json`` and ``plots/people_frame.png`` (:mod:`mannequin.evaluation.people_report`).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from mannequin.errors import InputError
 from mannequin.evaluation.examples import EXAMPLES_DIR, FRAMES_FILE, load_npz
 from mannequin.evaluation.markdown import pretexts_markdown, render_markdown
 from mannequin.evaluation.metrics import METRICS
+from mannequin.evaluation.people_report import write_people_report
 from mannequin.evaluation.summary import (
     SCRATCH,
     build_summary,
@@ -104,9 +107,12 @@ def write_report(
     if data_dir is not None and curated_dir is not None:
         audit = curation_audit(data_dir, curated_dir, p.reason_defects, p.audit_min_depth, p.audit_max_depth)
     summary = build_summary(results, p.claim_init, audit)
-    atomic_write_text(out_dir / "summary.json", _dumps(_prune(metrics_view(summary))))
+    people_md, people_metrics = write_people_report(metrics_dir, out_dir, results)  # "Where the people are"
+    view = {**metrics_view(summary), **({"people": people_metrics} if people_metrics else {})}
+    atomic_write_text(out_dir / "summary.json", _dumps(_prune(view)))
     compared = None if p.compared is None else read_pretext_report(p.compared, out_dir)
-    atomic_write_text(out_dir / "summary.md", render_markdown(summary, audit, p.claim_min_reduction, compared))
+    markdown = render_markdown(summary, audit, p.claim_min_reduction, compared)
+    atomic_write_text(out_dir / "summary.md", markdown + ("\n" + people_md if people_md else ""))
     # always written, so that a pipeline can declare it: {"available": false} without sample truth
     atomic_write_text(out_dir / "audit.json", _dumps({"available": True, **audit} if audit else {"available": False}))
     rows = label_efficiency_rows(summary)

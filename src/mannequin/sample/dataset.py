@@ -3,8 +3,8 @@
 ``OUT_DIR/clips/<id>/poses.txt`` with ``video.mp4`` or ``frames/``, ``OUT_DIR/depth/<id>/<i:06d>.png`` (labeled
 and test clips), ``OUT_DIR/splits.csv``, and the audit-only truth: ``OUT_DIR/sample_truth.csv`` and
 ``OUT_DIR/truth/<id>/depth.npz`` (exact float32 depth in metres, true cameras in metres). With
-``people="paper"`` every clip also has ``masks/<i:06d>.png`` (its figures and moving things, from the renderer's
-object buffer) and ``sample_truth.csv`` a ``people`` column (``frozen`` or ``moving``).
+``people="paper"`` (the default) every clip also has ``masks/<i:06d>.png`` (its figures and moving things, from
+the renderer's object buffer) and ``sample_truth.csv`` a ``people`` column (``frozen`` or ``moving``).
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from mannequin.clips.masks import MASKS_NAME, write_mask_png
 from mannequin.clips.poses import write_poses
 from mannequin.clips.video import write_video
 from mannequin.errors import InputError
-from mannequin.sample.plan import DEFAULT_CLIPS, DEFAULT_FRAMES, DEFAULT_SIZE, ClipPlan, make_plan
+from mannequin.sample.plan import DEFAULT_CLIPS, DEFAULT_FRAMES, DEFAULT_PEOPLE, DEFAULT_SIZE, ClipPlan, make_plan
 from mannequin.sample.render import render, render_layers, to_uint8
 from mannequin.sample.rooms import random_room_size, random_scene
 from mannequin.sample.scene import Scene
@@ -190,15 +190,15 @@ def write_sample_data(
     progress: bool = True,
     overwrite: bool = False,
     workers: int = 1,
-    people: str = "default",
+    people: str = DEFAULT_PEOPLE,
 ) -> list[ClipPlan]:
     """Render and write the sample dataset into ``out_dir``; returns its plan.
 
     Everything is staged in a hidden folder inside ``out_dir`` and moved into place at the end. Existing
     ``clips/``, ``depth/``, ``truth/`` or CSVs are an ``InputError`` unless ``overwrite``, which replaces them;
     other files in ``out_dir`` are left alone. ``workers`` > 1 renders clips in parallel processes (same bytes).
-    ``people`` is ``default`` (today's data) or ``paper`` (masks, walking people in labeled and test clips; see
-    :func:`~mannequin.sample.plan.make_plan`).
+    ``people`` is ``paper`` (the default: masks, walking people in labeled and every other test clip; see
+    :func:`~mannequin.sample.plan.make_plan`) or ``frozen`` (no masks, every figure still).
     """
     from tqdm import tqdm
 
@@ -224,7 +224,7 @@ def write_sample_data(
                     _render_and_write(plan, stage)
                     bar.update()
         atomic_write_text(stage / "splits.csv", _csv("clip_id,split", [f"{p.clip_id},{p.split}" for p in plans]))
-        with_people = people == "paper"  # the default truth keeps its columns and bytes
+        with_people = people == "paper"  # the frozen data's truth keeps its columns and bytes
         header = "clip_id,defect,pose_scale" + (",people" if with_people else "")
         truth = [f"{p.clip_id},{p.defect},{p.pose_scale!r}" + (f",{p.people}" if with_people else "") for p in plans]
         atomic_write_text(stage / "sample_truth.csv", _csv(header, truth))

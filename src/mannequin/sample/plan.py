@@ -19,9 +19,11 @@ FPS_CHOICES = (10, 12, 15, 20, 24, 25, 30)
 DEFAULT_CLIPS = 128
 DEFAULT_SIZE = (160, 120)
 DEFAULT_FRAMES = (8, 12)
-#: ``default``: today's data. ``paper``: like the Mannequin Challenge paper's data: every clip writes masks of its
-#: figures (frozen ones included); labeled clips and every other test clip have walking people.
-PEOPLE_MODES = ("default", "paper")
+#: ``paper`` (the default): like the Mannequin Challenge paper's data: every clip writes masks of its figures (frozen
+#: ones included); labeled clips and every other test clip have walking people. ``frozen``: every figure stands
+#: still and no clip writes masks (the sample data before the Mannequin Challenge model).
+PEOPLE_MODES = ("paper", "frozen")
+DEFAULT_PEOPLE = "paper"
 
 
 @dataclass(frozen=True)
@@ -69,7 +71,7 @@ def make_plan(
     width: int = DEFAULT_SIZE[0],
     height: int = DEFAULT_SIZE[1],
     frames: tuple[int, int] = DEFAULT_FRAMES,
-    people: str = "default",
+    people: str = DEFAULT_PEOPLE,
 ) -> list[ClipPlan]:
     """The clips of a sample dataset, sorted by clip id. Defect types cycle so that 6+ defects cover them all.
 

@@ -1,0 +1,47 @@
+"""``mannequin predict``: depth for every frame of a clip with a trained model folder."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from mannequin.cli.app import app, params_option, user_errors
+from mannequin.errors import InputError
+
+
+@app.command("predict")
+@user_errors
+def predict(
+    clip_dir: Path = typer.Argument(..., help="A clip folder: video.mp4 or frames/, poses.txt and masks/ optional."),
+    model: Path = typer.Option(..., "--model", help="A model folder, e.g. models/finetune/mvs-8 (with model.json)."),
+    out: Path = typer.Option(..., "--out", help="Where <frame:06d>.png, preview.png and predict.json go."),
+    masks: str = typer.Option(
+        None, "--masks", help="Masks for rgb+parallax: auto | given | motion | none (default: curate.masks.source)."
+    ),
+    max_width: int = typer.Option(None, "--max-width", min=16, help="Downscale frames to at most this width."),
+    batch_size: int = typer.Option(8, "--batch-size", min=1, help="Frames per forward pass."),
+    params_file: Path = params_option(),
+) -> None:
+    """Depth PNGs (16-bit, value/1000 = the model's unit, metres for fine-tuned models) and a preview strip.
+
+    An rgb+parallax model needs the clip's poses: poses.txt, or structure from motion (curate.poses, curate.sfm).
+    """
+    from mannequin.config import load_params
+    from mannequin.config.masks import MaskParams
+    from mannequin.inference.predict_clip import predict_clip_dir
+
+    params = load_params(params_file)
+    mask_params = params.curate.masks
+    if masks is not None:
+        try:
+            mask_params = MaskParams.model_validate({**mask_params.model_dump(), "source": masks})
+        except ValueError:
+            problem = f"--masks must be auto, given, motion or none, got {masks!r}"
+            raise InputError(None, problem, "bad_option") from None
+    if out.exists() and not out.is_dir():
+        raise InputError(out, "exists and is not a directory", "bad_output")
+    info = predict_clip_dir(
+        clip_dir, model, out, curate=params.curate, mask_params=mask_params, max_width=max_width, batch_size=batch_size
+    )
+    print(f"predict: {info['frames']} frames ({info['inputs']}, {info['units']}, poses {info['poses']}) -> {out}")
