@@ -244,8 +244,8 @@ def main() -> None:
     for r in rows:
         if "orchestration_cpu_s_per_clip" in r:
             print(
-                f"  {r['runner']}({r['workers']}): orchestration {r['orchestration_cpu_s_per_clip']:.3f} CPU s per clip "
-                f"(flow process + Prefect server), work {r['work_cpu_s_per_clip']:.3f} CPU s per clip"
+                f"  {r['runner']}({r['workers']}): orchestration {r['orchestration_cpu_s_per_clip']:.3f} CPU s "
+                f"per clip (flow process + Prefect server), work {r['work_cpu_s_per_clip']:.3f} CPU s per clip"
             )
     print(f"Dask 2 workers / 1 worker: {speedup:.2f}x (target >= 1.7x); threads(2) / serial: {threads_vs_serial:.2f}x")
     print(f"Prefect temporary server start-up {prefect_startup:.1f} s (not in the walls above)")
