@@ -53,6 +53,26 @@ def test_verdict_holds_only_when_both_comparisons_hold() -> None:
     assert v["holds"] is None and "rgb_parallax_all" in v["why"]
 
 
+def test_seed_repeats_are_labelled_and_the_verdict_takes_the_models_of_finetune_seed() -> None:
+    regions = {
+        "clips": {"a": "moving"},
+        "models": {
+            "finetune-mvs-2": _entry("rgb", 0.35, 0.18, 0.25),
+            "finetune-mvs-2-seed1": _entry("rgb", 0.30, 0.10, 0.12),  # a luckier draw: shown, not picked
+            "finetune-px-2": _entry("rgb+parallax", 0.20, 0.10, 0.15),
+            PARALLAX: _entry("parallax", 0.50, 0.05, 0.20),
+        },
+    }
+    results = _results(("rgb", "mvs", 2), ("rgb+parallax", "px", 2))
+    results["finetune-mvs-2-seed1"] = {"model": {"kind": "finetune", "init": "mvs", "budget": 2}}
+    people = people_summary(regions, results)
+    v = people["budgets"][2]["verdict"]
+    assert v["rgb"] == "finetune-mvs-2" and v["rgb_all"] == 0.25 and v["holds"]
+    md = render_section(people, regions["models"][PARALLAX])
+    assert "| rgb (mvs) | 0.3500 |" in md and "| rgb (mvs, seed 1) | 0.3000 |" in md
+    assert md.index("| rgb (mvs) |") < md.index("| rgb (mvs, seed 1) |")
+
+
 def test_report_writes_the_section_figure_and_verdict(paper_data: Path, tmp_path: Path) -> None:
     from mannequin.evaluation.report import write_report
 

@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from mannequin.config.spread import split_seed
 from mannequin.errors import InputError
 from mannequin.evaluation.people_eval import FRAME_FILE, PEOPLE_DIR, REGIONS_FILE, RGB, RGB_PARALLAX
 from mannequin.evaluation.regions import GROUP_HEADERS, PARALLAX, PIXEL_GROUPS, REGION_METRICS
@@ -48,8 +49,13 @@ def _value(entry: dict[str, Any], clip_set: str, group: str, metric: str) -> flo
 
 
 def _best(rows: list[dict[str, Any]], inputs: str, clip_set: str) -> dict[str, Any] | None:
+    # the models of finetune.seed, as every other comparison of the report (repeats are shown, not picked from)
     scored = [
-        r for r in rows if r["inputs"] == inputs and _value(r["entry"], clip_set, "all", VERDICT_METRIC) is not None
+        r
+        for r in rows
+        if r["inputs"] == inputs
+        and r.get("seed") is None
+        and _value(r["entry"], clip_set, "all", VERDICT_METRIC) is not None
     ]
     return min(scored, key=lambda r: (_value(r["entry"], clip_set, "all", VERDICT_METRIC), r["name"]), default=None)
 
@@ -62,13 +68,17 @@ def people_summary(regions: dict[str, Any], results: dict[str, dict]) -> dict[st
         info = results.get(name, {}).get("model", {})
         if name == PARALLAX or info.get("kind") != "finetune":
             continue
+        seed = split_seed(name)[1]
         row = {"name": name, "init": info.get("init"), "inputs": entry.get("inputs", RGB), "entry": entry}
+        row["seed"] = seed
         budgets.setdefault(int(info["budget"]), []).append(row)
     parallax = models.get(PARALLAX)
     kinds = sorted(set(regions.get("clips", {}).values()))
     out: dict[str, Any] = {"clips": {k: sum(v == k for v in regions["clips"].values()) for k in kinds}, "budgets": {}}
     for budget, rows in sorted(budgets.items()):
-        rows.sort(key=lambda r: (r["inputs"] != RGB, r["init"] != "scratch", r["init"] or "", r["name"]))
+        rows.sort(
+            key=lambda r: (r["inputs"] != RGB, r["init"] != "scratch", r["init"] or "", r["seed"] or 0, r["name"])
+        )
         out["budgets"][budget] = {"rows": rows, "verdict": verdict(rows, parallax)}
     return out
 
@@ -107,7 +117,8 @@ def metrics_view(people: dict[str, Any]) -> dict[str, Any]:
 
 
 def _label(row: dict[str, Any]) -> str:
-    return f"{row['inputs']} ({row['init']})"
+    seed = row.get("seed")
+    return f"{row['inputs']} ({row['init']}{'' if seed is None else f', seed {seed}'})"
 
 
 def _cells(entry: dict[str, Any] | None, clip_set: str) -> list[str]:
@@ -133,7 +144,8 @@ def render_section(people: dict[str, Any], parallax: dict[str, Any] | None) -> s
         "si-RMSE (Li et al. 2019; scale-invariant, lower is better) and abs_rel over the human pixels (the test"
         " clips' masks), the non-human pixels and all pixels, per image, on the test clips whose people walk"
         f" (`moving`) and whose people stand still (`frozen`); test clips: {counts}. Rows: the fine-tuned models at"
-        " the budget by their inputs (init in brackets), and the raw parallax depth (one source view, unmasked,"
+        " the budget by their inputs (init, and the seed of a repeat, in brackets; the verdict compares the models of"
+        " finetune.seed), and the raw parallax depth (one source view, unmasked,"
         " median-aligned to the truth per frame, scored where it has depth).",
         "",
     ]
