@@ -12,6 +12,7 @@ from mannequin.clips.cameras import Camera
 from mannequin.clips.depth_png import write_depth_png
 from mannequin.clips.poses import write_poses
 from mannequin.config import load_params
+from mannequin.curation.parallax import ParallaxInput, normalise_depth
 from mannequin.curation.shards import write_shard
 
 W, H = 64, 48
@@ -35,8 +36,11 @@ def _camera(w: int, h: int, k: int = 0) -> Camera:
     return Camera(K, np.eye(3), np.array([0.01 * k, 0.0, 0.0]), w, h, timestamp_us=k * 100_000)
 
 
-def make_curated(root: Path, clip_ids: list[str], frames: int = 6, seed: int = 0, w: int = W, h: int = H) -> Path:
-    """Shards with MVS-like depth (an arbitrary per-clip scale, NaN holes) and confidence."""
+def make_curated(
+    root: Path, clip_ids: list[str], frames: int = 6, seed: int = 0, w: int = W, h: int = H, parallax: bool = False
+) -> Path:
+    """Shards with MVS-like depth (an arbitrary per-clip scale, NaN holes) and confidence; with ``parallax``, a
+    parallax input too (the depth itself, normalised, unmasked), as curation stores for the rgb+parallax model."""
     rng = np.random.default_rng(seed)
     for c in clip_ids:
         images, depths = zip(*(synthetic_frame(rng, w, h) for _ in range(frames)), strict=True)
@@ -46,8 +50,17 @@ def make_curated(root: Path, clip_ids: list[str], frames: int = 6, seed: int = 0
         depth[hole] = np.nan
         conf[hole] = 0.0
         cams = [_camera(w, h, k) for k in range(frames)]
-        write_shard(root, c, np.stack(images), depth.astype(np.float32), conf, cams, list(range(frames)))
+        par = _parallax_input(depth.astype(np.float32), conf) if parallax else None
+        write_shard(root, c, np.stack(images), depth.astype(np.float32), conf, cams, list(range(frames)), parallax=par)
     return root
+
+
+def _parallax_input(depth: np.ndarray, conf: np.ndarray) -> ParallaxInput:
+    """The parallax input of a shard's depth: normalised per frame, nothing masked."""
+    par, shift = zip(*(normalise_depth(d) for d in depth), strict=True)
+    n = len(depth)
+    return ParallaxInput(np.stack(par), conf, np.zeros(depth.shape, bool), np.array(shift), depth,
+                         np.zeros(n, np.int64), np.arange(n), "none")  # fmt: skip
 
 
 def make_clip(data: Path, clip_id: str, frames: int, rng: np.random.Generator, depth: bool = True) -> None:

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from conftest import H, W, make_clip, make_curated, write_splits
+from mannequin.learning.compare import PARALLAX_RUNS
 from mannequin.learning.objectives import objective_names
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -31,7 +32,7 @@ def tiny_project(root: Path) -> dict[str, str]:
     rng = np.random.default_rng(3)
     for c in ("l0", "t0"):
         make_clip(data, c, 4, rng)
-    make_curated(curated, ["u0", "u1", "l0"], frames=4)
+    make_curated(curated, ["u0", "u1", "l0"], frames=4, parallax=True)
     return {"pretrain.curated": str(curated), "pretrain.data": str(data), "finetune.data": str(data),
             "evaluate.data": str(data), "evaluate.curated": str(curated)}  # fmt: skip
 
@@ -47,7 +48,7 @@ def test_compare_runs_every_pretext_for_two_seeds(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr[-3000:]
     comparison = json.loads((tmp_path / "compare" / "report" / "pretexts_compared.json").read_text())
     assert comparison["seeds"] == [0, 1] and comparison["budgets"] == [2]
-    assert {r["init"] for r in comparison["rows"]} == {"scratch", *objective_names()}
+    assert {r["init"] for r in comparison["rows"]} == {"scratch", *objective_names(), *PARALLAX_RUNS}
     assert all("reduction" in r for r in comparison["rows"] if r["init"] != "scratch")
     assert "## Pretexts compared" in (tmp_path / "compare" / "report" / "pretexts_compared.md").read_text()
     assert comparison["pretrain_steps"] == [2]

@@ -14,6 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from mannequin.config import Params, load_params
+from mannequin.config.base import PARALLAX_SUFFIX
+from mannequin.curation.parallax_store import INDEX_NAME, store_parallax
 from mannequin.learning.objectives import objective_names
 
 SCRATCH = "scratch"
@@ -24,9 +26,13 @@ README_MARKERS = (
 )
 
 
+#: the rgb+parallax model (the Mannequin Challenge model) compared beside the pretexts: ``mvs`` with the parallax input
+PARALLAX_RUNS = ("mvs" + PARALLAX_SUFFIX,)
+
+
 def pretexts() -> list[str]:
-    """Every registered objective: the pretexts compared."""
-    return objective_names()
+    """Every registered objective (the pretexts compared), then the rgb+parallax run."""
+    return [*objective_names(), *PARALLAX_RUNS]
 
 
 def seed_params(params_path: str | Path | None, seed: int, root: Path, overrides: dict[str, Any]) -> Params:
@@ -103,6 +109,9 @@ def run_compare(
     for seed in seeds:
         root = seed_root(out, seed)
         params = seed_params(params_path, seed, root, overrides or {})
+        if PARALLAX_RUNS and not (Path(params.parallax.out) / INDEX_NAME).exists():  # its fine-tunes read the store
+            store_parallax(params.curate, params.parallax)
+            log(f"parallax input stored in {params.parallax.out}")
         for name in pretexts():
             result = run_pretrain(params, name)
             log(f"seed {seed}: pretrain {name}: {result.steps} steps")
@@ -114,5 +123,6 @@ def run_compare(
                 dirs.append(result.out_dir)
         e = params.evaluate
         evaluate_dirs(dirs, e.data, e.out, alignment=e.alignment, min_depth=e.min_depth, max_depth=e.max_depth,
-                      batch_size=e.batch_size, examples=0)  # fmt: skip
+                      batch_size=e.batch_size, examples=0,
+                      people_curate=params.curate, parallax_store=params.parallax.out)  # fmt: skip
     return compare_report(out, seeds)
