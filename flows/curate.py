@@ -50,6 +50,7 @@ from mannequin.curation.curate import (
     plan_curation,
     warn_line,
 )
+from mannequin.curation.kernel_threads import single_threaded_kernels
 from mannequin.curation.shards import OutOfSpace
 
 # Most clips one task holds (see batch_size).
@@ -61,6 +62,7 @@ cloudpickle.register_pickle_by_value(sys.modules[__name__])
 
 def _curate_one(job: dict, params: CurateParams, out: str, code: str) -> dict:
     """One clip's result as the flow reads it: ``{"row", "seconds", "pid"}``, or ``{"no_space": path}``."""
+    single_threaded_kernels()  # one clip per core: its kernels take no second thread from the other workers
     start = time.perf_counter()
     try:
         row = curate_clip(ClipJob(**job), params, out, code=code)
