@@ -7,8 +7,7 @@ rotation error in degrees and the seconds per frame. Then MVS (curate's settings
 with the SfM cameras and with the true cameras, in the same run: abs_rel of the median-scaled depth
 against the true depth, and the ratio of the two.
 
-    .venv/bin/python bench/bench_sfm.py [--data DIR] [--clips N] [--mapper incremental|global] [--jobs 2]
-        [--focal-hypotheses suspect|always]
+    .venv/bin/python bench/bench_sfm.py [--data DIR] [--clips N] [--mapper global|incremental] [--jobs 2]
 
 Without --data it renders the default sample (128 clips) into a temporary folder. Prints a table of
 distributions and writes bench/results/sfm.json.
@@ -38,7 +37,7 @@ from mannequin.curation.sfm_accuracy import pose_errors
 from mannequin.curation.sfm_poses import clip_with_poses, estimate_clip_poses
 from mannequin.errors import InputError
 
-RESULTS = Path(__file__).parent / "results" / "sfm.json"  # sfm_always.json with --focal-hypotheses always
+RESULTS = Path(__file__).parent / "results" / "sfm.json"  # sfm_incremental.json with --mapper incremental
 ACCEPTANCE = {"registered": 0.90, "ate_ratio": 0.02, "rotation_deg": 1.0, "abs_rel_ratio": 1.5}
 
 
@@ -141,8 +140,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, help="a sample dataset (default: render the default one)")
     parser.add_argument("--clips", type=int, default=0, help="only the first N clean clips (0: all)")
-    parser.add_argument("--mapper", choices=("incremental", "global"), default="incremental")
-    parser.add_argument("--focal-hypotheses", choices=("suspect", "always"), default="suspect")
+    parser.add_argument("--mapper", choices=("global", "incremental"), default=SfmParams().mapper)
     parser.add_argument("--only", default="", help="comma-separated clip ids (written to sfm_only.json)")
     parser.add_argument("--jobs", type=int, default=1, help="clips benchmarked at once (processes)")
     args = parser.parse_args()
@@ -157,7 +155,7 @@ def main() -> int:
         clips = clean_clips(data)[: args.clips or None]
         if args.only:
             clips = [c for c in clips if c in args.only.split(",")]
-        sfm = SfmParams(mapper=args.mapper, focal_hypotheses=args.focal_hypotheses)
+        sfm = SfmParams(mapper=args.mapper)
         curate = CurateParams()
         start = time.perf_counter()
         with ProcessPoolExecutor(max_workers=args.jobs, initializer=_one_thread) as pool:
@@ -200,7 +198,6 @@ def main() -> int:
         "machine": {"cpu": cpu_model(), "python": platform.python_version()},
         "mapper": args.mapper,
         "jobs": args.jobs,
-        "focal_hypotheses": args.focal_hypotheses,
         "clips": len(rows),
         "wall_s": wall,
         "pooled": pooled,
@@ -208,7 +205,7 @@ def main() -> int:
         "acceptance": checks,
         "rows": rows,
     }
-    out = RESULTS if args.focal_hypotheses == "suspect" else RESULTS.with_name("sfm_always.json")
+    out = RESULTS if args.mapper == SfmParams().mapper else RESULTS.with_name(f"sfm_{args.mapper}.json")
     out = out.with_name("sfm_only.json") if args.only else out
     atomic_write_text(out, json.dumps(result, indent=1, default=float) + "\n")
     return 0 if all(checks.values()) else 1

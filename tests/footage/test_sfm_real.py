@@ -122,9 +122,10 @@ def test_frames_of_mixed_sizes_is_one_line(tmp_path):
 
 
 @pytest.mark.slow
-def test_global_mapping_recovers_the_true_poses_too(rendered_clip):
+def test_incremental_mapping_recovers_the_true_poses_too(rendered_clip):
     root, clip_dir, clip_id = rendered_clip
-    est = estimate_clip_poses(clip_dir, SfmParams(mapper="global"))
+    est = estimate_clip_poses(clip_dir, SfmParams(mapper="incremental"))
+    assert est.stats.method.startswith("incremental mapping")
     true = true_cameras(root, clip_id)
     assert est.stats.registered == len(true)
     err = pose_errors(est.cameras(), [true[i] for i in est.source_indices])

@@ -16,34 +16,37 @@ class SfmParams(Block):
     angle and 10-image models, which short video never gives ("No good initial image pair").
     """
 
-    mapper: Literal["incremental", "global"] = Field("incremental", description="COLMAP incremental or GLOMAP")
-    global_fallback: bool = Field(
-        True, description="when incremental mapping finds no initial pair, map globally (GLOMAP needs none)"
+    mapper: Literal["incremental", "global"] = Field(
+        "global",
+        description="global (GLOMAP: rotation averaging, then all positions and points at once) or COLMAP incremental; "
+        "on the sample's short clips global mapping from several focal lengths was the more accurate (README)",
+    )
+    fallback: bool = Field(
+        True, description="when the mapper finds no usable model, map with the other one (incremental or global)"
     )
     camera_model: Literal["SIMPLE_PINHOLE", "PINHOLE"] = Field(
         "SIMPLE_PINHOLE", description="the shared camera when the clip has no intrinsics.txt"
     )
-    focal_prior: float = Field(
-        0.85, gt=0, description="starting focal length / the larger image side (pycolmap's photo default is 1.2)"
+    focal_starts: list[float] = Field(
+        [0.55, 0.7, 0.85, 1.0],
+        min_length=1,
+        description="focal lengths / the larger image side to start from (fields of view of 85-53 degrees): the "
+        "clip is mapped from each with the focal length refined, and the best fit in focal_range wins. A short "
+        "clip barely constrains the focal length, and from a far start bundle adjustment settles in a wrong basin",
     )
     refine_focal: bool = Field(
-        True, description="refine the estimated focal length in bundle adjustment (else it stays at focal_prior)"
+        True, description="refine the focal length in bundle adjustment (else it stays fixed at focal_prior)"
     )
-    focal_candidates: list[float] = Field(
-        [0.5, 0.6, 0.72, 0.86, 1.04, 1.25],
-        description="when the focal length refined from focal_prior is suspect (outside focal_range, or the model "
-        "unusable): focal lengths / the larger side, each mapped with the camera fixed; the best fit wins and is "
-        "refined from there (empty: fixed at focal_prior). 0.5-1.25 spans fields of view of 90-44 degrees",
-    )
-    focal_hypotheses: Literal["suspect", "always"] = Field(
-        "suspect",
-        description="when to map the focal_candidates: only when the focal length refined from focal_prior is "
-        "suspect, or always (the refined model is then one more rival; 6 more mappings per clip)",
+    focal_prior: float = Field(
+        0.85,
+        gt=0,
+        description="the fixed focal length / the larger side without refine_focal, or when every refined model "
+        "ends outside focal_range (pycolmap's photo default is 1.2)",
     )
     focal_range: tuple[float, float] = Field(
         (0.4, 1.6),
         description="plausible focal length / width; a refined focal length outside it (forward motion leaves it "
-        "unobservable) is not kept: the focal length hypotheses are tried",
+        "unobservable) is not kept",
     )
     max_frames: int = Field(64, ge=2, description="frames given to SfM, evenly spread over the clip")
     max_width: int = Field(640, ge=32, description="frames are downscaled to this width for SfM")

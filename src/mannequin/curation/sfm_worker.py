@@ -18,9 +18,7 @@ from typing import Any
 
 import numpy as np
 
-REFINED_SLACK = 1.02  # a refined focal length is kept when its reprojection error is at most 2% higher
-MIN_SUPPORT = 0.5  # a focal length hypothesis whose model keeps under half the most points is not a rival
-FIT_TIE = 0.05  # focal length hypotheses whose reprojection errors are within 5% of the best fit equally well
+MIN_SUPPORT = 0.7  # a rival model keeping under 70% of the most 3-D points fits only the easy tracks
 
 
 def _configure(pycolmap: Any, params: dict) -> None:
@@ -155,6 +153,11 @@ def _focal_ratio(model: dict) -> float:
     return float(model["camera"]["params"][0]) / model["camera"]["width"]
 
 
+def _in_range(models: list[dict], params: dict) -> bool:
+    low, high = params["focal_range"]
+    return bool(models) and low <= _focal_ratio(models[0]) <= high
+
+
 def _set_focal(pycolmap: Any, db: Path, focal: float) -> None:
     """Set the shared camera's focal length to ``focal`` x the larger side (the mapper starts from the database)."""
     with pycolmap.Database.open(db) as database:
@@ -167,107 +170,69 @@ def _set_focal(pycolmap: Any, db: Path, focal: float) -> None:
             database.update_camera(camera)
 
 
-def _score(model: dict) -> tuple[int, float]:
-    """Ranking of rival models of one clip, best first: more frames registered, then a lower reprojection error.
+def _pick(rivals: list[tuple[float, list[dict]]]) -> tuple[float, list[dict]]:
+    """The best fit of rival reconstructions ``(start, models)`` of one clip, all usable and in range.
 
-    With the focal length far off (or the mapper caught in the rotation-translation ambiguity of a short
-    sideways path) bundle adjustment cannot fit every track, and the mean reprojection error rises well above
-    the feature noise; near the right one it falls to it.
+    Most frames registered first; then, among the models keeping at least ``MIN_SUPPORT`` of the most
+    3-D points (dropping the hard tracks lowers the error of a wrong model too), the lowest mean
+    reprojection error. With the focal length far off, or the mapper caught in the rotation-translation
+    ambiguity of a short sideways path, bundle adjustment cannot fit every track and the error rises
+    well above the feature noise; near the right one it falls to it.
     """
-    return -len(model["images"]), float(model["reprojection_error_px"])
+    most = max(len(m[0]["images"]) for _, m in rivals)
+    rivals = [r for r in rivals if len(r[1][0]["images"]) == most]
+    points = max(m[0]["points"] for _, m in rivals)
+    rivals = [r for r in rivals if r[1][0]["points"] >= MIN_SUPPORT * points]
+    return min(rivals, key=lambda r: float(r[1][0]["reprojection_error_px"]))
 
 
-def _pick(rivals: list[tuple[float, list[dict]]], frames: int, params: dict) -> tuple[float, list[dict]]:
-    """The winning ``(focal, models)``: the best :func:`_score`, and among fits as good (within ``FIT_TIE``), the
-    focal length nearest ``focal_prior``.
-
-    A short clip's reprojection error often barely changes over a wide range of focal lengths (translation
-    alone does not observe it); there the fit cannot choose, and the prior does.
-    """
-    usable = [r for r in rivals if _usable(r[1], frames, params)] or rivals
-    most = max(len(r[1][0]["images"]) for r in usable)
-    usable = [r for r in usable if len(r[1][0]["images"]) == most]
-    points = max(r[1][0]["points"] for r in usable)  # a model keeping few points fits only the easy ones
-    usable = [r for r in usable if r[1][0]["points"] >= MIN_SUPPORT * points]
-    best = min(float(r[1][0]["reprojection_error_px"]) for r in usable)
-    ties = [r for r in usable if float(r[1][0]["reprojection_error_px"]) <= best * (1 + FIT_TIE)]
-    prior = float(params["focal_prior"])
-    return min(ties, key=lambda r: abs(np.log(r[0] / prior)))
-
-
-def _refined(pycolmap: Any, db: Path, image_dir: Path, out: Path, params: dict, focal: float) -> list[dict]:
-    """Models mapped with the focal length free, starting from ``focal``."""
-    _set_focal(pycolmap, db, focal)
-    return _models(_map(pycolmap, db, image_dir, out, params, fixed_camera=False))
-
-
-def _in_range(models: list[dict], params: dict) -> bool:
-    low, high = params["focal_range"]
-    return bool(models) and low <= _focal_ratio(models[0]) <= high
-
-
-def _focal_hypotheses(
-    pycolmap: Any, db: Path, image_dir: Path, work: Path, params: dict, frames: int, incumbent: list[dict]
+def _fixed_focal(
+    pycolmap: Any, db: Path, image_dir: Path, out: Path, params: dict, focal: float, why: str
 ) -> list[dict]:
-    """The model of the best fixed focal length of ``focal_candidates``, refined from there if that fits no worse.
-
-    Used when the focal length refined from ``focal_prior`` is suspect (it left ``focal_range``, or the model
-    is unusable), or always (``focal_hypotheses: always``, where that ``incumbent`` model is one more rival):
-    a short clip hardly constrains the focal length, and from a far start bundle adjustment drifts or settles
-    in a wrong basin. Each candidate is mapped with the camera fixed, :func:`_pick` chooses, and a winning
-    candidate is mapped once more with the focal length free from there.
-    """
-    rivals = []
-    for k, focal in enumerate(params["focal_candidates"]):
-        _set_focal(pycolmap, db, float(focal))
-        models = _models(_map(pycolmap, db, image_dir, work / f"sparse-f{k}", params, fixed_camera=True))
-        if models:
-            rivals.append((float(focal), models))
-    if not rivals:
-        return incumbent
-    if incumbent:
-        camera = incumbent[0]["camera"]
-        rivals.append((float(camera["params"][0]) / max(camera["width"], camera["height"]), incumbent))
-    focal, best = _pick(rivals, frames, params)
-    if best is incumbent:
-        return incumbent
-    for m in best:
-        m["refit"] = f"focal length fixed at {focal:g} (best of {len(rivals)} hypotheses)"
-    if params["refine_focal"] and _usable(best, frames, params):
-        refined = _refined(pycolmap, db, image_dir, work / "sparse-refined", params, focal)
-        no_worse = (_score(best[0])[0], _score(best[0])[1] * REFINED_SLACK)
-        if _usable(refined, frames, params) and _in_range(refined, params) and _score(refined[0]) <= no_worse:
-            for m in refined:
-                m["refit"] = f"focal length refined from {focal:g} (best of {len(rivals)} hypotheses)"
-            return refined
-    return best
+    _set_focal(pycolmap, db, focal)
+    models = _models(_map(pycolmap, db, image_dir, out, params, fixed_camera=True))
+    for m in models:
+        m["refit"] = f"{params['mapper']} mapping, focal length fixed at {why} {focal:g}"
+    return models
 
 
 def _estimated_camera(pycolmap: Any, db: Path, image_dir: Path, work: Path, params: dict, frames: int) -> list[dict]:
-    """Models with the shared camera estimated: refined from ``focal_prior``, and/or from focal length hypotheses.
+    """Models with the shared camera estimated: mapped from each of ``focal_starts`` with the focal length
+    refined, the best fit in ``focal_range`` kept (:func:`_pick`).
 
-    A clip where mapping from the prior finds no usable model (a camera that only turns gives no initial pair)
-    gets no hypotheses: a short fixed focal length would widen its triangulation angles into false parallax.
+    When every usable model's focal length left the range, the camera is fixed at ``focal_prior``. When no
+    start gives a usable model (a camera that only turns has no parallax to map), the largest model found is
+    returned for the caller's checks to say what failed: mapping it with a short fixed focal length would widen
+    its triangulation angles into false parallax.
     """
-    prior = float(params["focal_prior"])
-    hypotheses = bool(params["focal_candidates"])
-    if params["refine_focal"]:
-        models = _refined(pycolmap, db, image_dir, work / "sparse", params, prior)
-        if not _usable(models, frames, params):
-            return models  # the caller's global fallback, then its checks, say what failed
-        if _in_range(models, params):
-            if params["focal_hypotheses"] == "suspect" or not hypotheses:
-                return models
-            return _focal_hypotheses(pycolmap, db, image_dir, work, params, frames, models)
-        if hypotheses:
-            return _focal_hypotheses(pycolmap, db, image_dir, work, params, frames, [])
-    elif hypotheses:
-        return _focal_hypotheses(pycolmap, db, image_dir, work, params, frames, [])
-    _set_focal(pycolmap, db, prior)
-    models = _models(_map(pycolmap, db, image_dir, work / "sparse-fixed", params, fixed_camera=True))
-    for m in models:
-        m["refit"] = f"focal length fixed at focal_prior {prior:g}"
-    return models
+    mapper, prior = params["mapper"], float(params["focal_prior"])
+    if not params["refine_focal"]:
+        return _fixed_focal(pycolmap, db, image_dir, work / f"{mapper}-fixed", params, prior, "focal_prior")
+    found = []
+    for k, focal in enumerate(params["focal_starts"]):
+        _set_focal(pycolmap, db, float(focal))
+        models = _models(_map(pycolmap, db, image_dir, work / f"{mapper}-{k}", params, fixed_camera=False))
+        found.append((float(focal), models))
+    usable = [r for r in found if _usable(r[1], frames, params)]
+    rivals = [r for r in usable if _in_range(r[1], params)]
+    if rivals:
+        start, best = _pick(rivals)
+        for m in best:
+            m["refit"] = f"{mapper} mapping, focal length refined from {start:g} (best of {len(found)} starts)"
+        return best
+    if usable:
+        return _fixed_focal(pycolmap, db, image_dir, work / f"{mapper}-fixed", params, prior, "focal_prior")
+    return max((m for _, m in found), key=lambda m: len(m[0]["images"]) if m else 0)
+
+
+def _reconstruct(pycolmap: Any, db: Path, image_dir: Path, work: Path, params: dict, camera: dict, frames: int):
+    """The models of one mapper: the given camera fixed, or the camera estimated."""
+    if camera.get("params"):
+        models = _models(_map(pycolmap, db, image_dir, work / f"{params['mapper']}-given", params, fixed_camera=True))
+        for m in models:
+            m["refit"] = f"{params['mapper']} mapping, camera given (intrinsics.txt)"
+        return models
+    return _estimated_camera(pycolmap, db, image_dir, work, params, frames)
 
 
 def run_job(job: dict) -> dict:
@@ -282,21 +247,17 @@ def run_job(job: dict) -> dict:
     ids = _image_ids(pycolmap, db, names)
     _match(pycolmap, db, params)
     keypoints, pairs = _pair_report(pycolmap, db, ids)
-    models = []
+    models: list[dict] = []
     if sum(p["inliers"] > 0 for p in pairs) > 0:
-        fixed = bool(camera.get("params"))
-        if fixed:
-            models = _models(_map(pycolmap, db, image_dir, work / "sparse", params, fixed_camera=True))
-        else:
-            models = _estimated_camera(pycolmap, db, image_dir, work, params, len(names))
-        if not _usable(models, len(names), params) and params["mapper"] == "incremental" and params["global_fallback"]:
-            if not fixed:
-                _set_focal(pycolmap, db, float(params["focal_prior"]))
-            models = _models(
-                _map(pycolmap, db, image_dir, work / "sparse-global", {**params, "mapper": "global"}, fixed)
-            )
-            for m in models:
-                m["refit"] = "global mapping (incremental mapping found no usable model)"
+        mapper = params["mapper"]
+        models = _reconstruct(pycolmap, db, image_dir, work, params, camera, len(names))
+        if not _usable(models, len(names), params) and params["fallback"]:
+            other = "incremental" if mapper == "global" else "global"
+            alt = _reconstruct(pycolmap, db, image_dir, work, {**params, "mapper": other}, camera, len(names))
+            if _usable(alt, len(names), params) or not models:
+                for m in alt:
+                    m["refit"] = f"{m.get('refit', other + ' mapping')} ({mapper} mapping found no usable model)"
+                models = alt
     return {"keypoints": keypoints, "pairs": pairs, "models": models}
 
 
