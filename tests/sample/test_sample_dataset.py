@@ -169,3 +169,19 @@ def test_cli_help_states_the_defaults_the_code_renders() -> None:
     assert expected in help_text, help_text
     # plain click help (issue 12) writes a range after the default: "[default: 128; x>=1]"
     assert re.search(rf"\[default: {len(plans)}[;\]]", help_text) and re.search(rf"\[default: {width}[;\]]", help_text)
+
+
+def test_frames_larger_than_one_texture_lookup_row_render_the_same_texture() -> None:
+    from mannequin.sample import textures
+
+    # 240x180 = 43,200 pixels: more than cv2.remap takes in one row (under 32767), so the lookups are split
+    plan = replace(make_plan(1, seed=3, width=240, height=180, frames=(2, 2), people="frozen")[0], defect="none")
+    clip = render_clip(plan)
+    assert clip.frames.shape == (2, 180, 240, 3) and clip.frames.std() > 5
+    level = textures.texture_bank()[0].levels[0]
+    rng = np.random.default_rng(0)
+    x, y = rng.uniform(0, 4 * level.shape[0], (2, 3 * textures.REMAP_ROW + 5))
+    rows = textures._bilinear(level, x, y)
+    one = np.concatenate([textures._bilinear(level, x[i : i + 1000], y[i : i + 1000]) for i in range(0, len(x), 1000)])
+    np.testing.assert_array_equal(rows, one)
+    assert rows.shape == (len(x), 3)

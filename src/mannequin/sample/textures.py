@@ -13,6 +13,7 @@ import cv2
 import numpy as np
 
 TILE = 256  # texels per photo before mirroring; the seamless period is 2 * TILE
+REMAP_ROW = 8192  # texture lookups per cv2.remap row (its maps must stay under 32767 on a side)
 PHOTOS = (
     "brick",
     "grass",
@@ -125,11 +126,18 @@ def texture_bank() -> tuple[Texture, ...]:
 
 
 def _bilinear(level: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """Wrap-around bilinear lookup at continuous texel coordinates (texel i centred at i + 0.5); (N, 3) float32."""
-    p = level.shape[0]
-    mx = np.mod(x - 0.5, p).astype(np.float32)[None]
-    my = np.mod(y - 0.5, p).astype(np.float32)[None]
-    return cv2.remap(level, mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_WRAP)[0].astype(np.float32)
+    """Wrap-around bilinear lookup at continuous texel coordinates (texel i centred at i + 0.5); (N, 3) float32.
+
+    cv2.remap takes maps under 32767 on a side, so the N lookups go as rows of at most ``REMAP_ROW``.
+    """
+    p, n = level.shape[0], len(x)
+    if n == 0:
+        return np.zeros((0, 3), dtype=np.float32)
+    width = min(n, REMAP_ROW)
+    rows = -(-n // width)
+    maps = [np.pad(np.mod(v - 0.5, p).astype(np.float32), (0, rows * width - n)).reshape(rows, width) for v in (x, y)]
+    out = cv2.remap(level, maps[0], maps[1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_WRAP)
+    return out.reshape(rows * width, -1)[:n].astype(np.float32)
 
 
 def sample_texture(tex: Texture, uv_m: np.ndarray, texel_m: float, footprint_m: np.ndarray) -> np.ndarray:
