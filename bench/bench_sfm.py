@@ -8,6 +8,7 @@ with the SfM cameras and with the true cameras, in the same run: abs_rel of the 
 against the true depth, and the ratio of the two.
 
     .venv/bin/python bench/bench_sfm.py [--data DIR] [--clips N] [--mapper global|incremental] [--jobs 2]
+        [--set KEY=VALUE ...]   (any curate.sfm setting, e.g. --set sift_peak_threshold=0.004) [--out JSON]
 
 Without --data it renders the default sample (128 clips) into a temporary folder. Prints a table of
 distributions and writes bench/results/sfm.json.
@@ -26,6 +27,7 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import numpy as np
+import yaml
 
 from machine import cpu_model
 from mannequin.atomic import atomic_write_text
@@ -141,6 +143,8 @@ def main() -> int:
     parser.add_argument("--data", type=Path, help="a sample dataset (default: render the default one)")
     parser.add_argument("--clips", type=int, default=0, help="only the first N clean clips (0: all)")
     parser.add_argument("--mapper", choices=("global", "incremental"), default=SfmParams().mapper)
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="a curate.sfm setting")
+    parser.add_argument("--out", type=Path, help="the result file (default: bench/results/sfm*.json)")
     parser.add_argument("--only", default="", help="comma-separated clip ids (written to sfm_only.json)")
     parser.add_argument("--jobs", type=int, default=1, help="clips benchmarked at once (processes)")
     args = parser.parse_args()
@@ -155,7 +159,8 @@ def main() -> int:
         clips = clean_clips(data)[: args.clips or None]
         if args.only:
             clips = [c for c in clips if c in args.only.split(",")]
-        sfm = SfmParams(mapper=args.mapper)
+        settings = dict(kv.split("=", 1) for kv in args.set)
+        sfm = SfmParams.model_validate({"mapper": args.mapper, **{k: yaml.safe_load(v) for k, v in settings.items()}})
         curate = CurateParams()
         start = time.perf_counter()
         with ProcessPoolExecutor(max_workers=args.jobs, initializer=_one_thread) as pool:
@@ -197,6 +202,7 @@ def main() -> int:
     result = {
         "machine": {"cpu": cpu_model(), "python": platform.python_version()},
         "mapper": args.mapper,
+        "settings": args.set,
         "jobs": args.jobs,
         "clips": len(rows),
         "wall_s": wall,
@@ -206,7 +212,9 @@ def main() -> int:
         "rows": rows,
     }
     out = RESULTS if args.mapper == SfmParams().mapper else RESULTS.with_name(f"sfm_{args.mapper}.json")
+    out = out.with_name("sfm_set.json") if args.set else out
     out = out.with_name("sfm_only.json") if args.only else out
+    out = args.out or out
     atomic_write_text(out, json.dumps(result, indent=1, default=float) + "\n")
     return 0 if all(checks.values()) else 1
 

@@ -253,6 +253,26 @@ def demo(d: dict) -> str:
     return table(["stage", "wall s", "peak RSS MiB"], rows)
 
 
+def sfm(d: dict) -> str:
+    head = f"{d['clips']} clean clips of the default sample, `poses.txt` withheld, {d['mapper']} mapping.\n\n"
+    names = {"registered": "frames registered (share)", "ate_ratio": "ATE / path length",
+             "rotation_deg": "rotation error, worst frame (deg)", "s_per_frame": "seconds per frame",
+             "abs_rel_sfm": "MVS abs_rel, SfM poses", "abs_rel_true": "MVS abs_rel, true poses",
+             "abs_rel_ratio": "abs_rel SfM / true, per clip"}  # fmt: skip
+    cols = ("mean", "min", "p10", "median", "p90", "max")
+    rows = [[names[k], *(v.get(c) for c in cols)] for k, v in d["distributions"].items() if v.get("n")]
+    return head + table(["metric", *cols], rows)
+
+
+def sfm_curation(d: dict) -> str:
+    head = (
+        f"{d['clips']} curated clips, decided with `poses.txt` and again with every `poses.txt` withheld (SfM poses): "
+        f"agreement {d['agreement']:.1%}, same reason code {d['same_reason_code']:.1%}.\n\n"
+    )
+    rows = [[r["clip_id"], r["defect"], r["with_poses"][:90], r["sfm_poses"][:90]] for r in d["differ"]]
+    return head + table(["clip", "defect", "with poses.txt", "with SfM poses"], rows)
+
+
 SECTIONS: list[tuple[str, str, str, Callable[[dict], str]]] = [
     ("render", "Sample-data renderer", "bench/bench_render.py", render),
     ("mvs_middlebury", "MVS against OpenCV StereoSGBM on real data", "bench/bench_mvs_middlebury.py", mvs_middlebury),
@@ -269,6 +289,13 @@ SECTIONS: list[tuple[str, str, str, Callable[[dict], str]]] = [
     ("pipeline", "Pipeline overhead", "bench/bench_pipeline.py", pipeline),
     ("dvc_scale", "No-op dvc repro as data/ grows", "bench/bench_dvc_scale.py", dvc_scale),
     ("data_scale", "Pretraining's data path as the curated set grows", "bench/bench_data_scale.py", data_scale),
+    ("sfm", "Structure from motion against the true poses", "bench/bench_sfm.py --jobs 2", sfm),
+    (
+        "sfm_curation",
+        "Curation with SfM poses against curation with poses.txt",
+        "bench/bench_sfm_curation.py",
+        sfm_curation,
+    ),
     ("demo", "The demo, stage by stage", "bench/bench_demo.py", demo),
 ]
 
@@ -325,6 +352,21 @@ def targets() -> str:
         for r in s["rows"]:
             share = r["data_wait_share"]
             rows.append([f"data wait < 10% ({r['clips']} curated clips)", f"{share:.1%}", share < 0.1])
+    if (f := load("sfm")) is not None:
+        dist, pooled = f["distributions"], f["pooled"]
+        reg = pooled["frames_registered"]
+        rows.append(["SfM frames registered >= 90% (poses withheld)", f"{reg:.1%}", reg >= 0.9])
+        ate = dist["ate_ratio"]["median"]
+        rows.append(["SfM trajectory error <= 2% of the path (median clip)", f"{ate:.2%}", ate <= 0.02])
+        for stat in ("median", "mean"):
+            rot = dist["rotation_deg"][stat]
+            rows.append([f"SfM rotation error <= 1 deg ({stat} clip)", f"{rot:.2f} deg", rot <= 1])
+        ratio = dist["abs_rel_ratio"]["median"]
+        rows.append(["MVS abs_rel SfM poses <= 1.5x true poses (median clip)", f"{ratio:.2f}x", ratio <= 1.5])
+        means = pooled["abs_rel_ratio_of_means"]
+        rows.append(["MVS abs_rel SfM poses <= 1.5x true poses (mean over clips)", f"{means:.2f}x", means <= 1.5])
+    if (a := load("sfm_curation")) is not None:
+        rows.append(["curation decisions with SfM poses agree >= 90%", f"{a['agreement']:.1%}", a["agreement"] >= 0.9])
     if (d := load("demo")) is not None:
         rows.append(["whole demo pipeline < 15 min", f"{d['total_wall_s']:.0f} s", d["total_wall_s"] < 900])
     return table(["target", "measured", "holds"], rows)

@@ -28,9 +28,9 @@ class SfmParams(Block):
         "SIMPLE_PINHOLE", description="the shared camera when the clip has no intrinsics.txt"
     )
     focal_starts: list[float] = Field(
-        [0.55, 0.7, 0.85, 1.0],
+        [0.5, 0.6, 0.7, 0.85, 1.0, 1.2],
         min_length=1,
-        description="focal lengths / the larger image side to start from (fields of view of 85-53 degrees): the "
+        description="focal lengths / the larger image side to start from (fields of view of 90-45 degrees): the "
         "clip is mapped from each with the focal length refined, and the best fit in focal_range wins. A short "
         "clip barely constrains the focal length, and from a far start bundle adjustment settles in a wrong basin",
     )

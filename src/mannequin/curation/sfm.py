@@ -45,7 +45,7 @@ class SfmStats:
     reprojection_error_px: float  # mean, at the SfM resolution
     focal: float  # estimated (or given) focal length, normalised by the image width
     seconds: float
-    method: str = ""  # which reconstruction was kept (mapper, focal length hypothesis)
+    method: str = ""  # which reconstruction was kept (mapper, starting focal length)
 
     @property
     def registered_fraction(self) -> float:
