@@ -206,23 +206,22 @@ def _estimated_camera(pycolmap: Any, db: Path, image_dir: Path, work: Path, para
     its triangulation angles into false parallax.
     """
     mapper, prior = params["mapper"], float(params["focal_prior"])
-    if not params["refine_focal"]:
-        return _fixed_focal(pycolmap, db, image_dir, work / f"{mapper}-fixed", params, prior, "focal_prior")
-    found = []
-    for k, focal in enumerate(params["focal_starts"]):
-        _set_focal(pycolmap, db, float(focal))
-        models = _models(_map(pycolmap, db, image_dir, work / f"{mapper}-{k}", params, fixed_camera=False))
-        found.append((float(focal), models))
-    usable = [r for r in found if _usable(r[1], frames, params)]
-    rivals = [r for r in usable if _in_range(r[1], params)]
-    if rivals:
-        start, best = _pick(rivals)
-        for m in best:
-            m["refit"] = f"{mapper} mapping, focal length refined from {start:g} (best of {len(found)} starts)"
-        return best
-    if usable:
-        return _fixed_focal(pycolmap, db, image_dir, work / f"{mapper}-fixed", params, prior, "focal_prior")
-    return max((m for _, m in found), key=lambda m: len(m[0]["images"]) if m else 0)
+    if params["refine_focal"]:
+        found = []
+        for k, focal in enumerate(params["focal_starts"]):
+            _set_focal(pycolmap, db, float(focal))
+            models = _models(_map(pycolmap, db, image_dir, work / f"{mapper}-{k}", params, fixed_camera=False))
+            found.append((float(focal), models))
+        usable = [r for r in found if _usable(r[1], frames, params)]
+        rivals = [r for r in usable if _in_range(r[1], params)]
+        if rivals:
+            start, best = _pick(rivals)
+            for m in best:
+                m["refit"] = f"{mapper} mapping, focal length refined from {start:g} (best of {len(found)} starts)"
+            return best
+        if not usable:
+            return max((m for _, m in found), key=lambda m: len(m[0]["images"]) if m else 0)
+    return _fixed_focal(pycolmap, db, image_dir, work / f"{mapper}-fixed", params, prior, "focal_prior")
 
 
 def _reconstruct(pycolmap: Any, db: Path, image_dir: Path, work: Path, params: dict, camera: dict, frames: int):
