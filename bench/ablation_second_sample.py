@@ -30,8 +30,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from machine import parse_settings
 from mannequin.atomic import atomic_write_text
 from mannequin.errors import InputError
 from mannequin.learning.compare import SCRATCH, seed_params
@@ -142,13 +141,7 @@ def main() -> int:
     ap.add_argument("--sample-seed", type=int, default=1)
     ap.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
     args = ap.parse_args()
-    overrides = {}
-    for item in args.overrides:
-        key, sep, value = item.partition("=")
-        if not sep:
-            print(f"ablation: error: --set {item!r}: expected KEY=VALUE", file=sys.stderr)
-            return 2
-        overrides[key] = yaml.safe_load(value)
+    overrides = parse_settings(args.overrides, "ablation")
     results = json.loads(RESULTS.read_text()) if RESULTS.is_file() else {}
     try:
         for sample in args.samples:

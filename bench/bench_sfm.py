@@ -27,9 +27,8 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import numpy as np
-import yaml
 
-from machine import cpu_model
+from machine import cpu_model, parse_settings
 from mannequin.atomic import atomic_write_text
 from mannequin.clips.cameras import Camera
 from mannequin.config.curate import CurateParams
@@ -159,8 +158,7 @@ def main() -> int:
         clips = clean_clips(data)[: args.clips or None]
         if args.only:
             clips = [c for c in clips if c in args.only.split(",")]
-        settings = dict(kv.split("=", 1) for kv in args.set)
-        sfm = SfmParams.model_validate({"mapper": args.mapper, **{k: yaml.safe_load(v) for k, v in settings.items()}})
+        sfm = SfmParams.model_validate({"mapper": args.mapper, **parse_settings(args.set, "bench_sfm")})
         curate = CurateParams()
         start = time.perf_counter()
         with ProcessPoolExecutor(max_workers=args.jobs, initializer=_one_thread) as pool:

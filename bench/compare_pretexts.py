@@ -19,8 +19,7 @@ import sys
 import time
 from pathlib import Path
 
-import yaml
-
+from machine import parse_settings
 from mannequin.atomic import atomic_write_text
 from mannequin.errors import InputError
 from mannequin.learning.compare import compare_report, run_compare, update_readme
@@ -36,13 +35,7 @@ def main() -> int:
     ap.add_argument("--readme", type=Path, default=None, help="rewrite this README's generated table")
     ap.add_argument("--results", type=Path, default=None, help="also write the comparison here (bench JSON)")
     args = ap.parse_args()
-    overrides = {}
-    for item in args.overrides:
-        key, sep, value = item.partition("=")
-        if not sep:
-            print(f"compare: error: --set {item!r}: expected KEY=VALUE", file=sys.stderr)
-            return 2
-        overrides[key] = yaml.safe_load(value)
+    overrides = parse_settings(args.overrides, "compare")
     start = time.perf_counter()
     try:
         if args.report_only:

@@ -1,9 +1,13 @@
-"""What the benchmarks record about the machine they ran on."""
+"""What the benchmarks share: what they record about the machine they ran on, and their ``--set`` options."""
 
 from __future__ import annotations
 
 import platform
+import sys
 from pathlib import Path
+from typing import Any
+
+import yaml
 
 
 def cpu_model() -> str:
@@ -15,3 +19,15 @@ def cpu_model() -> str:
     except OSError:
         pass
     return platform.processor() or platform.machine()
+
+
+def parse_settings(items: list[str], prog: str) -> dict[str, Any]:
+    """``--set KEY=VALUE`` options as a dict, each value read as YAML; a malformed one exits 2 with one line."""
+    settings = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep:
+            print(f"{prog}: error: --set {item!r}: expected KEY=VALUE", file=sys.stderr)
+            raise SystemExit(2)
+        settings[key] = yaml.safe_load(value)
+    return settings
