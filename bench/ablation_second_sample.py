@@ -30,7 +30,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from machine import parse_settings
+from machine import parse_settings, write_result
 from mannequin.atomic import atomic_write_text
 from mannequin.errors import InputError
 from mannequin.learning.compare import SCRATCH, seed_params
@@ -172,8 +172,7 @@ def main() -> int:
             results[sample] = {"data": str(data), "mix": mix, "seeds": args.seeds, "overrides": overrides,
                                "wall_s": wall, "comparisons": over_seeds(summaries)}  # fmt: skip
             results = {**(json.loads(RESULTS.read_text()) if RESULTS.is_file() else {}), sample: results[sample]}
-            RESULTS.parent.mkdir(parents=True, exist_ok=True)
-            atomic_write_text(RESULTS, json.dumps(results, indent=2, sort_keys=True) + "\n")
+            write_result(RESULTS, results, sort_keys=True)
     except InputError as exc:
         print(f"ablation: error: {exc}", file=sys.stderr)
         return 2

@@ -38,6 +38,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from machine import write_result
+
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results" / "curation.json"
 WARMUP_CLIPS = 4
@@ -275,9 +277,7 @@ def main() -> None:
         "dask1_over_serial": dask1_vs_serial,
         "prefect_server_startup_s": prefect_startup,
     }
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(result, indent=2) + "\n")
-    print(f"wrote {args.out}")
+    write_result(args.out, result)
 
 
 if __name__ == "__main__":

@@ -35,6 +35,7 @@ import time
 from pathlib import Path
 
 from bench_curation import parallel_headroom
+from machine import write_result
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results" / "curation_versions.json"
@@ -172,9 +173,7 @@ def main() -> None:
         "speedup_target": 2.0,
         "target_met": speedup >= 2.0,
     }  # fmt: skip
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(result, indent=2) + "\n")
-    print(f"wrote {args.out}")
+    write_result(args.out, result)
 
 
 if __name__ == "__main__":

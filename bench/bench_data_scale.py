@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import json
 import os
 import platform
 import sys
@@ -34,7 +33,7 @@ import numpy as np
 import torch
 
 from bench_training import write_synthetic  # the training bench's synthetic shards, shared
-from mannequin.atomic import atomic_write_text
+from machine import write_result
 from mannequin.config import load_params
 
 RESULTS = Path(__file__).parent / "results" / "data_scale.json"
@@ -175,8 +174,7 @@ def main() -> None:
         "data_wait_target": 0.10,
         "data_wait_target_met": all(r["data_wait_share"] < 0.10 for r in rows),
     }
-    atomic_write_text(args.out, json.dumps(result, indent=2) + "\n")
-    print(f"wrote {args.out}")
+    write_result(args.out, result)
 
 
 if __name__ == "__main__":

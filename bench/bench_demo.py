@@ -11,7 +11,6 @@ Prints a table and writes bench/results/demo.json.
 
 from __future__ import annotations
 
-import json
 import os
 import platform
 import shutil
@@ -20,6 +19,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+from machine import write_result
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = Path(__file__).parent / "results" / "demo.json"
@@ -81,8 +82,7 @@ def main() -> None:
     for r in rows:
         print(f"{r['stage']:28s} {r['wall_s']:8.1f} {r['peak_rss_mib']:9d}")
     print(f"{'total':28s} {total:8.1f}")
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(result, indent=1) + "\n")
+    write_result(RESULTS, result, indent=1)
     shutil.rmtree(work.parent, ignore_errors=True)
 
 

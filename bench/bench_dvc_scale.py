@@ -36,6 +36,8 @@ from pathlib import Path
 
 import yaml
 
+from machine import write_result
+
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = Path(__file__).parent / "results" / "dvc_scale.json"
 CODE = ["src/mannequin", "flows"]
@@ -272,9 +274,7 @@ def main() -> None:
         "target_s": 2.0,
         "target_met": main_variant["target_met"],
     }  # fmt: skip
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(result, indent=2) + "\n")
-    print(f"wrote {args.out}")
+    write_result(args.out, result)
 
 
 if __name__ == "__main__":

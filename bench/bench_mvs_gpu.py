@@ -14,7 +14,6 @@ Prints a table and writes bench/results/mvs_gpu.json.
 from __future__ import annotations
 
 import argparse
-import json
 import platform
 import sys
 import time
@@ -28,8 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository r
 
 from tests.mvs.mvs_scene import render_clip
 
-from machine import cpu_model
-from mannequin.atomic import atomic_write_text
+from machine import cpu_model, write_result
 from mannequin.config.curate import MvsParams
 from mannequin.curation.mvs import clip_depth
 
@@ -88,8 +86,7 @@ def main() -> None:
         "note": "wall s, median of repeats; CPU path = numba on 1 thread, CUDA path = torch",
         "rows": rows,
     }
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(args.out, json.dumps(result, indent=2) + "\n")
+    write_result(args.out, result)
     print(f"{'size':>9}{'CPU fr/s':>10}{'CUDA fr/s':>11}{'speed-up':>10}{'rel diff':>10}{'AbsRel':>8}")
     for r in rows:
         print(f"{r['width']:>4}x{r['height']:<4}{r['cpu_frames_per_s']:>10.2f}{r['cuda_frames_per_s']:>11.2f}"

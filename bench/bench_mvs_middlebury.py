@@ -18,7 +18,6 @@ Prints a table and writes bench/results/mvs_middlebury.json.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import time
@@ -30,8 +29,7 @@ import numpy as np
 import torch
 from skimage.data import stereo_motorcycle
 
-from machine import cpu_model
-from mannequin.atomic import atomic_write_text
+from machine import cpu_model, write_result
 from mannequin.clips.cameras import Camera
 from mannequin.config.curate import MvsParams
 from mannequin.curation.mvs import clip_depth
@@ -206,8 +204,7 @@ def main() -> None:
         "depth_range_mm": ours["depth_range_mm"],
         "load_average_1_5_15_min": {"start": load_start, "end": list(os.getloadavg())},
     }
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(args.out, json.dumps(result, indent=2) + "\n")
+    write_result(args.out, result)
 
     print(f"Middlebury Motorcycle at {w}x{h} (bad-2px at this resolution; density over GT pixels; median CPU s)")
     head = f"{'method':<30}{'bad-2px %':>10}{'density %':>11}{'AbsRel':>9}{'@SGBM dens.':>12}{'cpu s':>9}{'x SGBM':>8}"

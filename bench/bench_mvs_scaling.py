@@ -25,7 +25,6 @@ Prints tables and writes bench/results/mvs_scaling.json.
 from __future__ import annotations
 
 import argparse
-import json
 import multiprocessing as mp
 import os
 import platform
@@ -37,7 +36,7 @@ from typing import Any
 
 import numpy as np
 
-from machine import cpu_model
+from machine import cpu_model, write_result
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository root: tests/mvs/mvs_scene.py
 
@@ -304,10 +303,8 @@ def main() -> None:
         "bench_wall_s": time.perf_counter() - started,
         "load_average_1_5_15_min": {"start": load_start, "end": list(os.getloadavg())},
     }
-    from mannequin.atomic import atomic_write_text
 
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(args.out, json.dumps(result, indent=2) + "\n")
+    write_result(args.out, result)
     print(f"\nbench wall time {result['bench_wall_s']:.0f} s -> {args.out}")
 
 

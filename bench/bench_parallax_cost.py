@@ -13,12 +13,13 @@ Prints a table and writes bench/results/parallax_cost.json.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import tempfile
 import time
 from pathlib import Path
+
+from machine import write_result
 
 RESULTS = Path(__file__).parent / "results" / "parallax_cost.json"
 
@@ -115,8 +116,7 @@ def main() -> None:
         "parallax_stage": stage,
         "pretrain": train,
     }
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(result, indent=1) + "\n")
+    write_result(RESULTS, result, indent=1)
 
 
 if __name__ == "__main__":

@@ -52,7 +52,7 @@ def main() -> int:
     args = ap.parse_args()
     sys.path.insert(0, str(ROOT))
     sys.path.insert(0, str(ROOT / "bench"))
-    from machine import cpu_model
+    from machine import cpu_model, write_result
     from mannequin.config import load_params
     from mannequin.evaluation.evaluate import find_model_dirs
     from mannequin.evaluation.people_report import people_summary
@@ -86,8 +86,7 @@ def main() -> int:
     print(f"{'plain':<24}{plain_s:>10.1f}")
     print(f"{'with people':<24}{people_s:>10.1f}")
     print(f"ratio {out['ratio_people_to_plain']}, {out['extra_s_per_test_frame']} s more per test frame ({frames})")
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(out, indent=2, sort_keys=True) + "\n")
+    write_result(RESULTS, out, sort_keys=True)
     return 0
 
 

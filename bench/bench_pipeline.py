@@ -18,7 +18,6 @@ Prints a table and writes bench/results/pipeline.json.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import statistics
@@ -29,6 +28,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+from machine import write_result
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = Path(__file__).parent / "results" / "pipeline.json"
@@ -56,7 +57,6 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="bench-pipeline-"))
     os.environ["DVC_SITE_CACHE_DIR"] = str(work / "dvc-site-cache")
 
-    from mannequin.atomic import atomic_write_text
     from mannequin.orchestration import run_stage, stage_order
     from mannequin.orchestration.dvc_runner import dvc_env
 
@@ -170,9 +170,7 @@ def main() -> None:
         "prefect_per_task_overhead_ms": per_task_ms,
         "prefect_test_server_startup_s": server_s,
     }
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(RESULTS, json.dumps(result, indent=2) + "\n")
-    print(f"\nwrote {RESULTS.relative_to(ROOT)}")
+    write_result(RESULTS, result)
 
 
 if __name__ == "__main__":

@@ -8,7 +8,6 @@ so the numbers are those of ordinary frames; blurred clips cost 7 renders per fr
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import tempfile
@@ -20,7 +19,7 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import numpy as np
 
-from mannequin.atomic import atomic_write_text
+from machine import write_result
 from mannequin.sample.dataset import render_clip, write_clip
 from mannequin.sample.plan import make_plan
 from mannequin.sample.textures import texture_bank
@@ -92,8 +91,7 @@ def main() -> None:
         "rows": rows,
         "machine": {"python": platform.python_version(), "cpus": os.cpu_count(), "numpy": np.__version__},
     }
-    atomic_write_text(args.out, json.dumps(result, indent=2) + "\n")
-    print(f"wrote {args.out}")
+    write_result(args.out, result)
 
 
 if __name__ == "__main__":

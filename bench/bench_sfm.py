@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import json
 import platform
 import sys
 import tempfile
@@ -28,8 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
-from machine import cpu_model, parse_settings
-from mannequin.atomic import atomic_write_text
+from machine import cpu_model, parse_settings, write_result
 from mannequin.clips.cameras import Camera
 from mannequin.config.curate import CurateParams
 from mannequin.config.sfm import SfmParams
@@ -213,7 +211,7 @@ def main() -> int:
     out = out.with_name("sfm_set.json") if args.set else out
     out = out.with_name("sfm_only.json") if args.only else out
     out = args.out or out
-    atomic_write_text(out, json.dumps(result, indent=1, default=float) + "\n")
+    write_result(out, result, indent=1, default=float)
     return 0 if all(checks.values()) else 1
 
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import json
 import os
 import shutil
 import sys
@@ -23,8 +22,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from machine import cpu_model
-from mannequin.atomic import atomic_write_text
+from machine import cpu_model, write_result
 from mannequin.config import load_params
 from mannequin.curation.curate import code_version, curate_clip, plan_curation, write_outputs
 
@@ -106,7 +104,7 @@ def main() -> int:
         "differ": rows,
         "codes": {c: [given[c].code or "accepted", sfm[c].code or "accepted", defects.get(c, "?")] for c in curated},
     }
-    atomic_write_text(RESULTS, json.dumps(result, indent=1) + "\n")
+    write_result(RESULTS, result, indent=1)
     return 0 if agreement >= MIN_AGREEMENT else 1
 
 

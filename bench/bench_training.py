@@ -10,7 +10,6 @@ the target is under 10% of step time. Prints a table and writes bench/results/tr
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import tempfile
@@ -22,7 +21,7 @@ os.environ.setdefault("OMP_NUM_THREADS", "2")
 import numpy as np
 import torch
 
-from mannequin.atomic import atomic_write_text
+from machine import write_result
 from mannequin.clips.cameras import Camera
 from mannequin.config import load_params
 from mannequin.curation.shards import write_shard
@@ -131,8 +130,7 @@ def main() -> None:
         "total_s": round(total, 1),
         "rows": rows,
     }
-    atomic_write_text(args.out, json.dumps(result, indent=2) + "\n")
-    print(f"wrote {args.out}")
+    write_result(args.out, result)
 
 
 if __name__ == "__main__":

@@ -14,13 +14,11 @@ time (None with ``--report-only``).
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from pathlib import Path
 
-from machine import parse_settings
-from mannequin.atomic import atomic_write_text
+from machine import parse_settings, write_result
 from mannequin.errors import InputError
 from mannequin.learning.compare import compare_report, run_compare, update_readme
 
@@ -50,7 +48,7 @@ def main() -> int:
     if args.results is not None:
         wall = None if args.report_only else round(time.perf_counter() - start, 1)
         record = {"seeds": args.seeds, "overrides": overrides, "wall_s": wall, "comparison": comparison}
-        atomic_write_text(args.results, json.dumps(record, indent=2, sort_keys=True) + "\n")
+        write_result(args.results, record, sort_keys=True)
     wins = ", ".join(f"{b}: {init}" for b, init in comparison["best"].items())
     print(f"pretexts compared over seeds {args.seeds} in {time.perf_counter() - start:.0f} s; best per budget: {wins}")
     print(f"-> {args.out / 'report' / 'pretexts_compared.md'}" + (f", {args.readme}" if args.readme else ""))

@@ -1,13 +1,16 @@
-"""What the benchmarks share: what they record about the machine they ran on, and their ``--set`` options."""
+"""What the benchmarks share: the machine they ran on, their ``--set`` options, how they write results."""
 
 from __future__ import annotations
 
+import json
 import platform
 import sys
 from pathlib import Path
 from typing import Any
 
 import yaml
+
+from mannequin.atomic import atomic_write_text
 
 
 def cpu_model() -> str:
@@ -31,3 +34,9 @@ def parse_settings(items: list[str], prog: str) -> dict[str, Any]:
             raise SystemExit(2)
         settings[key] = yaml.safe_load(value)
     return settings
+
+
+def write_result(path: Path, result: dict[str, Any], indent: int = 2, **dumps: Any) -> None:
+    """Write a benchmark's JSON result atomically (a run stopped half-way leaves the old file) and say where."""
+    atomic_write_text(path, json.dumps(result, indent=indent, **dumps) + "\n")
+    print(f"wrote {path}")

@@ -14,14 +14,14 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
-import json
 import sys
 import tempfile
 from pathlib import Path
 
 import numpy as np
 
-from mannequin.atomic import atomic_path, atomic_write_text
+from machine import write_result
+from mannequin.atomic import atomic_path
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = Path(__file__).parent / "results" / "bikes.json"
@@ -117,7 +117,7 @@ def main() -> int:
             mark = "*" if row.clip_id == track else " "
             print(f"{mark} {row.clip_id}: {'accepted' if row.accepted else row.reason}")
         result = {"tracking_clip": track, "rows": [r.to_dict() for r in rows]}
-        atomic_write_text(RESULTS, json.dumps(result, indent=1, default=str) + "\n")
+        write_result(RESULTS, result, indent=1, default=str)
         draw(curated, track, args.out)
         print(f"wrote {args.out}")
     return 0
