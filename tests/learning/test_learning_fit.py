@@ -111,7 +111,7 @@ def test_checkpoints_record_every_setting_as_plain_values(tmp_path: Path, learni
         "objectives": ["mvs", "masked"],
     }
     module = PretrainModule.load_from_checkpoint(pre.run_dir / "last.ckpt", weights_only=True)
-    assert module.objectives["masked"].params == params.pretrain.objective
+    assert module.objectives["masked"].params == params.pretrain.objective.masked  # each objective, its own block
     assert torch.equal(module.net.log_offset, torch.load(pre.out_dir / "model.pt", weights_only=True)["log_offset"])
     fine = run_finetune(params, "scratch", 2)
     hp = torch.load(fine.run_dir / "last.ckpt", weights_only=True)["hyper_parameters"]

@@ -8,6 +8,7 @@ from pathlib import Path
 import typer
 
 from mannequin.cli.app import app, params_option, user_errors
+from mannequin.config.objectives import ObjectiveParams
 
 _EXPECTED_WARNINGS = (
     ".*overridden `on_after_batch_transfer`.*",  # augmentation lives in the module on purpose
@@ -39,8 +40,8 @@ def pretrain(
     objective: str = typer.Option(
         ...,
         "--objective",
-        help="A pretext objective (mvs, masked, contrastive, colorize, selfie, correspondence) or a mix "
-        "'mvs+masked'; '-parallax' after it ('mvs-parallax') trains the rgb+parallax net.",
+        help=f"A pretext objective ({', '.join(ObjectiveParams.model_fields)}) or a mix 'mvs+masked'; '-parallax' "
+        "after it ('mvs-parallax') trains the rgb+parallax net.",
     ),
     params_file: Path = params_option(),
     curated: Path = typer.Option(None, "--curated", help="Curated folder with shards/ [params: pretrain.curated]."),
