@@ -30,9 +30,9 @@ def synthetic_frame(rng: np.random.Generator, w: int = W, h: int = H) -> tuple[n
     return image, depth.astype(np.float32)
 
 
-def _camera(w: int, h: int, k: int = 0) -> Camera:
+def _camera(w: int, h: int, k: int = 0, step: float = 0.01) -> Camera:
     K = np.array([[w, 0, w / 2 - 0.5], [0, w, h / 2 - 0.5], [0, 0, 1]])
-    return Camera(K, np.eye(3), np.array([0.01 * k, 0.0, 0.0]), w, h, timestamp_us=k * 100_000)
+    return Camera(K, np.eye(3), np.array([step * k, 0.0, 0.0]), w, h, timestamp_us=k * 100_000)
 
 
 def make_curated(
@@ -43,12 +43,13 @@ def make_curated(
     rng = np.random.default_rng(seed)
     for c in clip_ids:
         images, depths = zip(*(synthetic_frame(rng, w, h) for _ in range(frames)), strict=True)
-        depth = np.stack(depths) * rng.uniform(0.2, 5.0)  # pose units: scale differs per clip
+        scale = rng.uniform(0.2, 5.0)
+        depth = np.stack(depths) * scale  # pose units: scale differs per clip
         conf = rng.uniform(0.3, 1.0, depth.shape).astype(np.float32)
         hole = rng.uniform(size=depth.shape) < 0.1
         depth[hole] = np.nan
         conf[hole] = 0.0
-        cams = [_camera(w, h, k) for k in range(frames)]
+        cams = [_camera(w, h, k, 0.05 * scale) for k in range(frames)]  # about 1 degree of baseline a frame
         par = _parallax_input(depth.astype(np.float32), conf) if parallax else None
         write_shard(root, c, np.stack(images), depth.astype(np.float32), conf, cams, list(range(frames)), parallax=par)
     return root

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from mannequin.config.base import Block
 
@@ -65,6 +65,27 @@ class CorrespondenceParams(Block):
     recolour: bool = Field(True, description="recolour each frame independently (no colour shortcut)")
 
 
+class PhotometricParams(Block):
+    """``photometric``: source frames of the clip warped into each frame through its predicted depth and the clip's
+    cameras; monodepth2's loss (Godard et al. 2019) with known poses."""
+
+    sources: int = Field(2, ge=1, description="source frames warped into each target frame")
+    min_angle_deg: float = Field(1.0, gt=0, description="smallest triangulation angle of a source frame (as MVS)")
+    max_angle_deg: float = Field(30.0, gt=0, description="largest triangulation angle of a source frame (as MVS)")
+    ssim_weight: float = Field(0.85, ge=0, le=1, description="share of (1 - SSIM) / 2 in the error; the rest is L1")
+    smoothness_weight: float = Field(
+        1e-3, ge=0, description="edge-aware smoothness of mean-normalised inverse depth (halved at each coarser scale)"
+    )
+    automask: bool = Field(True, description="leave out pixels that the unwarped source explains at least as well")
+    masks: bool = Field(True, description="leave the clip's masks (people, anything that may move) out of the loss")
+
+    @model_validator(mode="after")
+    def _check_angles(self) -> PhotometricParams:
+        if self.max_angle_deg <= self.min_angle_deg:
+            raise ValueError("max_angle_deg must be larger than min_angle_deg")
+        return self
+
+
 class ObjectiveParams(Block):
     """The knobs of the pretext objectives, one block per registered objective."""
 
@@ -74,6 +95,7 @@ class ObjectiveParams(Block):
     colorize: ColorizeParams = ColorizeParams()
     selfie: SelfieParams = SelfieParams()
     correspondence: CorrespondenceParams = CorrespondenceParams()
+    photometric: PhotometricParams = PhotometricParams()
 
 
 _OLD = "pretrain.objective."

@@ -3,6 +3,10 @@
 - A horizontal flip is applied to the image **and** its depth, confidence and parallax input (and to the
   second view independently), so targets and inputs stay aligned with pixels.
 - Colour jitter (kornia) changes only the images; depth and confidence are never touched.
+- The photometric objective's frames (``target``, ``sources``, ``mask``) flip with the image and are never
+  recoloured (its loss compares true colours); its cameras flip with them: the principal point mirrors
+  (``cx -> W - 1 - cx``) and each relative pose becomes ``F T F`` with ``F = diag(-1, 1, 1, 1)``, so a flipped frame
+  warps into a flipped frame exactly (:func:`flip_cameras`).
 - Colour shortcuts are removed: each image's RGB channels are randomly permuted and some
   images are turned grey. The synthetic rooms have one colour scheme per scene, so without
   this the depth net memorises "this palette -> this depth map" on the ~12 pretraining
@@ -17,13 +21,33 @@ from torch import nn
 
 from mannequin.config.learning import AugmentParams
 
-#: flipped with the image: the targets, and the parallax input of an ``rgb+parallax`` net (never recoloured)
-TARGET_KEYS = ("depth", "confidence", "parallax")
+#: flipped with the image, never recoloured: the targets, the parallax input of an ``rgb+parallax`` net, and the
+#: photometric objective's frames and mask
+TARGET_KEYS = ("depth", "confidence", "parallax", "target", "sources", "mask")
 
 
 def flip_where(x: torch.Tensor, flip: torch.Tensor) -> torch.Tensor:
-    """Flip the rows of ``x`` (B, C, H, W) left-right where ``flip`` (B,) is true."""
-    return torch.where(flip.view(-1, 1, 1, 1), x.flip(-1), x)
+    """Flip the rows of ``x`` (B, ..., H, W) left-right where ``flip`` (B,) is true."""
+    return torch.where(flip.view(-1, *[1] * (x.dim() - 1)), x.flip(-1), x)
+
+
+def flip_cameras(batch: dict[str, torch.Tensor], flip: torch.Tensor, width: int) -> dict[str, torch.Tensor]:
+    """The photometric cameras of ``batch`` (``K``, ``source_K``, ``source_pose``) for images flipped where ``flip``.
+
+    A pixel column u becomes ``width - 1 - u`` and a camera point x becomes -x: intrinsics keep their focal lengths
+    and mirror the principal point; a pose ``T`` becomes ``F T F``, ``F = diag(-1, 1, 1, 1)``.
+    """
+    out = {}
+    for key in ("K", "source_K"):
+        if key in batch:
+            mirrored = batch[key].clone()
+            mirrored[..., 0, 2] = width - 1 - batch[key][..., 0, 2]
+            out[key] = torch.where(flip.view(-1, *[1] * (batch[key].dim() - 1)), mirrored, batch[key])
+    if "source_pose" in batch:
+        pose = batch["source_pose"]
+        f = torch.diag(pose.new_tensor([-1.0, 1.0, 1.0, 1.0]))
+        out["source_pose"] = torch.where(flip.view(-1, *[1] * (pose.dim() - 1)), f @ pose @ f, pose)
+    return out
 
 
 class GeometryHonestAugment(nn.Module):
@@ -46,6 +70,7 @@ class GeometryHonestAugment(nn.Module):
         for key in TARGET_KEYS:
             if key in out:
                 out[key] = flip_where(out[key], flip)
+        out.update(flip_cameras(out, flip, image.shape[-1]))
         if "image2" in out:
             flip2 = torch.rand(image.shape[0], device=image.device) < self.flip_p
             out["image2"] = flip_where(out["image2"], flip2)

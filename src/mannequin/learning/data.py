@@ -38,6 +38,7 @@ from mannequin.curation.parallax import mask_channels
 from mannequin.curation.shards import ClipShard, list_shards
 from mannequin.errors import InputError
 from mannequin.learning.seeding import EpochSampler, ItemKey, ResumableLoader, split_key
+from mannequin.learning.source_views import SourceViews, usable_targets, views_item
 
 if TYPE_CHECKING:
     from mannequin.curation.sfm_store import PoseSource
@@ -121,23 +122,36 @@ class ShardFrames(Dataset):
         pairs: bool = False,
         random_pairs: bool = True,
         parallax_masks: int | None = None,
+        views: SourceViews | None = None,
     ) -> None:
         """``parallax_masks``: None for an ``rgb`` net; else items hold ``parallax``, with that many random masks on
-        the frames of clips whose masks were not given (every shard must hold a parallax input)."""
+        the frames of clips whose masks were not given (every shard must hold a parallax input). ``views``: items
+        hold the photometric objective's source frames and cameras (:mod:`mannequin.learning.source_views`), and only
+        frames with enough sources are items; ``skipped`` then says which clips gave none, and why."""
         self.paths = [Path(p) for p in shard_paths]
         self.clip_labels = clip_labels
         self.image_size = tuple(image_size)
         self.pairs = pairs
         self.random_pairs = random_pairs
         self.parallax_masks = parallax_masks
+        self.views = views
         self._shards: dict[int, ClipShard] = {}
         self.index: list[tuple[int, int]] = []
         self.clip_ids: list[str] = []
         self.mask_sources: list[str] = []
+        self.sources: dict[tuple[int, int], tuple[int, ...]] = {}
+        self.skipped: dict[Path, str] = {}
         for s, path in enumerate(self.paths):
             shard = ClipShard(path)
             self.clip_ids.append(shard.clip_id)
-            self.index += [(s, f) for f in range(len(shard))]
+            if views is None:
+                self.index += [(s, f) for f in range(len(shard))]
+            else:
+                targets, why = usable_targets(shard, views)
+                self.index += [(s, f) for f in sorted(targets)]
+                self.sources.update({(s, f): src for f, src in targets.items()})
+                if why:
+                    self.skipped[path] = why
             if parallax_masks is not None and not shard.has_parallax:
                 raise InputError(path, "the shard has no parallax input (curated before it existed: curate again)",
                                  "no_parallax")  # fmt: skip
@@ -184,6 +198,9 @@ class ShardFrames(Dataset):
             else:
                 other = (f + 1) % n
             item["image2"] = self._frame(s, other)["image"]
+        if self.views is not None:
+            item.update(views_item(self._shard(s), f, self.sources[(s, f)], self.image_size,
+                                   lambda g: item["image"] if g == f else self._frame(s, g)["image"]))  # fmt: skip
         return item
 
 
@@ -229,11 +246,12 @@ class PretrainDataModule(pl.LightningDataModule):
         pairs: bool = False,
         num_workers: int = 0,
         parallax_masks: int | None = None,
+        views: SourceViews | None = None,
     ) -> None:
         super().__init__()
         self.curated, self.data = Path(curated), Path(data)
         self.image_size, self.batch_size, self.num_workers = tuple(image_size), batch_size, num_workers
-        self.pairs, self.seed, self.parallax_masks = pairs, seed, parallax_masks
+        self.pairs, self.seed, self.parallax_masks, self.views = pairs, seed, parallax_masks, views
         splits = read_split_table(self.data)
         shards = list_shards(self.curated)
         # Test clips (and clips missing from splits.csv) are dropped by id, before any array is opened.
@@ -245,11 +263,22 @@ class PretrainDataModule(pl.LightningDataModule):
         self.clip_labels = {c: i for i, c in enumerate(sorted(ids))}
         by_id = {s.path.name: s.path for s in self.shards}
         self.train_set = ShardFrames([by_id[c] for c in self.train_ids], self.clip_labels, self.image_size, pairs,
-                                     parallax_masks=parallax_masks)  # fmt: skip
+                                     parallax_masks=parallax_masks, views=views)  # fmt: skip
         self.val_set = ShardFrames([by_id[c] for c in self.val_ids], self.clip_labels, self.image_size, pairs, False,
-                                   parallax_masks)  # fmt: skip
+                                   parallax_masks, views)  # fmt: skip
+        if len(self.train_set) == 0 and self.train_set.skipped:
+            path, why = next(iter(self.train_set.skipped.items()))
+            others = len(self.train_set.skipped) - 1
+            raise InputError(path, why + (f" (and {others} more training clips without targets)" if others else ""),
+                             "no_sources")  # fmt: skip
         if len(self.train_set) == 0:
             raise InputError(self.curated, "the curated shards hold no frames", "no_shards")
+
+    @property
+    def skipped(self) -> dict[str, str]:
+        """Clips that gave no photometric targets (clip id -> why), training and validation."""
+        found = {**self.train_set.skipped, **self.val_set.skipped}
+        return {path.name: why for path, why in sorted(found.items())}
 
     @property
     def loaded_clip_ids(self) -> list[str]:

@@ -16,6 +16,7 @@ from mannequin.learning.losses import gradient_matching_loss, log_residual, metr
 from mannequin.learning.nets import DepthNet, build_net, net_input
 from mannequin.learning.objectives import build_objective
 from mannequin.learning.seeding import derive_seed, seeded
+from mannequin.learning.source_views import SourceViews
 
 #: a stream tag in step seeds, so that validation never draws what a training step draws.
 _TRAIN, _VAL = 0, 1
@@ -109,6 +110,11 @@ class PretrainModule(_DepthModule):
     @property
     def needs_pairs(self) -> bool:
         return any(o.needs_pairs for o in self.objectives.values())
+
+    @property
+    def views(self) -> SourceViews | None:
+        """The source frames the objectives need in each batch item (the photometric objective's), or None."""
+        return next((v for o in self.objectives.values() if (v := o.views()) is not None), None)
 
     @property
     def trains_decoder(self) -> bool:

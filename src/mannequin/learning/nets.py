@@ -129,6 +129,10 @@ class DepthNet(nn.Module):
             feats = self.encoder(image)
         return self.decoder(feats, image.shape[-2:])
 
+    def decode_all(self, image: torch.Tensor, feats: list[torch.Tensor] | None = None) -> list[torch.Tensor]:
+        """The raw output of every decoder scale, finest (the input's size) first; this decoder has one scale."""
+        return [self.decode(image, feats)]
+
     def log_depth(self, out: torch.Tensor) -> torch.Tensor:
         """Raw decoder output -> log depth (B, 1, H, W), the offset included."""
         if self.head == "bins":

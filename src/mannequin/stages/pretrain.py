@@ -23,6 +23,7 @@ from mannequin.learning.fit import SCORE_BATCH, TrainResult, digest, fit_and_exp
 from mannequin.learning.modules import PretrainModule
 from mannequin.learning.nets import load_rgb_backbone
 from mannequin.learning.objectives import parse_objectives
+from mannequin.learning.source_views import CAMERAS_NAME
 
 
 def run(
@@ -57,19 +58,21 @@ def run(
         backbone_path = Path(p.backbone) / BACKBONE_NAME
         load_rgb_backbone(module.net, load_state(backbone_path))
         backbone_bytes = backbone_path.read_bytes()
+    views = module.views
     dm = PretrainDataModule(
         curated, data, p.image_size, p.batch_size, p.val_fraction, p.seed, module.needs_pairs, p.num_workers,
-        parallax_masks,
+        parallax_masks, views,
     )  # fmt: skip
     arrays = ("meta.json", "images.npy", "depth.npy", "confidence.npy")
-    arrays += (PARALLAX_NAME,) if parallax_masks is not None else ()
-    shard_files = [s.path / f for s in dm.shards for f in arrays]
+    arrays += (PARALLAX_NAME,) if parallax_masks is not None or views is not None else ()
+    arrays += (CAMERAS_NAME,) if views is not None else ()
+    shard_files = [s.path / f for s in dm.shards for f in arrays if (s.path / f).is_file()]
     extra = [] if parallax_masks is None else [parallax_masks, hashlib.sha256(backbone_bytes).hexdigest()]
     run_digest = digest("pretrain", tag, p.model_dump(mode="json", exclude={"curated", "data", "out", "runs"}),
                         *extra, files=shard_files)  # fmt: skip
 
     def score_sets() -> dict[str, Any]:
-        train = ShardFrames(dm.train_set.paths, dm.clip_labels, dm.image_size, dm.pairs, False, parallax_masks)
+        train = ShardFrames(dm.train_set.paths, dm.clip_labels, dm.image_size, dm.pairs, False, parallax_masks, views)
         return {"train": train, **({"val": dm.val_set} if len(dm.val_set) else {})}
 
     def meta(trainer: pl.Trainer) -> dict[str, Any]:
@@ -91,6 +94,8 @@ def run(
         }
         if parallax_masks is not None:  # which masks the parallax input had: per clip source, + random ones
             info.update(mask_sources=dm.mask_sources(), random_masks=parallax_masks)
+        if views is not None:  # which clips had masks, and which gave no photometric targets (and why)
+            info.update(mask_sources=dm.mask_sources(), photometric_skipped=dm.skipped)
         if p.backbone is not None:
             info["backbone"] = Path(p.backbone).name
         return info

@@ -19,6 +19,7 @@ from mannequin.learning.objectives.contrastive import ContrastiveObjective
 from mannequin.learning.objectives.correspondence import CorrespondenceObjective
 from mannequin.learning.objectives.masked import MaskedObjective
 from mannequin.learning.objectives.mvs import MvsObjective
+from mannequin.learning.objectives.photometric import PhotometricObjective
 from mannequin.learning.objectives.selfie import SelfieObjective
 
 __all__ = ["OBJECTIVES", "Gather", "Objective", "build_objective", "objective_names", "parse_objectives"]
@@ -31,6 +32,7 @@ OBJECTIVES: dict[str, type[Objective]] = {
     "colorize": ColorizeObjective,
     "selfie": SelfieObjective,
     "correspondence": CorrespondenceObjective,
+    "photometric": PhotometricObjective,
 }
 
 

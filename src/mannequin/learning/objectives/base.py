@@ -14,6 +14,7 @@ from pydantic import BaseModel
 from torch import nn
 
 from mannequin.learning.nets import DepthNet
+from mannequin.learning.source_views import SourceViews
 
 Gather = Callable[[torch.Tensor], torch.Tensor]
 
@@ -36,6 +37,10 @@ class Objective(nn.Module):
     def __init__(self, net: DepthNet, params: BaseModel) -> None:
         super().__init__()
         self.params = params
+
+    def views(self) -> SourceViews | None:
+        """The source frames each batch item needs (:mod:`mannequin.learning.source_views`); None by default."""
+        return None
 
     def prepare(self, net: DepthNet, datamodule: object | None) -> None:
         """Build what depends on the training data; nothing by default."""
