@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 TORCH ?= torch==2.13.0
-# A GPU user: `make install TORCH_INDEX=https://download.pytorch.org/whl/cu128` (see README).
+# A GPU user: `make install TORCH_INDEX=https://download.pytorch.org/whl/cu128` (docs/getting-started.md).
 TORCH_INDEX ?=
 
 # Offline and quiet, state inside the project: no analytics or telemetry, Prefect's home in .prefect/.
@@ -23,7 +23,7 @@ export PYTHONUNBUFFERED := 1
 # stage commands (`mannequin ...` in dvc.yaml) resolve to the project venv
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: install demo compare data test test-slow test-all lint bench serve clean help
+.PHONY: install demo compare data test test-slow test-all lint docs bench serve clean help
 
 help:
 	@echo "make demo      install, create sample data if data/ is empty, run the whole pipeline (dvc repro)"
@@ -33,6 +33,7 @@ help:
 	@echo "make bench     run the benchmarks in bench/ and write bench/results/*.json"
 	@echo "make serve     start a local Prefect server on 127.0.0.1 and serve the nightly deployment"
 	@echo "make lint      ruff"
+	@echo "make docs      the documentation site (mkdocs, --strict) into site/; offline"
 
 install: $(STAMP)
 
@@ -62,14 +63,14 @@ demo: data
 	@$(BIN)/dvc metrics show 2>/dev/null || true
 
 # Every registered pretext on the same curated shards, steps and seed, fine-tuned at finetune.budgets beside
-# scratch, for each of COMPARE_SEEDS: compare/report/pretexts_compared.md (see README, Experiments). Long: not in demo.
+# scratch, for each of COMPARE_SEEDS: compare/report/pretexts_compared.md (docs/experiments.md). Long: not in demo.
 COMPARE_SEEDS ?= 0 1
 COMPARE_OUT ?= compare
 COMPARE_SET ?=
 compare: data
 	$(BIN)/dvc repro curate
 	$(BIN)/python bench/compare_pretexts.py --params params.yaml --out $(COMPARE_OUT) --seeds $(COMPARE_SEEDS) \
-	  --readme README.md --results bench/results/compare_pretexts.json $(foreach s,$(COMPARE_SET),--set $(s))
+	  --readme docs/results.md --results bench/results/compare_pretexts.json $(foreach s,$(COMPARE_SET),--set $(s))
 	@# the pipeline's report gains the "Pretexts compared" section (report.compared) once there is a report to redo
 	test ! -d metrics || $(BIN)/mannequin report --params params.yaml
 
@@ -83,8 +84,14 @@ test-all: install
 	$(BIN)/python -m pytest -q -m "slow or not slow"
 
 lint: install
-	$(BIN)/ruff check src tests flows bench
-	$(BIN)/ruff format --check src tests flows bench
+	$(BIN)/ruff check src tests flows bench docs/hooks
+	$(BIN)/ruff format --check src tests flows bench docs/hooks
+
+# The site: mkdocs-material, offline (no fonts or assets from the network); the references are generated from the
+# code by docs/hooks/references.py. --strict: a broken link, anchor or reference fails the build.
+docs: install
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet
+	@echo "site/index.html"
 
 bench: install
 	@for b in bench/bench_*.py; do \
@@ -96,4 +103,4 @@ serve: install
 	PREFECT_UI_ENABLED=true $(BIN)/python flows/deploy.py serve --port $(or $(PREFECT_PORT),4200)
 
 clean:
-	rm -rf curated models metrics reports runs logs compare .prefect bench/results/*.json
+	rm -rf curated models metrics reports runs logs compare site .prefect bench/results/*.json
