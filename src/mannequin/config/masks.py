@@ -51,5 +51,5 @@ class ParallaxParams(Block):
     (``curate.mvs``, one source view, ``curate.masks.parallax_planes`` planes) and masks (``curate.masks``).
     """
 
-    data: str = "data"
+    data: str = Field("data", description="the data folder: labeled and test clips")
     out: str = Field("parallax", description="one <clip_id>.npz per clip, and index.json")
