@@ -110,7 +110,8 @@ def test_every_params_key_has_a_row_with_its_default() -> None:
 
 def test_every_block_has_a_heading() -> None:
     text = hooks.params_reference()
-    blocks = {key.rsplit(".", 1)[0] for key in DEFAULTS if "." in key}
+    parts = [key.split(".") for key in DEFAULTS]
+    blocks = {".".join(p[:i]) for p in parts for i in range(1, len(p))}  # every block, nested ones included
     headings = set(re.findall(r"^#{2,6} `([a-z0-9_.]+)`$", text, flags=re.M))
     assert headings == blocks
 
