@@ -102,6 +102,7 @@ def test_every_params_key_has_a_row_with_its_default() -> None:
         kind, shown, _ = rows[key]
         assert shown == default, key
         assert kind.strip(), key
+    assert [key for key, (_, _, description) in rows.items() if not description.strip()] == []  # every key described
     # the defaults are the model's, not the field's: the trainer field says 300 steps, pretraining 1000, fine-tuning 60
     assert rows["pretrain.trainer.max_steps"][1] == 1000 and rows["finetune.trainer.max_steps"][1] == 60
     assert rows["curate.mvs.planes"][0] == "int (≥ 4)"

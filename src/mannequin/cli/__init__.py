@@ -1,4 +1,4 @@
-"""The ``mannequin`` command line (its commands: the README, "The command line"). Each stage registers its commands."""
+"""The ``mannequin`` command line (reference: docs/reference/cli.md, generated). Each area registers its commands."""
 
 from __future__ import annotations
 

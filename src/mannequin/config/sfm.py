@@ -19,7 +19,7 @@ class SfmParams(Block):
     mapper: Literal["incremental", "global"] = Field(
         "global",
         description="global (GLOMAP: rotation averaging, then all positions and points at once) or COLMAP incremental; "
-        "on the sample's short clips global mapping from several focal lengths was the more accurate (README)",
+        "on the sample's short clips global mapping from several focal lengths was the more accurate (design notes)",
     )
     fallback: bool = Field(
         True, description="when the mapper finds no usable model, map with the other one (incremental or global)"

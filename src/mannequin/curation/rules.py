@@ -10,7 +10,7 @@ run in declaration order (which keeps to stage order, cheapest first); the first
 Everything else is derived from :data:`DEFAULT`: the ``clips.csv`` columns (:mod:`mannequin.curation.table`),
 the gate ranges (:mod:`mannequin.curation.gates`) and the decision (:mod:`mannequin.curation.curate`).
 A new filter is one :class:`Rule` here (and a :class:`Score` when it reads a new value), its threshold in
-``QualityParams`` and ``params.yaml``, and its test; see the README's Development section.
+``QualityParams`` and ``params.yaml``, and its test; see docs/extending.md, "Adding a curation rule".
 """
 
 from __future__ import annotations

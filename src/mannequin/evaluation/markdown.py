@@ -227,7 +227,7 @@ def pretexts_markdown(comparison: dict[str, Any], figure: str = "pretexts_compar
 
 
 def pretexts_table(comparison: dict[str, Any]) -> list[str]:
-    """The table of the "Pretexts compared" section and its line of winners per budget (also README's block)."""
+    """The table of the "Pretexts compared" section and its line of winners per budget (also docs/results.md's)."""
     header = ["init", "budget", "abs_rel", "δ<1.25", "reduction vs scratch", "beyond spread"]
     rows = []
     for r in comparison["rows"]:

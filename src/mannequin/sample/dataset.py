@@ -1,4 +1,4 @@
-"""The embedded sample dataset: render planned clips and write them in the ``data/`` layout (README).
+"""The embedded sample dataset: render planned clips and write them in the ``data/`` layout (docs/data.md).
 
 ``OUT_DIR/clips/<id>/poses.txt`` with ``video.mp4`` or ``frames/``, ``OUT_DIR/depth/<id>/<i:06d>.png`` (labeled
 and test clips), ``OUT_DIR/splits.csv``, and the audit-only truth: ``OUT_DIR/sample_truth.csv`` and
