@@ -51,7 +51,9 @@ class ReportParams(Block):
     project's claim checked in the summary: at the smallest budget, that init's abs_rel is at least that fraction
     below scratch's. ``compared`` is ``make compare``'s report folder (params.yaml: ``compare/report``; None: none):
     when it holds ``pretexts_compared.json``, the summary gains the "Pretexts compared" section. It is not a DVC
-    dependency (``make compare`` runs apart from the DAG, and reruns the report itself).
+    dependency (``make compare`` runs apart from the DAG, and reruns the report itself). ``real_depth`` likewise is
+    ``make real-depth``'s folder (params.yaml: ``real``): when it holds ``real_depth.json``, the summary gains the
+    "Real depth" section.
     """
 
     metrics: str = "metrics"
@@ -59,6 +61,7 @@ class ReportParams(Block):
     data: str = "data"
     curated: str = "curated"
     compared: str | None = None
+    real_depth: str | None = None
     examples: int = Field(3, ge=0)
     claim_init: str = "mvs"
     claim_min_reduction: float = Field(0.2, ge=0, le=1)
