@@ -22,6 +22,9 @@ def _spread_num(value: float | None, spread: float | None, seeds: int) -> str:
 
 
 def _table(header: list[str], rows: list[list[str]]) -> list[str]:
+    """A markdown table; a column with no value in any row (only ``n/a``) is left out, as it says nothing."""
+    keep = [k for k in range(len(header)) if k == 0 or not rows or any(r[k] != "n/a" for r in rows)]
+    header, rows = [header[k] for k in keep], [[r[k] for k in keep] for r in rows]
     lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
     return lines + ["| " + " | ".join(r) + " |" for r in rows]
 

@@ -51,8 +51,9 @@ def _num(x: Any) -> str:
 def _order(item: tuple[str, dict[str, Any]]) -> tuple:
     name, row = item
     baseline = (name != CONSTANT, name != PARALLAX)
+    which = str(row.get("init") or row.get("objective") or "")
     return (row.get("kind") != "baseline", *baseline, row.get("kind") != "finetune", row.get("inputs") != RGB,
-            str(row.get("init") or row.get("objective") or ""), row.get("budget") or 0, name)  # fmt: skip
+            which != "scratch", which, row.get("budget") or 0, name)  # fmt: skip
 
 
 def _label(name: str, row: dict[str, Any]) -> str:
