@@ -273,6 +273,13 @@ def sfm_curation(d: dict) -> str:
     return head + table(["clip", "defect", "with poses.txt", "with SfM poses"], rows)
 
 
+def real_depth(d: dict) -> str:
+    """The real-depth tables, rendered by the same code as the report's section and README's block."""
+    from mannequin.evaluation.real_depth_report import intro, real_depth_body
+
+    return "\n".join([intro(d), "", *real_depth_body(d)]).rstrip()
+
+
 SECTIONS: list[tuple[str, str, str, Callable[[dict], str]]] = [
     ("render", "Sample-data renderer", "bench/bench_render.py", render),
     ("mvs_middlebury", "MVS against OpenCV StereoSGBM on real data", "bench/bench_mvs_middlebury.py", mvs_middlebury),
@@ -297,6 +304,7 @@ SECTIONS: list[tuple[str, str, str, Callable[[dict], str]]] = [
         sfm_curation,
     ),
     ("demo", "The demo, stage by stage", "bench/bench_demo.py", demo),
+    ("real_depth", "Real depth: every model on real scenes with true depth", "make real-depth", real_depth),
 ]
 
 
@@ -383,7 +391,8 @@ def main() -> None:
     parts.append("## Targets\n\n" + targets() + "\n")
     for name, title, command, fmt in SECTIONS:
         path = RESULTS / f"{name}.json"
-        parts.append(f"## {title}\n\nReproduce: `.venv/bin/python {command}` → `bench/results/{name}.json`\n")
+        run = command if command.startswith("make ") else f".venv/bin/python {command}"
+        parts.append(f"## {title}\n\nReproduce: `{run}` → `bench/results/{name}.json`\n")
         if not path.exists():
             parts.append("Not measured yet (no result file).\n")
             continue
