@@ -13,15 +13,25 @@ from mannequin.evaluation.paper_metrics import PAPER_METRIC_NAMES, paper_errors
 from mannequin.evaluation.regions import MIN_GROUP_PIXELS, PARALLAX
 
 
-def test_regions_hold_the_paper_metrics_per_clip_set(paper_data: Path, tmp_path: Path) -> None:
+@pytest.fixture(scope="module")
+def paper_report(paper_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The people evaluation of two stand-in models on the paper-like sample, and its report: ``<root>/metrics``,
+    ``<root>/reports``."""
+    from mannequin.evaluation.report import write_report
+
+    root = tmp_path_factory.mktemp("paper-report")
+    evaluate_people(paper_data, root / "metrics", {"px-2": ParallaxEcho(), "scratch-2": Constant(2.0)})
+    write_report(root / "metrics", root / "reports")
+    return root
+
+
+def test_regions_hold_the_paper_metrics_per_clip_set(paper_data: Path, paper_report: Path) -> None:
     from mannequin.clips.clip import open_clip
     from mannequin.clips.masks import read_masks
     from mannequin.evaluation.metrics import valid_mask
     from mannequin.evaluation.testset import iter_held_out_clips
 
-    metrics = tmp_path / "metrics"
-    evaluate_people(paper_data, metrics, {"px-2": ParallaxEcho(), "scratch-2": Constant(2.0)})
-    regions = json.loads((metrics / "people/regions.json").read_text())
+    regions = json.loads((paper_report / "metrics/people/regions.json").read_text())
     paper = regions["models"]["finetune-scratch-2"]["paper"]
     assert set(paper["moving"]) == {*PAPER_METRIC_NAMES, "num_frames"}
     assert "si_full" in regions["models"][PARALLAX]["paper"]["all"]
@@ -42,16 +52,18 @@ def test_regions_hold_the_paper_metrics_per_clip_set(paper_data: Path, tmp_path:
             assert paper[clip_set]["num_frames"][name] == len(want)
 
 
-def test_the_people_tables_show_the_paper_metrics(paper_data: Path, tmp_path: Path) -> None:
-    from mannequin.evaluation.report import write_report
-
-    metrics = tmp_path / "metrics"
-    evaluate_people(paper_data, metrics, {"px-2": ParallaxEcho(), "scratch-2": Constant(2.0)})
-    write_report(metrics, tmp_path / "reports")
-    md = (tmp_path / "reports/summary.md").read_text()
+def test_the_people_tables_show_the_paper_metrics(paper_report: Path) -> None:
+    md = (paper_report / "reports/summary.md").read_text()
     assert "|  | si-full | si-env | si-human | si-intra | si-inter |" in md
     section = md[md.index("### 2 labels, moving-people clips") :]
     table = section[section.index("| si-full") :].split("\n\n")[0].splitlines()
     assert [row.split(" | ")[0] for row in table[2:]] == ["| rgb (scratch)", "| rgb+parallax (px)", "| raw parallax"]
     assert all("n/a" not in row for row in table[2:4]), "\n".join(table)  # the models: every metric
     assert "n/a" not in table[4].split(" | ")[1]  # the raw parallax: si-full at least (people may have no depth)
+
+
+def test_the_paper_like_sample_keeps_every_people_section(paper_report: Path) -> None:
+    md = (paper_report / "reports/summary.md").read_text()
+    people = md[md.index("## Where the people are") :]
+    assert "### 2 labels, moving-people clips" in people and "### 2 labels, frozen-people clips" in people
+    assert "si-RMSE human" in people and "Left out" not in people and "no `people` column" not in people

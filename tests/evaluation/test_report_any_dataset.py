@@ -70,16 +70,3 @@ def test_the_report_of_a_dataset_without_people_masks_or_truth_has_no_section_of
     assert "| raw parallax (" in people  # the scores it does have: the raw parallax on all pixels
     assert found["Curation audit"].strip().startswith("Left out: ") and "sample_truth.csv" in found["Curation audit"]
     assert found["Real depth"].strip().startswith("Left out: ") and "make real-depth" in found["Real depth"]
-
-
-def test_the_default_like_sample_report_keeps_every_section(paper_data: Path, tmp_path: Path) -> None:
-    from mannequin.evaluation.report import write_report
-
-    metrics = tmp_path / "metrics"
-    evaluate_people(paper_data, metrics, {"px-2": ParallaxEcho(), "scratch-2": Constant(2.0)})
-    write_report(metrics, tmp_path / "reports")
-    people = sections((tmp_path / "reports/summary.md").read_text())[
-        "Where the people are (the Mannequin Challenge table)"
-    ]
-    assert "### 2 labels, moving-people clips" in people and "### 2 labels, frozen-people clips" in people
-    assert "si-RMSE human" in people and "Left out" not in people and "no `people` column" not in people
