@@ -83,6 +83,7 @@ CASTEL_DIR := /usr/share/visp-images-data/ViSP-images/mbt-depth/castel
 real-depth: install visp-data
 	$(BIN)/mannequin real-data --params params.yaml
 	$(BIN)/mannequin real-depth --params params.yaml --results bench/results/real_depth.json --readme README.md
+	$(BIN)/python bench/castel_poses.py --data real/data --poses real/poses
 	$(BIN)/python bench/summarize.py
 	test ! -d metrics || $(BIN)/mannequin report --params params.yaml
 

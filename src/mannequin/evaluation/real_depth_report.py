@@ -111,7 +111,8 @@ def _clip_heading(clip_id: str, clip: dict[str, Any]) -> str:
     w, h = clip["size"]
     unit = clip.get("source", {}).get("depth_unit")
     extra = f"; depth unit {1000 * unit['metres_per_count']:.4f} mm per count, found from the data" if unit else ""
-    return f"{clip_id}: {clip['frames']} frames of {w}x{h} with depth; poses from {clip['poses']}{extra}"
+    frames = f"{clip['frames']} frame{'' if clip['frames'] == 1 else 's'}"
+    return f"{clip_id}: {frames} of {w}x{h} with depth; poses from {clip['poses']}{extra}"
 
 
 def real_depth_body(result: dict[str, Any], level: int = 3) -> list[str]:
