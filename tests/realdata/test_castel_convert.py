@@ -6,9 +6,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from castel_scene import DEPTH_M_COLOUR, K_COLOUR, SIZE, UNIT, model_faces, pose_matrix, write_castel
 from typer.testing import CliRunner
 
-from conftest import DEPTH_M_COLOUR, K_COLOUR, SIZE, UNIT, model_faces, pose_matrix, write_castel
 from mannequin.cli import app
 from mannequin.clips.depth_png import read_depth_png
 from mannequin.clips.intrinsics import read_intrinsics
