@@ -132,10 +132,11 @@ def intro(result: dict[str, Any]) -> str:
     return (
         "Every model on real scenes with true depth (`mannequin real-data`: ViSP's castel RGB-D sequence, depth"
         " registered to the grey camera; the Middlebury 2014 Motorcycle left view, depth from its ground-truth"
-        f" disparity), each prediction median-aligned per frame ({result['alignment']}): {cols}, per image."
-        " rgb models read the grey frames as grey RGB; rgb+parallax models also read the parallax input (one source"
-        " view: the next frames of castel with SfM poses, the right view of the pair). Baselines: a constant depth,"
-        f" and the raw parallax input scored where it has depth. Regenerate with `{COMMAND}`."
+        f" disparity), each prediction scaled per frame to the truth's median (`{result['alignment']}` alignment):"
+        f" {cols}, per image. rgb models read the grey castel frames as grey RGB; rgb+parallax models also read the"
+        " parallax input (one source view, chosen by its baseline angle: another castel frame, with SfM poses; the"
+        " right view of the pair, with the rig's calibration). Baselines: a constant depth, and the raw parallax"
+        f" input scored where it has depth. Regenerate with `{COMMAND}`."
     )
 
 
