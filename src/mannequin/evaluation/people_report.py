@@ -151,6 +151,8 @@ def shown(people: dict[str, Any], parallax: dict[str, Any] | None) -> dict[str, 
     has_human = any(_value(e or {}, c, "human", m) is not None for e in entries for c in sets for m in REGION_METRICS)
     groups = PIXEL_GROUPS if has_human else ("all",)  # nobody marked: non-human pixels are all the pixels
     paper = [m for m in PAPER_METRICS if any(_paper_value(e, c, m.name) is not None for e in entries for c in sets)]
+    if not has_human:  # nobody marked: the environment is every pixel, si-env is si-full
+        paper = [m for m in paper if m.first == m.second == "all"]
     why = []
     if not kinds:
         why.append(
