@@ -29,7 +29,7 @@ help:
 	@echo "make demo      install, create sample data if data/ is empty, run the whole pipeline (dvc repro)"
 	@echo "make compare   pretrain every pretext, fine-tune each (and scratch) per seed, write compare/report (long)"
 	@echo "make real-depth every model on real scenes with true depth (castel RGB-D, Middlebury Motorcycle): the"
-	@echo "               report's, README's and BENCHMARKS.md's Real depth tables (needs a finished make demo)"
+	@echo "               report's, docs/results.md's and BENCHMARKS.md's Real depth tables (needs a finished make demo)"
 	@echo "make test      install and run the default test suite"
 	@echo "make test-slow the slow tests (DDP, full pipeline, Prefect server); CI runs them too"
 	@echo "make bench     run the benchmarks in bench/ and write bench/results/*.json"
@@ -79,11 +79,12 @@ compare: data
 # Real scenes with true depth (README, "Real depth"): ViSP's castel RGB-D sequence from Debian's visp-images-data
 # (GPL-2: installed here at test or bench time, never committed) and the Middlebury Motorcycle pair scikit-image
 # ships, scored with every model under models/; rewrites real/real_depth.json, bench/results/real_depth.json, the
-# README block and BENCHMARKS.md, then the report (when there is one). Without visp-images-data castel is skipped.
+# table of docs/results.md and BENCHMARKS.md, then the report (when there is one). Without visp-images-data castel is skipped.
 CASTEL_DIR := /usr/share/visp-images-data/ViSP-images/mbt-depth/castel
 real-depth: install visp-data
 	$(BIN)/mannequin real-data --params params.yaml
-	$(BIN)/mannequin real-depth --params params.yaml --results bench/results/real_depth.json --readme README.md
+	$(BIN)/mannequin real-depth --params params.yaml --results bench/results/real_depth.json \
+	  --results-page docs/results.md
 	$(BIN)/python bench/castel_poses.py --data real/data --poses real/poses
 	$(BIN)/python bench/summarize.py
 	test ! -d metrics || $(BIN)/mannequin report --params params.yaml

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from people_helpers import Constant, ParallaxEcho, evaluate_people
 
 from mannequin.evaluation.paper_metrics import PAPER_METRIC_NAMES, paper_errors
 from mannequin.evaluation.regions import MIN_GROUP_PIXELS, PARALLAX
+from tests.helpers.people import Constant, ParallaxEcho, evaluate_people
 
 
 @pytest.fixture(scope="module")

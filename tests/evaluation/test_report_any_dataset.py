@@ -7,7 +7,8 @@ import shutil
 from pathlib import Path
 
 import pytest
-from people_helpers import Constant, ParallaxEcho, evaluate_people
+
+from tests.helpers.people import Constant, ParallaxEcho, evaluate_people
 
 
 def sections(md: str) -> dict[str, str]:

@@ -1,14 +1,14 @@
-"""Fixtures of the real-depth tests: a synthetic castel-layout sequence (:mod:`castel_scene`) and the real castel
-folder of Debian's visp-images-data where it is installed (GPL-2: read in place, never copied here)."""
+"""Fixtures of the real-depth tests: a synthetic castel-layout sequence (:mod:`tests.helpers.castel`) and the real
+castel folder of Debian's visp-images-data where it is installed (GPL-2: read in place, never copied here)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import pytest
-from castel_scene import write_castel
 
 from mannequin.ingest.castel import DEFAULT_CASTEL
+from tests.helpers.castel import write_castel
 
 
 @pytest.fixture

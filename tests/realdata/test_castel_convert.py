@@ -6,7 +6,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from castel_scene import DEPTH_M_COLOUR, K_COLOUR, SIZE, UNIT, model_faces, pose_matrix, write_castel
 from typer.testing import CliRunner
 
 from mannequin.cli import app
@@ -16,6 +15,7 @@ from mannequin.clips.splits import read_splits
 from mannequin.ingest.castel import estimate_depth_unit, open_castel, transform
 from mannequin.ingest.depth_registration import render_faces
 from mannequin.ingest.real_data import read_manifest
+from tests.helpers.castel import DEPTH_M_COLOUR, K_COLOUR, SIZE, UNIT, model_faces, pose_matrix, write_castel
 
 
 @pytest.mark.parametrize("unit", [UNIT, 1e-4])

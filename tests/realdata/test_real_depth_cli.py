@@ -9,9 +9,8 @@ import pytest
 from typer.testing import CliRunner
 
 from mannequin.cli import app
-from mannequin.evaluation.real_depth import CONSTANT
-from mannequin.evaluation.real_depth_report import README_MARKERS
-from mannequin.evaluation.regions import PARALLAX
+from mannequin.evaluation.baselines import CONSTANT, PARALLAX
+from mannequin.evaluation.real_depth_report import RESULTS_MARKERS
 
 
 def export(models: Path, kind: str, tag: str, meta: dict, inputs: str) -> None:
@@ -33,13 +32,13 @@ def test_real_depth_scores_exported_models_and_writes_every_table(tmp_path: Path
     params.write_text(
         "curate:\n  mvs:\n    planes: 16\n  masks:\n    parallax_planes: 16\nreal_depth:\n  sweep_width: 96\n"
     )
-    readme = tmp_path / "README.md"
-    readme.write_text("\n".join(["# r", *README_MARKERS, ""]))
+    page = tmp_path / "results.md"
+    page.write_text("\n".join(["# r", *RESULTS_MARKERS, ""]))
     runner = CliRunner()
     res = runner.invoke(app, ["real-data", str(data), "--only", "motorcycle", "--params", str(params)])
     assert res.exit_code == 0, res.output
     args = ["real-depth", "--models", str(models), "--data", str(data), "--out", str(out), "--params", str(params),
-            "--results", str(tmp_path / "results.json"), "--readme", str(readme)]  # fmt: skip
+            "--results", str(tmp_path / "results.json"), "--results-page", str(page)]  # fmt: skip
     res = runner.invoke(app, args)
     assert res.exit_code == 0, res.output
     result = json.loads((out / "real_depth.json").read_text())
@@ -49,7 +48,7 @@ def test_real_depth_scores_exported_models_and_writes_every_table(tmp_path: Path
     assert rows["pretrain-mvs-parallax"]["inputs"] == "rgb+parallax" and rows["finetune-scratch-2"]["inputs"] == "rgb"
     assert all(rows[n]["frames"] == 1 for n in rows)
     assert "| constant depth (baseline) |" in res.output and "The best rgb model" in res.output
-    assert "#### motorcycle: 1 frame of 741x500" in readme.read_text()
+    assert "### motorcycle: 1 frame of 741x500" in page.read_text()
     res = runner.invoke(app, [*args[:-2]])  # the same again: the same bytes
     assert res.exit_code == 0 and json.loads((out / "real_depth.json").read_text()) == result
 

@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 
 from mannequin.config import load_params
-from mannequin.evaluation.real_depth import CONSTANT, load_real_clip
-from mannequin.evaluation.real_depth_report import README_MARKERS, real_depth_section, update_readme, verdicts
-from mannequin.evaluation.real_depth_stage import run_real_data, run_real_depth
-from mannequin.evaluation.regions import PARALLAX
+from mannequin.evaluation.baselines import CONSTANT, PARALLAX
+from mannequin.evaluation.real_depth import load_real_clip
+from mannequin.evaluation.real_depth_report import RESULTS_MARKERS, real_depth_section, update_results_page, verdicts
+from mannequin.stages.real_depth import run, run_data
 
 
 class Constant:
@@ -49,7 +49,7 @@ def motorcycle_params(tmp_path_factory: pytest.TempPathFactory):
         {"real_depth.data": str(root / "data"), "real_depth.out": str(root / "out"), "real_depth.sweep_width": 120,
          "curate.mvs.planes": 24, "curate.masks.parallax_planes": 24},
     )  # fmt: skip
-    run_real_data(params, ("motorcycle",))
+    run_data(params, ("motorcycle",))
     return params
 
 
@@ -58,7 +58,7 @@ def test_the_pair_is_scored_with_the_right_view_as_the_parallax_source(motorcycl
     echo = ParallaxEcho()
     models = {"scratch-2": Constant(), "mvs-parallax-2": echo}
     dirs = [tmp_path / "models" / "finetune" / name for name in models]
-    result = run_real_depth(motorcycle_params, dirs, loader=lambda d: models[d.name])
+    result = run(motorcycle_params, dirs, loader=lambda d: models[d.name])
     rows = result["clips"]["motorcycle"]["rows"]
     assert set(rows) == {CONSTANT, PARALLAX, "finetune-scratch-2", "finetune-mvs-parallax-2"}
     # a constant model, median-aligned, is the constant baseline: same numbers
@@ -115,7 +115,7 @@ def test_verdicts_say_when_the_rgb_models_are_no_better_than_a_constant() -> Non
     assert "**better** than a constant depth" in said[0] and "no better than its raw parallax input" in said[1]
 
 
-def test_section_and_readme_block_come_from_the_same_result(tmp_path: Path) -> None:
+def test_section_and_results_page_come_from_the_same_result(tmp_path: Path) -> None:
     result = _result(constant=0.20, rgb=0.25, both=0.10, raw=0.15)
     md = real_depth_section(result)
     assert md.startswith("## Real depth\n") and "`make real-depth`" in md
@@ -123,10 +123,10 @@ def test_section_and_readme_block_come_from_the_same_result(tmp_path: Path) -> N
     assert md.index("constant depth") < md.index("raw parallax input (60% of px)") < md.index("`finetune-scratch-8`")
     assert md.index("`finetune-scratch-8`") < md.index("`finetune-mvs-8`")  # scratch first, as in the whole report
     assert "castel: not evaluated: not installed." in md
-    readme = tmp_path / "README.md"
-    start, end = README_MARKERS
-    readme.write_text(f"# title\n\n{start}\nold\n{end}\n\nafter\n")
-    update_readme(readme, result)
-    text = readme.read_text()
-    assert "old" not in text and text.endswith(f"{end}\n\nafter\n") and "#### c: 3 frames of 64x48" in text
+    page = tmp_path / "results.md"
+    start, end = RESULTS_MARKERS
+    page.write_text(f"# title\n\n{start}\nold\n{end}\n\nafter\n")
+    update_results_page(page, result)
+    text = page.read_text()
+    assert "old" not in text and text.endswith(f"{end}\n\nafter\n") and "### c: 3 frames of 64x48" in text
     assert "| constant depth (baseline) |  | 0.2000 |" in text

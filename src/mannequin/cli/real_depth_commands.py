@@ -29,15 +29,16 @@ def real_data(
     grey camera, its unit found from the castle's CAD model; skipped with one line when the package is absent.
     motorcycle: the Middlebury 2014 pair scikit-image ships, depth from its ground-truth disparity.
     """
-    from mannequin.config import cli_overrides, load_params
-    from mannequin.evaluation.real_depth_stage import run_real_data
+    from mannequin.config import cli_overrides
     from mannequin.ingest.real_data import CASTEL, MOTORCYCLE
+    from mannequin.stages import real_depth as stage
+    from mannequin.stages.params import load_params
 
     bad = [o for o in only or [] if o not in (CASTEL, MOTORCYCLE)]
     if bad:
         raise InputError("--only", f"{bad[0]!r} is not {CASTEL} or {MOTORCYCLE}", "bad_option")
     params = load_params(params_file, cli_overrides("real_depth", data=out, castel=castel, middlebury=middlebury))
-    summary = run_real_data(params, tuple(only) if only else None)
+    summary = stage.run_data(params, tuple(only) if only else None)
     for line in summary.lines(Path(params.real_depth.data)):
         typer.echo(line)
 
@@ -52,20 +53,18 @@ def real_depth(
     data: Path = typer.Option(None, "--data", help="The folder real-data wrote (params: real_depth.data)."),
     out: Path = typer.Option(None, "--out", help="Where real_depth.json goes (params: real_depth.out)."),
     results: Path = typer.Option(None, "--results", help="Also write the result here (bench/results/real_depth.json)."),
-    readme: Path = typer.Option(None, "--readme", help="Rewrite this README's generated real-depth block."),
+    results_page: Path = typer.Option(
+        None, "--results-page", help="Rewrite the real-depth table of this page (docs/results.md)."
+    ),
     params_file: Path = params_option(),
 ) -> None:
     """Score every model, a constant depth and the raw parallax input on the real test clips (median-aligned)."""
-    from mannequin.config import cli_overrides, load_params
+    from mannequin.config import cli_overrides
     from mannequin.evaluation.real_depth_report import real_depth_body
-    from mannequin.evaluation.real_depth_stage import run_real_depth
+    from mannequin.stages import real_depth as stage
+    from mannequin.stages.params import load_params
 
     params = load_params(params_file, cli_overrides("real_depth", models=models, data=data, out=out))
-    try:
-        result = run_real_depth(params, model_dir or None, results, readme)
-    except ValueError as exc:
-        if isinstance(exc, InputError):
-            raise
-        raise InputError(params.real_depth.data, str(exc), "evaluation_failed") from None
+    result = stage.run(params, model_dir or None, results, results_page)
     typer.echo("\n".join(real_depth_body(result)).rstrip())
     typer.echo(f"wrote {Path(params.real_depth.out) / 'real_depth.json'}")

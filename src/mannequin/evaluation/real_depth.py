@@ -26,13 +26,12 @@ from typing import Any
 import numpy as np
 
 from mannequin.errors import InputError
+from mannequin.evaluation.baselines import CONSTANT, PARALLAX
 from mannequin.evaluation.evaluate import ModelRun, predict_clip
 from mannequin.evaluation.metrics import METRICS, mean_metrics, score_image, valid_mask
 from mannequin.evaluation.people_eval import RGB_PARALLAX, model_inputs
-from mannequin.evaluation.regions import PARALLAX
 
 ALIGNMENT = "median"
-CONSTANT = "constant"
 BASELINES: dict[str, str] = {
     CONSTANT: "the same depth everywhere (after median alignment: the truth's median)",
     PARALLAX: "the parallax input's depth (one source view), where it has depth",
@@ -126,16 +125,17 @@ def evaluate_real_depth(
     max_depth: float,
     batch_size: int = 8,
     device: str = "cpu",
+    manifest: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Score ``runs`` and the baselines on every test clip of ``data_dir`` (see the module doc).
 
-    ``poses`` is a ``PoseSource``; ``mvs`` the single-source ``MvsParams`` of the parallax sweep.
+    ``poses`` is a ``PoseSource``; ``mvs`` the single-source ``MvsParams`` of the parallax sweep; ``manifest`` what
+    ``mannequin real-data`` recorded of the clips (their sources, castel's depth unit, the clips it skipped).
     """
     from mannequin.evaluation.testset import held_out_clip_ids
-    from mannequin.ingest.real_data import read_manifest
 
     data_dir = Path(data_dir)
-    manifest = read_manifest(data_dir)
+    manifest = manifest or {}
     clips = {}
     for clip_id in held_out_clip_ids(data_dir):
         clip = load_real_clip(data_dir, clip_id, poses, mvs, sweep_width, device)

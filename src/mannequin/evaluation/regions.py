@@ -24,6 +24,7 @@ import numpy as np
 
 from mannequin.errors import InputError
 from mannequin.evaluation.alignment import align
+from mannequin.evaluation.baselines import PARALLAX as PARALLAX  # the raw parallax's row, re-exported here
 from mannequin.evaluation.metrics import METRIC, DepthPair, valid_mask
 from mannequin.evaluation.paper_metrics import PAPER_METRIC_NAMES, paper_errors
 
@@ -37,8 +38,6 @@ REGION_METRICS: tuple[str, ...] = ("si_rmse", "abs_rel")
 CLIP_SETS: tuple[str, ...] = ("moving", "frozen", "all")
 #: A group needs this many valid pixels in a frame to be scored in it (si-RMSE of a handful of pixels is noise).
 MIN_GROUP_PIXELS = 16
-#: The row name of the raw parallax baseline.
-PARALLAX = "parallax-raw"
 TRUTH_FILE = "sample_truth.csv"
 
 

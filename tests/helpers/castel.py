@@ -1,6 +1,6 @@
 """A synthetic sequence in ViSP's castel layout with a known depth unit: a box on a floor seen by an RGB-D rig.
 
-Imported by name (``from castel_scene import ...``) by the real-depth tests."""
+Imported by name (``from tests.helpers.castel import ...``) by the real-depth tests."""
 
 from __future__ import annotations
 
