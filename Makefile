@@ -23,11 +23,13 @@ export PYTHONUNBUFFERED := 1
 # stage commands (`mannequin ...` in dvc.yaml) resolve to the project venv
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: install demo compare data test test-slow test-all lint docs bench serve clean help
+.PHONY: install demo compare real-depth visp-data data test test-slow test-all lint docs bench serve clean help
 
 help:
 	@echo "make demo      install, create sample data if data/ is empty, run the whole pipeline (dvc repro)"
 	@echo "make compare   pretrain every pretext, fine-tune each (and scratch) per seed, write compare/report (long)"
+	@echo "make real-depth every model on real scenes with true depth (castel RGB-D, Middlebury Motorcycle): the"
+	@echo "               report's, docs/results.md's and BENCHMARKS.md's Real depth tables (needs a finished make demo)"
 	@echo "make test      install and run the default test suite"
 	@echo "make test-slow the slow tests (DDP, full pipeline, Prefect server); CI runs them too"
 	@echo "make bench     run the benchmarks in bench/ and write bench/results/*.json"
@@ -74,6 +76,28 @@ compare: data
 	  --results-page docs/results.md --results bench/results/compare_pretexts.json $(foreach s,$(COMPARE_SET),--set $(s))
 	@# the pipeline's report gains the "Pretexts compared" section (report.compared) once there is a report to redo
 	test ! -d metrics || $(BIN)/mannequin report --params params.yaml
+
+# Real scenes with true depth (docs/real-depth.md): ViSP's castel RGB-D sequence from Debian's visp-images-data
+# (GPL-2: installed here at test or bench time, never committed) and the Middlebury Motorcycle pair scikit-image
+# ships, scored with every model under models/; rewrites real/real_depth.json, bench/results/real_depth.json, the
+# table of docs/results.md and BENCHMARKS.md, then the report (when there is one). Without visp-images-data castel is skipped.
+CASTEL_DIR := /usr/share/visp-images-data/ViSP-images/mbt-depth/castel
+real-depth: install visp-data
+	$(BIN)/mannequin real-data --params params.yaml
+	$(BIN)/mannequin real-depth --params params.yaml --results bench/results/real_depth.json \
+	  --results-page docs/results.md
+	$(BIN)/python bench/castel_poses.py --data real/data --poses real/poses
+	$(BIN)/python bench/summarize.py
+	test ! -d metrics || $(BIN)/mannequin report --params params.yaml
+
+# visp-images-data (castel) where it can be installed: as root with apt-get; otherwise one line and go on
+visp-data:
+	@if [ -d "$(CASTEL_DIR)/castel" ]; then exit 0; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  apt-get install -y -q visp-images-data >/dev/null 2>&1 || \
+	  { apt-get update -q >/dev/null 2>&1 && apt-get install -y -q visp-images-data >/dev/null 2>&1; } || \
+	  echo "visp-images-data: apt-get could not install it: the castel clip is skipped"; \
+	else echo "visp-images-data: not installed and not root with apt-get: the castel clip is skipped (sudo apt-get install visp-images-data)"; fi
 
 test: install
 	$(BIN)/python -m pytest -q

@@ -273,6 +273,27 @@ def sfm_curation(d: dict) -> str:
     return head + table(["clip", "defect", "with poses.txt", "with SfM poses"], rows)
 
 
+def real_depth(d: dict) -> str:
+    """The real-depth tables, rendered by the same code as the report's section and README's block."""
+    from mannequin.evaluation.real_depth_report import intro, real_depth_body
+
+    return "\n".join([intro(d), "", *real_depth_body(d)]).rstrip()
+
+
+def castel_poses(d: dict) -> str:
+    head = (
+        f"SfM ({d['sfm']['method']}: {d['sfm']['registered']} of {d['sfm']['frames']} frames registered, reprojection"
+        f" error {d['sfm']['reprojection_error_px']:.2f} px) against reference poses from the sensor (PnP of frame 0's"
+        " SIFT features lifted by its registered depth), each reference checked by the castle's CAD model moved by"
+        f" it meeting that frame's own depth (worst median difference {100 * d['reference_vs_cad_max']:.2f}%).\n\n"
+    )
+    rows = [[r["frame"], r["pnp_inliers"], r["reference_vs_cad"], r["reference_rotation_deg"],
+             r["sfm_rotation_error_deg"], r["sfm_translation_direction_error_deg"]] for r in d["rows"]]  # fmt: skip
+    cols = ["frame", "PnP inliers", "reference vs CAD", "rotation from frame 0 (deg)", "SfM rotation error (deg)",
+            "SfM translation direction error (deg)"]  # fmt: skip
+    return head + table(cols, rows)
+
+
 SECTIONS: list[tuple[str, str, str, Callable[[dict], str]]] = [
     ("render", "Sample-data renderer", "bench/bench_render.py", render),
     ("mvs_middlebury", "MVS against OpenCV StereoSGBM on real data", "bench/bench_mvs_middlebury.py", mvs_middlebury),
@@ -297,6 +318,8 @@ SECTIONS: list[tuple[str, str, str, Callable[[dict], str]]] = [
         sfm_curation,
     ),
     ("demo", "The demo, stage by stage", "bench/bench_demo.py", demo),
+    ("real_depth", "Real depth: every model on real scenes with true depth", "make real-depth", real_depth),
+    ("castel_poses", "Castel: SfM poses against poses from the sensor", "bench/castel_poses.py", castel_poses),
 ]
 
 
@@ -383,7 +406,8 @@ def main() -> None:
     parts.append("## Targets\n\n" + targets() + "\n")
     for name, title, command, fmt in SECTIONS:
         path = RESULTS / f"{name}.json"
-        parts.append(f"## {title}\n\nReproduce: `.venv/bin/python {command}` → `bench/results/{name}.json`\n")
+        run = command if command.startswith("make ") else f".venv/bin/python {command}"
+        parts.append(f"## {title}\n\nReproduce: `{run}` → `bench/results/{name}.json`\n")
         if not path.exists():
             parts.append("Not measured yet (no result file).\n")
             continue

@@ -16,7 +16,7 @@ from mannequin.curation.stages import STAGE_FUNCTIONS
 from mannequin.curation.table import COLUMNS, read_clip_table
 from tests.helpers.curation import copy_data
 
-# The clips.csv contract (fixed; README, "The data layout"): these columns in this order, whatever the registry says.
+# The clips.csv contract (fixed; docs/data.md): these columns in this order, whatever the registry says.
 HISTORIC_COLUMNS = (
     "clip_id", "split", "accepted", "reason", "override", "auto_reason", "num_frames", "frames_used",
     "pose_jump", "translation", "rotation_deg", "sharpness", "parallax_deg", "inconsistent_fraction",

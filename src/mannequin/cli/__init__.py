@@ -18,6 +18,7 @@ from mannequin.cli import (  # noqa: E402,F401
     pipeline_commands,
     predict_commands,
     pretext_commands,
+    real_depth_commands,
 )
 from mannequin.cli.app import app  # noqa: E402
 

@@ -20,6 +20,7 @@ from mannequin.config.learning import FinetuneParams, PretrainParams
 from mannequin.config.masks import ParallaxParams
 from mannequin.config.objectives import RENAMED
 from mannequin.config.pipeline import PipelineParams
+from mannequin.config.real_depth import RealDepthParams
 from mannequin.config.spread import SpreadParams
 from mannequin.errors import InputError
 
@@ -49,6 +50,7 @@ class Params(Block):
     pipeline: PipelineParams = PipelineParams()
     ablation: AblationParams = AblationParams()
     spread: SpreadParams = SpreadParams()
+    real_depth: RealDepthParams = RealDepthParams()
 
     @model_validator(mode="after")
     def _inits_are_pretrained(self) -> Params:

@@ -54,7 +54,9 @@ class ReportParams(Block):
     project's claim checked in the summary: at the smallest budget, that init's abs_rel is at least that fraction
     below scratch's. ``compared`` is ``make compare``'s report folder (params.yaml: ``compare/report``; None: none):
     when it holds ``pretexts_compared.json``, the summary gains the "Pretexts compared" section. It is not a DVC
-    dependency (``make compare`` runs apart from the DAG, and reruns the report itself).
+    dependency (``make compare`` runs apart from the DAG, and reruns the report itself). ``real_depth`` likewise is
+    ``make real-depth``'s folder (params.yaml: ``real``): when it holds ``real_depth.json``, the summary gains the
+    "Real depth" section.
     """
 
     metrics: str = Field("metrics", description="the evaluate stage's output")
@@ -62,6 +64,7 @@ class ReportParams(Block):
     data: str = Field("data", description="the data folder (the audit reads sample_truth.csv and truth/)")
     curated: str = Field("curated", description="curation outputs (the audit reads clips.csv)")
     compared: str | None = Field(None, description="make compare's report folder; adds 'Pretexts compared'")
+    real_depth: str | None = Field(None, description="make real-depth's folder; adds 'Real depth'")
     examples: int = Field(3, ge=0, description="example frames in the report's picture")
     claim_init: str = Field("mvs", description="the init whose claim is checked against scratch")
     claim_min_reduction: float = Field(

@@ -126,6 +126,20 @@ class ParallaxInput:
             raise KeyError(f"frame {missing[0]} has no parallax input")
         return self.take([row_of[int(f)] for f in frame_indices])
 
+    def resized(self, width: int, height: int) -> ParallaxInput:
+        """Every per-pixel array at ``width`` x ``height`` by nearest neighbour (as a predictor resizes it)."""
+        if self.parallax.shape[1:] == (height, width):
+            return self
+        import cv2
+
+        def fit(a: np.ndarray) -> np.ndarray:
+            return np.stack([cv2.resize(x, (width, height), interpolation=cv2.INTER_NEAREST) for x in a])
+
+        return replace(
+            self, parallax=fit(self.parallax), confidence=fit(self.confidence),
+            mask=fit(self.mask.astype(np.uint8)) > 0, depth=fit(self.depth),
+        )  # fmt: skip
+
     def channels_last(self) -> np.ndarray:
         """(N, H, W, 3) float32 in :data:`CHANNELS` order (what ``DepthPredictor.predict(parallax=...)`` takes)."""
         return np.stack([self.parallax, self.confidence, self.mask.astype(np.float32)], axis=-1)

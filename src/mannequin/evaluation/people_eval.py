@@ -20,7 +20,7 @@ Files (no paths, no timestamps: the same models and data give the same bytes):
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +31,7 @@ from mannequin.curation.parallax import ParallaxInput, masked_parallax, single_s
 from mannequin.evaluation.alignment import align, apply_fit
 from mannequin.evaluation.examples import save_npz
 from mannequin.evaluation.metrics import valid_mask
-from mannequin.evaluation.regions import PARALLAX, RegionScores, clip_people, score_groups
+from mannequin.evaluation.regions import PARALLAX, RegionScores, clip_people, score_groups, score_paper
 from mannequin.evaluation.testset import HeldOutClip
 
 PEOPLE_DIR = "people"
@@ -60,17 +60,7 @@ def stored_input(store: Path | None, clip: HeldOutClip) -> ParallaxInput | None:
     except KeyError:
         return None  # stored from other frames (e.g. SfM poses): compute it instead
     h, w = clip.images.shape[1:3]
-    if stored.parallax.shape[1:] != (h, w):  # stored at curate.max_width: nearest, as the predictor resizes it
-        import cv2
-
-        def fit(a: np.ndarray) -> np.ndarray:
-            return np.stack([cv2.resize(x, (w, h), interpolation=cv2.INTER_NEAREST) for x in a])
-
-        stored = replace(
-            stored, parallax=fit(stored.parallax), confidence=fit(stored.confidence),
-            mask=fit(stored.mask.astype(np.uint8)) > 0, depth=fit(stored.depth),
-        )  # fmt: skip
-    return stored
+    return stored.resized(w, h)  # stored at curate.max_width: nearest, as the predictor resizes it
 
 
 @dataclass(frozen=True)
@@ -153,7 +143,8 @@ class PeopleEvaluation:
         run = self.scores.setdefault(name, RegionScores(name, inputs, alignment))
         for k, (pred, gt) in enumerate(zip(preds, clip.depth, strict=True)):
             human = None if c.masks is None else c.masks[k]
-            run.add(c.people, score_groups(pred, gt, human, alignment, self.min_depth, self.max_depth))
+            groups = score_groups(pred, gt, human, alignment, self.min_depth, self.max_depth)
+            run.add(c.people, groups, score_paper(pred, gt, human, self.min_depth, self.max_depth))
             if k == self._frame_slot and self.frame is not None:
                 mask = valid_mask(gt, self.min_depth, self.max_depth)
                 fit = align(pred[mask], gt[mask], alignment, self.min_depth, self.max_depth)[1]
@@ -166,7 +157,8 @@ class PeopleEvaluation:
         run = self.scores.setdefault(PARALLAX, RegionScores(PARALLAX, "parallax", "median"))
         for k, gt in enumerate(clip.depth):
             human = None if c.masks is None else c.masks[k]
-            run.add(c.people, score_groups(c.raw.depth[k], gt, human, "median", self.min_depth, self.max_depth))
+            groups = score_groups(c.raw.depth[k], gt, human, "median", self.min_depth, self.max_depth)
+            run.add(c.people, groups, score_paper(c.raw.depth[k], gt, human, self.min_depth, self.max_depth))
 
     def result(self) -> dict[str, Any]:
         """The JSON-ready ``regions.json``."""
