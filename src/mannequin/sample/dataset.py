@@ -19,16 +19,17 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-import cv2
 import numpy as np
 
 from mannequin.atomic import atomic_path, atomic_write_bytes, atomic_write_text, replace_path
 from mannequin.clips.cameras import Camera
 from mannequin.clips.depth_png import write_depth_png
 from mannequin.clips.masks import MASKS_NAME, write_mask_png
+from mannequin.clips.png import write_png
 from mannequin.clips.poses import write_poses
 from mannequin.clips.video import write_video
 from mannequin.errors import InputError
+from mannequin.sample import portable_math as pm
 from mannequin.sample.plan import DEFAULT_CLIPS, DEFAULT_FRAMES, DEFAULT_PEOPLE, DEFAULT_SIZE, ClipPlan, make_plan
 from mannequin.sample.render import render, render_layers, to_uint8
 from mannequin.sample.rooms import random_room_size, random_scene
@@ -55,7 +56,7 @@ class RenderedClip:
 
 def intrinsics(plan: ClipPlan) -> np.ndarray:
     """Pixel K for the plan's horizontal field of view, principal point at the image centre, square pixels."""
-    f = (plan.width / 2.0) / np.tan(np.radians(plan.hfov_deg) / 2.0)
+    f = (plan.width / 2.0) / float(pm.tan(plan.hfov_deg * (pm.PI / 180.0) / 2.0))
     return np.array([[f, 0.0, (plan.width - 1) / 2.0], [0.0, f, (plan.height - 1) / 2.0], [0.0, 0.0, 1.0]])
 
 
@@ -66,7 +67,7 @@ def clip_times(plan: ClipPlan) -> np.ndarray:
 
 def _camera(traj: Trajectory, s: float, K: np.ndarray, plan: ClipPlan, timestamp_us: int = 0) -> Camera:
     centre, R = traj.pose(s)
-    return Camera(K, R, -R @ centre, plan.width, plan.height, timestamp_us)
+    return Camera(K, R, -pm.matvec3(R, centre), plan.width, plan.height, timestamp_us)
 
 
 def build_clip_scene(plan: ClipPlan) -> tuple[Scene, Trajectory, np.random.Generator]:
@@ -106,7 +107,10 @@ def render_clip(plan: ClipPlan) -> RenderedClip:
                 )[0]
                 for j in range(BLUR_SUBFRAMES)
             ]
-            colour = np.mean(subs, axis=0)
+            colour = subs[0].astype(np.float64)
+            for sub in subs[1:]:  # summed in order (a reduction's order is numpy's to choose)
+                colour = colour + sub
+            colour = colour / len(subs)
         frames.append(to_uint8(colour))
         depths.append(depth)
     written = [c.scaled(plan.pose_scale) for c in cameras]
@@ -143,10 +147,7 @@ def write_clip(clip: RenderedClip, root: Path) -> None:
     write_poses(clip_dir / "poses.txt", clip.written, f"mannequin sample-data {plan.clip_id}")
     if plan.form == "frames":
         for i, frame in enumerate(clip.frames):
-            ok, buf = cv2.imencode(".png", cv2.cvtColor(frame, cv2.COLOR_RGB2BGR))
-            if not ok:
-                raise RuntimeError(f"could not encode frame {i} of {plan.clip_id}")
-            atomic_write_bytes(clip_dir / "frames" / f"{i:06d}.png", buf.tobytes())
+            write_png(clip_dir / "frames" / f"{i:06d}.png", frame)
     elif plan.defect == "corrupt_video":
         with atomic_path(clip_dir / "video.full.mp4") as tmp:
             write_video(tmp, clip.frames, plan.fps)
