@@ -17,9 +17,10 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from mannequin.atomic import atomic_dir, atomic_write_bytes, atomic_write_text
+from mannequin.atomic import atomic_dir, atomic_write_text
 from mannequin.clips.clip import FRAMES_NAME, VIDEO_NAME
 from mannequin.clips.ids import validate_clip_id
+from mannequin.clips.png import write_png
 from mannequin.clips.splits import CLIPS_NAME, SPLITS_NAME, read_splits
 from mannequin.clips.video import write_video
 from mannequin.config.ingest import IngestParams
@@ -107,10 +108,7 @@ def _write_clip(clip_dir: Path, frames: list[np.ndarray], params: IngestParams) 
             write_video(tmp / VIDEO_NAME, frames, params.fps)
             return
         for k, frame in enumerate(frames):
-            ok, buf = cv2.imencode(".png", cv2.cvtColor(frame, cv2.COLOR_RGB2BGR))
-            if not ok:
-                raise RuntimeError(f"could not encode frame {k} of {clip_dir.name}")
-            atomic_write_bytes(tmp / FRAMES_NAME / f"{k:06d}.png", buf.tobytes())
+            write_png(tmp / FRAMES_NAME / f"{k:06d}.png", frame)
 
 
 def write_clips(plan: VideoPlan, clips_dir: Path, params: IngestParams, progress: bool = False) -> None:
