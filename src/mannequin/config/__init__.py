@@ -20,7 +20,7 @@ from mannequin.config.learning import FinetuneParams, PretrainParams
 from mannequin.config.masks import ParallaxParams
 from mannequin.config.pipeline import PipelineParams
 from mannequin.config.spread import SpreadParams
-from mannequin.errors import InputError
+from mannequin.errors import InputError, read_user_text
 
 __all__ = [
     "COMMAND_VALUES",
@@ -127,7 +127,7 @@ def read_params_yaml(path: str | Path, missing_ok: bool = False) -> dict[str, An
             return {}
         raise InputError(path, "file not found" if not path.exists() else "not a file", "missing_params")
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = yaml.safe_load(read_user_text(path, "params"))
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}: " if mark else ""
