@@ -28,6 +28,7 @@ __all__ = [
     "Block",
     "Params",
     "cli_overrides",
+    "describe_error",
     "load_params",
     "parse_params",
     "read_params_yaml",
@@ -85,7 +86,8 @@ _TYPE_WORDS = {
 }
 
 
-def _describe(err: dict[str, Any]) -> str:
+def describe_error(err: dict[str, Any]) -> str:
+    """One pydantic error as ``key.path: problem, got value``."""
     loc = ".".join(str(p) for p in err["loc"]) or "(top level)"
     kind = err["type"]
     if kind == "extra_forbidden":
@@ -111,7 +113,7 @@ def parse_params(raw: Any, source: str | Path = "params.yaml") -> Params:
         return Params.model_validate(raw)
     except ValidationError as exc:
         errors = exc.errors()
-        first = _describe(errors[0])
+        first = describe_error(errors[0])
         more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
         raise InputError(source, first + more, "bad_params") from None
 

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from mannequin.config.base import Block, Budgets, Inits, ObjectiveName, Objectives
 
 #: what the network reads: RGB alone, or RGB and the parallax input (normalised depth, confidence, mask)
 NetInputs = Literal["rgb", "rgb+parallax"]
+#: the training and prediction size of a frame (width, height), in pixels
+Side = Annotated[int, Field(ge=16, le=4096)]
+ImageSize = tuple[Side, Side]
+MAX_CHANNELS = 2048  # the widest level a net may have: width * 2 ** (depth - 1)
 
 
 class NetParams(Block):
@@ -25,9 +29,19 @@ class NetParams(Block):
     head: Literal["value", "bins"] = Field(
         "value", description="depth head: value (log depth) or bins (a distribution over log depth / median)"
     )
-    bins: int = Field(32, ge=2, description="bins head: number of log-depth bins")
+    bins: int = Field(32, ge=2, le=1024, description="bins head: number of log-depth bins")
     log_range: float = Field(2.0, gt=0, description="bins head: centres span [-log_range, log_range] of log(d/median)")
     bins_sigma: float = Field(1.0, gt=0, description="bins head: soft-target width in bin widths")
+
+    @model_validator(mode="after")
+    def _buildable(self) -> NetParams:
+        """The deepest level has ``width * 2 ** (depth - 1)`` channels: bounded, so no value builds a net that
+        cannot fit in memory."""
+        widest = self.width * 2 ** (self.depth - 1)
+        if widest > MAX_CHANNELS:
+            problem = f"width {self.width} at depth {self.depth} gives {widest} channels (at most {MAX_CHANNELS})"
+            raise ValueError(problem)
+        return self
 
 
 class TrainerParams(Block):
@@ -99,7 +113,7 @@ class PretrainParams(Block):
     batch_size: int = Field(8, ge=1)
     lr: float = Field(2e-3, gt=0)
     weight_decay: float = Field(1e-4, ge=0)
-    image_size: tuple[int, int] = (128, 96)
+    image_size: ImageSize = (128, 96)
     val_fraction: float = Field(0.2, ge=0, lt=1)
     num_workers: int = Field(1, ge=0, description="loader processes; 1 keeps data wait under 10% on 2 cores")
     objective: ObjectiveParams = ObjectiveParams()
@@ -134,7 +148,7 @@ class FinetuneParams(Block):
     batch_size: int = Field(4, ge=1)
     lr: float = Field(1e-3, gt=0)
     weight_decay: float = Field(1e-4, ge=0)
-    image_size: tuple[int, int] = (128, 96)
+    image_size: ImageSize = (128, 96)
     val_frames: int = Field(8, ge=0)
     gradient_weight: float = Field(0.5, ge=0)
     init_decoder: bool = True
