@@ -181,6 +181,45 @@ def _render_and_write(plan: ClipPlan, root: Path) -> str:
     return plan.clip_id
 
 
+def _listed_ids(path: Path) -> set[str] | None:
+    """The clip ids in the first column of a CSV we wrote (None when it is missing or unreadable)."""
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError):
+        return None
+    return {line.split(",")[0] for line in lines[1:] if line}
+
+
+def check_own_sample(out: Path) -> None:
+    """Refuse to replace anything ``sample-data`` did not write: ``--overwrite`` may delete only a sample dataset.
+
+    The sample's manifest is its ``sample_truth.csv``. Every clip folder in ``clips/``, ``depth/`` and ``truth/``,
+    and every row of ``splits.csv``, must be one of its clips; a folder of real clips, or a sample a user added
+    clips to (``mannequin ingest``), is an InputError naming the first thing that is not the sample's.
+    """
+    manifest = out / "sample_truth.csv"
+    ids = _listed_ids(manifest)
+    rule = "not written by sample-data " + (
+        f"(not in {manifest})" if ids is not None else f"({manifest}, the sample's manifest, is missing)"
+    )
+    rule += "; --overwrite only replaces a sample dataset: move it away or write the sample elsewhere"
+    ids = ids or set()
+    for name in ("clips", "depth", "truth"):
+        folder = out / name
+        if folder.exists() and not folder.is_dir():
+            raise InputError(folder, rule, "not_sample")
+        for entry in sorted(folder.iterdir()) if folder.is_dir() else []:
+            if entry.name not in ids:
+                raise InputError(entry, rule, "not_sample")
+    if (out / "splits.csv").exists():
+        rows = _listed_ids(out / "splits.csv")
+        foreign = ["(unreadable)"] if rows is None else sorted(rows - ids)
+        if foreign:
+            raise InputError(out / "splits.csv", f"row {foreign[0]} is {rule}", "not_sample")
+    if not manifest.exists():
+        raise InputError(next(out / n for n in OUTPUTS if (out / n).exists()), rule, "not_sample")
+
+
 def write_sample_data(
     out_dir: str | Path,
     n_clips: int = DEFAULT_CLIPS,
@@ -196,8 +235,9 @@ def write_sample_data(
     """Render and write the sample dataset into ``out_dir``; returns its plan.
 
     Everything is staged in a hidden folder inside ``out_dir`` and moved into place at the end. Existing
-    ``clips/``, ``depth/``, ``truth/`` or CSVs are an ``InputError`` unless ``overwrite``, which replaces them;
-    other files in ``out_dir`` are left alone. ``workers`` > 1 renders clips in parallel processes (same bytes).
+    ``clips/``, ``depth/``, ``truth/`` or CSVs are an ``InputError`` unless ``overwrite``, which replaces them when
+    they are a sample this command wrote (:func:`check_own_sample`); other files in ``out_dir`` are left alone.
+    ``workers`` > 1 renders clips in parallel processes (same bytes).
     ``people`` is ``paper`` (the default: masks, walking people in labeled and every other test clip; see
     :func:`~mannequin.sample.plan.make_plan`) or ``frozen`` (no masks, every figure still).
     """
@@ -208,6 +248,8 @@ def write_sample_data(
     existing = [name for name in OUTPUTS if (out / name).exists()]
     if existing and not overwrite:
         raise InputError(out / existing[0], "already exists; pass --overwrite to replace the sample dataset", "exists")
+    if existing:
+        check_own_sample(out)
     out.mkdir(parents=True, exist_ok=True)
     stage = Path(tempfile.mkdtemp(prefix=".sample-data.", dir=out))
     try:
