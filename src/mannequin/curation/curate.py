@@ -334,9 +334,13 @@ def write_outputs(
         write_json(out_dir / "timings.json", {**(timings or {}), "stale_shards_removed": sorted(removed)})
     gates = []
     if run_gates:
+        from mannequin.curation.gates import accepted_share_warning
         from mannequin.curation.gates import run_gates as run_all_gates
 
         gates = run_all_gates(out_dir, rows, params.gates, registry)
+        warning = accepted_share_warning(summary, params.gates)
+        if warning:
+            warn_line(warning)
     return CurationOutcome(rows, summary, gates, timings or {})
 
 
