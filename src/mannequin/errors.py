@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import errno
+import os
+import stat
+import sys
 from pathlib import Path
 
 
@@ -40,3 +44,43 @@ def read_user_text(path: str | Path, kind: str, encoding: str = "utf-8") -> str:
     except OSError as exc:
         raise InputError(path, f"unreadable ({exc.strerror or exc.__class__.__name__})", f"bad_{kind}") from None
     return decode_utf8(path, data, kind, encoding)
+
+
+def warn(line: str) -> None:
+    """Print ``mannequin: warning: <line>`` on one line of stderr: something the run goes on after."""
+    print(f"mannequin: warning: {' '.join(str(line).split())}", file=sys.stderr, flush=True)
+
+
+_KINDS = ((stat.S_ISFIFO, "a named pipe"), (stat.S_ISSOCK, "a socket"), (stat.S_ISCHR, "a device"),
+          (stat.S_ISBLK, "a device"))  # fmt: skip
+
+
+def not_a_file(path: str | Path) -> str | None:
+    """Why ``path`` is not a regular file a command can read (None when it is one): missing, a directory, a
+    dangling link, a link loop, a pipe or a device, each said as such."""
+    path = Path(path)
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        if path.is_symlink():
+            return f"is a symbolic link to {os.readlink(path)}, which does not exist"
+        return "file not found"
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return "is a symbolic link loop"
+        return f"unreadable ({exc.strerror or exc.__class__.__name__})"
+    if stat.S_ISREG(mode):
+        return None
+    if stat.S_ISDIR(mode):
+        return "is a directory, not a file"
+    kind = next((name for test, name in _KINDS if test(mode)), "something else")
+    return f"is not a regular file ({kind})"
+
+
+def require_file(path: str | Path, kind: str) -> Path:
+    """``path`` when it is a regular file; else an InputError saying what it is (``missing_<kind>`` when absent,
+    ``bad_<kind>`` otherwise)."""
+    problem = not_a_file(path)
+    if problem is None:
+        return Path(path)
+    raise InputError(path, problem, f"missing_{kind}" if problem == "file not found" else f"bad_{kind}")

@@ -13,7 +13,7 @@ import av
 import numpy as np
 
 from mannequin.atomic import atomic_path
-from mannequin.errors import InputError
+from mannequin.errors import InputError, require_file
 
 # x264's SIMD paths are not run-to-run reproducible (seen with mb-tree rate control: the same frames gave different
 # bytes about one run in three); cpu-independent restores bit-exact output at no measurable cost, and makes the
@@ -127,8 +127,7 @@ def _bad_video(path: Path, exc: BaseException | str) -> InputError:
 @contextmanager
 def _open_video(path: Path) -> Iterator[tuple[av.container.InputContainer, av.video.stream.VideoStream]]:
     """Open the first video stream of ``path``; any failure becomes ``InputError(code="bad_video")``."""
-    if not path.is_file():
-        raise InputError(path, "file not found", "missing_video")
+    require_file(path, "video")
     try:
         container = av.open(str(path), mode="r")
     except _DECODE_ERRORS as exc:

@@ -14,7 +14,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import sys
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -34,7 +33,7 @@ from mannequin.curation.sfm_store import POSES_DIR
 from mannequin.curation.shards import SHARDS_DIR, naming_a_full_disk, write_shard
 from mannequin.curation.stages import ClipState, run_stage
 from mannequin.curation.table import ClipRow
-from mannequin.errors import InputError
+from mannequin.errors import InputError, warn
 
 # Keys of ``curate`` that change no clip's result (where and how the work runs).
 _EXECUTION_KEYS = {"data", "out", "overrides", "reuse", "runner", "workers", "dask_address", "retries", "retry_delay_s"}
@@ -94,9 +93,7 @@ def code_version() -> str:
     return digest.hexdigest()[:16]
 
 
-def warn_line(line: str) -> None:
-    """Print a warning on one line of stderr (what a run goes on after)."""
-    print(f"mannequin: warning: {' '.join(line.split())}", file=sys.stderr, flush=True)
+warn_line = warn  # a warning on one line of stderr (what a run goes on after)
 
 
 def plan_curation(
