@@ -107,3 +107,23 @@ def test_same_bytes_on_an_emulated_older_cpu(plain: dict[str, str], cpu: str, tm
     other = render_digests(tmp_path / "data", {}, prefix=("qemu-x86_64", "-cpu", cpu))
     differ = sorted(k for k in plain if plain[k] != other.get(k))
     assert not differ, f"{cpu}: {len(differ)} of {len(plain)} files differ, e.g. {differ[:6]}"
+
+
+@pytest.mark.slow
+def test_the_default_sample_reproduces_the_committed_data_dvc(tmp_path: Path) -> None:
+    """The acceptance check of item 16: `mannequin sample-data data` here hashes to the committed data.dvc."""
+    import os
+
+    import yaml
+
+    repo = Path(__file__).resolve().parents[2]
+    bin_dir = Path(sys.executable).parent
+    env = {**os.environ, "DVC_NO_ANALYTICS": "1"}
+    run = {"cwd": tmp_path, "env": env, "capture_output": True, "text": True, "timeout": 3000, "check": True}
+    subprocess.run([str(bin_dir / "mannequin"), "sample-data", "data", "--workers", "2", "--no-progress"], **run)
+    subprocess.run([str(bin_dir / "dvc"), "init", "--no-scm", "-q"], **run)
+    subprocess.run([str(bin_dir / "dvc"), "add", "-q", "data"], **run)
+    (ours,) = yaml.safe_load((tmp_path / "data.dvc").read_text())["outs"]
+    (committed,) = yaml.safe_load((repo / "data.dvc").read_text())["outs"]
+    keys = ("md5", "size", "nfiles")
+    assert {k: ours[k] for k in keys} == {k: committed[k] for k in keys}
