@@ -135,12 +135,34 @@ def plan_curation(
                 clip_id,
                 str(clip_dir),
                 split,
-                folder_fingerprint(clip_dir),
+                _fingerprint(clip_dir),
                 ov.action if ov else "",
                 ov.note if ov else "",
             )
         )
     return jobs, overrides
+
+
+def check_inside_data(clip_dir: Path) -> None:
+    """Refuse a clip folder (``DATA/clips/<id>``) that is a symbolic link to somewhere outside ``DATA``: curation
+    reads only what the data folder holds (what DVC versions, and no path that leaves it)."""
+    data = clip_dir.parent.parent.resolve()
+    target = clip_dir.resolve()
+    if clip_dir.is_symlink() and not target.is_relative_to(data):
+        raise InputError(
+            clip_dir,
+            f"is a symbolic link to {target}, outside the data folder: copy the clip into it",
+            "outside_data",
+        )
+
+
+def _fingerprint(clip_dir: Path) -> str:
+    """The content hash of a clip folder; a link out of the data folder is not read (its target names it)."""
+    try:
+        check_inside_data(clip_dir)
+    except InputError:
+        return "outside:" + str(clip_dir.resolve())
+    return folder_fingerprint(clip_dir)
 
 
 def _problem(err: InputError, clip_dir: Path) -> str:
@@ -194,6 +216,7 @@ def curate_clip(
     forced_in = job.override == FORCE_ACCEPT
     try:
         validate_clip_id(job.clip_id, clip_dir)
+        check_inside_data(clip_dir)
     except InputError as err:
         return _finish(row, decisions.Reason(err.code, _problem(err, clip_dir)), job)
     if job.split == "test":
@@ -412,6 +435,9 @@ def curate_jobs(
         "clip_s": {j.clip_id: r.seconds for j, r in zip(jobs, ordered, strict=True) if r.origin == "executed"},
     }
     unknown = overrides.unknown({j.clip_id for j in jobs})
+    clips_dir = Path(jobs[0].clip_dir).parent if jobs else None
+    for clip_id in unknown:
+        warn(f"{params.overrides}: {clip_id} matches no clip folder in {clips_dir} (its override is ignored)")
     rows = [r.row for r in ordered]
     return write_outputs(out_dir, rows, params, unknown, timings, run_gates=run_gates, registry=registry)
 
