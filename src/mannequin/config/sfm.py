@@ -43,6 +43,12 @@ class SfmParams(Block):
         description="the fixed focal length / the larger side without refine_focal, or when every refined model "
         "ends outside focal_range (pycolmap's photo default is 1.2)",
     )
+    focal_note_ratio: float = Field(
+        1.5,
+        gt=1,
+        description="a refined focal length this many times focal_prior or more (or as far below it) gets a note: "
+        "in clips.csv's note column, on the pose summary line and as a warning of mannequin poses",
+    )
     focal_range: tuple[float, float] = Field(
         (0.4, 1.6),
         description="plausible focal length / width; a refined focal length outside it (forward motion leaves it "

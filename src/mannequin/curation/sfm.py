@@ -46,6 +46,7 @@ class SfmStats:
     focal: float  # estimated (or given) focal length, normalised by the image width
     seconds: float
     method: str = ""  # which reconstruction was kept (mapper, starting focal length)
+    focal_refined: bool = False  # the focal length was estimated (not given by intrinsics.txt, not fixed)
 
     @property
     def registered_fraction(self) -> float:
@@ -83,6 +84,26 @@ def colmap_pinhole_params(K: np.ndarray) -> list[float]:
 def camera_from_colmap(K: np.ndarray, R: np.ndarray, t: np.ndarray, width: int, height: int) -> Camera:
     """A :class:`Camera` of COLMAP's ``cam_from_world`` (rotation ``R``, translation ``t``): the same direction."""
     return Camera(K, np.asarray(R, dtype=np.float64), np.asarray(t, dtype=np.float64), width, height)
+
+
+def focal_vs_prior(stats: SfmStats, params: SfmParams, width: int, height: int) -> float | None:
+    """A refined focal length over ``curate.sfm.focal_prior`` (both per the larger side); None when not refined."""
+    if not stats.focal_refined:
+        return None
+    return stats.focal * width / (params.focal_prior * max(width, height))
+
+
+def focal_note(stats: SfmStats, params: SfmParams, width: int, height: int) -> str:
+    """A note for a person when SfM refined the focal length to ``curate.sfm.focal_note_ratio`` times its prior or
+    more (or as far below it), else ``""``: a short clip barely constrains the focal length (README, Real footage).
+    """
+    ratio = focal_vs_prior(stats, params, width, height)
+    if ratio is None or 1 / params.focal_note_ratio < ratio < params.focal_note_ratio:
+        return ""
+    return (
+        f"SfM refined the focal length to {ratio:.2f}x curate.sfm.focal_prior ({params.focal_prior:g} x the larger "
+        "side): check the poses; if the camera is known, give the clip an intrinsics.txt"
+    )
 
 
 def _fail(where: str | Path, problem: str) -> InputError:
@@ -214,5 +235,6 @@ def reconstruct(
         focal=float(K_est[0, 0] / size[0]),
         seconds=time.perf_counter() - start,
         method=best.get("refit", f"{params.mapper} mapping, camera {'given' if K is not None else 'estimated'}"),
+        focal_refined=bool(best.get("focal_refined", False)),
     )
     return SfmResult(cameras, stats)

@@ -233,6 +233,7 @@ def _estimated_camera(pycolmap: Any, db: Path, image_dir: Path, work: Path, para
             start, best = _pick(rivals)
             for m in best:
                 m["refit"] = f"{mapper} mapping, focal length refined from {start:g} (best of {len(found)} starts)"
+                m["focal_refined"] = True
             return best
         if not usable:
             return max((m for _, m in found), key=lambda m: len(m[0]["images"]) if m else 0)
