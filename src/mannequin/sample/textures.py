@@ -202,9 +202,8 @@ def _bilinear(level: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
     wx, wy = (fx - x0)[:, None], (fy - y0)[:, None]
     i0, j0 = x0.astype(np.int64) % p, y0.astype(np.int64) % p
     i1, j1 = (i0 + 1) % p, (j0 + 1) % p
-    texels = level.astype(np.float64)
-    top = texels[j0, i0] * (1.0 - wx) + texels[j0, i1] * wx
-    bottom = texels[j1, i0] * (1.0 - wx) + texels[j1, i1] * wx
+    top = level[j0, i0] * (1.0 - wx) + level[j0, i1] * wx  # uint8 texels, exact in float64
+    bottom = level[j1, i0] * (1.0 - wx) + level[j1, i1] * wx
     return (top * (1.0 - wy) + bottom * wy).astype(np.float32)
 
 
