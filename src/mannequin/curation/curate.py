@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from mannequin.clips.clip import clip_id_of, folder_fingerprint
-from mannequin.clips.ids import validate_clip_id
+from mannequin.clips.ids import is_valid_clip_id, validate_clip_id
 from mannequin.config.curate import CurateParams
 from mannequin.curation import decisions
 from mannequin.curation.overrides import FORCE_ACCEPT, FORCE_REJECT, Override, Overrides, read_overrides
@@ -410,7 +410,14 @@ def curate_jobs(
     """
     start = time.perf_counter() if started is None else started
     results: dict[str, ClipResult] = {}
-    for job, result in map_jobs(jobs, False):
+    # a folder whose name is no clip id is one row, decided here: it never reaches a runner's cache keys or tasks
+    for job in jobs:
+        if not is_valid_clip_id(job.clip_id):
+            row = curate_clip(job, params, out_dir, code="-", registry=registry)  # returns at the id check
+            results[job.clip_id] = ClipResult(row, "executed")
+            if progress is not None:
+                progress(job.clip_id)
+    for job, result in map_jobs([j for j in jobs if j.clip_id not in results], False):
         results[job.clip_id] = result
         if progress is not None:
             progress(job.clip_id)
