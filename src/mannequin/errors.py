@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
+import re
 import stat
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 
@@ -84,3 +87,46 @@ def require_file(path: str | Path, kind: str) -> Path:
     if problem is None:
         return Path(path)
     raise InputError(path, problem, f"missing_{kind}" if problem == "file not found" else f"bad_{kind}")
+
+
+def require_output_dir(path: str | Path) -> Path:
+    """``path`` when it can be an output folder: absent or a directory, and no part of the way to it a file."""
+    path = Path(path)
+    if path.exists() and not path.is_dir():
+        raise InputError(path, "exists and is not a directory", "bad_output")
+    for parent in path.parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise InputError(parent, f"is a file, so {path} cannot be a folder in it", "bad_output")
+            break
+    return path
+
+
+#: numpy's message when a write comes up short (a full disk, without an errno)
+_SHORT_WRITE = re.compile(r"\d+ requested and \d+ written")
+#: errno of a write refused for space: no space left (ENOSPC), past RLIMIT_FSIZE or the filesystem's limit
+#: (EFBIG), over quota (EDQUOT)
+_NO_SPACE = {errno.ENOSPC, errno.EFBIG, errno.EDQUOT}
+
+
+class OutOfSpace(InputError):
+    """The output disk is full: the run stops, nothing half-written is left (one line, exit code 2)."""
+
+    def __init__(self, path: str | Path) -> None:
+        super().__init__(path, "no space left on device", "no_space")
+
+
+def is_out_of_space(exc: BaseException) -> bool:
+    """Whether ``exc`` is a write refused for lack of space (errno, or numpy's short write)."""
+    return isinstance(exc, OSError) and (exc.errno in _NO_SPACE or bool(_SHORT_WRITE.search(str(exc))))
+
+
+@contextlib.contextmanager
+def naming_a_full_disk(path: str | Path) -> Iterator[None]:
+    """Turn an out-of-space ``OSError`` raised in the block into :class:`OutOfSpace` naming ``path``."""
+    try:
+        yield
+    except OSError as exc:
+        if is_out_of_space(exc):
+            raise OutOfSpace(path) from None
+        raise

@@ -129,3 +129,40 @@ def test_a_truncated_video_that_partly_decodes_is_ingested_with_a_warning(tmp_pa
     warnings = [ln for ln in proc.stderr.splitlines() if ln.startswith("mannequin: warning: ")]
     assert len(warnings) == 1 and str(cut) in warnings[0] and "of the 40 frames" in warnings[0], proc.stderr
     assert list_frame_files(tmp_path / "d" / "clips" / "cut-s000" / "frames")
+
+
+def test_an_out_whose_clips_is_a_file_is_one_line(tmp_path: Path) -> None:
+    """Item 10: ``--out`` where ``clips`` is a file, or ``--out`` under a file."""
+    video = tmp_path / "v.mp4"
+    shot_video(video, [24])
+    out = tmp_path / "data"
+    out.mkdir()
+    (out / "clips").write_text("not a folder")
+    proc = _cli("ingest", str(video), "--out", str(out), "--no-progress")
+    assert proc.returncode == 2 and proc.stderr == f"mannequin: error: {out / 'clips'}: exists and is not a directory\n"
+    assert sorted(p.name for p in out.iterdir()) == ["clips"]
+    proc = _cli("ingest", str(video), "--out", str(out / "clips" / "sub"), "--no-progress")
+    assert proc.returncode == 2 and f"{out / 'clips'}: is a file" in proc.stderr, proc.stderr
+
+
+def test_a_full_disk_is_one_line_and_earlier_clips_stay_whole(tmp_path: Path) -> None:
+    """Item 11: writes past the file-size limit (``ulimit -f``: EFBIG) stop ingest with one line; the clips and
+    splits.csv already there are untouched and no half-written clip folder is left."""
+    import resource
+
+    first, second = tmp_path / "first.mp4", tmp_path / "second.mp4"
+    shot_video(first, [24])
+    shot_video(second, [30, 30], size=(320, 192))
+    out = tmp_path / "data"
+    assert _cli("ingest", str(first), "--out", str(out), "--no-progress").returncode == 0
+    before = _digests(out)
+
+    def small_files() -> None:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (20_000, 20_000))  # frames of the second video are larger
+
+    proc = subprocess.run([sys.executable, "-c", MAIN, "ingest", str(second), "--out", str(out), "--no-progress",
+                           "--max-width", "320"], capture_output=True, text=True, timeout=600,
+                          preexec_fn=small_files)  # fmt: skip
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr == f"mannequin: error: {out / 'clips' / 'second-s000'}: no space left on device\n"
+    assert _digests(out) == before

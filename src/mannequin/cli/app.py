@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 import typer
 from typer.core import TyperGroup
 
-from mannequin.errors import InputError
+from mannequin.errors import InputError, is_out_of_space
 
 # typer vendors its own click: its usage-error classes, from a public exception's ancestry
 _USAGE_ERROR = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "UsageError")
@@ -100,6 +100,10 @@ def user_errors(func: F) -> F:
             fail(str(exc))
         except FileNotFoundError as exc:
             fail(f"{exc.filename}: file not found")
+        except OSError as exc:
+            if not is_out_of_space(exc):
+                raise
+            fail(f"{exc.filename or 'an output file'}: no space left on device")  # where no writer named its file
         except KeyboardInterrupt:
             fail("interrupted", 130)
 

@@ -33,7 +33,7 @@ from mannequin.clips.png import write_png
 from mannequin.clips.splits import CLIPS_NAME, SPLITS_NAME, read_splits
 from mannequin.clips.video import write_video
 from mannequin.config.ingest import IngestParams
-from mannequin.errors import InputError, warn
+from mannequin.errors import InputError, naming_a_full_disk, require_output_dir, warn
 from mannequin.ingest.decode import capped_size, iter_scaled, stream_info
 from mannequin.ingest.select import CandidatePicker, shot_clips
 from mannequin.ingest.shots import ShotCutter, shot_ranges
@@ -130,7 +130,7 @@ def file_sha256(path: Path) -> str:
 
 
 def _write_clip(clip_dir: Path, frames: list[np.ndarray], params: IngestParams, source: dict) -> None:
-    with atomic_dir(clip_dir, tag=STAGING_TAG) as tmp:
+    with naming_a_full_disk(clip_dir), atomic_dir(clip_dir, tag=STAGING_TAG) as tmp:
         if params.form == "video":
             write_video(tmp / VIDEO_NAME, frames, params.fps)
         else:
@@ -213,9 +213,8 @@ def ingest(
     videos: Sequence[str | Path], out_dir: str | Path, params: IngestParams, progress: bool = False
 ) -> IngestSummary:
     """Cut ``videos`` into clips under ``out_dir/clips`` and add them to ``out_dir/splits.csv`` (see module doc)."""
-    out_dir = Path(out_dir)
-    if out_dir.exists() and not out_dir.is_dir():
-        raise InputError(out_dir, "exists and is not a directory", "bad_output")
+    out_dir = require_output_dir(out_dir)
+    require_output_dir(out_dir / CLIPS_NAME)
     existing = read_splits(out_dir) if (out_dir / SPLITS_NAME).exists() else {}
     plans = [plan_video(v, params, progress) for v in videos]
     owners: dict[str, Path] = {}
@@ -239,7 +238,8 @@ def ingest(
             write_clips(plan, clips_dir, params, progress)
         new = [(c.clip_id, params.split) for plan in plans for c in plan.clips]
         added = sum(c not in existing for c, _ in new)
-        atomic_write_text(out_dir / SPLITS_NAME, _splits_text(out_dir, existing, new))
+        with naming_a_full_disk(out_dir / SPLITS_NAME):
+            atomic_write_text(out_dir / SPLITS_NAME, _splits_text(out_dir, existing, new))
     return IngestSummary(plans, added)
 
 
