@@ -75,8 +75,8 @@ class SfmParams(Block):
     min_flow_px: float = Field(
         2.0,
         ge=0,
-        description="a static camera: no two frames of the clip have a median feature motion of this many pixels "
-        "(judged over the clip, not between neighbours: a slow camera at 30 fps moves under a pixel a frame)",
+        description="a static camera: frames far apart in the clip have a median feature motion under this many "
+        "pixels (judged over the clip, not between neighbours: a slow camera at 30 fps moves under a pixel a frame)",
     )
     threads: int = Field(1, ge=1, description="CPU threads for extraction, matching and mapping")
     seed: int = Field(0, ge=0, description="random seed of the RANSAC and mapper stages (deterministic runs)")

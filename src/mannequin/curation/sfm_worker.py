@@ -5,8 +5,8 @@ interpreter on the next compression ("free(): invalid pointer"). A child process
 COLMAP's log off the user's terminal, and turns a crash inside COLMAP into one rejected clip.
 
 The job (JSON) names the image folder and the frame order; the result (JSON) holds plain COLMAP numbers:
-features per frame, the verified neighbouring pairs with their feature motion, the clip's motion (the largest
-median feature motion of any matched pair) and every model found.
+features per frame, the verified neighbouring pairs with their feature motion, the feature motion of every matched
+pair of frames, and every model found.
 """
 
 from __future__ import annotations
@@ -75,24 +75,23 @@ def _pair(pycolmap: Any, database: Any, a: int, b: int) -> tuple[int, str, float
     return len(matches), config, float(np.median(np.linalg.norm(xy_a - xy_b, axis=1)))
 
 
-def _pair_report(pycolmap: Any, db: Path, ids: list[int]) -> tuple[list[int], list[dict], float | None]:
+def _pair_report(pycolmap: Any, db: Path, ids: list[int]) -> tuple[list[int], list[dict], list[list[float]]]:
     """Features per frame; each neighbouring pair's verified inliers, geometry and median feature motion (px);
-    and the clip's motion: the largest median feature motion of any matched pair of frames (None if none matched).
-
-    A slow camera at a high frame rate moves features under a pixel between neighbours and many pixels over the
-    clip; sequential matching pairs each frame with the next ``overlap`` and those 2, 4, 8, ... frames on."""
+    and ``[i, j, motion]`` of every matched pair of frames (sequential matching pairs each frame with the next
+    ``overlap`` and those 2, 4, 8, ... frames on): a slow camera moves features under a pixel between neighbours
+    and many pixels over the clip."""
     pairs = []
-    motion: float | None = None
+    shifts: list[list[float]] = []
     with pycolmap.Database.open(db) as database:
         keypoints = [int(database.num_keypoints_for_image(i)) for i in ids]
         for k, (a, b) in enumerate(itertools.pairwise(ids)):
             inliers, config, flow = _pair(pycolmap, database, a, b)
             pairs.append({"i": k, "j": k + 1, "inliers": inliers, "config": config, "flow_px": flow})
-        for a, b in itertools.combinations(ids, 2):
+        for (i, a), (j, b) in itertools.combinations(enumerate(ids), 2):
             flow = _pair(pycolmap, database, a, b)[2]
             if flow is not None:
-                motion = flow if motion is None else max(motion, flow)
-    return keypoints, pairs, motion
+                shifts.append([i, j, flow])
+    return keypoints, pairs, shifts
 
 
 def _map(pycolmap: Any, db: Path, image_dir: Path, out: Path, params: dict, fixed_camera: bool) -> dict:
@@ -261,7 +260,7 @@ def run_job(job: dict) -> dict:
     _extract(pycolmap, db, image_dir, names, params, camera)
     ids = _image_ids(pycolmap, db, names)
     _match(pycolmap, db, params)
-    keypoints, pairs, motion = _pair_report(pycolmap, db, ids)
+    keypoints, pairs, shifts = _pair_report(pycolmap, db, ids)
     models: list[dict] = []
     if sum(p["inliers"] > 0 for p in pairs) > 0:
         mapper = params["mapper"]
@@ -273,7 +272,7 @@ def run_job(job: dict) -> dict:
                 for m in alt:
                     m["refit"] = f"{m.get('refit', other + ' mapping')} ({mapper} mapping found no usable model)"
                 models = alt
-    return {"keypoints": keypoints, "pairs": pairs, "motion_px": motion, "models": models}
+    return {"keypoints": keypoints, "pairs": pairs, "pair_shifts": shifts, "models": models}
 
 
 def main(argv: list[str]) -> int:
