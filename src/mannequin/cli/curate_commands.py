@@ -83,6 +83,7 @@ def curate_command(
     Writes OUT/clips.csv, OUT/summary.json, OUT/timings.json, OUT/shards/ and OUT/validation/.
     Exit 2 on bad input (params, data folder, overrides), 1 when a data-quality gate fails.
     """
+    from mannequin.clips.splits import require_data_dir
     from mannequin.config import load_params
 
     if runner not in (None, *RUNNERS):
@@ -102,8 +103,7 @@ def curate_command(
     params = load_params(params_file, cli).curate
     data = Path(data or params.data)
     out = Path(out or params.out)
-    if not data.is_dir():
-        raise InputError(data, "data folder not found", "missing_data")
+    require_data_dir(data)
 
     if runner == "serial":
         from mannequin.curation.curate import curate_dataset

@@ -104,11 +104,9 @@ def plan_curation(
     No clip folder at all is an error; a ``splits.csv`` row whose clip has no folder is a warning (``warn``),
     so the rest of the batch goes on.
     """
-    from mannequin.clips.splits import CLIPS_NAME, SPLITS_NAME, list_clip_dirs, read_splits
+    from mannequin.clips.splits import CLIPS_NAME, SPLITS_NAME, list_clip_dirs, read_splits, require_data_dir
 
-    data_dir = Path(data_dir)
-    if not data_dir.is_dir():
-        raise InputError(data_dir, "data folder not found", "missing_data")
+    data_dir = require_data_dir(data_dir)
     clip_dirs = list_clip_dirs(data_dir)
     if not clip_dirs:
         raise InputError(data_dir / CLIPS_NAME, "no clip folders: nothing to curate", "no_clips")
