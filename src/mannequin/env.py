@@ -81,8 +81,3 @@ def quiet_prefect_logs(level: str = "WARNING") -> None:
     os.environ.setdefault("PREFECT_LOGGING_SERVER_LEVEL", level)
     # Prefect's event worker warns at exit while it drains ("Still processing items"): not the user's business
     logging.getLogger("EventsWorker").setLevel(logging.ERROR)
-
-
-def dvc_quiet_config() -> dict[str, str]:
-    """``dvc config`` settings every clone should have (the Makefile's install sets them with ``--local``)."""
-    return {"core.analytics": "false", "core.check_update": "false"}

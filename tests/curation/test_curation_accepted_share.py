@@ -10,11 +10,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-from curation_helpers import copy_data, look_at_cameras, write_plain_clip, write_splits
 from typer.testing import CliRunner
 
 from mannequin.cli import app
 from mannequin.curation.curate import curate_dataset
+from tests.helpers.curation import copy_data, look_at_cameras, write_plain_clip, write_splits
 
 
 def _mostly_rejected(clean_data: Path, tmp_path: Path) -> Path:

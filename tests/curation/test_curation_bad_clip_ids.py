@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 import yaml
-from curation_helpers import copy_data
 
 from mannequin.curation.table import read_clip_table
+from tests.helpers.curation import copy_data
 
 BAD_IDS = ("has space", ".hidden", ".street-s000.k3j4h5g6")
 

@@ -3,10 +3,9 @@ out of the data folder."""
 
 from __future__ import annotations
 
-from curation_helpers import copy_data, write_splits
-
 from mannequin.curation.curate import curate_dataset
 from mannequin.curation.table import read_clip_table
+from tests.helpers.curation import copy_data, write_splits
 
 
 def test_an_override_for_a_clip_that_does_not_exist_is_a_warning(clean_data, tiny_params, tmp_path, capsys):

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from conftest import shot_video
 from mannequin.clips.frames import list_frame_files
 from mannequin.clips.splits import read_splits
+from tests.helpers.footage import shot_video
 
 MAIN = "from mannequin.cli import main; main()"
 
