@@ -39,6 +39,7 @@ SFM_RANGES = {
     "sfm_points": (0.0, None),
     "sfm_reprojection_px": (0.0, 4.0),
     "sfm_focal": (0.05, 20.0),
+    "sfm_focal_vs_prior": (0.0, None),
 }
 
 

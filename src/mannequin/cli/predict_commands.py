@@ -39,8 +39,6 @@ def predict(
         except ValueError:
             problem = f"--masks must be auto, given, motion or none, got {masks!r}"
             raise InputError(None, problem, "bad_option") from None
-    if out.exists() and not out.is_dir():
-        raise InputError(out, "exists and is not a directory", "bad_output")
     info = predict_clip_dir(
         clip_dir, model, out, curate=params.curate, mask_params=mask_params, max_width=max_width, batch_size=batch_size
     )

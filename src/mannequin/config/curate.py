@@ -71,10 +71,16 @@ class QualityParams(Block):
 
 
 class GateParams(Block):
-    """Data-quality gate floors (Great Expectations suites on the clip table and the curated frames)."""
+    """Data-quality gates (Great Expectations suites on the clip table and the curated frames) and the share of
+    accepted clips below which curation warns. The gates catch broken data; how many clips a batch keeps is the
+    data's business (real footage is mostly rejected for good reasons), so it is a warning, never a failure."""
 
-    min_accepted_fraction: float = Field(
-        0.3, ge=0, le=1, description="clip-table gate: share of non-test clips accepted at least this"
+    warn_accepted_below: float = Field(
+        0.3,
+        ge=0,
+        le=1,
+        description="warn (one line; the run passes) when fewer than this share of the candidate clips is accepted; "
+        "0 never warns",
     )
     min_frame_coverage: float = Field(
         0.05, ge=0, le=1, description="frame gate: a shard frame's confident-depth coverage at least this"

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from mannequin.config.base import Block, Budgets, Inits, ObjectiveName, Objectives
 from mannequin.config.objectives import ObjectiveParams
 
 #: what the network reads: RGB alone, or RGB and the parallax input (normalised depth, confidence, mask)
 NetInputs = Literal["rgb", "rgb+parallax"]
+#: the training and prediction size of a frame (width, height), in pixels
+Side = Annotated[int, Field(ge=16, le=4096)]
+ImageSize = tuple[Side, Side]
+MAX_CHANNELS = 2048  # the widest level a net may have: width * 2 ** (depth - 1)
 
 
 class NetParams(Block):
@@ -26,9 +30,19 @@ class NetParams(Block):
     head: Literal["value", "bins"] = Field(
         "value", description="depth head: value (log depth) or bins (a distribution over log depth / median)"
     )
-    bins: int = Field(32, ge=2, description="bins head: number of log-depth bins")
+    bins: int = Field(32, ge=2, le=1024, description="bins head: number of log-depth bins")
     log_range: float = Field(2.0, gt=0, description="bins head: centres span [-log_range, log_range] of log(d/median)")
     bins_sigma: float = Field(1.0, gt=0, description="bins head: soft-target width in bin widths")
+
+    @model_validator(mode="after")
+    def _buildable(self) -> NetParams:
+        """The deepest level has ``width * 2 ** (depth - 1)`` channels: bounded, so no value builds a net that
+        cannot fit in memory."""
+        widest = self.width * 2 ** (self.depth - 1)
+        if widest > MAX_CHANNELS:
+            problem = f"width {self.width} at depth {self.depth} gives {widest} channels (at most {MAX_CHANNELS})"
+            raise ValueError(problem)
+        return self
 
 
 class TrainerParams(Block):
@@ -78,7 +92,7 @@ class PretrainParams(Block):
     batch_size: int = Field(8, ge=1, description="frames per step")
     lr: float = Field(2e-3, gt=0, description="learning rate")
     weight_decay: float = Field(1e-4, ge=0, description="weight decay")
-    image_size: tuple[int, int] = Field((128, 96), description="(width, height) the frames are resized to")
+    image_size: ImageSize = Field((128, 96), description="(width, height) the frames are resized to")
     val_fraction: float = Field(0.2, ge=0, lt=1, description="share of the curated clips held out for validation")
     num_workers: int = Field(1, ge=0, description="loader processes; 1 keeps data wait under 10% on 2 cores")
     objective: ObjectiveParams = ObjectiveParams()
@@ -115,7 +129,7 @@ class FinetuneParams(Block):
     batch_size: int = Field(4, ge=1, description="frames per step")
     lr: float = Field(1e-3, gt=0, description="learning rate of new weights (see pretrained_lr_scale)")
     weight_decay: float = Field(1e-4, ge=0, description="weight decay")
-    image_size: tuple[int, int] = Field((128, 96), description="(width, height) the frames are resized to")
+    image_size: ImageSize = Field((128, 96), description="(width, height) the frames are resized to")
     val_frames: int = Field(8, ge=0, description="labelled frames held out for validation, besides the budget")
     gradient_weight: float = Field(0.5, ge=0, description="weight of the gradient-matching term of the loss")
     init_decoder: bool = Field(True, description="also load the depth decoder of a pretraining that trained one")

@@ -233,6 +233,13 @@ SCORES = (
     Score("sfm_points", "open", (0.0, None), "3-D points of the SfM model"),
     Score("sfm_reprojection_px", "open", (0.0, 4.0), "mean reprojection error, px (the mapper drops over 4 px)"),
     Score("sfm_focal", "open", (0.05, 20.0), "estimated (or given) focal length / image width"),
+    Score(
+        "sfm_focal_vs_prior",
+        "open",
+        (0.0, None),
+        "refined focal length / curate.sfm.focal_prior (empty when given or fixed); the pose summary notes values "
+        "beyond curate.sfm.focal_note_ratio",
+    ),
 )
 
 RULES = (

@@ -46,6 +46,7 @@ class SfmStats:
     focal: float  # estimated (or given) focal length, normalised by the image width
     seconds: float
     method: str = ""  # which reconstruction was kept (mapper, starting focal length)
+    focal_refined: bool = False  # the focal length was estimated (not given by intrinsics.txt, not fixed)
 
     @property
     def registered_fraction(self) -> float:
@@ -85,6 +86,26 @@ def camera_from_colmap(K: np.ndarray, R: np.ndarray, t: np.ndarray, width: int, 
     return Camera(K, np.asarray(R, dtype=np.float64), np.asarray(t, dtype=np.float64), width, height)
 
 
+def focal_vs_prior(stats: SfmStats, params: SfmParams, width: int, height: int) -> float | None:
+    """A refined focal length over ``curate.sfm.focal_prior`` (both per the larger side); None when not refined."""
+    if not stats.focal_refined:
+        return None
+    return stats.focal * width / (params.focal_prior * max(width, height))
+
+
+def focal_note(stats: SfmStats, params: SfmParams, width: int, height: int) -> str:
+    """A note for a person when SfM refined the focal length to ``curate.sfm.focal_note_ratio`` times its prior or
+    more (or as far below it), else ``""``: a short clip barely constrains the focal length (README, Real footage).
+    """
+    ratio = focal_vs_prior(stats, params, width, height)
+    if ratio is None or 1 / params.focal_note_ratio < ratio < params.focal_note_ratio:
+        return ""
+    return (
+        f"SfM refined the focal length to {ratio:.2f}x curate.sfm.focal_prior ({params.focal_prior:g} x the larger "
+        "side): check the poses; if the camera is known, give the clip an intrinsics.txt"
+    )
+
+
 def _fail(where: str | Path, problem: str) -> InputError:
     return InputError(where, f"structure from motion failed: {problem}", NO_POSES)
 
@@ -120,8 +141,23 @@ def _run_worker(job: dict, work: Path, where: str | Path) -> dict:
     return json.loads(Path(job["result_path"]).read_text(encoding="utf-8"))
 
 
+def clip_motion(pair_shifts: list[list[float]]) -> float:
+    """How far the camera moves over the clip, in pixels of feature motion: the median, over the matched pairs of
+    frames at least half the widest matched gap apart, of each pair's median feature shift.
+
+    Judged over the clip, not between neighbours: a slow, steady camera at 30 fps shifts features under a pixel a
+    frame and many pixels over the clip. Over many far-apart pairs, not the largest one: a static camera with a car
+    passing close has a pair or two that the car's features dominate."""
+    if not pair_shifts:
+        return 0.0
+    gaps = np.array([j - i for i, j, _ in pair_shifts], dtype=float)
+    shifts = np.array([s for _, _, s in pair_shifts], dtype=float)
+    return float(np.median(shifts[gaps >= gaps.max() / 2]))
+
+
 def _check_inputs(report: dict, n: int, params: SfmParams, where: str | Path) -> None:
-    """Textureless frames, then frames that do not match or do not move, from the matching report."""
+    """Textureless frames, then frames that do not match, then a camera that does not move over the clip
+    (:func:`clip_motion`)."""
     keypoints = np.asarray(report["keypoints"], dtype=float)
     if float(np.median(keypoints)) < params.min_features:
         raise _fail(
@@ -133,11 +169,12 @@ def _check_inputs(report: dict, n: int, params: SfmParams, where: str | Path) ->
     flows = [p["flow_px"] for p in pairs if p["inliers"] > 0 and p["flow_px"] is not None]
     if not flows:
         raise _fail(where, f"no two neighbouring frames match (0 of {n - 1} pairs verified)")
-    if float(np.median(flows)) < params.min_flow_px:
+    motion = clip_motion(report["pair_shifts"])
+    if motion < params.min_flow_px:
         raise _fail(
             where,
-            f"the camera does not move: features shift a median {np.median(flows):.2f} px between "
-            f"neighbouring frames (at least {params.min_flow_px:g} px are needed)",
+            f"the camera does not move: features shift a median {motion:.2f} px between frames far apart in the "
+            f"clip (at least {params.min_flow_px:g} px are needed)",
         )
 
 
@@ -212,5 +249,6 @@ def reconstruct(
         focal=float(K_est[0, 0] / size[0]),
         seconds=time.perf_counter() - start,
         method=best.get("refit", f"{params.mapper} mapping, camera {'given' if K is not None else 'estimated'}"),
+        focal_refined=bool(best.get("focal_refined", False)),
     )
     return SfmResult(cameras, stats)

@@ -27,9 +27,9 @@ from typing import Any
 import cv2
 import numpy as np
 
-from mannequin.atomic import atomic_write_bytes, atomic_write_text
+from mannequin.atomic import atomic_dir, atomic_write_bytes, atomic_write_text
 from mannequin.clips.depth_png import write_depth_png
-from mannequin.errors import InputError
+from mannequin.errors import InputError, naming_a_full_disk, require_output_dir
 
 PREVIEW_FRAMES = 8
 PREVIEW_FILE = "preview.png"
@@ -176,6 +176,7 @@ def predict_clip_dir(
     """
     from mannequin.learning.predict import DepthPredictor
 
+    out_dir = check_predict_out(out_dir, clip_dir)
     check_format(model_dir)
     predictor = DepthPredictor.load(model_dir, device=device, batch_size=batch_size)
     frames = read_clip(clip_dir, predictor.needs_parallax, curate, max_width)
@@ -183,13 +184,9 @@ def predict_clip_dir(
     if predictor.needs_parallax:
         parallax, mask_source = parallax_channels(frames, mask_params, curate.mvs, max_width, device)
     depth = predictor.predict(frames.images, parallax=parallax)
-    out_dir = Path(out_dir)
-    for index, d in zip(frames.indices, depth, strict=True):
-        write_depth_png(out_dir / f"{index:06d}.png", d)
-    ok, buf = cv2.imencode(".png", cv2.cvtColor(preview_strip(frames.images, depth), cv2.COLOR_RGB2BGR))
+    ok, preview = cv2.imencode(".png", cv2.cvtColor(preview_strip(frames.images, depth), cv2.COLOR_RGB2BGR))
     if not ok:
         raise InputError(out_dir / PREVIEW_FILE, "could not encode the preview", "bad_output")
-    atomic_write_bytes(out_dir / PREVIEW_FILE, buf.tobytes())
     info = {
         "model": Path(model_dir).name,
         "kind": predictor.meta.get("kind"),
@@ -201,5 +198,34 @@ def predict_clip_dir(
         "masks": mask_source,
         "beyond_png_range": int(np.sum(depth > 65.535)),
     }
-    atomic_write_text(out_dir / INFO_FILE, json.dumps(info, indent=2, sort_keys=True) + "\n")
+    with naming_a_full_disk(out_dir), atomic_dir(out_dir) as tmp:  # the folder is replaced whole, or not at all
+        for index, d in zip(frames.indices, depth, strict=True):
+            write_depth_png(tmp / f"{index:06d}.png", d)
+        atomic_write_bytes(tmp / PREVIEW_FILE, preview.tobytes())
+        atomic_write_text(tmp / INFO_FILE, json.dumps(info, indent=2, sort_keys=True) + "\n")
     return info
+
+
+def _data_folder(clip_dir: Path) -> Path | None:
+    """The data folder a clip belongs to (``DATA/clips/<id>`` beside ``DATA/splits.csv``), or None."""
+    if clip_dir.parent.name == "clips" and (clip_dir.parent.parent / "splits.csv").is_file():
+        return clip_dir.parent.parent
+    return None
+
+
+def check_predict_out(out_dir: str | Path, clip_dir: str | Path) -> Path:
+    """Refuse an output folder that would write into the input: inside the clip, the clip inside it, or inside
+    the clip's data folder (DVC versions it); one under a file; and an existing folder that is neither empty nor
+    an earlier ``predict`` output (one holds ``predict.json``): the output replaces the folder whole."""
+    out, clip = require_output_dir(out_dir), Path(clip_dir)
+    where, clip_at = out.resolve(), clip.resolve()
+    data = _data_folder(clip_at)
+    if where.is_relative_to(clip_at) or clip_at.is_relative_to(where):
+        raise InputError(out, f"is {clip}'s own folder or holds it: predict writes its depth elsewhere", "bad_output")
+    if data is not None and where.is_relative_to(data):
+        problem = f"is inside the data folder {data} (versioned input): write predictions outside it"
+        raise InputError(out, problem, "bad_output")
+    if out.is_dir() and any(out.iterdir()) and not (out / INFO_FILE).is_file():
+        problem = f"is not empty and holds no {INFO_FILE} (not an earlier predict output): choose a new or empty folder"
+        raise InputError(out, problem, "bad_output")
+    return out
