@@ -8,6 +8,7 @@ installs it).
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import subprocess
@@ -93,7 +94,7 @@ def test_tiles_form_a_ladder_that_covers_the_frame():
     for length, side in [(768, 128), (576, 192), (300, 128), (128, 128)]:
         starts = tile_origins(length, side)
         assert starts[0] == 0 and starts[-1] == length - side
-        assert all(b - a <= side // 2 for a, b in zip(starts, starts[1:]))
+        assert all(b - a <= side // 2 for a, b in itertools.pairwise(starts))
 
 
 def test_auto_is_given_then_segmenter_where_installed_then_motion():

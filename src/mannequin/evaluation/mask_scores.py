@@ -22,7 +22,9 @@ def box_cover(mask: np.ndarray, box: Box) -> float:
     return float(np.asarray(mask, bool)[y0 : y1 + 1, x0 : x1 + 1].mean())
 
 
-def box_recall(masks: Mapping[int, np.ndarray], boxes: Mapping[int, Sequence[Box]], min_cover: float = MIN_COVER) -> dict:
+def box_recall(
+    masks: Mapping[int, np.ndarray], boxes: Mapping[int, Sequence[Box]], min_cover: float = MIN_COVER
+) -> dict:
     """People found over every frame's boxes: ``{"recall", "found", "people", "outside"}``, ``outside`` being the
     fraction of masked pixels in no box (what the mask marks that is not a boxed person)."""
     found = people = masked = outside = 0
