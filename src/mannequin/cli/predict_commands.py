@@ -17,7 +17,9 @@ def predict(
     model: Path = typer.Option(..., "--model", help="A model folder, e.g. models/finetune/mvs-8 (with model.json)."),
     out: Path = typer.Option(..., "--out", help="Where <frame:06d>.png, preview.png and predict.json go."),
     masks: str = typer.Option(
-        None, "--masks", help="Masks for rgb+parallax: auto | given | motion | none (default: curate.masks.source)."
+        None,
+        "--masks",
+        help="Masks for rgb+parallax: auto | given | segmenter | motion | none (default: curate.masks.source).",
     ),
     max_width: int = typer.Option(None, "--max-width", min=16, help="Downscale frames to at most this width."),
     batch_size: int = typer.Option(8, "--batch-size", min=1, help="Frames per forward pass."),
@@ -37,7 +39,7 @@ def predict(
         try:
             mask_params = MaskParams.model_validate({**mask_params.model_dump(), "source": masks})
         except ValueError:
-            problem = f"--masks must be auto, given, motion or none, got {masks!r}"
+            problem = f"--masks must be auto, given, segmenter, motion or none, got {masks!r}"
             raise InputError(None, problem, "bad_option") from None
     if out.exists() and not out.is_dir():
         raise InputError(out, "exists and is not a directory", "bad_output")

@@ -158,7 +158,7 @@ def clip_flicker(
     cameras: Sequence | None = None,
     reference: np.ndarray | None = None,
 ) -> dict:
-    """The flicker of a clip's consecutive frames: ``{"flicker": mean over pairs (None without any), "pairs": n,
+    """The flicker of a clip's consecutive frames: ``{"mean": over the pairs (None without any), "pairs": n,
     "warp": "poses" | "flow"}``.
 
     ``depth`` (N,H,W) predictions (NaN or <= 0 unknown), ``images`` (N,H,W,3) uint8, ``masks`` (N,H,W) True where
@@ -185,7 +185,7 @@ def clip_flicker(
         if np.isfinite(value):
             values.append(value)
     return {
-        "flicker": float(np.mean(values)) if values else None,
+        "mean": float(np.mean(values)) if values else None,
         "pairs": len(values),
         "warp": "poses" if by_poses else "flow",
     }

@@ -6,7 +6,8 @@ Like the released Mannequin Challenge code's ``test_davis_videos.py``: a clip fo
 - ``<frame_index:06d>.png``: one 16-bit depth PNG per frame by the depth contract (value / 1000 = the model's
   unit, metres for a fine-tuned model; 0 = no value, which includes depth beyond 65.535);
 - ``preview.png``: a strip of up to :data:`PREVIEW_FRAMES` evenly spaced frames over their colour-mapped depth;
-- ``predict.json``: the model, its inputs, the frames, where the poses and masks came from.
+- ``predict.json``: the model, its inputs, the frames, where the poses and masks came from, and ``flicker``: how
+  much the depth of static pixels changes between consecutive frames (:mod:`mannequin.evaluation.flicker`).
 
 The frame index is the pose line where the clip has ``poses.txt`` (as for sensor depth and masks), else the
 frame's position in the folder (video order or file-name order). An ``rgb+parallax`` model needs poses: the
@@ -125,18 +126,25 @@ def read_clip(clip_dir: str | Path, needs_poses: bool, curate: Any, max_width: i
     return ClipFrames(frames, order, cameras, read_masks(clip, order, max_width), poses, clip)
 
 
-def parallax_channels(
-    frames: ClipFrames, mask_params: Any, mvs: Any, max_width: int | None, device: str = "cpu"
-) -> tuple[np.ndarray, str]:
-    """(N,H,W,3) parallax channels of the frames, and the masks' source (``given | motion | none``), computed as
-    the ``parallax`` stage does (:func:`mannequin.curation.parallax.parallax_for_clip`)."""
+def parallax_input(frames: ClipFrames, mask_params: Any, mvs: Any, max_width: int | None, device: str = "cpu") -> Any:
+    """The parallax input of the frames (a ``ParallaxInput``: channels, masks and their source, depth in the poses'
+    units), computed as the ``parallax`` stage does (:func:`mannequin.curation.parallax.parallax_for_clip`)."""
     from mannequin.curation.parallax import parallax_for_clip
 
-    inputs = parallax_for_clip(
+    return parallax_for_clip(
         frames.clip, mask_params, mvs, frames.images, frames.cameras, frames.indices, max_width=max_width,
         device=device,
     )  # fmt: skip
-    return inputs.channels_last(), inputs.mask_source
+
+
+def prediction_flicker(frames: ClipFrames, depth: np.ndarray, inputs: Any) -> dict[str, Any]:
+    """:func:`mannequin.evaluation.flicker.clip_flicker` of the predictions, leaving out the masked pixels: warped
+    by the poses where the parallax input gives a depth in their units (``rgb+parallax``), else by optical flow."""
+    from mannequin.evaluation.flicker import clip_flicker
+
+    if inputs is not None:
+        return clip_flicker(depth, frames.images, inputs.mask, frames.cameras, inputs.depth)
+    return clip_flicker(depth, frames.images, frames.masks)
 
 
 def depth_colours(depth: np.ndarray) -> np.ndarray:
@@ -179,9 +187,8 @@ def predict_clip_dir(
     check_format(model_dir)
     predictor = DepthPredictor.load(model_dir, device=device, batch_size=batch_size)
     frames = read_clip(clip_dir, predictor.needs_parallax, curate, max_width)
-    parallax, mask_source = None, "given" if frames.masks is not None else "none"
-    if predictor.needs_parallax:
-        parallax, mask_source = parallax_channels(frames, mask_params, curate.mvs, max_width, device)
+    inputs = parallax_input(frames, mask_params, curate.mvs, max_width, device) if predictor.needs_parallax else None
+    parallax = None if inputs is None else inputs.channels_last()
     depth = predictor.predict(frames.images, parallax=parallax)
     out_dir = Path(out_dir)
     for index, d in zip(frames.indices, depth, strict=True):
@@ -198,8 +205,9 @@ def predict_clip_dir(
         "frames": len(frames.indices),
         "size": [int(frames.images.shape[2]), int(frames.images.shape[1])],
         "poses": frames.poses,
-        "masks": mask_source,
+        "masks": inputs.mask_source if inputs is not None else "given" if frames.masks is not None else "none",
         "beyond_png_range": int(np.sum(depth > 65.535)),
+        "flicker": prediction_flicker(frames, depth, inputs),
     }
     atomic_write_text(out_dir / INFO_FILE, json.dumps(info, indent=2, sort_keys=True) + "\n")
     return info
