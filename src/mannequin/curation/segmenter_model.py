@@ -96,6 +96,7 @@ def fetch(dest: str | Path | None = None) -> Path:
         return dest
     with tempfile.TemporaryDirectory(prefix="mannequin-segmenter-") as tmp:
         cmd = [sys.executable, "-m", "pip", "download", "--quiet", "--disable-pip-version-check", "--no-deps"]
+        cmd += ["--retries", "1", "--timeout", "20"]  # offline, fail fast: make install goes on without it
         cmd += ["--only-binary=:all:", *WHEEL_PLATFORM, "--dest", tmp, WHEEL]
         done = subprocess.run(cmd, capture_output=True, text=True, check=False)
         wheels = sorted(Path(tmp).glob("mediapipe-*.whl"))
