@@ -223,9 +223,7 @@ def clip_masks(
     return masks, source
 
 
-def segmenter_masks(
-    clip: Clip, params: MaskParams, indices: Sequence[int] | None, size: tuple[int, int]
-) -> np.ndarray:
+def segmenter_masks(clip: Clip, params: MaskParams, indices: Sequence[int] | None, size: tuple[int, int]) -> np.ndarray:
     """The person segmenter's masks of the pose lines ``indices`` (all by default), at ``size`` (width, height)."""
     import cv2
 
