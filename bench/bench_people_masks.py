@@ -43,13 +43,21 @@ def vtest(segmenter) -> dict | None:
     if not VTEST.is_file():
         print(f"{VTEST}: not found (apt-get install opencv-doc): vtest skipped")
         return None
+    from mannequin.curation.segmenter import dilated
+
     boxes = {int(f): b for f, b in json.loads(BOXES.read_text())["frames"].items()}
-    masks, seconds = {}, []
+    people, seconds = {}, []
     for i, image in iter_video_frames(VTEST, sorted(boxes)):
         start = time.perf_counter()
-        masks[i] = segmenter.mask(image)
+        people[i] = segmenter.people(image)
         seconds.append(time.perf_counter() - start)
-    return {**box_recall(masks, boxes), "frames": sorted(boxes), "seconds_per_frame": float(np.mean(seconds))}
+    masks = {i: dilated(m, segmenter.params.dilate) for i, m in people.items()}
+    return {
+        **box_recall(masks, boxes),
+        "undilated": box_recall(people, boxes),
+        "frames": sorted(boxes),
+        "seconds_per_frame": float(np.mean(seconds)),
+    }
 
 
 def astronaut(segmenter) -> dict:
@@ -126,7 +134,8 @@ def main() -> None:
     if result["vtest"]:
         v = result["vtest"]
         print(f"| vtest.avi recall (5 hand-boxed frames) | {v['recall']:.1%} ({v['found']}/{v['people']}) |")
-        print(f"| vtest.avi masked pixels in no box | {v['outside']:.1%} |")
+        outside = f"{v['outside']:.1%} ({v['undilated']['outside']:.1%})"
+        print(f"| vtest.avi masked pixels in no box (before dilation) | {outside} |")
         print(f"| vtest.avi seconds per 768x576 frame | {v['seconds_per_frame']:.2f} |")
     for name, regions in result["astronaut"].items():
         print(f"| astronaut ({name}) covered: " + ", ".join(f"{r} {c:.0%}" for r, c in regions.items()) + " | |")

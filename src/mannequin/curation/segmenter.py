@@ -70,6 +70,14 @@ def _quiet_stderr() -> Iterator[None]:
         os.close(saved)
 
 
+def dilated(mask: np.ndarray, fraction: float) -> np.ndarray:
+    """``mask`` (H,W bool) grown by ``fraction`` of its height (a square of side 2r+1, r rounded; none at r = 0)."""
+    radius = round(fraction * mask.shape[0])
+    if radius <= 0:
+        return np.asarray(mask, bool)
+    return cv2.dilate(np.asarray(mask, np.uint8), np.ones((2 * radius + 1, 2 * radius + 1), np.uint8)) > 0
+
+
 class PersonSegmenter:
     """The selfie-segmentation model, loaded once, and the tiling that finds people of any size in a frame."""
 
@@ -105,7 +113,11 @@ class PersonSegmenter:
         return total / count
 
     def mask(self, image: np.ndarray) -> np.ndarray:
-        """Where the people are in one RGB uint8 frame: (H,W) bool, dilated."""
+        """Where the people are in one RGB uint8 frame: (H,W) bool, dilated by ``dilate`` of the frame height."""
+        return dilated(self.people(image), self.params.dilate)
+
+    def people(self, image: np.ndarray) -> np.ndarray:
+        """The pixels the ladder of scales takes for people in one RGB uint8 frame, before dilation: (H,W) bool."""
         p = self.params
         image = np.ascontiguousarray(image)
         h, w = image.shape[:2]
@@ -118,9 +130,6 @@ class PersonSegmenter:
         for side in tile_sides(wh, ww, p):
             prob = self.tiled_probability(work, side)
             found |= fitting_regions(prob, p.threshold, p.min_height * side, p.max_height * side)
-        radius = round(p.dilate * wh)
-        if radius > 0:
-            found = cv2.dilate(found.astype(np.uint8), np.ones((2 * radius + 1, 2 * radius + 1), np.uint8)) > 0
         if (ww, wh) != (w, h):
             found = cv2.resize(found.astype(np.uint8), (w, h), interpolation=cv2.INTER_NEAREST) > 0
         return found
