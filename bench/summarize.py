@@ -273,6 +273,32 @@ def sfm_curation(d: dict) -> str:
     return head + table(["clip", "defect", "with poses.txt", "with SfM poses"], rows)
 
 
+def people_masks(d: dict) -> str:
+    rows = []
+    if v := d.get("vtest"):
+        rows.append(
+            ["vtest.avi: people found (5 hand-boxed frames)", f"{v['found']}/{v['people']} ({v['recall']:.1%})"]
+        )
+        rows.append(["vtest.avi: taken for people in no box (before dilation)", f"{v['undilated']['outside']:.1%}"])
+        rows.append(["vtest.avi: seconds per 768x576 frame", f"{v['seconds_per_frame']:.2f}"])
+    for name, regions in d["astronaut"].items():
+        rows.append([f"astronaut.png ({name}): share masked", ", ".join(f"{k} {c:.0%}" for k, c in regions.items())])
+    if s := d.get("sample"):
+        rows.append(
+            [
+                "default sample: IoU with the rendered figures, mean / median",
+                f"{s['iou_mean']:.3f} / {s['iou_median']:.3f}",
+            ]
+        )
+        rows.append(
+            [
+                "default sample: frames with figures / nothing found",
+                f"{s['frames_with_figures']} / {s['frames_with_nothing_found']}",
+            ]
+        )
+    return table(["figure", "value"], rows)
+
+
 SECTIONS: list[tuple[str, str, str, Callable[[dict], str]]] = [
     ("render", "Sample-data renderer", "bench/bench_render.py", render),
     ("mvs_middlebury", "MVS against OpenCV StereoSGBM on real data", "bench/bench_mvs_middlebury.py", mvs_middlebury),
@@ -297,6 +323,7 @@ SECTIONS: list[tuple[str, str, str, Callable[[dict], str]]] = [
         sfm_curation,
     ),
     ("demo", "The demo, stage by stage", "bench/bench_demo.py", demo),
+    ("people_masks", "The person segmenter on real people", "bench/bench_people_masks.py", people_masks),
 ]
 
 
@@ -367,6 +394,9 @@ def targets() -> str:
         rows.append(["MVS abs_rel SfM poses <= 1.5x true poses (mean over clips)", f"{means:.2f}x", means <= 1.5])
     if (a := load("sfm_curation")) is not None:
         rows.append(["curation decisions with SfM poses agree >= 90%", f"{a['agreement']:.1%}", a["agreement"] >= 0.9])
+    if (pm := load("people_masks")) is not None and pm.get("vtest"):
+        r = pm["vtest"]["recall"]
+        rows.append(["segmenter finds >= 80% of vtest.avi's hand-boxed walkers", f"{r:.1%}", r >= 0.8])
     if (d := load("demo")) is not None:
         rows.append(["whole demo pipeline < 15 min", f"{d['total_wall_s']:.0f} s", d["total_wall_s"] < 900])
     return table(["target", "measured", "holds"], rows)
