@@ -207,3 +207,32 @@ def test_walking_people_of_vtest_are_masked():
     assert out["recall"] >= 0.8, out
     tight = box_recall(people, boxes)  # before dilation, which grows every person past their tight box
     assert tight["outside"] < 0.2, tight  # most of what is taken for people is a boxed person
+
+
+@needs_model
+def test_curation_source_segmenter_unites_the_people_with_the_motion_evidence(tmp_path):
+    """``clip_masks`` with ``source: segmenter``: the segmenter runs on the frames read at full size, its masks are
+    scaled to curation's size, and the motion evidence of the MVS depth is added to them."""
+    from mannequin.clips.cameras import Camera
+    from mannequin.clips.clip import open_clip
+    from mannequin.clips.poses import write_poses
+    from mannequin.curation.parallax import clip_masks
+
+    image = _astronaut()
+    folder = _frames_clip(tmp_path, [image, image[:, ::-1]], "astronaut")
+    K = np.array([[400.0, 0, 255.5], [0, 400.0, 255.5], [0, 0, 1]])
+    cams = [Camera(K, np.eye(3), np.array([-0.1 * i, 0, 0]), 512, 512, i * 100_000) for i in range(2)]
+    write_poses(folder / "poses.txt", cams, "astronaut")
+    clip = open_clip(folder)
+    images, cameras = clip.read_frames(max_width=128)
+    params = MaskParams(source="segmenter")
+    people, source = clip_masks(clip, params, images, cameras, None, max_width=128)
+    assert source == "segmenter" and people.shape == (2, 128, 128)
+    assert box_cover(people[0], tuple(v // 4 for v in FACE)) > 0.9  # found at 512 px, kept at 128
+    assert box_cover(people[0], tuple(v // 4 for v in SHUTTLE)) < 0.05
+    # MVS depth that frame 1 sees through where frame 0 has a near surface: motion evidence on top of the people
+    depth = np.full(images.shape[:3], 10.0, np.float32)
+    depth[0, 8:40, 90:120] = 2.0
+    both, _ = clip_masks(clip, params, images, cameras, depth, max_width=128)
+    assert (both >= people).all()
+    assert both.sum() > people.sum()
