@@ -11,9 +11,10 @@ report's figure.
 Files (no paths, no timestamps: the same models and data give the same bytes):
 
 - ``people/regions.json``: ``{"models": {name: RegionScores.summary()}, "clips": {test clip_id: moving | frozen |
-  unknown}, "flicker": {name: {"mean", "pairs", "warp"}}, ...}``: ``flicker`` is each model's and the raw parallax
-  depth's :func:`mannequin.evaluation.flicker.clip_flicker` over consecutive ground-truth frames, outside the masks,
-  median-aligned to the truth per frame and warped by the clip's poses, averaged over every clip's pairs;
+  unknown}, "flicker": {name: {"mean", "pairs", "warp"}}, ...}``: ``flicker`` is the
+  :func:`mannequin.evaluation.flicker.clip_flicker` of each model, the raw parallax depth and the truth itself
+  (``truth``: the figure's floor) over consecutive ground-truth frames, outside the masks, median-aligned to the
+  truth per frame and warped by the clip's poses, averaged over every clip's pairs;
 - ``people/frame.npz``: ``clip_id``, ``frame_index``, ``image`` (H,W,3) uint8, ``depth`` truth (metres, NaN
   invalid), ``mask`` bool, ``parallax`` the masked parallax depth (pose units, NaN where none), ``models`` (K,) str
   and ``predictions`` (K,H,W) float32, each model's prediction after its alignment.
@@ -41,6 +42,8 @@ PEOPLE_DIR = "people"
 REGIONS_FILE = "regions.json"
 FRAME_FILE = "frame.npz"
 RGB, RGB_PARALLAX = "rgb", "rgb+parallax"
+#: the flicker figure of the sensor depth itself, beside the models' and the raw parallax's
+TRUTH = "truth"
 
 
 def model_inputs(predictor: Any) -> str:
@@ -171,6 +174,7 @@ class PeopleEvaluation:
         """Score the raw (unmasked) parallax depth, median-aligned, wherever it has depth."""
         run = self.scores.setdefault(PARALLAX, RegionScores(PARALLAX, "parallax", "median"))
         self.add_flicker(PARALLAX, clip, c, c.raw.depth)
+        self.add_flicker(TRUTH, clip, c, clip.depth)  # the floor: what warping and occlusions leave of exact depth
         for k, gt in enumerate(clip.depth):
             human = None if c.masks is None else c.masks[k]
             run.add(c.people, score_groups(c.raw.depth[k], gt, human, "median", self.min_depth, self.max_depth))

@@ -20,7 +20,7 @@ import numpy as np
 
 from mannequin.config.spread import split_seed
 from mannequin.errors import InputError
-from mannequin.evaluation.people_eval import FRAME_FILE, PEOPLE_DIR, REGIONS_FILE, RGB, RGB_PARALLAX
+from mannequin.evaluation.people_eval import FRAME_FILE, PEOPLE_DIR, REGIONS_FILE, RGB, RGB_PARALLAX, TRUTH
 from mannequin.evaluation.regions import GROUP_HEADERS, PARALLAX, PIXEL_GROUPS, REGION_METRICS
 
 #: the metric the verdict compares (the paper's)
@@ -181,6 +181,7 @@ def flicker_table(budget: int, rows: list[dict[str, Any]], flicker: dict[str, An
         "|---|---|---|",
     ]
     named = [(_label(r), flicker.get(r["name"])) for r in rows] + [("raw parallax", flicker.get(PARALLAX))]
+    named.append(("sensor depth (the floor: warping and occlusions)", flicker.get(TRUTH)))
     for label, f in named:
         value, pairs = ("n/a", "n/a") if not f else (f"{f['mean']:.4f}", str(f["pairs"]))
         lines.append(f"| {label} | {value} | {pairs} |")
