@@ -30,6 +30,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from mannequin.clips.cameras import reproject
+
 #: forward-backward flow disagreement (pixels) above which a pixel counts as not co-visible
 FB_TOL_PX = 1.0
 #: a pair counts only when at least this fraction of the frame is static, co-visible and has depth in both
@@ -63,18 +65,10 @@ def pose_correspondence(depth_t: np.ndarray, cam_t, cam_next) -> Correspondence:
     """Frame ``t``'s pixels carried into ``t+1`` through ``depth_t`` (poses' units, NaN unknown) and the cameras
     (:class:`mannequin.clips.cameras.Camera`, world-to-camera)."""
     h, w = depth_t.shape
-    v, u = np.mgrid[0:h, 0:w]
     known = np.isfinite(depth_t) & (depth_t > 0)
-    z = np.where(known, depth_t, 1.0).astype(np.float64)
-    rays = np.stack([u, v, np.ones_like(u)], axis=-1).reshape(-1, 3) @ np.linalg.inv(cam_t.K).T
-    r = cam_next.R @ cam_t.R.T
-    x = (rays * z.reshape(-1, 1)) @ r.T + (cam_next.t - r @ cam_t.t)
-    z_next = x[:, 2].reshape(h, w)
+    un, vn, z_next = reproject(depth_t, cam_t, cam_next)
     with np.errstate(divide="ignore", invalid="ignore"):
-        uvw = x @ cam_next.K.T
-        un = (uvw[:, 0] / uvw[:, 2]).reshape(h, w)
-        vn = (uvw[:, 1] / uvw[:, 2]).reshape(h, w)
-        dlog = np.log(z_next / z)
+        dlog = np.log(z_next / np.where(known, depth_t, 1.0))
     eps = 1e-3  # a pixel carried onto itself may land a rounding error outside the frame
     ok = known & (z_next > 0) & (un > -eps) & (un < w - 1 + eps) & (vn > -eps) & (vn < h - 1 + eps)
     nan = np.float32(np.nan)
