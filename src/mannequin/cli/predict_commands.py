@@ -31,6 +31,7 @@ def predict(
     """
     from mannequin.config import load_params
     from mannequin.config.masks import MaskParams
+    from mannequin.evaluation.flicker import clip_flicker
     from mannequin.inference.predict_clip import predict_clip_dir
 
     params = load_params(params_file)
@@ -44,6 +45,13 @@ def predict(
     if out.exists() and not out.is_dir():
         raise InputError(out, "exists and is not a directory", "bad_output")
     info = predict_clip_dir(
-        clip_dir, model, out, curate=params.curate, mask_params=mask_params, max_width=max_width, batch_size=batch_size
+        clip_dir,
+        model,
+        out,
+        curate=params.curate,
+        mask_params=mask_params,
+        max_width=max_width,
+        batch_size=batch_size,
+        flicker=clip_flicker,
     )
     print(f"predict: {info['frames']} frames ({info['inputs']}, {info['units']}, poses {info['poses']}) -> {out}")

@@ -6,8 +6,8 @@ Like the released Mannequin Challenge code's ``test_davis_videos.py``: a clip fo
 - ``<frame_index:06d>.png``: one 16-bit depth PNG per frame by the depth contract (value / 1000 = the model's
   unit, metres for a fine-tuned model; 0 = no value, which includes depth beyond 65.535);
 - ``preview.png``: a strip of up to :data:`PREVIEW_FRAMES` evenly spaced frames over their colour-mapped depth;
-- ``predict.json``: the model, its inputs, the frames, where the poses and masks came from, and ``flicker``: how
-  much the depth of static pixels changes between consecutive frames (:mod:`mannequin.evaluation.flicker`).
+- ``predict.json``: the model, its inputs, the frames, where the poses and masks came from, and, with a ``flicker``
+  measure given, how much the depth of static pixels changes between consecutive frames.
 
 The frame index is the pose line where the clip has ``poses.txt`` (as for sensor depth and masks), else the
 frame's position in the folder (video order or file-name order). An ``rgb+parallax`` model needs poses: the
@@ -21,6 +21,7 @@ one error line. Its parallax input is computed as the ``parallax`` stage compute
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -137,14 +138,14 @@ def parallax_input(frames: ClipFrames, mask_params: Any, mvs: Any, max_width: in
     )  # fmt: skip
 
 
-def prediction_flicker(frames: ClipFrames, depth: np.ndarray, inputs: Any) -> dict[str, Any]:
-    """:func:`mannequin.evaluation.flicker.clip_flicker` of the predictions, leaving out the masked pixels: warped
-    by the poses where the parallax input gives a depth in their units (``rgb+parallax``), else by optical flow."""
-    from mannequin.evaluation.flicker import clip_flicker
-
+def flicker_inputs(frames: ClipFrames, inputs: Any) -> dict[str, Any]:
+    """What a temporal-consistency measure (``flicker`` of :func:`predict_clip_dir`, e.g.
+    :func:`mannequin.evaluation.flicker.clip_flicker`) takes beside the depth: the frames, the masked pixels and,
+    for an ``rgb+parallax`` model, the cameras and the parallax input's depth in the poses' units (the reference
+    that lets it warp by the poses; an ``rgb`` model's depth has none, so it falls back to optical flow)."""
     if inputs is not None:
-        return clip_flicker(depth, frames.images, inputs.mask, frames.cameras, inputs.depth)
-    return clip_flicker(depth, frames.images, frames.masks)
+        return {"images": frames.images, "masks": inputs.mask, "cameras": frames.cameras, "reference": inputs.depth}
+    return {"images": frames.images, "masks": frames.masks}
 
 
 def depth_colours(depth: np.ndarray) -> np.ndarray:
@@ -176,11 +177,13 @@ def predict_clip_dir(
     max_width: int | None = None,
     batch_size: int = 8,
     device: str = "cpu",
+    flicker: Callable[..., dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """Predict every frame of ``clip_dir`` with ``model_dir`` into ``out_dir``; returns what ``predict.json`` holds.
 
     ``curate`` is the ``CurateParams`` block (``poses``, ``sfm``, ``mvs``), ``mask_params`` a ``MaskParams``
-    (``curate.masks``, maybe with another ``source``).
+    (``curate.masks``, maybe with another ``source``). ``flicker(depth, **flicker_inputs(...))``, where given, is
+    recorded as ``flicker`` (the caller brings the measure: evaluation is not below inference).
     """
     from mannequin.learning.predict import DepthPredictor
 
@@ -207,7 +210,8 @@ def predict_clip_dir(
         "poses": frames.poses,
         "masks": inputs.mask_source if inputs is not None else "given" if frames.masks is not None else "none",
         "beyond_png_range": int(np.sum(depth > 65.535)),
-        "flicker": prediction_flicker(frames, depth, inputs),
     }
+    if flicker is not None:
+        info["flicker"] = flicker(depth, **flicker_inputs(frames, inputs))
     atomic_write_text(out_dir / INFO_FILE, json.dumps(info, indent=2, sort_keys=True) + "\n")
     return info
