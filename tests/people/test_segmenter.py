@@ -236,3 +236,22 @@ def test_curation_source_segmenter_unites_the_people_with_the_motion_evidence(tm
     both, _ = clip_masks(clip, params, images, cameras, depth, max_width=128)
     assert (both >= people).all()
     assert both.sum() > people.sum()
+
+
+def test_motion_source_writes_one_mask_per_pose_line(paper_dataset, tmp_path):
+    """``mannequin masks --source motion`` (no model needed): curation's motion evidence for every pose line of a
+    moving-people clip, at the frames' size, into ``--out``."""
+    from typer.testing import CliRunner
+
+    from mannequin.cli import app
+    from mannequin.clips.clip import open_clip
+
+    root, plans = paper_dataset
+    plan = next(p for p in plans if p.people == "moving")
+    clip = open_clip(root / "clips" / plan.clip_id)
+    res = CliRunner().invoke(app, ["masks", str(clip.path), "--source", "motion", "--out", str(tmp_path / "m")])
+    assert res.exit_code == 0, res.output
+    assert "masks from motion evidence" in res.stdout
+    files = sorted((tmp_path / "m").glob("*.png"))
+    assert [f.name for f in files] == [f"{i:06d}.png" for i in range(len(clip))]
+    assert all(cv2.imread(str(f), cv2.IMREAD_UNCHANGED).shape == (clip.height, clip.width) for f in files)

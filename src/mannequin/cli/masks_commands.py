@@ -36,5 +36,5 @@ def masks(
     target = out if out is not None else default_out(clip_dir)
     found.write(target)
     share = float(found.masks.mean()) if found.masks.size else 0.0
-    extra = " + motion evidence" if found.with_motion and source == "segmenter" else ""
-    typer.echo(f"{target}: {len(found.indices)} masks from the {source}{extra}, {share:.1%} of the pixels masked")
+    what = "motion evidence" if source == "motion" else "the segmenter" + (" + motion evidence" * found.with_motion)
+    typer.echo(f"{target}: {len(found.indices)} masks from {what}, {share:.1%} of the pixels masked")
