@@ -9,8 +9,6 @@ import typer
 from mannequin.cli.app import app, user_errors
 from mannequin.errors import InputError
 
-SOURCES = ("segmenter", "motion")
-
 
 @app.command("masks")
 @user_errors
@@ -26,15 +24,15 @@ def masks(
     make install), plus curation's motion evidence where the clip has poses.txt. motion: curation's motion
     evidence alone. The folder is replaced whole; curation then uses these masks (curate.masks.source auto).
     """
-    from mannequin.config import load_params
-    from mannequin.curation.person_masks import clip_person_masks, default_out
+    from typing import get_args
 
-    if source not in SOURCES:
-        raise InputError(None, f"--source must be segmenter or motion, got {source!r}", "bad_option")
-    curate = load_params(params_path, {}, missing_ok=False).curate
-    found = clip_person_masks(clip_dir, source, curate)  # type: ignore[arg-type]
-    target = out if out is not None else default_out(clip_dir)
-    found.write(target)
+    from mannequin.curation.person_masks import Source
+    from mannequin.stages import masks as stage
+    from mannequin.stages.params import load_params
+
+    if source not in get_args(Source):
+        raise InputError(None, f"--source must be {' or '.join(get_args(Source))}, got {source!r}", "bad_option")
+    found, target = stage.run(load_params(params_path, {}, missing_ok=False), clip_dir, source, out)  # type: ignore[arg-type]
     share = float(found.masks.mean()) if found.masks.size else 0.0
     what = "motion evidence" if source == "motion" else "the segmenter" + (" + motion evidence" * found.with_motion)
     typer.echo(f"{target}: {len(found.indices)} masks from {what}, {share:.1%} of the pixels masked")

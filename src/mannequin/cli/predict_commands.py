@@ -29,29 +29,17 @@ def predict(
 
     An rgb+parallax model needs the clip's poses: poses.txt, or structure from motion (curate.poses, curate.sfm).
     """
-    from mannequin.config.masks import MaskParams
-    from mannequin.evaluation.flicker import clip_flicker
-    from mannequin.inference.predict_clip import predict_clip_dir
+    from typing import get_args
+
+    from mannequin.config import cli_overrides
+    from mannequin.config.masks import MaskSource
+    from mannequin.stages import predict as stage
     from mannequin.stages.params import load_params
 
-    params = load_params(params_file)
-    mask_params = params.curate.masks
-    if masks is not None:
-        try:
-            mask_params = MaskParams.model_validate({**mask_params.model_dump(), "source": masks})
-        except ValueError:
-            problem = f"--masks must be auto, given, segmenter, motion or none, got {masks!r}"
-            raise InputError(None, problem, "bad_option") from None
+    if masks is not None and masks not in get_args(MaskSource):
+        raise InputError(None, f"--masks must be {', '.join(get_args(MaskSource))}, got {masks!r}", "bad_option")
+    params = load_params(params_file, cli_overrides("curate.masks", source=masks))
     if out.exists() and not out.is_dir():
         raise InputError(out, "exists and is not a directory", "bad_output")
-    info = predict_clip_dir(
-        clip_dir,
-        model,
-        out,
-        curate=params.curate,
-        mask_params=mask_params,
-        max_width=max_width,
-        batch_size=batch_size,
-        flicker=clip_flicker,
-    )
+    info = stage.run(params, clip_dir, model, out, max_width=max_width, batch_size=batch_size)
     print(f"predict: {info['frames']} frames ({info['inputs']}, {info['units']}, poses {info['poses']}) -> {out}")

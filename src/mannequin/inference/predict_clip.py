@@ -173,7 +173,6 @@ def predict_clip_dir(
     out_dir: str | Path,
     *,
     curate: Any,
-    mask_params: Any,
     max_width: int | None = None,
     batch_size: int = 8,
     device: str = "cpu",
@@ -181,16 +180,16 @@ def predict_clip_dir(
 ) -> dict[str, Any]:
     """Predict every frame of ``clip_dir`` with ``model_dir`` into ``out_dir``; returns what ``predict.json`` holds.
 
-    ``curate`` is the ``CurateParams`` block (``poses``, ``sfm``, ``mvs``), ``mask_params`` a ``MaskParams``
-    (``curate.masks``, maybe with another ``source``). ``flicker(depth, **flicker_inputs(...))``, where given, is
-    recorded as ``flicker`` (the caller brings the measure: evaluation is not below inference).
+    ``curate`` is the ``CurateParams`` block (``poses``, ``sfm``, ``mvs``, and ``masks`` for an rgb+parallax model).
+    ``flicker(depth, **flicker_inputs(...))``, where given, is recorded as ``flicker`` (the caller brings the
+    measure: evaluation is not below inference).
     """
     from mannequin.learning.predict import DepthPredictor
 
     check_format(model_dir)
     predictor = DepthPredictor.load(model_dir, device=device, batch_size=batch_size)
     frames = read_clip(clip_dir, predictor.needs_parallax, curate, max_width)
-    inputs = parallax_input(frames, mask_params, curate.mvs, max_width, device) if predictor.needs_parallax else None
+    inputs = parallax_input(frames, curate.masks, curate.mvs, max_width, device) if predictor.needs_parallax else None
     parallax = None if inputs is None else inputs.channels_last()
     depth = predictor.predict(frames.images, parallax=parallax)
     out_dir = Path(out_dir)
