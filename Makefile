@@ -49,6 +49,9 @@ $(STAMP): requirements.lock pyproject.toml
 	@# runs on the headless build, so it is installed without its dependencies (all of them are in the lock)
 	$(BIN)/python -m pip install -q --disable-pip-version-check --no-deps scenedetect==0.7.2
 	$(BIN)/python -m pip install -q --disable-pip-version-check --no-deps --no-build-isolation -e .
+	@# the person segmenter's model: one file of the mediapipe 0.10.21 wheel (PyPI), sha256-checked, into the cache
+	@# dir (~/.cache/mannequin/models); offline this prints one line and the segmenter's tests skip
+	$(BIN)/python -m mannequin.curation.segmenter_model fetch
 	$(BIN)/dvc config --local core.analytics false 2>/dev/null || true
 	$(BIN)/dvc config --local core.check_update false 2>/dev/null || true
 	$(BIN)/dvc config --local core.site_cache_dir $(CURDIR)/.dvc/tmp/site-cache 2>/dev/null || true

@@ -13,6 +13,7 @@ from mannequin.cli import (  # noqa: E402,F401
     evaluation_commands,
     footage_commands,
     learning_commands,
+    masks_commands,
     mvs_commands,
     parallax_commands,
     pipeline_commands,

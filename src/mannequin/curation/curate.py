@@ -67,7 +67,14 @@ class ClipJob:
 
 
 def _params_json(params: CurateParams, exclude: set[str]) -> str:
-    return json.dumps(params.model_dump(mode="json", exclude=exclude), sort_keys=True)
+    """The params that decide a clip's result, as text; with ``masks.source: auto`` also whether the person
+    segmenter's model is installed (``auto`` uses it on clips without ``masks/`` where it is)."""
+    text = json.dumps(params.model_dump(mode="json", exclude=exclude), sort_keys=True)
+    if params.masks.source == "auto":
+        from mannequin.curation.segmenter_model import is_installed
+
+        text += f"\0segmenter installed: {is_installed()}"
+    return text
 
 
 def params_digest(params: CurateParams) -> str:

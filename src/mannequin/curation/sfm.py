@@ -1,8 +1,9 @@
 """Camera poses from structure from motion (pycolmap), for frames that came without ``poses.txt``.
 
 :func:`reconstruct` writes the frames to a private folder, runs :mod:`mannequin.curation.sfm_worker` in a
-child process (feature extraction, sequential matching in frame order, incremental or global mapping),
-and turns the largest model into :class:`Camera` objects in mannequin's conventions. A set of frames SfM
+child process twice (feature extraction and sequential matching in frame order; then, when the matching report
+passes the input checks, incremental or global mapping), and turns the largest model into :class:`Camera` objects
+in mannequin's conventions. A set of frames SfM
 cannot reconstruct is ``InputError(code="no_poses")`` with what failed: too few frames, no texture, a
 static camera, no initial pair with parallax, a model that splits.
 
@@ -27,6 +28,7 @@ import numpy as np
 from mannequin.atomic import atomic_write_bytes
 from mannequin.clips.cameras import Camera
 from mannequin.config.sfm import SfmParams
+from mannequin.curation.camera_motion import STILL_SHARE, still_camera
 from mannequin.errors import InputError
 
 NO_POSES = "no_poses"
@@ -110,9 +112,10 @@ def _fail(where: str | Path, problem: str) -> InputError:
     return InputError(where, f"structure from motion failed: {problem}", NO_POSES)
 
 
-def _write_images(frames: Iterable[np.ndarray], image_dir: Path) -> tuple[list[str], tuple[int, int] | None]:
+def _write_images(frames: Iterable[np.ndarray], image_dir: Path) -> tuple[list[str], list[np.ndarray]]:
+    """The frames as PNG files for COLMAP (their names, in frame order) and in grey (for :func:`still_camera`)."""
     names: list[str] = []
-    size = None
+    grey: list[np.ndarray] = []
     for k, frame in enumerate(frames):
         ok, buf = cv2.imencode(".png", cv2.cvtColor(frame, cv2.COLOR_RGB2BGR))
         if not ok:
@@ -120,8 +123,8 @@ def _write_images(frames: Iterable[np.ndarray], image_dir: Path) -> tuple[list[s
         name = f"{k:06d}.png"  # zero-padded: name order is frame order
         atomic_write_bytes(image_dir / name, buf.tobytes())
         names.append(name)
-        size = (frame.shape[1], frame.shape[0])
-    return names, size
+        grey.append(cv2.cvtColor(frame, cv2.COLOR_RGB2GRAY))
+    return names, grey
 
 
 def _run_worker(job: dict, work: Path, where: str | Path) -> dict:
@@ -211,17 +214,27 @@ def reconstruct(
 ) -> SfmResult:
     """Poses of ``frames`` (RGB uint8, all one size, in time order) by SfM; ``K`` fixes the camera (pixels).
 
-    Frames are written to a temporary folder one at a time, so an iterator keeps memory bounded.
+    Frames are written to a temporary folder one at a time, and only a grey copy of each stays in memory: a camera
+    that plainly stands still (:func:`mannequin.curation.camera_motion.still_camera`) is rejected from those before
+    any SIFT feature is extracted, and one whose matched features do not move, before mapping.
     """
     start = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="mannequin-sfm-") as tmp:
         work = Path(tmp)
         image_dir = work / "images"
         image_dir.mkdir()
-        names, size = _write_images(frames, image_dir)
+        names, grey = _write_images(frames, image_dir)
         n = len(names)
-        if n < params.min_frames or size is None:
+        if n < params.min_frames:
             raise _fail(where, f"it needs at least {params.min_frames} frames, got {n}")
+        size = (grey[0].shape[1], grey[0].shape[0])
+        shift = still_camera(grey, params.min_flow_px)
+        if shift is not None:
+            raise _fail(
+                where,
+                f"the camera does not move: background corners shift a median {shift:.2f} px between frames half "
+                f"the clip apart (under {STILL_SHARE * params.min_flow_px:g} px is a still camera)",
+            )
         camera = {"model": "PINHOLE" if K is not None else params.camera_model}
         if K is not None:
             camera["params"] = colmap_pinhole_params(K)
@@ -229,8 +242,9 @@ def reconstruct(
             "work_dir": str(work), "image_dir": str(image_dir), "names": names,
             "result_path": str(work / "result.json"), "params": params.model_dump(mode="json"), "camera": camera,
         }  # fmt: skip
-        report = _run_worker(job, work, where)
-    _check_inputs(report, n, params, where)
+        report = _run_worker({**job, "phase": "match"}, work, where)
+        _check_inputs(report, n, params, where)  # before mapping: a clip rejected here costs no mapping
+        report.update(_run_worker({**job, "phase": "map"}, work, where))
     best = _check_models(report, n, params, where)
     cam = best["camera"]
     if (cam["width"], cam["height"]) != size:

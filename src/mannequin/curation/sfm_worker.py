@@ -4,9 +4,9 @@ pycolmap links its own zlib: importing it before cv2 or Python's zlib in the sam
 interpreter on the next compression ("free(): invalid pointer"). A child process keeps it apart, keeps
 COLMAP's log off the user's terminal, and turns a crash inside COLMAP into one rejected clip.
 
-The job (JSON) names the image folder and the frame order; the result (JSON) holds plain COLMAP numbers:
-features per frame, the verified neighbouring pairs with their feature motion, the feature motion of every matched
-pair of frames, and every model found.
+The job (JSON) names the image folder, the frame order and the phase; the result (JSON) holds plain COLMAP numbers:
+features per frame, the verified neighbouring pairs with their feature motion and the feature motion of every
+matched pair of frames (``match``), or every model found (``map``).
 """
 
 from __future__ import annotations
@@ -250,29 +250,32 @@ def _reconstruct(pycolmap: Any, db: Path, image_dir: Path, work: Path, params: d
 
 
 def run_job(job: dict) -> dict:
-    """Extract, match in frame order, map; every model of the chosen reconstruction is reported, largest first."""
+    """One phase of SfM (``job["phase"]``): ``match`` extracts and matches in frame order and reports features per
+    frame and the verified neighbouring pairs; ``map`` maps the matched database and reports every model of the
+    chosen reconstruction, largest first. The parent judges the matching report between the two, so a clip it
+    rejects (no texture, no matches, a camera that does not move) is never mapped."""
     import pycolmap
 
     params, camera = job["params"], job["camera"]
     work, image_dir, names = Path(job["work_dir"]), Path(job["image_dir"]), list(job["names"])
     _configure(pycolmap, params)
     db = work / "database.db"
-    _extract(pycolmap, db, image_dir, names, params, camera)
-    ids = _image_ids(pycolmap, db, names)
-    _match(pycolmap, db, params)
-    keypoints, pairs, shifts = _pair_report(pycolmap, db, ids)
-    models: list[dict] = []
-    if sum(p["inliers"] > 0 for p in pairs) > 0:
-        mapper = params["mapper"]
-        models = _reconstruct(pycolmap, db, image_dir, work, params, camera, len(names))
-        if not _usable(models, len(names), params) and params["fallback"]:
-            other = "incremental" if mapper == "global" else "global"
-            alt = _reconstruct(pycolmap, db, image_dir, work, {**params, "mapper": other}, camera, len(names))
-            if _usable(alt, len(names), params) or not models:
-                for m in alt:
-                    m["refit"] = f"{m.get('refit', other + ' mapping')} ({mapper} mapping found no usable model)"
-                models = alt
-    return {"keypoints": keypoints, "pairs": pairs, "pair_shifts": shifts, "models": models}
+    if job["phase"] == "match":
+        _extract(pycolmap, db, image_dir, names, params, camera)
+        ids = _image_ids(pycolmap, db, names)
+        _match(pycolmap, db, params)
+        keypoints, pairs, shifts = _pair_report(pycolmap, db, ids)
+        return {"keypoints": keypoints, "pairs": pairs, "pair_shifts": shifts}
+    mapper = params["mapper"]
+    models = _reconstruct(pycolmap, db, image_dir, work, params, camera, len(names))
+    if not _usable(models, len(names), params) and params["fallback"]:
+        other = "incremental" if mapper == "global" else "global"
+        alt = _reconstruct(pycolmap, db, image_dir, work, {**params, "mapper": other}, camera, len(names))
+        if _usable(alt, len(names), params) or not models:
+            for m in alt:
+                m["refit"] = f"{m.get('refit', other + ' mapping')} ({mapper} mapping found no usable model)"
+            models = alt
+    return {"models": models}
 
 
 def main(argv: list[str]) -> int:

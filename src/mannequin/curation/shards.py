@@ -9,7 +9,7 @@ Layout of ``curated/shards/<clip_id>/``::
     parallax.npy    float16 (N, H, W, 3)  the parallax input (mannequin.curation.parallax.CHANNELS: normalised
                                           parallax depth, its confidence, the mask), computed once at curation
     meta.json       clip id, source frame indices, shape, format version, and under ``parallax`` the mask source
-                    (given | motion | none), each frame's shift and sweep source (written last)
+                    (given | segmenter | motion | none), each frame's shift and sweep source (written last)
 
 ``parallax.npy`` is optional (shards written without it, e.g. before it existed, train ``rgb`` nets only).
 
@@ -88,7 +88,7 @@ class ClipShard:
 
     @property
     def mask_source(self) -> str:
-        """Where the parallax input's masks came from (``given | motion | none``); "" without a parallax input."""
+        """Where the parallax input's masks came from (``given | segmenter | motion | none``); "" without one."""
         return str(self.meta.get("parallax", {}).get("mask_source", ""))
 
     @cached_property

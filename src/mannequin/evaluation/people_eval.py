@@ -11,7 +11,10 @@ report's figure.
 Files (no paths, no timestamps: the same models and data give the same bytes):
 
 - ``people/regions.json``: ``{"models": {name: RegionScores.summary()}, "clips": {test clip_id: moving | frozen |
-  unknown}, ...}``;
+  unknown}, "flicker": {name: {"mean", "pairs", "warp"}}, ...}``: ``flicker`` is the
+  :func:`mannequin.evaluation.flicker.clip_flicker` of each model, the raw parallax depth and the truth itself
+  (``truth``: the figure's floor) over consecutive ground-truth frames, outside the masks, median-aligned to the
+  truth per frame and warped by the clip's poses, averaged over every clip's pairs;
 - ``people/frame.npz``: ``clip_id``, ``frame_index``, ``image`` (H,W,3) uint8, ``depth`` truth (metres, NaN
   invalid), ``mask`` bool, ``parallax`` the masked parallax depth (pose units, NaN where none), ``models`` (K,) str
   and ``predictions`` (K,H,W) float32, each model's prediction after its alignment.
@@ -30,6 +33,7 @@ from mannequin.atomic import atomic_write_text
 from mannequin.curation.parallax import ParallaxInput, masked_parallax, single_source, sweep_parallax
 from mannequin.evaluation.alignment import align, apply_fit
 from mannequin.evaluation.examples import save_npz
+from mannequin.evaluation.flicker import clip_flicker
 from mannequin.evaluation.metrics import valid_mask
 from mannequin.evaluation.regions import PARALLAX, RegionScores, clip_people, score_groups, score_paper
 from mannequin.evaluation.testset import HeldOutClip
@@ -38,6 +42,8 @@ PEOPLE_DIR = "people"
 REGIONS_FILE = "regions.json"
 FRAME_FILE = "frame.npz"
 RGB, RGB_PARALLAX = "rgb", "rgb+parallax"
+#: the flicker figure of the sensor depth itself, beside the models' and the raw parallax's
+TRUTH = "truth"
 
 
 def model_inputs(predictor: Any) -> str:
@@ -71,6 +77,7 @@ class ClipInputs:
     masks: np.ndarray | None  # (N,H,W) bool at the frames' size, None without masks/
     raw: ParallaxInput  # the unmasked single-source sweep (the baseline)
     model_input: ParallaxInput  # with the mask applied (what an rgb+parallax model sees)
+    cameras: list | None = None  # the frames' cameras, at their size
 
     def channels(self) -> np.ndarray:
         """(N,H,W,3) float32 in :data:`mannequin.curation.parallax.CHANNELS` order, for ``predict(parallax=...)``."""
@@ -91,6 +98,7 @@ class PeopleEvaluation:
     scores: dict[str, RegionScores] = field(default_factory=dict)
     frame: dict[str, Any] | None = None
     clips: dict[str, str] = field(default_factory=dict)  # the test clips seen, with their people ("unknown")
+    flicker: dict[str, list[tuple[float, int]]] = field(default_factory=dict)  # per name, (mean, pairs) per clip
     _frame_slot: int | None = None
 
     @classmethod
@@ -120,7 +128,7 @@ class PeopleEvaluation:
         sweep = sweep_parallax(clip.images, cameras, self.mvs, self.device)
         raw = masked_parallax(sweep, None)
         model_input = stored_input(self.store, clip) or masked_parallax(sweep, masks)
-        inputs = ClipInputs(self.people.get(clip.clip_id), masks, raw, model_input)
+        inputs = ClipInputs(self.people.get(clip.clip_id), masks, raw, model_input, cameras)
         self.clips[clip.clip_id] = inputs.people or "unknown"
         self._frame_slot = None
         if self.frame is None and inputs.people == "moving" and masks is not None:
@@ -141,6 +149,7 @@ class PeopleEvaluation:
     def add_model(self, name: str, inputs: str, alignment: str, clip: HeldOutClip, c: ClipInputs, preds) -> None:
         """Score one model's predictions of a clip by pixel group."""
         run = self.scores.setdefault(name, RegionScores(name, inputs, alignment))
+        self.add_flicker(name, clip, c, preds)
         for k, (pred, gt) in enumerate(zip(preds, clip.depth, strict=True)):
             human = None if c.masks is None else c.masks[k]
             groups = score_groups(pred, gt, human, alignment, self.min_depth, self.max_depth)
@@ -155,14 +164,31 @@ class PeopleEvaluation:
     def add_baseline(self, clip: HeldOutClip, c: ClipInputs) -> None:
         """Score the raw (unmasked) parallax depth, median-aligned, wherever it has depth."""
         run = self.scores.setdefault(PARALLAX, RegionScores(PARALLAX, "parallax", "median"))
+        self.add_flicker(PARALLAX, clip, c, c.raw.depth)
+        self.add_flicker(TRUTH, clip, c, clip.depth)  # the floor: what warping and occlusions leave of exact depth
         for k, gt in enumerate(clip.depth):
             human = None if c.masks is None else c.masks[k]
             groups = score_groups(c.raw.depth[k], gt, human, "median", self.min_depth, self.max_depth)
             run.add(c.people, groups, score_paper(c.raw.depth[k], gt, human, self.min_depth, self.max_depth))
 
+    def add_flicker(self, name: str, clip: HeldOutClip, c: ClipInputs, depth: np.ndarray) -> None:
+        """The flicker of one clip's depth (a model's predictions or the raw parallax), warped by its poses."""
+        out = clip_flicker(depth, clip.images, c.masks, c.cameras, clip.depth)
+        if out["mean"] is not None:
+            self.flicker.setdefault(name, []).append((out["mean"], out["pairs"]))
+
+    def flicker_summary(self) -> dict[str, dict[str, Any]]:
+        """Per name, the flicker averaged over every pair of every clip (``mean``), the ``pairs`` and the warp."""
+        out = {}
+        for name, parts in sorted(self.flicker.items()):
+            pairs = sum(n for _, n in parts)
+            out[name] = {"mean": sum(m * n for m, n in parts) / pairs, "pairs": pairs, "warp": "poses"}
+        return out
+
     def result(self) -> dict[str, Any]:
         """The JSON-ready ``regions.json``."""
         return {
+            "flicker": self.flicker_summary(),
             "clips": dict(sorted(self.clips.items())),
             "min_depth": self.min_depth,
             "max_depth": self.max_depth,

@@ -21,7 +21,7 @@ import numpy as np
 from mannequin.config.spread import split_seed
 from mannequin.errors import InputError
 from mannequin.evaluation.paper_metrics import PAPER_METRICS
-from mannequin.evaluation.people_eval import FRAME_FILE, PEOPLE_DIR, REGIONS_FILE, RGB, RGB_PARALLAX
+from mannequin.evaluation.people_eval import FRAME_FILE, PEOPLE_DIR, REGIONS_FILE, RGB, RGB_PARALLAX, TRUTH
 from mannequin.evaluation.regions import GROUP_HEADERS, PARALLAX, PIXEL_GROUPS, REGION_METRICS
 
 #: the metric the verdict compares (the paper's)
@@ -77,6 +77,7 @@ def people_summary(regions: dict[str, Any], results: dict[str, dict]) -> dict[st
     parallax = models.get(PARALLAX)
     kinds = sorted(set(regions.get("clips", {}).values()))
     out: dict[str, Any] = {"clips": {k: sum(v == k for v in regions["clips"].values()) for k in kinds}, "budgets": {}}
+    out["flicker"] = regions.get("flicker", {})
     for budget, rows in sorted(budgets.items()):
         rows.sort(
             key=lambda r: (r["inputs"] != RGB, r["init"] != "scratch", r["init"] or "", r["seed"] or 0, r["name"])
@@ -211,6 +212,7 @@ def render_section(people: dict[str, Any], parallax: dict[str, Any] | None, figu
                 lines.append("")
         if "moving" in show["sets"]:
             lines += [verdict_line(budget, block["verdict"]), ""]
+        lines += flicker_table(budget, block["rows"], people.get("flicker", {}))
     if figure:
         lines += [f"![A moving-person test frame]({FIGURE})"]
     else:
@@ -220,6 +222,25 @@ def render_section(people: dict[str, Any], parallax: dict[str, Any] | None, figu
 
 def _num(x: float | None) -> str:
     return "n/a" if x is None else f"{x:.4f}"
+
+
+def flicker_table(budget: int, rows: list[dict[str, Any]], flicker: dict[str, Any]) -> list[str]:
+    """Markdown lines: the flicker of each row's model and of the raw parallax (none without flicker figures)."""
+    if not flicker:
+        return []
+    lines = [
+        f"Flicker at {budget} labels: the mean |log depth change| of static pixels between consecutive test frames,"
+        " after per-frame median alignment to the truth, warped by the clip's poses (lower is steadier).",
+        "",
+        "| | flicker | frame pairs |",
+        "|---|---|---|",
+    ]
+    named = [(_label(r), flicker.get(r["name"])) for r in rows] + [("raw parallax", flicker.get(PARALLAX))]
+    named.append(("sensor depth (the floor: warping and occlusions)", flicker.get(TRUTH)))
+    for label, f in named:
+        value, pairs = ("n/a", "n/a") if not f else (f"{f['mean']:.4f}", str(f["pairs"]))
+        lines.append(f"| {label} | {value} | {pairs} |")
+    return [*lines, ""]
 
 
 def verdict_line(budget: int, v: dict[str, Any]) -> str:
