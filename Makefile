@@ -67,16 +67,18 @@ demo: data
 	$(BIN)/dvc repro
 	@$(BIN)/dvc metrics show 2>/dev/null || true
 
-# Every registered pretext on the same curated shards, steps and seed, fine-tuned at finetune.budgets beside
-# scratch, for each of COMPARE_SEEDS: compare/report/pretexts_compared.md and the table of docs/results.md
-# (docs/experiments.md). Long: not in demo.
+# Every registered pretext (or COMPARE_OBJECTIVES, e.g. "mvs photometric mvs+photometric") on the same curated
+# shards, steps and seed, fine-tuned at finetune.budgets beside scratch, for each of COMPARE_SEEDS:
+# compare/report/pretexts_compared.md and the table of docs/results.md (docs/experiments.md). Long: not in demo.
 COMPARE_SEEDS ?= 0 1
 COMPARE_OUT ?= compare
 COMPARE_SET ?=
+COMPARE_OBJECTIVES ?=
 compare: data
 	$(BIN)/dvc repro curate
 	$(BIN)/python bench/compare_pretexts.py --params params.yaml --out $(COMPARE_OUT) --seeds $(COMPARE_SEEDS) \
-	  --results-page docs/results.md --results bench/results/compare_pretexts.json $(foreach s,$(COMPARE_SET),--set $(s))
+	  --results-page docs/results.md --results bench/results/compare_pretexts.json $(foreach s,$(COMPARE_SET),--set $(s)) \
+	  $(if $(strip $(COMPARE_OBJECTIVES)),--objectives $(COMPARE_OBJECTIVES))
 	@# the pipeline's report gains the "Pretexts compared" section (report.compared) once there is a report to redo
 	test ! -d metrics || $(BIN)/mannequin report --params params.yaml
 

@@ -1,8 +1,11 @@
-"""Every registered pretext compared on the same curated shards (``make compare``).
+"""Every registered pretext (or the ones named) compared on the same curated shards (``make compare``).
 
 Usage: python bench/compare_pretexts.py [--params params.yaml] [--out compare] [--seeds 0 1] [--set KEY=VALUE ...]
-       [--report-only] [--results-page docs/results.md] [--results bench/results/compare_pretexts.json]
-Needs ``curated/`` (``dvc repro curate``). Writes ``<out>/seed-<s>/{models,runs,metrics}`` and
+       [--objectives NAME ...] [--report-only] [--results-page docs/results.md]
+       [--results bench/results/compare_pretexts.json]
+Needs ``curated/`` (``dvc repro curate``). ``--objectives`` names the pretraining runs compared beside scratch
+(objectives, mixes such as ``mvs+photometric``, ``-parallax`` runs); by default every registered objective and
+``mvs-parallax``. Writes ``<out>/seed-<s>/{models,runs,metrics}`` and
 ``<out>/report/pretexts_compared.{md,json,png}`` (the "Pretexts compared" section), and prints the wall time.
 ``--set`` takes params overrides, e.g. ``--set pretrain.trainer.max_steps=5`` for a quick check.
 ``--report-only`` writes the report from the seeds' metrics already there (e.g. after one run per seed in
@@ -30,6 +33,13 @@ def main() -> int:
     ap.add_argument("--out", type=Path, default=Path("compare"))
     ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1])
     ap.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
+    ap.add_argument(
+        "--objectives",
+        nargs="+",
+        default=None,
+        metavar="NAME",
+        help="pretraining runs compared beside scratch (default: every registered objective, mvs-parallax)",
+    )
     ap.add_argument("--report-only", action="store_true", help="only write the report from existing metrics")
     ap.add_argument("--results-page", type=Path, default=None, help="rewrite this docs page's generated table")
     ap.add_argument("--results", type=Path, default=None, help="also write the comparison here (bench JSON)")
@@ -38,9 +48,9 @@ def main() -> int:
     start = time.perf_counter()
     try:
         if args.report_only:
-            comparison = compare_report(args.out, args.seeds)
+            comparison = compare_report(args.out, args.seeds, args.objectives)
         else:
-            comparison = run_compare(args.params, args.seeds, args.out, overrides)
+            comparison = run_compare(args.params, args.seeds, args.out, overrides, objectives=args.objectives)
         if args.results_page is not None:
             update_results_page(args.results_page, comparison)
     except InputError as exc:
@@ -48,7 +58,8 @@ def main() -> int:
         return 2
     if args.results is not None:
         wall = None if args.report_only else round(time.perf_counter() - start, 1)
-        record = {"seeds": args.seeds, "overrides": overrides, "wall_s": wall, "comparison": comparison}
+        record = {"seeds": args.seeds, "objectives": args.objectives, "overrides": overrides, "wall_s": wall,
+                  "comparison": comparison}  # fmt: skip
         write_result(args.results, record, sort_keys=True)
     wins = ", ".join(f"{b}: {init}" for b, init in comparison["best"].items())
     print(f"pretexts compared over seeds {args.seeds} in {time.perf_counter() - start:.0f} s; best per budget: {wins}")

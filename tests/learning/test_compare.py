@@ -74,3 +74,47 @@ def test_compare_runs_every_pretext_for_two_seeds(tmp_path: Path) -> None:
     text = readme.read_text()
     assert text.startswith("intro\n") and text.endswith("outro\n") and "\nold\n" not in text
     assert "| scratch | 2 |" in text and "2 pretraining steps" in text
+
+
+def test_compare_runs_only_the_objectives_named(tmp_path: Path) -> None:
+    """``--objectives``: scratch and the named runs (an objective and a mix), nothing else pretrained or reported;
+    the results page says which were compared; a report of the same folder for other objectives leaves them out."""
+    from mannequin.stages.compare import RESULTS_MARKERS, compare_report, run_compare, update_results_page
+
+    paths = tiny_project(tmp_path)
+    (tmp_path / "params.yaml").write_text("{}\n")
+    out = tmp_path / "compare"
+    named = ["photometric", "mvs+photometric"]
+    comparison = run_compare(tmp_path / "params.yaml", [0], out, {**TINY, **paths}, log=lambda _: None,
+                             objectives=named)  # fmt: skip
+    assert sorted(d.name for d in (out / "seed-0" / "models" / "pretrain").iterdir()) == sorted(named)
+    assert [r["init"] for r in comparison["rows"]] == ["scratch", "mvs+photometric", "photometric"]
+    page = tmp_path / "results.md"
+    page.write_text("intro\n" + "\nold\n".join(RESULTS_MARKERS) + "\n")
+    update_results_page(page, comparison)
+    assert "Compared: scratch, mvs+photometric, photometric. Seeds 0 " in page.read_text()
+    assert [r["init"] for r in compare_report(out, [0], ["photometric"])["rows"]] == ["scratch", "photometric"]
+
+
+def test_compare_refuses_a_bad_objective_in_one_line(tmp_path: Path) -> None:
+    (tmp_path / "params.yaml").write_text("{}\n")
+    cmd = [sys.executable, str(ROOT / "bench" / "compare_pretexts.py"), "--params", str(tmp_path / "params.yaml"),
+           "--out", str(tmp_path / "compare"), "--seeds", "0", "--objectives", "mvs", "nosuch"]  # fmt: skip
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    assert done.returncode == 2, done.stderr[-3000:]
+    line = done.stderr.strip()
+    assert "\n" not in line and line.startswith("compare: error: "), line
+    assert "pretrain.objectives.1: unknown objective (known: " in line and "got 'nosuch'" in line, line
+    assert not (tmp_path / "compare").exists()
+
+
+@pytest.mark.parametrize(
+    ("names", "message"),
+    [([], "names no objective"), (["scratch", "mvs"], "scratch is always compared: name pretraining objectives only")],
+)
+def test_scratch_or_nothing_is_not_an_objectives_list(names: list[str], message: str) -> None:
+    from mannequin.errors import InputError
+    from mannequin.stages.compare import pretexts
+
+    with pytest.raises(InputError, match=message):
+        pretexts(names)

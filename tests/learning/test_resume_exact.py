@@ -130,3 +130,15 @@ def test_finetuning_killed_mid_epoch_resumes_to_the_uninterrupted_bytes(
     params = _params(tmp_path, learning_data)
     args = ["finetune", "--init", "scratch", "--budget", "4", "--params", str(params), "--no-progress"]
     _kill_resume_compare(tmp_path, args, "scratch-4", "finetune-scratch-4", kill_at=25, per_epoch=20)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("objective", ["photometric", "mvs+photometric"])
+def test_photometric_pretraining_killed_mid_epoch_resumes_to_the_uninterrupted_bytes(
+    objective: str, tmp_path: Path, learning_data: dict[str, Path]
+) -> None:
+    """Issue 23: the photometric objective (source frames, cameras, flips of both) alone and mixed with mvs; every
+    training frame of the fixture has its source frames, so an epoch is 6 batches as above."""
+    params = _params(tmp_path, learning_data)
+    args = ["pretrain", "--objective", objective, "--params", str(params), "--no-progress"]
+    _kill_resume_compare(tmp_path, args, objective, f"pretrain-{objective}", kill_at=15, per_epoch=6)

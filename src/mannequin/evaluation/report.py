@@ -180,14 +180,18 @@ def read_pretext_report(folder: str | Path, report_dir: Path) -> dict[str, Any] 
 
 
 def write_pretext_report(
-    seed_metrics: dict[int, str | Path], out_dir: str | Path, pretrain_steps: list[int] | None = None
+    seed_metrics: dict[int, str | Path],
+    out_dir: str | Path,
+    pretrain_steps: list[int] | None = None,
+    inits: list[str] | None = None,
 ) -> dict[str, Any]:
     """The "Pretexts compared" section from each seed's metrics folder: ``pretexts_compared.{json,md,png}``
-    (``pretrain_steps``: the pretraining steps compared, recorded in the JSON when given)."""
+    (``pretrain_steps``: the pretraining steps compared, recorded in the JSON when given; ``inits``: only the
+    fine-tuned models of these inits, by default all)."""
     from mannequin.evaluation.plots import label_efficiency_plot
 
     out_dir = Path(out_dir)
-    comparison = pretext_comparison({seed: load_metrics(d) for seed, d in seed_metrics.items()})
+    comparison = pretext_comparison({seed: load_metrics(d) for seed, d in seed_metrics.items()}, inits)
     if pretrain_steps is not None:
         comparison["pretrain_steps"] = pretrain_steps
     atomic_write_text(out_dir / COMPARED_JSON, _dumps(comparison))

@@ -217,19 +217,19 @@ def metrics_view(summary: dict[str, Any]) -> dict[str, Any]:
     return view
 
 
-def pretext_comparison(per_seed: dict[int, dict[str, dict]]) -> dict[str, Any]:
+def pretext_comparison(per_seed: dict[int, dict[str, dict]], inits: list[str] | None = None) -> dict[str, Any]:
     """ "Pretexts compared": per init (scratch and each pretext) and budget, abs_rel and δ<1.25 over seeds.
 
     ``per_seed`` maps a seed to that seed's loaded metrics files (:func:`load_metrics`). Each pretext row also
     holds its abs_rel reduction against scratch of the same seed, its mean and spread over the seeds, and
     ``exceeds_spread``: whether the mean reduction is larger than its spread (always False for one seed).
-    Only (init, budget) cells present for every seed are kept.
+    Only (init, budget) cells present for every seed are kept, and only those of ``inits`` when given.
     """
     cells: dict[tuple[str, int], dict[int, dict]] = {}
     for seed, results in sorted(per_seed.items()):
         for r in results.values():
             m = r["model"]
-            if m["kind"] == "finetune":
+            if m["kind"] == "finetune" and (inits is None or m["init"] in inits):
                 cells.setdefault((m["init"], int(m["budget"])), {})[seed] = r["metrics"]
     seeds = sorted(per_seed)
     rows = []

@@ -1,5 +1,5 @@
-"""``make compare``'s experiment: every registered pretext on the same data, pretrained, fine-tuned (and scratch),
-scored and reported, beside ``dvc.yaml`` (the entry point is ``bench/compare_pretexts.py``).
+"""``make compare``'s experiment: every registered pretext (or the ones named) on the same data, pretrained,
+fine-tuned (and scratch), scored and reported, beside ``dvc.yaml`` (the entry point is ``bench/compare_pretexts.py``).
 
 For each seed, under ``<out>/seed-<seed>/``: ``models/pretrain/<pretext>`` (same steps, seed and curated shards
 for every pretext), ``models/finetune/<init>-<budget>`` at ``finetune.budgets``, ``runs/`` and ``metrics/``
@@ -11,12 +11,12 @@ Runs resume: a finished run is reused (its digest matches), so a second call onl
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 from mannequin.config import Params
-from mannequin.config.base import PARALLAX_SUFFIX
+from mannequin.config.base import PARALLAX_SUFFIX, split_parallax
 from mannequin.curation.parallax_store import INDEX_NAME, store_parallax
 from mannequin.learning.objectives import objective_names
 from mannequin.stages import finetune, pretrain
@@ -34,15 +34,30 @@ RESULTS_MARKERS = (
 PARALLAX_RUNS = ("mvs" + PARALLAX_SUFFIX,)
 
 
-def pretexts() -> list[str]:
-    """Every registered objective (the pretexts compared), then the rgb+parallax run."""
-    return [*objective_names(), *PARALLAX_RUNS]
+def pretexts(objectives: Sequence[str] | None = None) -> list[str]:
+    """The pretraining runs compared: ``objectives`` (objective names or mixes, ``-parallax`` runs too) in the order
+    given, or by default every registered objective, then the rgb+parallax run. Scratch is always compared besides."""
+    if objectives is None:
+        return [*objective_names(), *PARALLAX_RUNS]
+    from mannequin.errors import InputError
+
+    if not objectives:
+        raise InputError("--objectives", "names no objective (leave it out to compare every registered one)", "usage")
+    if SCRATCH in objectives:
+        raise InputError("--objectives", "scratch is always compared: name pretraining objectives only", "usage")
+    return list(dict.fromkeys(objectives))
 
 
-def seed_params(params_path: str | Path | None, seed: int, root: Path, overrides: dict[str, Any]) -> Params:
-    """The params of one seed: both seeds set, every folder under ``root``, all pretexts listed; ``overrides`` win
-    (a caller may put some folders elsewhere)."""
-    names = pretexts()
+def seed_params(
+    params_path: str | Path | None,
+    seed: int,
+    root: Path,
+    overrides: dict[str, Any],
+    objectives: Sequence[str] | None = None,
+) -> Params:
+    """The params of one seed: both seeds set, every folder under ``root``, the pretexts compared listed
+    (:func:`pretexts`, validated like params.yaml's); ``overrides`` win (a caller may put some folders elsewhere)."""
+    names = pretexts(objectives)
     return load_params(params_path, {
         "pretrain.seed": seed, "finetune.seed": seed,
         "pretrain.objectives": names, "finetune.inits": names,
@@ -59,20 +74,27 @@ def seed_root(out: str | Path, seed: int) -> Path:
     return Path(out) / f"seed-{seed}"
 
 
-def compare_report(out: str | Path, seeds: list[int]) -> dict[str, Any]:
+def compare_report(out: str | Path, seeds: list[int], objectives: Sequence[str] | None = None) -> dict[str, Any]:
     """``<out>/report/pretexts_compared.*`` from the metrics of ``seeds`` (each run before); returns the comparison.
 
-    The comparison also records ``pretrain_steps``: the steps of every pretraining it compares (one value when all
-    ran the same).
+    ``objectives``: only these pretexts (and scratch) are reported, though ``out`` may hold others' runs; by default
+    every one there. The comparison also records ``pretrain_steps``: the steps of every pretraining it compares (one
+    value when all ran the same).
     """
     from mannequin.evaluation.report import write_pretext_report
     from mannequin.learning.export import read_meta
 
+    names = None if objectives is None else pretexts(objectives)
     models = [
-        d for s in seeds for d in (seed_root(out, s) / "models" / "pretrain").glob("*") if (d / "model.json").is_file()
+        d
+        for s in seeds
+        for d in (seed_root(out, s) / "models" / "pretrain").glob("*")
+        if (d / "model.json").is_file() and (names is None or d.name in names)
     ]
     steps = sorted({int(read_meta(d)["steps"]) for d in models})
-    return write_pretext_report({s: seed_root(out, s) / "metrics" for s in seeds}, Path(out) / "report", steps)
+    inits = None if names is None else [SCRATCH, *names]
+    metrics = {s: seed_root(out, s) / "metrics" for s in seeds}
+    return write_pretext_report(metrics, Path(out) / "report", steps, inits)
 
 
 def update_results_page(page: str | Path, comparison: dict[str, Any]) -> None:
@@ -90,9 +112,11 @@ def update_results_page(page: str | Path, comparison: dict[str, Any]) -> None:
     tail = rest.split(end, 1)[1]
     seeds = ", ".join(map(str, comparison["seeds"]))
     steps = ", ".join(map(str, comparison.get("pretrain_steps", []))) or "?"
+    compared = ", ".join(dict.fromkeys(r["init"] for r in comparison["rows"]))
     intro = [
-        f"Seeds {seeds} (pretraining and label draw), {steps} pretraining steps for every pretext; mean ± spread over"
-        " the seeds (standard deviation); reduction = abs_rel's against scratch of the same seed.",
+        f"Compared: {compared}. Seeds {seeds} (pretraining and label draw), {steps} pretraining steps for every"
+        " pretext; mean ± spread over the seeds (standard deviation); reduction = abs_rel's against scratch of the"
+        " same seed.",
         "",
     ]
     block = "\n".join([start, "", *intro, *pretexts_table(comparison), end])
@@ -105,21 +129,25 @@ def run_compare(
     out: str | Path,
     overrides: dict[str, Any] | None = None,
     log: Callable[[str], None] = print,
+    objectives: Sequence[str] | None = None,
 ) -> dict[str, Any]:
-    """Pretrain, fine-tune and evaluate every pretext for each seed, then write the comparison; returns it."""
+    """Pretrain, fine-tune and evaluate each pretext (``objectives``, by default every registered one and the
+    rgb+parallax run) and scratch for each seed, then write the comparison of those; returns it."""
     from mannequin.evaluation.evaluate import evaluate_dirs
 
+    names = pretexts(objectives)
     for seed in seeds:
         root = seed_root(out, seed)
-        params = seed_params(params_path, seed, root, overrides or {})
-        if PARALLAX_RUNS and not (Path(params.parallax.out) / INDEX_NAME).exists():  # its fine-tunes read the store
+        params = seed_params(params_path, seed, root, overrides or {}, names)
+        parallax = any(split_parallax(n)[1] for n in names)
+        if parallax and not (Path(params.parallax.out) / INDEX_NAME).exists():  # its fine-tunes read the store
             store_parallax(params.curate, params.parallax)
             log(f"parallax input stored in {params.parallax.out}")
-        for name in pretexts():
+        for name in names:
             result = pretrain.run(params, name)
             log(f"seed {seed}: pretrain {name}: {result.steps} steps")
         dirs = []
-        for init in [SCRATCH, *pretexts()]:
+        for init in [SCRATCH, *names]:
             for budget in params.finetune.budgets:
                 result = finetune.run(params, init, budget)
                 log(f"seed {seed}: finetune {init}-{budget}: {result.steps} steps")
@@ -128,4 +156,4 @@ def run_compare(
         evaluate_dirs(dirs, e.data, e.out, alignment=e.alignment, min_depth=e.min_depth, max_depth=e.max_depth,
                       batch_size=e.batch_size, examples=0,
                       people_curate=params.curate, parallax_store=params.parallax.out)  # fmt: skip
-    return compare_report(out, seeds)
+    return compare_report(out, seeds, names)
