@@ -65,6 +65,8 @@ data: install
 
 demo: data
 	$(BIN)/dvc repro
+	@echo; cat reports/headline.md; echo
+	@echo "dvc metrics show (after an experiment: dvc metrics diff):"
 	@$(BIN)/dvc metrics show 2>/dev/null || true
 
 # Every registered pretext on the same curated shards, steps and seed, fine-tuned at finetune.budgets beside
