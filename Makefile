@@ -32,7 +32,7 @@ help:
 	@echo "make test-slow the slow tests (DDP, full pipeline, Prefect server); CI runs them too"
 	@echo "make bench     run the benchmarks in bench/ and write bench/results/*.json"
 	@echo "make serve     start a local Prefect server on 127.0.0.1 and serve the nightly deployment"
-	@echo "make lint      ruff"
+	@echo "make lint      ruff (check, format) and lint-imports (the layers contract in pyproject.toml)"
 
 install: $(STAMP)
 
@@ -62,14 +62,15 @@ demo: data
 	@$(BIN)/dvc metrics show 2>/dev/null || true
 
 # Every registered pretext on the same curated shards, steps and seed, fine-tuned at finetune.budgets beside
-# scratch, for each of COMPARE_SEEDS: compare/report/pretexts_compared.md (see README, Experiments). Long: not in demo.
+# scratch, for each of COMPARE_SEEDS: compare/report/pretexts_compared.md and the table of docs/results.md (see README,
+# Experiments). Long: not in demo.
 COMPARE_SEEDS ?= 0 1
 COMPARE_OUT ?= compare
 COMPARE_SET ?=
 compare: data
 	$(BIN)/dvc repro curate
 	$(BIN)/python bench/compare_pretexts.py --params params.yaml --out $(COMPARE_OUT) --seeds $(COMPARE_SEEDS) \
-	  --readme README.md --results bench/results/compare_pretexts.json $(foreach s,$(COMPARE_SET),--set $(s))
+	  --results-page docs/results.md --results bench/results/compare_pretexts.json $(foreach s,$(COMPARE_SET),--set $(s))
 	@# the pipeline's report gains the "Pretexts compared" section (report.compared) once there is a report to redo
 	test ! -d metrics || $(BIN)/mannequin report --params params.yaml
 
@@ -85,6 +86,7 @@ test-all: install
 lint: install
 	$(BIN)/ruff check src tests flows bench
 	$(BIN)/ruff format --check src tests flows bench
+	$(BIN)/lint-imports --no-cache
 
 bench: install
 	@for b in bench/bench_*.py; do \

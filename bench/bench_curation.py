@@ -9,7 +9,7 @@ every runner's clips.csv must equal the serial loop's (``same_clips_csv``). Time
 (``timings.json``: planning, content hashing and the clip tasks; not the gates).
 Start-up is spent once and reported apart: the Prefect temporary server is started before any timed run, and for
 each Dask worker count the bench starts the local cluster itself, with the ``cluster_kwargs`` of
-``flows/curate.py``'s ``make_task_runner`` (so the same worker setup), runs a warm-up flow on a few clips (the
+the curate flow's ``make_task_runner`` (so the same worker setup), runs a warm-up flow on a few clips (the
 workers' first imports and numba's cache load) and then the timed flow against the cluster's address
 (``curate.dask_address``).
 One thread per task (OMP_NUM_THREADS=1 and NUMBA_NUM_THREADS=1, set here and inherited by the workers), so runners
@@ -112,12 +112,11 @@ def main() -> None:
 
     configure_offline(ROOT)
     quiet_prefect_logs("WARNING")
-    from mannequin.cli.curate_commands import import_flow
+    import mannequin.stages.curate_flow as flows
     from mannequin.config import load_params
     from mannequin.curation.curate import curate_dataset
     from mannequin.sample.dataset import write_sample_data
 
-    flows = import_flow("curate")
     work = Path(tempfile.mkdtemp(prefix="bench-curation-"))
     try:
         data, warm_data = work / "data", work / "warm-data"

@@ -63,7 +63,7 @@ def one_pass(dataset, bound: int | None, seed: int = 0) -> dict:
 
 def measure(root: Path, steps: int, default_bound: int | None) -> dict:
     from mannequin.learning.data import PretrainDataModule, ShardFrames
-    from mannequin.learning.train import run_pretrain
+    from mannequin.stages.pretrain import run as run_pretrain
 
     overrides = {
         "pretrain.trainer.max_steps": steps,

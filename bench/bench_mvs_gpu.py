@@ -1,7 +1,7 @@
 """MVS on CUDA (the torch path) against the CPU path (numba), frames/s at 160x120 and 640x480.
 
 Runs only where torch sees a CUDA GPU; otherwise it says so and exits 0 (nothing written). Both paths
-run the same clips of the analytic room (``tests/mvs/mvs_scene.py``) with the default params, each warmed
+run the same clips of the analytic room (``mannequin.sample.analytic``) with the default params, each warmed
 up once (CUDA context and kernels, numba's cache) before the timed runs (median wall seconds; the GPU is
 synchronised before each clock read). Depth agreement between the two is reported as the median relative
 difference where both have depth.
@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import platform
-import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -23,13 +22,10 @@ from typing import Any
 import numpy as np
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository root: tests/mvs/mvs_scene.py
-
-from tests.mvs.mvs_scene import render_clip
-
 from machine import cpu_model, write_result
 from mannequin.config.curate import MvsParams
 from mannequin.curation.mvs import clip_depth
+from mannequin.sample.analytic import render_clip
 
 RESULTS = Path(__file__).parent / "results" / "mvs_gpu.json"
 SIZES = [(160, 120), (640, 480)]

@@ -1,6 +1,6 @@
 """How the plane-sweep MVS scales: frames/s, AbsRel against exact depth, peak memory, cost growth.
 
-The sweeps use the analytic room of ``tests/mvs/mvs_scene.py`` (exact depth at any resolution), one
+The sweeps use the analytic room of ``mannequin.sample.analytic`` (exact depth at any resolution), one
 thread, CPU, the default backend (numba) unless said:
 
 - resolution (128x96 ... 640x480) at the default params, each in a fresh process for its peak RSS;
@@ -29,7 +29,6 @@ import multiprocessing as mp
 import os
 import platform
 import resource
-import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -37,8 +36,6 @@ from typing import Any
 import numpy as np
 
 from machine import cpu_model, write_result
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository root: tests/mvs/mvs_scene.py
 
 RESULTS = Path(__file__).parent / "results" / "mvs_scaling.json"
 RESOLUTIONS = [(128, 96), (160, 120), (320, 240), (640, 480)]
@@ -49,8 +46,8 @@ SOURCES = [1, 2, 4, 6]
 
 
 def _clip(width: int, height: int, frames: int, seed: int):
-    """The analytic room of ``tests/mvs/mvs_scene.py`` (exact depth at any resolution), poses scaled by 2.5."""
-    from tests.mvs.mvs_scene import render_clip
+    """The analytic room of ``mannequin.sample.analytic`` (exact depth at any resolution), poses scaled by 2.5."""
+    from mannequin.sample.analytic import render_clip
 
     clip = render_clip(frames=frames, width=width, height=height, scale=2.5, fov_deg=60, path="arc", seed=seed)
     return clip.images, clip.cameras, clip.depth, f"analytic room, arc path, seed {seed}"

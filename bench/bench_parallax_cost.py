@@ -67,7 +67,7 @@ def parallax_stage(data: Path, out: Path) -> dict:
 
 def pretrain_steps(data: Path, curated: Path, root: Path, steps: int) -> dict:
     from mannequin.config import load_params
-    from mannequin.learning.train import run_pretrain
+    from mannequin.stages.pretrain import run as run_pretrain
 
     rows = {}
     for objective in ("mvs", "mvs-parallax"):

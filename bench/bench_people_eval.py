@@ -15,7 +15,6 @@ import argparse
 import json
 import os
 import platform
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -50,8 +49,6 @@ def main() -> int:
     ap.add_argument("--models", default="models")
     ap.add_argument("--params", default="params.yaml")
     args = ap.parse_args()
-    sys.path.insert(0, str(ROOT))
-    sys.path.insert(0, str(ROOT / "bench"))
     from machine import cpu_model, write_result
     from mannequin.config import load_params
     from mannequin.evaluation.evaluate import find_model_dirs

@@ -3,7 +3,8 @@
 On a toy git + DVC project (prep -> train@s1, train@s2; one-line Python stages), already reproduced:
 
 - no-op ``dvc repro``: DVC checks every stage and skips all (target: under 2 s);
-- cached pipeline flow: flows/pipeline.py, one Prefect task per stage; each asks DVC's status in
+- cached pipeline flow: flows/pipeline.py (:mod:`mannequin.stages.pipeline`), one Prefect task per stage; each
+  asks DVC's status in
   process first and starts ``dvc repro --single-item`` only for a stage that is not up to date;
 - Prefect per-task overhead: K trivial task calls against K plain calls, timed inside one flow run;
   and the wall time of an empty flow run.
@@ -18,6 +19,7 @@ Prints a table and writes bench/results/pipeline.json.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import platform
 import statistics
@@ -33,6 +35,47 @@ from machine import write_result
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = Path(__file__).parent / "results" / "pipeline.json"
+
+
+#: the toy project's stages: one line of Python each (prep copies the data, train@<s> writes a metric)
+PREP = (
+    "python -c \"import pathlib; pathlib.Path('out').mkdir(exist_ok=True); "
+    "pathlib.Path('out/prep.txt').write_text(pathlib.Path('data/x.txt').read_text() * 2)\""
+)
+TRAIN = (
+    "python -c \"import json, pathlib; n = len(pathlib.Path('out/prep.txt').read_text()); "
+    "pathlib.Path('out/m-${item}.json').write_text(json.dumps({'score': 3 * n}))\""
+)
+
+
+def make_toy_project(root: Path) -> Path:
+    """A git + DVC project of three one-line stages (prep -> train@s1, train@s2), committed, nothing reproduced."""
+    from mannequin.orchestration.dvc_runner import dvc_command, dvc_env
+
+    def git(*args: str) -> None:
+        subprocess.run(["git", *args], cwd=root, env=dvc_env(), check=True, capture_output=True)
+
+    root.mkdir(parents=True)
+    git("init", "-q", "-b", "main")
+    git("config", "user.email", "bench@example.invalid")
+    git("config", "user.name", "bench")
+    git("config", "commit.gpgsign", "false")
+    dvc_command(root, ["init", "-q"])
+    (root / ".dvc" / "config").write_text("[core]\n    analytics = false\n    check_update = false\n")
+    (root / "data").mkdir()
+    (root / "data" / "x.txt").write_text("frozen\n")
+    (root / "params.yaml").write_text("pipeline:\n  retries: 1\n  retry_delay_s: 0.0\n")
+    stages = {
+        "prep": {"cmd": PREP, "deps": ["data"], "outs": ["out/prep.txt"]},
+        "train": {"foreach": ["s1", "s2"], "do": {"cmd": TRAIN, "deps": ["out/prep.txt"],
+                                                  "metrics": [{"out/m-${item}.json": {"cache": False}}]}},
+    }  # fmt: skip
+    (root / "dvc.yaml").write_text(json.dumps({"stages": stages}, indent=2))  # JSON is YAML
+    (root / ".gitignore").write_text("/out/prep.txt\n")
+    dvc_command(root, ["add", "-q", "data"])
+    git("add", ".")
+    git("commit", "-q", "-m", "toy project")
+    return root
 
 
 def timed(fn: Callable[[], Any], repeats: int) -> list[float]:
@@ -59,9 +102,6 @@ def main() -> None:
 
     from mannequin.orchestration import run_stage, stage_order
     from mannequin.orchestration.dvc_runner import dvc_env
-
-    sys.path.insert(0, str(ROOT / "tests" / "orchestration"))  # the toy project is a test fixture
-    from toy_project import make_toy_project
 
     repo = make_toy_project(work / "toy")
     order = stage_order(repo)

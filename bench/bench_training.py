@@ -49,7 +49,7 @@ def write_synthetic(root: Path, clips: int, frames: int, w: int = 160, h: int = 
 
 
 def bench_objective(root: Path, objective: str, workers: int, steps: int, accelerator: str) -> dict:
-    from mannequin.learning.train import run_pretrain
+    from mannequin.stages.pretrain import run as run_pretrain
 
     overrides = {
         "pretrain.trainer.max_steps": steps,

@@ -1,12 +1,13 @@
 """Every registered pretext compared on the same curated shards (``make compare``).
 
 Usage: python bench/compare_pretexts.py [--params params.yaml] [--out compare] [--seeds 0 1] [--set KEY=VALUE ...]
-       [--report-only] [--readme README.md] [--results bench/results/compare_pretexts.json]
+       [--report-only] [--results-page docs/results.md] [--results bench/results/compare_pretexts.json]
 Needs ``curated/`` (``dvc repro curate``). Writes ``<out>/seed-<s>/{models,runs,metrics}`` and
 ``<out>/report/pretexts_compared.{md,json,png}`` (the "Pretexts compared" section), and prints the wall time.
 ``--set`` takes params overrides, e.g. ``--set pretrain.trainer.max_steps=5`` for a quick check.
 ``--report-only`` writes the report from the seeds' metrics already there (e.g. after one run per seed in
-parallel); ``--readme`` then rewrites the generated table of that README (between its markers). ``--results``
+parallel); ``--results-page`` then rewrites the generated table of that page of the docs (between its markers).
+The experiment is :mod:`mannequin.stages.compare`. ``--results``
 (``make compare``: ``bench/results/compare_pretexts.json``) also gets the comparison, the overrides and the wall
 time (None with ``--report-only``).
 """
@@ -20,7 +21,7 @@ from pathlib import Path
 
 from machine import parse_settings, write_result
 from mannequin.errors import InputError
-from mannequin.learning.compare import compare_report, run_compare, update_readme
+from mannequin.stages.compare import compare_report, run_compare, update_results_page
 
 
 def main() -> int:
@@ -30,7 +31,7 @@ def main() -> int:
     ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1])
     ap.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
     ap.add_argument("--report-only", action="store_true", help="only write the report from existing metrics")
-    ap.add_argument("--readme", type=Path, default=None, help="rewrite this README's generated table")
+    ap.add_argument("--results-page", type=Path, default=None, help="rewrite this docs page's generated table")
     ap.add_argument("--results", type=Path, default=None, help="also write the comparison here (bench JSON)")
     args = ap.parse_args()
     overrides = parse_settings(args.overrides, "compare")
@@ -40,8 +41,8 @@ def main() -> int:
             comparison = compare_report(args.out, args.seeds)
         else:
             comparison = run_compare(args.params, args.seeds, args.out, overrides)
-        if args.readme is not None:
-            update_readme(args.readme, comparison)
+        if args.results_page is not None:
+            update_results_page(args.results_page, comparison)
     except InputError as exc:
         print(f"compare: error: {exc}", file=sys.stderr)
         return 2
@@ -51,7 +52,9 @@ def main() -> int:
         write_result(args.results, record, sort_keys=True)
     wins = ", ".join(f"{b}: {init}" for b, init in comparison["best"].items())
     print(f"pretexts compared over seeds {args.seeds} in {time.perf_counter() - start:.0f} s; best per budget: {wins}")
-    print(f"-> {args.out / 'report' / 'pretexts_compared.md'}" + (f", {args.readme}" if args.readme else ""))
+    print(
+        f"-> {args.out / 'report' / 'pretexts_compared.md'}" + (f", {args.results_page}" if args.results_page else "")
+    )
     return 0
 
 

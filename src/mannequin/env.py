@@ -57,8 +57,3 @@ def quiet_prefect_logs(level: str = "WARNING") -> None:
     """Make Prefect's console logging quiet (the CLI prints its own summary); must run before importing prefect."""
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", level)
     os.environ.setdefault("PREFECT_LOGGING_SERVER_LEVEL", level)
-
-
-def dvc_quiet_config() -> dict[str, str]:
-    """``dvc config`` settings every clone should have (the Makefile's install sets them with ``--local``)."""
-    return {"core.analytics": "false", "core.check_update": "false"}

@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from mannequin.config import Params, cli_overrides, load_params
+from mannequin.config import Params, cli_overrides
 from mannequin.errors import InputError
+from mannequin.stages.params import load_params
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -147,3 +148,41 @@ def test_only_the_default_params_file_may_be_absent(tmp_path: Path, monkeypatch:
     monkeypatch.chdir(tmp_path)
     result = CliRunner().invoke(app, ["pretrain", "--objective", "mvs", "--no-progress"])
     assert result.output.strip() == "mannequin: error: data/splits.csv: file not found"  # pretrain.data's default
+
+
+def test_an_old_objective_key_names_its_new_key(tmp_path: Path) -> None:
+    """The flat knobs of ``pretrain.objective`` became one block per objective: the old key is one line naming it."""
+    from typer.testing import CliRunner
+
+    from mannequin.cli import app
+
+    old = write(tmp_path, "pretrain:\n  objective:\n    colorize_k: 7\n")
+    result = CliRunner().invoke(app, ["check-params", str(old)])
+    assert result.exit_code == 2, result.output
+    want = f"mannequin: error: {old}: pretrain.objective.colorize_k: renamed to pretrain.objective.colorize.k"
+    assert result.output.strip() == want
+    with pytest.raises(InputError, match=r"temperature: renamed to pretrain\.objective\.contrastive\.temperature and "):
+        load_params(None, {"pretrain.objective.temperature": 0.2})
+    new = write(tmp_path, "pretrain:\n  objective:\n    colorize:\n      k: 7\n")
+    assert load_params(new).pretrain.objective.colorize.k == 7
+
+
+def test_config_checks_the_name_syntax_and_the_stages_the_registry() -> None:
+    """``mannequin.config`` alone knows no objective registry (it imports nothing of learning): it checks a name's
+    syntax; :func:`mannequin.stages.params.load_params` gives it the registered names."""
+    from mannequin.config import load_params as load_config
+
+    jigsaw = {"pretrain.objectives": ["jigsaw"], "finetune.inits": ["jigsaw"]}
+    assert load_config(None, jigsaw).pretrain.objectives == ["jigsaw"]
+    with pytest.raises(InputError, match="not an objective name"):
+        load_config(None, {**jigsaw, "pretrain.objectives": ["jig saw"]})
+    with pytest.raises(InputError, match="unknown objective"):
+        load_params(None, jigsaw)
+
+
+def test_every_registered_objective_has_its_params_block() -> None:
+    from mannequin.config.objectives import ObjectiveParams
+    from mannequin.learning.objectives import OBJECTIVES
+
+    assert set(OBJECTIVES) == set(ObjectiveParams.model_fields)
+    assert all(cls.name == name for name, cls in OBJECTIVES.items())

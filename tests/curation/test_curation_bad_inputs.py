@@ -8,10 +8,10 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-from curation_helpers import FRAMES, HEIGHT, WIDTH, copy_data, look_at_cameras, write_plain_clip, write_splits
 
 from mannequin.curation.curate import curate_dataset
 from mannequin.curation.table import read_clip_table
+from tests.helpers.curation import FRAMES, HEIGHT, WIDTH, copy_data, look_at_cameras, write_plain_clip, write_splits
 
 GOOD = ("good_a", "good_b")
 

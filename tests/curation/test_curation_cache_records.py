@@ -7,9 +7,9 @@ import json
 from pathlib import Path
 
 import pytest
-from curation_helpers import copy_data
 
 from mannequin.curation.table import ClipRow
+from tests.helpers.curation import copy_data
 
 KEY = "curate-good_a-" + "0" * 32
 
@@ -66,7 +66,7 @@ def test_a_record_round_trips_and_refused_records_are_misses_with_one_line(tmp_p
 @pytest.mark.slow
 def test_a_pickled_prefect_record_in_the_output_folder_does_not_run(clean_data, tmp_path, tiny_params, capsys):
     """The attack: every record of a curated folder replaced (a pickle payload, corrupt JSON, wrong fields)."""
-    from mannequin.cli.curate_commands import load_curate_flow
+    from mannequin.stages.curate import load_flow as load_curate_flow
 
     data = copy_data(clean_data, tmp_path / "data")
     out = tmp_path / "curated"

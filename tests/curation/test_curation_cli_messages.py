@@ -11,11 +11,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from curation_helpers import FRAMES, look_at_cameras, write_plain_clip, write_splits
 from typer.testing import CliRunner
 
 from mannequin.cli import app
 from mannequin.curation.curate import plan_curation
+from tests.helpers.curation import FRAMES, look_at_cameras, write_plain_clip, write_splits
 
 
 def test_a_bogus_runner_names_the_option_and_every_choice(tmp_path):
@@ -52,8 +52,8 @@ def test_a_splits_row_without_a_clip_folder_is_a_warning_naming_both(clean_data,
 def test_prefect_engine_tracebacks_of_bad_input_are_dropped():
     import logging
 
-    from mannequin.cli.curate_commands import drop_gate_failure_tracebacks
     from mannequin.errors import InputError
+    from mannequin.stages.curate import drop_gate_failure_tracebacks
 
     try:
         raise InputError("data/splits.csv", "line 2: bad split", "bad_splits")

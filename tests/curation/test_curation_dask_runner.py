@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 
 import pytest
-from curation_helpers import copy_data
 
-from mannequin.cli.curate_commands import load_curate_flow
+from mannequin.stages.curate import load_flow as load_curate_flow
+from tests.helpers.curation import copy_data
 
 
 @pytest.mark.slow

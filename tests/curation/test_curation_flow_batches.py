@@ -7,13 +7,13 @@ import json
 from pathlib import Path
 
 import pytest
-from curation_helpers import copy_data
 
 from mannequin.curation.curate import curate_dataset
+from tests.helpers.curation import copy_data
 
 
 def test_batches_share_tasks_but_keep_enough_for_every_worker() -> None:
-    from flows.curate import MAX_BATCH, batch_size
+    from mannequin.orchestration.task_batches import MAX_BATCH, batch_size
 
     assert batch_size(3, 1) == 1 and batch_size(3, 2) == 1  # few clips: one per task, as before
     assert batch_size(8, 1) == 2 and batch_size(16, 2) == 2
@@ -53,7 +53,7 @@ def _run(flow_module, data: Path, out: Path, params) -> tuple[dict, str]:
 
 @pytest.mark.slow
 def test_a_clip_failing_in_its_batch_is_retried_alone(clean_data, tmp_path, tiny_params, monkeypatch):
-    import flows.curate as flow_module
+    import mannequin.stages.curate_flow as flow_module
 
     data = _data(clean_data, tmp_path)
     plain = tmp_path / "plain"

@@ -8,10 +8,10 @@ import shutil
 from pathlib import Path
 
 import pytest
-from curation_helpers import copy_data
 
-from mannequin.cli.curate_commands import load_curate_flow
 from mannequin.curation.curate import curate_dataset
+from mannequin.stages.curate import load_flow as load_curate_flow
+from tests.helpers.curation import copy_data
 
 
 def run(flow, data: Path, out: Path, params) -> dict:

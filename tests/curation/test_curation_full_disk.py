@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 import yaml
-from curation_helpers import copy_data
 from typer.testing import CliRunner
 
 from mannequin.cli import app
 from mannequin.curation import curate, shards
+from tests.helpers.curation import copy_data
 
 
 def fill_disk_on_write(monkeypatch, failing: int, error: OSError) -> list[str]:
@@ -83,7 +83,7 @@ def test_out_of_space_is_recognised_by_errno_and_by_numpys_message():
 
 @pytest.mark.slow
 def test_full_disk_under_prefect_is_not_retried_and_stops_the_run(clean_data, tmp_path, tiny_params, monkeypatch):
-    import flows.curate as flow_module
+    import mannequin.stages.curate_flow as flow_module
 
     data = copy_data(clean_data, tmp_path / "data")
     tried = fill_disk_on_write(monkeypatch, 2, OSError(errno.ENOSPC, "No space left on device"))

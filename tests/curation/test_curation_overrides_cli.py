@@ -8,7 +8,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from curation_helpers import FRAMES, copy_data, look_at_cameras, write_plain_clip, write_splits
 from typer.testing import CliRunner
 
 from mannequin.cli import app
@@ -16,6 +15,7 @@ from mannequin.curation.curate import curate_dataset, plan_curation
 from mannequin.curation.overrides import read_overrides
 from mannequin.curation.table import read_clip_table
 from mannequin.errors import InputError
+from tests.helpers.curation import FRAMES, copy_data, look_at_cameras, write_plain_clip, write_splits
 
 
 def overrides_file(path: Path, text: str) -> Path:
@@ -115,8 +115,8 @@ def test_prefect_does_not_print_a_traceback_for_a_failed_gate():
     import logging
     import sys
 
-    from mannequin.cli.curate_commands import drop_gate_failure_tracebacks
     from mannequin.curation.gates import GateFailure
+    from mannequin.stages.curate import drop_gate_failure_tracebacks
 
     def record(exc: BaseException) -> logging.LogRecord:
         try:
@@ -129,15 +129,3 @@ def test_prefect_does_not_print_a_traceback_for_a_failed_gate():
     assert drop_gate_failure_tracebacks(record(RuntimeError("a real crash keeps its traceback")))
     plain = logging.LogRecord("prefect.flow_runs", logging.ERROR, __file__, 1, "gate clip_table: FAILED", (), None)
     assert drop_gate_failure_tracebacks(plain)
-
-
-def test_cli_without_the_flows_package_is_one_clear_error(tmp_path, monkeypatch):
-    import sys
-
-    (tmp_path / "data" / "clips").mkdir(parents=True)
-    for name in [m for m in sys.modules if m == "flows" or m.startswith("flows.")]:
-        monkeypatch.delitem(sys.modules, name)
-    monkeypatch.setitem(sys.modules, "flows", None)  # what an install without the flows package sees
-    res = CliRunner().invoke(app, ["curate", "--data", str(tmp_path / "data"), "--out", str(tmp_path / "o")])
-    assert res.exit_code == 2, res.output
-    assert "flows/curate.py: the flows package is not installed" in res.output and "Traceback" not in res.output

@@ -7,7 +7,6 @@ curation on tiny rendered clips.
 from __future__ import annotations
 
 import pytest
-from curation_helpers import copy_data
 
 from mannequin.config.curate import QualityParams
 from mannequin.curation.curate import curate_dataset
@@ -15,6 +14,7 @@ from mannequin.curation.gates import clip_table_suite
 from mannequin.curation.rules import DEFAULT, STAGES, Registry, Rule, Score
 from mannequin.curation.stages import STAGE_FUNCTIONS
 from mannequin.curation.table import COLUMNS, read_clip_table
+from tests.helpers.curation import copy_data
 
 # The clips.csv contract (fixed; README, "The data layout"): these columns in this order, whatever the registry says.
 HISTORIC_COLUMNS = (

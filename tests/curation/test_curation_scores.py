@@ -11,9 +11,9 @@ import skimage.data
 
 from mannequin.clips.cameras import Camera
 from mannequin.config.curate import QualityParams
-from mannequin.curation import decisions
 from mannequin.curation.quality import clip_sharpness, depth_scores, even_indices, pose_scores
 from mannequin.curation.table import ClipRow, format_clip_table, summarize
+from tests.helpers.curation import depth_reason, pose_reason, sharpness_reason
 
 
 def rot_y(deg: float) -> np.ndarray:
@@ -43,20 +43,20 @@ def test_pose_scores_are_scale_free_and_find_teleports():
     jumped = [p + (np.array([5.0, 0, 0]) if i >= 6 else 0) for i, p in enumerate(path)]
     s = pose_scores(track(jumped))
     assert s.pose_jump > 20 and s.jump_at == 6
-    reason = decisions.pose_reason(s, QualityParams())
+    reason = pose_reason(s, QualityParams())
     assert reason.code == "pose_jump" and "pose line 7" in reason.sentence
 
 
 def test_static_and_rotation_only_cameras_from_poses():
     q = QualityParams()
     still = pose_scores(track([np.array([1.0, 2.0, 3.0])] * 8))
-    assert still.translation == 0 and decisions.pose_reason(still, q).code == "static_camera"
+    assert still.translation == 0 and pose_reason(still, q).code == "static_camera"
     turning = pose_scores(track([np.array([1.0, 2.0, 3.0])] * 8, [3.0 * i for i in range(8)]))
     assert turning.rotation_deg == pytest.approx(21.0)
-    r = decisions.pose_reason(turning, q)
+    r = pose_reason(turning, q)
     assert r.code == "no_parallax" and "21.0°" in r.sentence
     moving = pose_scores(track([np.array([0.05 * i, 0, 0]) for i in range(8)]))
-    assert decisions.pose_reason(moving, q) is None
+    assert pose_reason(moving, q) is None
 
 
 @pytest.mark.parametrize("width", [96, 160, 320])
@@ -72,8 +72,8 @@ def test_sharpness_separates_blur_at_any_resolution_and_exposure(width):
         s, b, d = clip_sharpness(sharp[None]), clip_sharpness(blurred[None]), clip_sharpness(dark[None])
         assert b < s - 0.05 and abs(d - s) < 0.05, (name, width, s, b, d)
         if width >= 160:  # frames are measured at the curation width (160 by default) or larger
-            assert decisions.sharpness_reason(b, q) is not None, (name, width, b)
-            assert decisions.sharpness_reason(s, q) is None, (name, width, s)
+            assert sharpness_reason(b, q) is not None, (name, width, b)
+            assert sharpness_reason(s, q) is None, (name, width, s)
     flat = np.full((1, 48, 64, 3), 77, np.uint8)
     assert clip_sharpness(flat) == 0.0
 
@@ -90,15 +90,15 @@ def test_depth_scores_and_decision_order():
     }
     blank = depth_scores(np.full((2, 4, 5), np.nan), np.zeros(2), np.zeros(2))
     assert blank["parallax_deg"] is None and blank["coverage"] == 0  # no confident pixel: parallax is unknown
-    assert decisions.depth_reason(blank, QualityParams()).code == "low_coverage"
+    assert depth_reason(blank, QualityParams()).code == "low_coverage"
     q = QualityParams(min_parallax_deg=1.0, max_inconsistent_fraction=0.2, min_coverage=0.5)
-    assert decisions.depth_reason(s, q).code == "moving_scene"
-    assert decisions.depth_reason({**s, "parallax_deg": 0.2}, q).sentence.startswith("median triangulation angle 0.20°")
-    assert decisions.depth_reason({**s, "inconsistent_fraction": 0.1, "coverage": 0.1}, q).code == "low_coverage"
-    assert decisions.depth_reason({**s, "coverage": 0.01}, q).code == "pose_image_mismatch"
-    assert decisions.depth_reason({**s, "inconsistent_fraction": 0.1}, q) is None
+    assert depth_reason(s, q).code == "moving_scene"
+    assert depth_reason({**s, "parallax_deg": 0.2}, q).sentence.startswith("median triangulation angle 0.20°")
+    assert depth_reason({**s, "inconsistent_fraction": 0.1, "coverage": 0.1}, q).code == "low_coverage"
+    assert depth_reason({**s, "coverage": 0.01}, q).code == "pose_image_mismatch"
+    assert depth_reason({**s, "inconsistent_fraction": 0.1}, q) is None
     photometric = {**s, "inconsistent_fraction": 0.1, "disagreement_fraction": 0.9}
-    assert decisions.depth_reason(photometric, q).code == "moving_scene"
+    assert depth_reason(photometric, q).code == "moving_scene"
 
 
 def test_even_indices():

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from tests.mvs.mvs_scene import render_clip
 
 from mannequin.config.curate import QualityParams
-from mannequin.curation.decisions import depth_reason
 from mannequin.curation.motion import clustered, distant_pairs, motion_fraction, pair_evidence
+from mannequin.sample.analytic import render_clip
+from tests.helpers.curation import depth_reason
 
 BLOCK = (slice(12, 30), slice(20, 44))
 

@@ -20,11 +20,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 import yaml
-from curation_helpers import FRAMES, WIDTH
 
 from mannequin.clips.cameras import Camera
 from mannequin.curation.shards import SHARDS_DIR, TMP_DIR, list_shards, remove_stale_shards, write_shard
 from mannequin.orchestration.dvc_runner import dvc_env
+from tests.helpers.curation import FRAMES, WIDTH
 
 # Run in the killed subprocess: numpy.save sleeps after images.npy, once it has said where it writes.
 SLOW_SAVE = """

@@ -6,12 +6,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from people_helpers import paper_data  # noqa: F401  (the tiny paper-like sample of the people tests)
 
 from mannequin.clips.cameras import Camera
 from mannequin.clips.depth_png import write_depth_png
 from mannequin.clips.poses import write_poses
 from mannequin.clips.video import write_video
+from mannequin.sample.dataset import write_sample_data
+from tests.helpers.people import PAPER
 
 W, H, FPS = 32, 24, 10
 
@@ -68,3 +69,11 @@ def eval_data(tmp_path: Path) -> Path:
 @pytest.fixture
 def constant_predictor():
     return ConstantPredictor
+
+
+@pytest.fixture(scope="session")
+def paper_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The tiny paper-like sample of the people tests."""
+    out = tmp_path_factory.mktemp("paper") / "data"
+    write_sample_data(out, progress=False, **PAPER)
+    return out

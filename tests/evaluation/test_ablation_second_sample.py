@@ -1,16 +1,12 @@
-"""The second sample of ``bench/ablation_second_sample.py``: another seed and a milder defect mix, by plan."""
+"""The second sample of the curation ablation (:mod:`mannequin.stages.ablation`): another seed, a milder defect mix."""
 
 from __future__ import annotations
 
-import sys
 from collections import Counter
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
-
-from ablation_second_sample import MILD_DEFECTS, milder_plan
 from mannequin.sample.plan import make_plan
 from mannequin.sample.trajectory import MOVING_KINDS
+from mannequin.stages.ablation import MILD_DEFECTS, milder_plan
 
 
 def test_milder_plan_keeps_only_the_subtle_defects() -> None:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from test_evaluate_cli_real_models import export
 from typer.testing import CliRunner
 
 from mannequin.cli import app
 from mannequin.clips.depth_png import sensor_depth_indices
+from tests.helpers.models import export
 
 
 def test_evaluate_shows_a_bar_over_models_and_clips(eval_data: Path, tmp_path: Path) -> None:

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from people_helpers import Constant, ParallaxEcho, evaluate_people
 
 from mannequin.errors import InputError
 from mannequin.evaluation.examples import load_npz
 from mannequin.evaluation.regions import MIN_GROUP_PIXELS, PARALLAX, RegionScores, clip_people, score_groups
+from tests.helpers.people import Constant, ParallaxEcho, evaluate_people
 
 
 def _gt() -> tuple[np.ndarray, np.ndarray]:

@@ -5,10 +5,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from people_helpers import Constant, ParallaxEcho, evaluate_people
-
 from mannequin.evaluation.people_report import people_summary, render_section, verdict
 from mannequin.evaluation.regions import PARALLAX
+from tests.helpers.people import Constant, ParallaxEcho, evaluate_people
 
 
 def _entry(inputs: str, human: float, non_human: float, all_: float) -> dict:

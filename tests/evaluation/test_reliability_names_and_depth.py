@@ -112,7 +112,7 @@ def test_finetuning_refuses_a_wrong_size_depth_png(eval_data):
 
 
 def test_evaluate_cli_names_the_wrong_size_png(eval_data, tmp_path):
-    from test_evaluate_cli_real_models import export
+    from tests.helpers.models import export
 
     export(tmp_path / "models", "pretrain", "mvs", {"objective": "mvs"}, 0.0)
     png = eval_data / "depth" / "clip_a" / "000002.png"

@@ -10,7 +10,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from test_report_outputs import MODELS, write_metrics
+
+from tests.helpers.metrics import MODELS, write_metrics
 
 pytestmark = pytest.mark.slow
 

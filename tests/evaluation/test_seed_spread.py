@@ -13,7 +13,8 @@ from mannequin.errors import InputError
 from mannequin.evaluation.metrics import METRICS
 from mannequin.evaluation.report import write_report
 from mannequin.evaluation.summary import SPREAD_RULE, beyond_spread, build_summary, load_metrics, seed_spread
-from mannequin.learning.compare import README_MARKERS, update_readme
+from mannequin.stages.compare import RESULTS_MARKERS as README_MARKERS
+from mannequin.stages.compare import update_results_page as update_readme
 
 # (init, budget) -> abs_rel of finetune.seed's model, then of seeds 1 and 2
 ABS_REL = {

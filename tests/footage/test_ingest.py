@@ -6,13 +6,13 @@ import subprocess
 import sys
 from pathlib import Path
 
-from conftest import shot_video
 from mannequin.clips.frames import list_frame_files, read_frame_image
 from mannequin.clips.ids import is_valid_clip_id
 from mannequin.clips.splits import read_splits
 from mannequin.config.ingest import IngestParams
 from mannequin.ingest.ingest import clip_id_for, clip_stem, ingest, plan_video
 from mannequin.ingest.select import Candidate, shot_clips
+from tests.helpers.footage import shot_video
 
 MAIN = "from mannequin.cli import main; main()"
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import true_cameras
 from mannequin.config.sfm import SfmParams
 from mannequin.curation.sfm_accuracy import pose_errors
 from mannequin.curation.sfm_poses import estimate_clip_poses
 from mannequin.curation.sfm_worker import _pick
+from tests.helpers.footage import true_cameras
 
 
 def _true_focal(root, clip_id) -> tuple[float, list]:

@@ -11,12 +11,12 @@ import cv2
 import numpy as np
 import pytest
 
-from conftest import textured_frame, true_cameras
 from mannequin.clips.poses import read_pose_table
 from mannequin.config.sfm import SfmParams
 from mannequin.curation.sfm_accuracy import pose_errors
 from mannequin.curation.sfm_poses import clip_with_poses, estimate_clip_poses
 from mannequin.errors import InputError
+from tests.helpers.footage import textured_frame, true_cameras
 
 MAIN = "from mannequin.cli import main; main()"
 

@@ -10,16 +10,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import H, W, make_clip, make_curated, write_splits
-from mannequin.learning.compare import PARALLAX_RUNS
 from mannequin.learning.objectives import objective_names
+from mannequin.stages.compare import PARALLAX_RUNS
+from tests.helpers.learning import H, W, make_clip, make_curated, write_splits
 
 ROOT = Path(__file__).resolve().parents[2]
 
 TINY = {
     "pretrain.net.width": 4, "pretrain.net.depth": 3, "pretrain.batch_size": 4, "pretrain.num_workers": 0,
     "pretrain.image_size": [W, H], "pretrain.trainer.accelerator": "cpu", "pretrain.trainer.max_steps": 2,
-    "pretrain.objective.selfie_patch": 8, "pretrain.objective.selfie_k": 4, "pretrain.objective.selfie_margin": 1,
+    "pretrain.objective.selfie.patch": 8, "pretrain.objective.selfie.k": 4, "pretrain.objective.selfie.margin": 1,
     "finetune.batch_size": 2, "finetune.image_size": [W, H], "finetune.val_frames": 0, "finetune.budgets": [2],
     "finetune.trainer.accelerator": "cpu", "finetune.trainer.max_steps": 2, "evaluate.example_mvs": False,
 }  # fmt: skip
@@ -53,7 +53,7 @@ def test_compare_runs_every_pretext_for_two_seeds(tmp_path: Path) -> None:
     assert "## Pretexts compared" in (tmp_path / "compare" / "report" / "pretexts_compared.md").read_text()
     assert comparison["pretrain_steps"] == [2]
     # the report again from the metrics there, the README's block rewritten from it, the bench JSON written
-    from mannequin.learning.compare import README_MARKERS
+    from mannequin.stages.compare import RESULTS_MARKERS as README_MARKERS
 
     readme = tmp_path / "README.md"
     readme.write_text("intro\n" + "\nold\n".join(README_MARKERS) + "\noutro\n")
@@ -63,7 +63,7 @@ def test_compare_runs_every_pretext_for_two_seeds(tmp_path: Path) -> None:
         "0",
         "1",
         "--report-only",
-        "--readme",
+        "--results-page",
         str(readme),
         "--results",
         str(tmp_path / "r.json"),

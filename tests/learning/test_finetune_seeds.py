@@ -7,10 +7,10 @@ from pathlib import Path
 import yaml
 from typer.testing import CliRunner
 
-from conftest import tiny_params
 from mannequin.cli import app
 from mannequin.evaluation.evaluate import model_info
 from mannequin.learning.predict import DepthPredictor
+from tests.helpers.learning import tiny_params
 
 
 def test_seed_option_names_the_repeat_and_draws_other_labels(tmp_path: Path, learning_data: dict[str, Path]) -> None:

@@ -10,13 +10,15 @@ import pytorch_lightning as pl
 import torch
 from typer.testing import CliRunner
 
-from conftest import tiny_params
 from mannequin.config import Params
 from mannequin.config.learning import AugmentParams, FinetuneParams, NetParams, PretrainParams
 from mannequin.learning.data import PretrainDataModule, ShardFrames
+from mannequin.learning.fit import build_trainer, score
 from mannequin.learning.modules import FinetuneModule, PretrainModule
 from mannequin.learning.predict import DepthPredictor
-from mannequin.learning.train import build_trainer, run_finetune, run_pretrain, score
+from mannequin.stages.finetune import run as run_finetune
+from mannequin.stages.pretrain import run as run_pretrain
+from tests.helpers.learning import tiny_params
 
 
 def _params(tmp: Path, data: dict[str, Path], **extra: object):
@@ -101,7 +103,7 @@ def test_rerunning_a_finished_run_changes_nothing(tmp_path: Path, learning_data:
 def test_checkpoints_record_every_setting_as_plain_values(tmp_path: Path, learning_data: dict[str, Path]) -> None:
     """The modules take the params blocks; a checkpoint stores their dumps and rebuilds the module from them."""
     params = _params(tmp_path, learning_data, **{"pretrain.trainer.max_steps": 2, "finetune.trainer.max_steps": 2,
-                                                 "pretrain.objective.mask_ratio": 0.25})  # fmt: skip
+                                                 "pretrain.objective.masked.ratio": 0.25})  # fmt: skip
     pre = run_pretrain(params, "mvs+masked")
     ckpt = torch.load(pre.run_dir / "last.ckpt", weights_only=True)  # plain dicts, lists and numbers only
     assert ckpt["hyper_parameters"] == {
@@ -109,7 +111,7 @@ def test_checkpoints_record_every_setting_as_plain_values(tmp_path: Path, learni
         "objectives": ["mvs", "masked"],
     }
     module = PretrainModule.load_from_checkpoint(pre.run_dir / "last.ckpt", weights_only=True)
-    assert module.objectives["masked"].params == params.pretrain.objective
+    assert module.objectives["masked"].params == params.pretrain.objective.masked  # each objective, its own block
     assert torch.equal(module.net.log_offset, torch.load(pre.out_dir / "model.pt", weights_only=True)["log_offset"])
     fine = run_finetune(params, "scratch", 2)
     hp = torch.load(fine.run_dir / "last.ckpt", weights_only=True)["hyper_parameters"]

@@ -12,7 +12,6 @@ import pytest
 import pytorch_lightning as pl
 import torch
 
-from conftest import SPLITS, make_clip, synthetic_frame, tiny_params, write_splits
 from mannequin.clips.cameras import Camera
 from mannequin.config.learning import AugmentParams, NetParams, PretrainParams
 from mannequin.curation.parallax import CHANNELS, ParallaxInput, mask_channels, normalise_depth
@@ -20,9 +19,12 @@ from mannequin.curation.parallax_store import write_parallax
 from mannequin.curation.shards import write_shard
 from mannequin.errors import InputError
 from mannequin.learning.data import PretrainDataModule, ShardFrames
+from mannequin.learning.fit import build_trainer, score
 from mannequin.learning.modules import PretrainModule
 from mannequin.learning.predict import DepthPredictor
-from mannequin.learning.train import build_trainer, run_finetune, run_pretrain, score
+from mannequin.stages.finetune import run as run_finetune
+from mannequin.stages.pretrain import run as run_pretrain
+from tests.helpers.learning import SPLITS, make_clip, synthetic_frame, tiny_params, write_splits
 
 W, H = 64, 48
 NO_AUGMENT = AugmentParams(flip_p=0.0, jitter=0.0, channel_shuffle=False, grayscale_p=0.0)

@@ -9,22 +9,25 @@ import pytest
 import pytorch_lightning as pl
 import torch
 
-from conftest import make_curated, tiny_params, write_splits
-from mannequin.config.learning import AugmentParams, NetParams, ObjectiveParams, PretrainParams
+from mannequin.config.learning import AugmentParams, NetParams, PretrainParams
+from mannequin.config.objectives import ObjectiveParams
 from mannequin.errors import InputError
 from mannequin.learning.data import PretrainDataModule, ShardFrames
 from mannequin.learning.export import load_net
+from mannequin.learning.fit import build_trainer, score
 from mannequin.learning.modules import PretrainModule
 from mannequin.learning.nets import DepthNet
 from mannequin.learning.objectives import build_objective, objective_names
 from mannequin.learning.predict import DepthPredictor
-from mannequin.learning.train import build_trainer, run_finetune, run_pretrain, score
+from mannequin.stages.finetune import run as run_finetune
+from mannequin.stages.pretrain import run as run_pretrain
+from tests.helpers.learning import make_curated, tiny_params, write_splits
 
 NO_AUGMENT = AugmentParams(flip_p=0.0, jitter=0.0, channel_shuffle=False, grayscale_p=0.0)
 #: colorize's soft targets spread each pixel over ~5 bins and the synthetic tint is random per frame, so its
 #: cross-entropy has a high floor: 30 steps took it from 3.24 to 3.04 (a 6% drop); the others drop by > 20%
 DROP = {"colorize": 0.96}
-SMALL = ObjectiveParams(selfie_patch=8, selfie_k=4, selfie_margin=1, colorize_bin_frames=16)
+SMALL = ObjectiveParams.model_validate({"selfie": {"patch": 8, "k": 4, "margin": 1}, "colorize": {"bin_frames": 16}})
 
 
 def test_the_new_pretexts_are_registered() -> None:

@@ -10,9 +10,9 @@ import torch
 import yaml
 from typer.testing import CliRunner
 
-from conftest import H, W, tiny_params
 from mannequin.errors import InputError
-from mannequin.learning.train import run_pretrain
+from mannequin.stages.pretrain import run as run_pretrain
+from tests.helpers.learning import H, W, tiny_params
 
 
 class Payload:

@@ -23,7 +23,7 @@ EXPORTS = ("model.pt", "backbone.pt", "model.json", "metrics.json")
 DRIVER = """
 import os, signal, sys
 import pytorch_lightning as pl
-import mannequin.learning.train as train
+import mannequin.learning.fit as train
 
 KILL_AT = int(os.environ["KILL_AT_STEP"])
 

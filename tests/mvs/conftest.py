@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from tests.mvs.mvs_scene import SceneClip, render_clip
 
 from mannequin.config.curate import MvsParams
 from mannequin.curation.mvs import ClipDepth, clip_depth
+from mannequin.sample.analytic import SceneClip, render_clip
 
 WIDTH, HEIGHT, FRAMES = 96, 72, 6
 

@@ -8,8 +8,10 @@ import torch
 
 from mannequin.config.curate import MvsParams
 from mannequin.curation import mvs_cost, mvs_numba
-from mannequin.curation.mvs import _ClipMvs, clip_depth, resolve_backend
+from mannequin.curation.mvs import clip_depth, resolve_backend
 from mannequin.curation.mvs_consistency import forward_backward
+from tests.helpers import mvs_numba_views as views
+from tests.helpers.mvs_numba_views import frame_inputs
 
 # tolerances: SGM and winner-take-all repeat the reference's float32 operations in the same order (exact up to
 # the last bit); the sweep's bilinear taps round differently from grid_sample's (up to 5e-4 in ZNCC, in faint texture)
@@ -30,7 +32,7 @@ def _to_dhw(volume: np.ndarray) -> torch.Tensor:
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_sgm_matches_torch_on_random_volumes(seed):
     volume = _random_volume(seed)
-    ours = mvs_numba.aggregate_paths(volume, 0.03, 0.25, paths=4)
+    ours = views.aggregate_paths(volume, 0.03, 0.25, paths=4)
     ref = mvs_cost.aggregate_paths(_to_dhw(volume), 0.03, 0.25).numpy().transpose(1, 2, 0)
     np.testing.assert_allclose(ours, ref, rtol=0, atol=SGM_ATOL)
 
@@ -39,7 +41,7 @@ def test_sgm_matches_torch_on_random_volumes(seed):
 def test_winner_take_all_matches_torch_on_random_volumes(seed):
     volume = _random_volume(seed, (17, 19, 24))
     inv = np.linspace(0.05, 1.3, volume.shape[2]).astype(np.float32)
-    ours = mvs_numba.winner_take_all(volume, inv)
+    ours = views.winner_take_all(volume, inv)
     ref = mvs_cost.winner_take_all(_to_dhw(volume), torch.from_numpy(inv))
     for a, b in zip(ours, ref, strict=True):
         np.testing.assert_allclose(a, b.numpy(), rtol=0, atol=WTA_ATOL)
@@ -56,13 +58,13 @@ def test_one_path_against_a_hand_worked_answer():
     left_to_right = [[0.0, 0.5, 1.0], [1.0, 0.1, 1.3], [0.3, 1.0, 0.1]]
     right_to_left = [[0.1, 0.5, 1.1], [1.2, 0.1, 1.0], [0.2, 1.0, 0.0]]
     for (dy, dx), want in (((0, 1), left_to_right), ((0, -1), right_to_left)):
-        np.testing.assert_allclose(mvs_numba.path_costs(scores, dy, dx, 0.1, 0.3)[0], want, atol=1e-6)
+        np.testing.assert_allclose(views.path_costs(scores, dy, dx, 0.1, 0.3)[0], want, atol=1e-6)
         column = np.ascontiguousarray(scores.transpose(1, 0, 2))  # the same row as a column, top-down/bottom-up
-        np.testing.assert_allclose(mvs_numba.path_costs(column, dx, 0, 0.1, 0.3)[:, 0], want, atol=1e-6)
+        np.testing.assert_allclose(views.path_costs(column, dx, 0, 0.1, 0.3)[:, 0], want, atol=1e-6)
     diagonal = np.full((3, 3, 3), 1.0, np.float32)  # the row on the diagonal of a 3x3 image, path down-right
     for k in range(3):
         diagonal[k, k] = scores[0, k]
-    np.testing.assert_allclose(mvs_numba.path_costs(diagonal, 1, 1, 0.1, 0.3)[[0, 1, 2], [0, 1, 2]], left_to_right,
+    np.testing.assert_allclose(views.path_costs(diagonal, 1, 1, 0.1, 0.3)[[0, 1, 2], [0, 1, 2]], left_to_right,
                                atol=1e-6)  # fmt: skip
 
 
@@ -71,47 +73,36 @@ def test_sgm_is_the_mean_of_its_paths():
     for paths, directions in ((4, [(0, 1), (0, -1), (1, 0), (-1, 0)]), (8, [(1, 1), (-1, -1), (1, -1), (-1, 1)])):
         if paths == 8:
             directions = [(0, 1), (0, -1), (1, 0), (-1, 0), *directions]
-        total = sum(mvs_numba.path_costs(volume, dy, dx, 0.03, 0.25) for dy, dx in directions)
-        np.testing.assert_allclose(mvs_numba.aggregate_paths(volume, 0.03, 0.25, paths), 1 - 2 * total / paths,
+        total = sum(views.path_costs(volume, dy, dx, 0.03, 0.25) for dy, dx in directions)
+        np.testing.assert_allclose(views.aggregate_paths(volume, 0.03, 0.25, paths), 1 - 2 * total / paths,
                                    atol=SGM_ATOL)  # fmt: skip
 
 
 def test_eight_paths_add_the_diagonals():
     volume = _random_volume(3)
-    four = mvs_numba.aggregate_paths(volume, 0.03, 0.25, paths=4)
-    eight = mvs_numba.aggregate_paths(volume, 0.03, 0.25, paths=8)
+    four = views.aggregate_paths(volume, 0.03, 0.25, paths=4)
+    eight = views.aggregate_paths(volume, 0.03, 0.25, paths=8)
     assert eight.shape == four.shape and not np.allclose(eight, four)
     flat = np.zeros_like(volume)  # a volume constant along D aggregates to itself whatever the paths
     flat[:] = 0.4
-    np.testing.assert_allclose(mvs_numba.aggregate_paths(flat, 0.03, 0.25, paths=8), flat, atol=1e-5)
+    np.testing.assert_allclose(views.aggregate_paths(flat, 0.03, 0.25, paths=8), flat, atol=1e-5)
     with pytest.raises(ValueError, match="4 or 8"):
-        mvs_numba.aggregate_paths(volume, 0.03, 0.25, paths=6)
-
-
-def _frame_inputs(scene, i: int = 2):
-    mvs = _ClipMvs(scene.images, scene.cameras, MvsParams(planes=32), torch.device("cpu"))
-    plan, rig = mvs.plan(i), mvs.rig
-    src = list(plan.sources)
-    rel = [rig.relative(i, j) for j in src]
-    R, t = np.stack([r for r, _ in rel]), np.stack([t for _, t in rel])
-    geometry = mvs_cost.sweep_geometry(rig.K[i], rig.K[src], R, t, rig.height, rig.width, "cpu")
-    inv = torch.linspace(1.0 / plan.far, 1.0 / plan.near, 32, dtype=torch.float64)
-    return mvs, src, geometry, inv
+        views.aggregate_paths(volume, 0.03, 0.25, paths=6)
 
 
 def test_sweep_matches_torch_on_the_test_scene(scene):
-    mvs, src, geometry, inv = _frame_inputs(scene)
+    mvs, src, geometry, inv = frame_inputs(scene)
     ref, sources = mvs.gray[2], mvs.gray[src]
     eps = (MvsParams().min_texture / 2) ** 2
     want = mvs_cost.sweep_scores(ref, sources[:, None], geometry, inv, 5, 2, eps).numpy().transpose(1, 2, 0)
     args = (geometry.A.numpy(), geometry.q.numpy(), inv.to(torch.float32).numpy(), 5, 2, eps, geometry.bound)
-    ours = mvs_numba.sweep_volume(ref.numpy(), sources.numpy(), *args)
+    ours = views.sweep_volume(ref.numpy(), sources.numpy(), *args)
     assert (want > -1).mean() > 0.8
     np.testing.assert_allclose(ours, want, rtol=0, atol=SWEEP_ATOL)
 
 
 def test_consistency_and_zncc_match_torch(scene, scene_depth):
-    mvs, src, _, _ = _frame_inputs(scene)
+    mvs, src, _, _ = frame_inputs(scene)
     rig = mvs.rig
     depth = torch.from_numpy(scene_depth.depth[2] / mvs.scale)
     for j in src:
@@ -160,7 +151,7 @@ def test_backend_choice():
 def test_fused_aggregation_and_selection_is_the_two_steps(paths):
     volume = _random_volume(5, (15, 17, 20))
     inv = np.linspace(0.1, 0.9, volume.shape[2]).astype(np.float32)
-    fused = mvs_numba.aggregate_and_select(volume, inv, 0.03, 0.25, paths)
-    apart = mvs_numba.winner_take_all(mvs_numba.aggregate_paths(volume, 0.03, 0.25, paths), inv)
+    fused = views.aggregate_and_select(volume, inv, 0.03, 0.25, paths)
+    apart = views.winner_take_all(views.aggregate_paths(volume, 0.03, 0.25, paths), inv)
     for a, b in zip(fused, apart, strict=True):
         np.testing.assert_array_equal(a, b)

@@ -7,17 +7,17 @@ import threading
 import numpy as np
 import pytest
 import torch
-from tests.mvs.test_mvs_numba import _frame_inputs
 
 from mannequin.clips.cameras import Camera
 from mannequin.config.curate import MvsParams
 from mannequin.curation import mvs_numba
 from mannequin.curation.mvs_geometry import build_rig, ray_angle_deg
 from mannequin.curation.mvs_sources import _scene_center, select_sources
+from tests.helpers.mvs_numba_views import frame_inputs
 
 
 def _sweep_args(scene, planes: int = 32):
-    mvs, src, geometry, inv = _frame_inputs(scene)
+    mvs, src, geometry, inv = frame_inputs(scene)
     eps = (MvsParams().min_texture / 2) ** 2
     return (
         mvs.gray[2].numpy(),

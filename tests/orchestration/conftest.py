@@ -8,7 +8,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from toy_project import make_toy_project
+
+from tests.helpers.toy_project import make_toy_project
 
 
 @pytest.fixture(scope="session")

@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from mannequin.config.pipeline import read_pipeline_params
 from mannequin.env import configure_offline, dvc_site_cache_dir, offline_env
 from mannequin.errors import InputError
 from mannequin.orchestration import metrics_markdown, stage_order
 from mannequin.orchestration.dvc_runner import classify
+from mannequin.stages.pipeline import read_pipeline_params
 
 
 def test_stage_order_follows_dvc_graph_with_foreach_names(flaky_repo: Path) -> None:

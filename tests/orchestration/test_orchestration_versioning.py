@@ -9,10 +9,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from toy_project import make_toy_project
 
 from mannequin.orchestration import dvc_command, experiment_run, run_stage, stage_order
 from mannequin.orchestration.dvc_runner import dvc_env, dvc_json
+from tests.helpers.toy_project import make_toy_project
 
 pytestmark = pytest.mark.slow  # ~10-20 DVC start-ups each
 

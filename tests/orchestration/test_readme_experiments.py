@@ -18,11 +18,12 @@ from typing import Any
 
 import pytest
 import yaml
-from toy_project import make_mannequin_project
 from typer.testing import CliRunner
 
-from mannequin.config import COMMAND_VALUES, load_params
+from mannequin.config import load_params
 from mannequin.orchestration.dvc_runner import dvc_env
+from mannequin.stages.check_params import COMMAND_VALUES
+from tests.helpers.toy_project import make_mannequin_project
 
 REPO = Path(__file__).resolve().parents[2]
 _INLINE = re.compile(r"`(dvc exp run [^`]*-S [^`]*)`")

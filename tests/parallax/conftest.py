@@ -8,8 +8,7 @@ import pytest
 
 from mannequin.sample.dataset import write_sample_data
 from mannequin.sample.plan import ClipPlan
-
-PAPER = {"n_clips": 20, "seed": 3, "width": 64, "height": 48, "frames": (4, 5), "people": "paper"}
+from tests.helpers.people import PAPER
 
 
 @pytest.fixture(scope="session")

@@ -8,9 +8,7 @@ import pytest
 
 from mannequin.sample.dataset import write_sample_data
 from mannequin.sample.plan import ClipPlan
-
-#: 20 clips give two test clips: one with walking people, one with frozen people.
-PAPER = {"n_clips": 20, "seed": 3, "width": 64, "height": 48, "frames": (4, 5), "people": "paper"}
+from tests.helpers.people import PAPER
 
 
 @pytest.fixture(scope="session")

@@ -8,7 +8,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from tests.people.conftest import PAPER
 
 from mannequin.clips.cameras import Camera
 from mannequin.clips.clip import open_clip
@@ -16,6 +15,7 @@ from mannequin.clips.masks import mask_indices, mask_path, read_mask_png, read_m
 from mannequin.sample.dataset import build_clip_scene, intrinsics, movable_objects, render_clip, write_sample_data
 from mannequin.sample.plan import make_plan
 from mannequin.sample.render import render, render_layers
+from tests.helpers.people import PAPER
 
 
 def _hashes(root: Path) -> dict[str, bytes]:

@@ -83,18 +83,12 @@ def check_params(
     ),
 ) -> None:
     """Validate params.yaml against the config models and print the resolved values."""
-    import json
-
     import yaml
 
-    from mannequin.atomic import atomic_write_text
-    from mannequin.config import COMMAND_VALUES, load_params
+    from mannequin.stages import check_params as stage
 
-    params = load_params(path, missing_ok=False)
+    params = stage.run(path, out)
     if out is None:
         print(yaml.safe_dump(params.model_dump(mode="json"), sort_keys=False), end="")
         return
-    out.parent.mkdir(parents=True, exist_ok=True)
-    # the same bytes whatever the values: stages depend on it for their order, not to rerun when a value changes
-    atomic_write_text(out, json.dumps({"valid": list(COMMAND_VALUES)}, indent=2) + "\n")
     print(f"{path}: valid -> {out}")

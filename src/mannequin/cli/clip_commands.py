@@ -30,8 +30,8 @@ def inspect(
     """
     import numpy as np
 
-    from mannequin.config import load_params
     from mannequin.curation.sfm_store import PoseSource
+    from mannequin.stages.params import load_params
 
     resolved = PoseSource.of(load_params(params_path, {}, missing_ok=False).curate, curated).resolve(clip_dir)
     clip = resolved.clip

@@ -1,41 +1,15 @@
-"""Commands of the curate stage: ``mannequin curate`` runs the Prefect curate flow (``flows.curate``)."""
+"""Commands of the curate stage: ``mannequin curate`` runs :mod:`mannequin.stages.curate` (the Prefect curate flow)."""
 
 from __future__ import annotations
 
-import logging
 import sys
 from pathlib import Path
-from typing import Any, get_args
+from typing import Any
 
 import typer
 
 from mannequin.cli.app import app, user_errors
-from mannequin.config.curate import CurateParams
 from mannequin.errors import InputError
-
-#: ``--runner``: the ``curate.runner`` choices, and ``serial`` (the library's plain loop, no Prefect).
-RUNNERS = (*get_args(CurateParams.model_fields["runner"].annotation), "serial")
-
-
-def load_curate_flow() -> Any:
-    """``run_curate`` of the ``flows.curate`` package: the curate flow on the task runner its params choose.
-
-    Imported here, not at the top, so that commands other than ``curate`` do not pay for importing Prefect.
-    """
-    return import_flow("curate").run_curate
-
-
-def import_flow(name: str) -> Any:
-    """The module ``flows.<name>``; an install that lacks the ``flows`` package is one clear error."""
-    import importlib
-
-    try:
-        return importlib.import_module(f"flows.{name}")
-    except ModuleNotFoundError as exc:
-        if exc.name not in ("flows", f"flows.{name}"):
-            raise
-        problem = "the flows package is not installed (reinstall mannequin: pip install -e .)"
-        raise InputError(f"flows/{name}.py", problem, "missing_flow") from None
 
 
 def print_summary(summary: dict, timings: dict | None = None) -> None:
@@ -83,10 +57,11 @@ def curate_command(
     Writes OUT/clips.csv, OUT/summary.json, OUT/timings.json, OUT/shards/ and OUT/validation/.
     Exit 2 on bad input (params, data folder, overrides), 1 when a data-quality gate fails.
     """
-    from mannequin.config import load_params
+    from mannequin.stages import curate as stage
+    from mannequin.stages.params import load_params
 
-    if runner not in (None, *RUNNERS):
-        raise InputError("--runner", f"{runner!r} is not one of {', '.join(RUNNERS)}", "bad_option")
+    if runner not in (None, *stage.RUNNERS):
+        raise InputError("--runner", f"{runner!r} is not one of {', '.join(stage.RUNNERS)}", "bad_option")
     cli: dict[str, Any] = {}
     for key, value in (
         ("curate.runner", "dask" if dask_address and runner is None else runner),
@@ -99,59 +74,12 @@ def curate_command(
     ):
         if value is not None and not (key == "curate.runner" and value == "serial"):
             cli[key] = value
-    params = load_params(params_file, cli).curate
-    data = Path(data or params.data)
-    out = Path(out or params.out)
-    if not data.is_dir():
-        raise InputError(data, "data folder not found", "missing_data")
-
-    if runner == "serial":
-        from mannequin.curation.curate import curate_dataset
-
-        bar = None
-        if progress:
-            from tqdm import tqdm
-
-            bar = tqdm(unit="clip", desc="curate", file=sys.stderr)
-        outcome = curate_dataset(data, out, params, progress=(lambda _c: bar.update(1)) if bar is not None else None)
-        if bar is not None:
-            bar.close()
-        print_summary(outcome.summary)
-        if not outcome.passed:
-            _gate_exit(outcome.gates)
-        return
-
-    from mannequin.env import quiet_prefect_logs
-
-    if not verbose:
-        quiet_prefect_logs("WARNING")
-    flow = load_curate_flow()
-    from mannequin.orchestration.local_server import guard_prefect_ephemeral_server
-
-    guard_prefect_ephemeral_server()  # Prefect's temporary server must not outlive a killed curate
-    from mannequin.curation.gates import GateFailure
-
-    for name in PREFECT_ENGINE_LOGGERS:
-        logging.getLogger(name).addFilter(drop_gate_failure_tracebacks)
-    try:
-        report = flow(data=str(data), out=str(out), params=params.model_dump(mode="json"), progress=progress)
-    except GateFailure as exc:
-        if exc.summary is not None:
-            print_summary(exc.summary, exc.timings)
-        _gate_exit(exc.gates)
-    print_summary(report["summary"], report["timings"])
-
-
-#: Prefect's engine logs every exception a flow or task raises, with its traceback, on these loggers.
-PREFECT_ENGINE_LOGGERS = ("prefect.flow_runs", "prefect.task_runs")
-
-
-def drop_gate_failure_tracebacks(record: logging.LogRecord) -> bool:
-    """Log filter: a failed gate and bad input (an ``InputError``: a bad splits.csv, a full disk) are reported by
-    the CLI in a line or a few, not by Prefect's engine with a traceback."""
-    from mannequin.curation.gates import GateFailure
-
-    return not (record.exc_info and isinstance(record.exc_info[1], GateFailure | InputError))
+    params = load_params(params_file, cli)
+    result = stage.run(params, data, out, serial=runner == "serial", progress=progress, verbose=verbose)
+    if result.summary is not None:
+        print_summary(result.summary, result.timings)
+    if not result.passed:
+        _gate_exit(result.gates)
 
 
 def _gate_exit(gates: list) -> None:

@@ -7,7 +7,6 @@ from pathlib import Path
 import typer
 
 from mannequin.cli.app import app, params_option, user_errors
-from mannequin.errors import InputError
 
 
 @app.command("evaluate")
@@ -26,16 +25,12 @@ def evaluate(
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Show a progress bar over models x clips."),
 ) -> None:
     """Score models on every test-split frame with sensor depth; write one metrics JSON per model."""
-    from mannequin.config import cli_overrides, load_params
-    from mannequin.evaluation.evaluate import run_evaluate
+    from mannequin.config import cli_overrides
+    from mannequin.stages import evaluate as stage
+    from mannequin.stages.params import load_params
 
     params = load_params(params_file, cli_overrides("evaluate", models=models, data=data, curated=curated, out=out))
-    try:
-        results = run_evaluate(params, model_dir or None, progress=progress)
-    except ValueError as exc:
-        if isinstance(exc, InputError):
-            raise
-        raise InputError(params.evaluate.data, str(exc), "evaluation_failed") from None
+    results = stage.run(params, model_dir or None, progress=progress)
     for name, r in sorted(results.items()):
         m = r["metrics"]
         print(
@@ -54,9 +49,10 @@ def report(
     params_file: Path = params_option(),
 ) -> None:
     """Summary table, label-efficiency plot, example frames and curation audit, from the metrics files."""
-    from mannequin.config import cli_overrides, load_params
-    from mannequin.evaluation.report import write_report
+    from mannequin.config import cli_overrides
+    from mannequin.stages import report as stage
+    from mannequin.stages.params import load_params
 
-    p = load_params(params_file, cli_overrides("report", metrics=metrics, out=out, data=data, curated=curated)).report
-    summary = write_report(Path(p.metrics), Path(p.out), data_dir=Path(p.data), curated_dir=Path(p.curated), params=p)
-    print(f"report: {len(summary['models'])} models -> {p.out}/summary.md")
+    params = load_params(params_file, cli_overrides("report", metrics=metrics, out=out, data=data, curated=curated))
+    summary = stage.run(params)
+    print(f"report: {len(summary['models'])} models -> {params.report.out}/summary.md")

@@ -12,7 +12,7 @@ from mannequin.errors import InputError
 
 def _curate_params(params_path: Path | None, overrides: dict):
     """The curate block of ``params_path`` (defaults without one: this command is a tool, not a stage)."""
-    from mannequin.config import load_params
+    from mannequin.stages.params import load_params
 
     return load_params(params_path, overrides, missing_ok=False).curate
 

@@ -8,6 +8,7 @@ from pathlib import Path
 import typer
 
 from mannequin.cli.app import app, params_option, user_errors
+from mannequin.config.objectives import ObjectiveParams
 
 _EXPECTED_WARNINGS = (
     ".*overridden `on_after_batch_transfer`.*",  # augmentation lives in the module on purpose
@@ -39,8 +40,8 @@ def pretrain(
     objective: str = typer.Option(
         ...,
         "--objective",
-        help="A pretext objective (mvs, masked, contrastive) or a mix 'mvs+masked'; '-parallax' after it "
-        "('mvs-parallax') trains the rgb+parallax net.",
+        help=f"A pretext objective ({', '.join(ObjectiveParams.model_fields)}) or a mix 'mvs+masked'; '-parallax' "
+        "after it ('mvs-parallax') trains the rgb+parallax net.",
     ),
     params_file: Path = params_option(),
     curated: Path = typer.Option(None, "--curated", help="Curated folder with shards/ [params: pretrain.curated]."),
@@ -51,15 +52,16 @@ def pretrain(
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Show a progress bar."),
 ) -> None:
     """Self-supervised pretraining on curated frames; writes model.pt, backbone.pt, model.json, metrics.json."""
-    from mannequin.config import cli_overrides, load_params
+    from mannequin.config import cli_overrides
     from mannequin.config.base import split_parallax
     from mannequin.learning.objectives import parse_objectives
-    from mannequin.learning.train import run_pretrain
+    from mannequin.stages import pretrain as stage
+    from mannequin.stages.params import load_params
 
     p = load_params(params_file, cli_overrides("pretrain", curated=curated, data=data, out=out, runs=runs))
     parse_objectives(split_parallax(objective)[0])
     _quiet_lightning()
-    result = run_pretrain(p, objective, progress=progress, name=name)
+    result = stage.run(p, objective, progress=progress, name=name)
     if result.out_dir is not None:
         print(_summary("pretrain", objective, result))
 
@@ -90,10 +92,11 @@ def finetune(
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Show a progress bar."),
 ) -> None:
     """Supervised fine-tuning on a label budget of sensor-depth frames from labeled clips."""
-    from mannequin.config import cli_overrides, load_params
+    from mannequin.config import cli_overrides
     from mannequin.config.spread import seeded_name
     from mannequin.errors import InputError
-    from mannequin.learning.train import run_finetune
+    from mannequin.stages import finetune as stage
+    from mannequin.stages.params import load_params
 
     options = cli_overrides("finetune", data=data, pretrained=pretrained, out=out, runs=runs, seed=seed)
     p = load_params(params_file, options)
@@ -101,6 +104,6 @@ def finetune(
         raise InputError("--budget", f"must be at least 1, got {budget}", "bad_budget")
     _quiet_lightning()
     name = None if seed is None else seeded_name(f"{init}-{budget}", seed)
-    result = run_finetune(p, init, budget, progress=progress, name=name)
+    result = stage.run(p, init, budget, progress=progress, name=name)
     if result.out_dir is not None:
         print(_summary("finetune", name or f"{init}-{budget}", result))

@@ -39,9 +39,10 @@ def mvs(
     import numpy as np
 
     from mannequin.atomic import atomic_path
-    from mannequin.config import cli_overrides, load_params
+    from mannequin.config import cli_overrides
     from mannequin.curation.mvs import frame_depth, resolve_device
     from mannequin.curation.sfm_store import resolve_clip
+    from mannequin.stages.params import load_params
 
     if out.is_dir():
         raise InputError(out, "is a folder; --out takes a file name such as depth.npz", "bad_output")

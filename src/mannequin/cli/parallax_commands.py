@@ -19,20 +19,18 @@ def parallax(
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Show a progress bar."),
 ) -> None:
     """Store the parallax input (single-source plane sweep, masked, normalised) of every labeled and test clip."""
-    from mannequin.config import cli_overrides, load_params
-    from mannequin.curation.parallax_store import STORED_SPLITS, store_parallax
+    from mannequin.config import cli_overrides
+    from mannequin.stages import parallax as stage
+    from mannequin.stages.params import load_params
 
     p = load_params(params_file, cli_overrides("parallax", data=data, out=out))
     bar = None
     if progress:
         from tqdm import tqdm
 
-        from mannequin.clips.splits import read_splits
-
-        total = sum(s in STORED_SPLITS for s in read_splits(p.parallax.data).values())
-        bar = tqdm(total=total, desc="parallax", unit="clip", file=sys.stderr)
+        bar = tqdm(total=stage.clips_to_store(p), desc="parallax", unit="clip", file=sys.stderr)
     try:
-        index = store_parallax(p.curate, p.parallax, progress=(lambda _c: bar.update(1)) if bar else None)
+        index = stage.run(p, progress=(lambda _c: bar.update(1)) if bar else None)
     finally:
         if bar is not None:
             bar.close()

@@ -11,15 +11,15 @@ from typing import Any
 import typer
 
 from mannequin.cli.app import app, fail, user_errors
-from mannequin.cli.curate_commands import PREFECT_ENGINE_LOGGERS
 from mannequin.errors import InputError
 
 
 def load_pipeline_flow() -> Any:
-    """The ``pipeline`` flow of the ``flows.pipeline`` package (imported on use: Prefect is slow to import)."""
-    from mannequin.cli.curate_commands import import_flow
+    """The flow :func:`mannequin.stages.pipeline.pipeline` (imported on use: Prefect is slow to import, and its log
+    level is read when it is imported)."""
+    from mannequin.stages.pipeline import pipeline
 
-    return import_flow("pipeline").pipeline
+    return pipeline
 
 
 @app.command("pipeline")
@@ -50,6 +50,7 @@ def pipeline_command(
 
     from mannequin.orchestration import DvcCommandFailed
     from mannequin.orchestration.metrics_table import metrics_text
+    from mannequin.orchestration.task_runners import PREFECT_ENGINE_LOGGERS
 
     flow = load_pipeline_flow()
     from mannequin.orchestration.local_server import guard_prefect_ephemeral_server
@@ -97,7 +98,7 @@ def data_digest_command(
     out: Path = typer.Option(..., "--out", help="The JSON file to write: file count and sha256 of DATA."),
 ) -> None:
     """Write a content digest of DATA: the dvc.yaml stages depend on it instead of walking DATA each."""
-    from mannequin.orchestration.data_digest import write_data_digest
+    from mannequin.stages import data_digest as stage
 
-    digest = write_data_digest(data, out)
+    digest = stage.run(data, out)
     print(f"{data}: {digest['files']} files, sha256 {str(digest['sha256'])[:16]} -> {out}")

@@ -27,9 +27,9 @@ def predict(
 
     An rgb+parallax model needs the clip's poses: poses.txt, or structure from motion (curate.poses, curate.sfm).
     """
-    from mannequin.config import load_params
     from mannequin.config.masks import MaskParams
     from mannequin.inference.predict_clip import predict_clip_dir
+    from mannequin.stages.params import load_params
 
     params = load_params(params_file)
     mask_params = params.curate.masks

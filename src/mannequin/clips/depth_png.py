@@ -12,7 +12,6 @@ from mannequin.atomic import atomic_path
 from mannequin.clips.ids import validate_clip_id
 from mannequin.errors import InputError
 
-MAX_METRES = 65.535
 _DEPTH_NAME = re.compile(r"[0-9]{6,}\.png")
 
 

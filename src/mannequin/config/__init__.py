@@ -18,12 +18,12 @@ from mannequin.config.curate import CurateParams
 from mannequin.config.evaluation import EvaluateParams, ReportParams
 from mannequin.config.learning import FinetuneParams, PretrainParams
 from mannequin.config.masks import ParallaxParams
+from mannequin.config.objectives import RENAMED
 from mannequin.config.pipeline import PipelineParams
 from mannequin.config.spread import SpreadParams
 from mannequin.errors import InputError
 
 __all__ = [
-    "COMMAND_VALUES",
     "DEFAULT_PARAMS",
     "Block",
     "Params",
@@ -35,13 +35,6 @@ __all__ = [
 
 #: the params file every command reads by default; it alone may be absent (then every value is its default)
 DEFAULT_PARAMS = Path("params.yaml")
-
-#: the params dvc.yaml writes into stage commands (``${...}``); its ``params`` stage checks them before any of those
-#: stages runs, so a value no model accepts never reaches a shell
-COMMAND_VALUES = (
-    "pretrain.objectives", "finetune.inits", "finetune.budgets", "ablation.objective", "ablation.budgets",
-    "spread.seeds", "spread.budgets",
-)  # fmt: skip
 
 
 class Params(Block):
@@ -101,19 +94,43 @@ def _describe(err: dict[str, Any]) -> str:
     return f"{loc}: {msg}"
 
 
-def parse_params(raw: Any, source: str | Path = "params.yaml") -> Params:
-    """Validate a loaded mapping; a problem is an :class:`InputError` naming the key path."""
+def parse_params(raw: Any, source: str | Path = "params.yaml", context: dict[str, Any] | None = None) -> Params:
+    """Validate a loaded mapping; a problem is an :class:`InputError` naming the key path.
+
+    ``context`` is pydantic's validation context: with the registered objectives under
+    :data:`mannequin.config.base.OBJECTIVES_CONTEXT`, objective names are checked against them too (else their syntax
+    only). A key that was renamed is an error naming its new key.
+    """
     if raw is None:
         raw = {}
     if not isinstance(raw, dict):
         raise InputError(source, f"expected a mapping at the top level, got {type(raw).__name__}", "bad_params")
+    _refuse_renamed(raw, source)
     try:
-        return Params.model_validate(raw)
+        return Params.model_validate(raw, context=context)
     except ValidationError as exc:
         errors = exc.errors()
         first = _describe(errors[0])
         more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
         raise InputError(source, first + more, "bad_params") from None
+
+
+def _refuse_renamed(raw: dict[str, Any], source: str | Path) -> None:
+    """A key of an earlier params layout (:data:`mannequin.config.objectives.RENAMED`) is one error naming its
+    replacement."""
+    found = []
+    for old, new in RENAMED.items():
+        node: Any = raw
+        for key in old.split("."):
+            node = node.get(key, _ABSENT) if isinstance(node, dict) else _ABSENT
+        if node is not _ABSENT:
+            found.append(f"{old}: renamed to {' and '.join(new)}")
+    if found:
+        more = f" (and {len(found) - 1} more renamed keys)" if len(found) > 1 else ""
+        raise InputError(source, found[0] + more, "renamed_key")
+
+
+_ABSENT = object()
 
 
 def read_params_yaml(path: str | Path, missing_ok: bool = False) -> dict[str, Any]:
@@ -144,11 +161,13 @@ def load_params(
     overrides: dict[str, Any] | None = None,
     *,
     missing_ok: bool | None = None,
+    context: dict[str, Any] | None = None,
 ) -> Params:
     """Read a params file, apply dotted ``overrides`` (``{"pretrain.lr": 0.1}``) and validate the result.
 
     Every command turns its options into such overrides. ``path`` must exist, except the default ``params.yaml``,
     whose absence means defaults (``missing_ok`` decides instead when given); ``None`` reads no file at all.
+    ``context``: as for :func:`parse_params` (``mannequin.stages.params.load_params`` gives the objective registry).
     """
     raw: dict[str, Any] = {}
     source: str | Path = "params"
@@ -158,7 +177,7 @@ def load_params(
         source = path
     for dotted, value in (overrides or {}).items():
         raw = _set_dotted(raw, dotted, value)
-    return parse_params(raw, source)
+    return parse_params(raw, source, context)
 
 
 def cli_overrides(block: str, **options: Any) -> dict[str, Any]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictInt
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictInt, ValidationInfo
 
 
 class Block(BaseModel):
@@ -17,16 +17,24 @@ class Block(BaseModel):
 #: an objective's name: what ``dvc.yaml`` interpolates into a command line, so nothing a shell would act on.
 _NAME = re.compile(r"[a-z][a-z0-9_]*")
 
+#: the key of the validation context that lists the registered objectives (``mannequin.stages.params`` fills it
+#: from the registry, which lives with the torch code in ``mannequin.learning.objectives``)
+OBJECTIVES_CONTEXT = "objectives"
 
-def _registered(name: str, within: str | None = None) -> str:
-    """A registered pretext objective (the registry is read on first use: it lives with the torch code)."""
-    from mannequin.learning.objectives import objective_names
 
-    which = f" {name!r}" if within not in (None, name) else ""
+def _check_name(name: str, info: ValidationInfo, within: str) -> None:
+    """An objective's name: its syntax always; its membership in the registry when the validation context lists the
+    registered objectives (:data:`OBJECTIVES_CONTEXT`)."""
+    which = f" {name!r}" if within != name else ""
     if not _NAME.fullmatch(name):
         raise ValueError(f"not an objective name{which} (lower-case letters, digits, _)")
-    if name not in objective_names():
-        raise ValueError(f"unknown objective{which} (known: {', '.join(objective_names())})")
+    known = (info.context or {}).get(OBJECTIVES_CONTEXT)
+    if known is not None and name not in known:
+        raise ValueError(f"unknown objective{which} (known: {', '.join(sorted(known))})")
+
+
+def _registered(name: str, info: ValidationInfo) -> str:
+    _check_name(name, info, name)
     return name
 
 
@@ -42,13 +50,13 @@ def split_parallax(spec: str) -> tuple[str, bool]:
     return spec, False
 
 
-def _objective_spec(spec: str) -> str:
+def _objective_spec(spec: str, info: ValidationInfo) -> str:
     """One objective or a ``+``-joined mix of distinct ones, e.g. ``mvs+masked``, optionally ``-parallax`` after."""
     parts = split_parallax(spec)[0].split("+")
     if len(set(parts)) != len(parts):
         raise ValueError("names an objective twice")
     for part in parts:
-        _registered(part, spec)
+        _check_name(part, info, spec)
     return spec
 
 

@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import Field
 
 from mannequin.config.base import Block, Budgets, Inits, ObjectiveName, Objectives
+from mannequin.config.objectives import ObjectiveParams
 
 #: what the network reads: RGB alone, or RGB and the parallax input (normalised depth, confidence, mask)
 NetInputs = Literal["rgb", "rgb+parallax"]
@@ -60,30 +61,6 @@ class AugmentParams(Block):
     jitter: float = Field(0.2, ge=0, le=1)
     channel_shuffle: bool = Field(True, description="permute RGB channels per image (no colour shortcut)")
     grayscale_p: float = Field(0.3, ge=0, le=1, description="share of images turned grey")
-
-
-class ObjectiveParams(Block):
-    """Knobs of the pretext objectives."""
-
-    gradient_weight: float = Field(0.5, ge=0)
-    gradient_scales: int = Field(4, ge=1)
-    mask_patch: int = Field(8, ge=1)
-    mask_ratio: float = Field(0.5, gt=0, lt=1)
-    temperature: float = Field(0.1, gt=0)
-    embed_dim: int = Field(64, ge=2)
-    colorize_bin_frames: int = Field(64, ge=1, description="colorize: training frames sampled (evenly) for ab bins")
-    colorize_grid: float = Field(10.0, gt=0, description="colorize: ab grid step (10: the paper's 313 bins)")
-    colorize_lambda: float = Field(0.5, ge=0, le=1, description="colorize: rebalancing mix with uniform")
-    colorize_sigma: float = Field(5.0, gt=0, description="colorize: soft-encoding / smoothing width (ab units)")
-    colorize_k: int = Field(5, ge=1, description="colorize: nearest bins in each soft target")
-    colorize_temperature: float = Field(0.38, gt=0, description="colorize: annealed-mean decoding temperature")
-    selfie_patch: int = Field(16, ge=4, description="selfie: cell size (px)")
-    selfie_k: int = Field(8, ge=2, description="selfie: hidden cells per image (the answer + k-1 distractors)")
-    selfie_margin: int = Field(2, ge=0, description="selfie: candidate interior inset (px), no border shortcut")
-    selfie_fill: Literal["mean", "noise"] = Field("mean", description="selfie: what hidden cells are filled with")
-    selfie_dim: int = Field(64, ge=2, description="selfie: patch/query code size")
-    correspondence_dim: int = Field(64, ge=2, description="correspondence: projection size of the similarity map")
-    correspondence_recolour: bool = Field(True, description="correspondence: recolour each frame (no colour shortcut)")
 
 
 class PretrainParams(Block):

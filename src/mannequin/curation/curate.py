@@ -6,7 +6,7 @@ at ``max_width``, MVS depth and confidence), each followed by its rules (:mod:`m
 rejected row carrying the error's code; nothing about one clip can stop the others.
 
 A dataset: :func:`curate_jobs` is the one loop of every runner; it takes a "map over jobs" callable, serial
-here (:func:`serial_map`) or Prefect tasks (flows/curate.py).
+here (:func:`serial_map`) or Prefect tasks (:mod:`mannequin.stages.curate_flow`).
 """
 
 from __future__ import annotations
@@ -380,9 +380,10 @@ def curate_jobs(
 ) -> CurationOutcome:
     """The curate loop of every runner: map the jobs, recompute accepted clips whose shard is missing, write.
 
-    ``map_jobs`` decides where and how clips run (:func:`serial_map`, or the Prefect tasks of flows/curate.py);
-    ``progress(clip_id)`` is called as each clip of the first pass finishes. ``started`` is the
-    ``time.perf_counter()`` of the run's start, planning included (default: now), for ``timings.json``.
+    ``map_jobs`` decides where and how clips run (:func:`serial_map`, or the Prefect tasks of
+    :mod:`mannequin.stages.curate_flow`); ``progress(clip_id)`` is called as each clip of the first pass finishes.
+    ``started`` is the ``time.perf_counter()`` of the run's start, planning included (default: now), for
+    ``timings.json``.
     """
     start = time.perf_counter() if started is None else started
     results: dict[str, ClipResult] = {}

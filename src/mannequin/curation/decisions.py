@@ -35,38 +35,10 @@ curation_error         an unexpected error after the configured retries (see the
 
 from __future__ import annotations
 
-from dataclasses import asdict
-from typing import TYPE_CHECKING
+from mannequin.curation.rules import Reason
 
-from mannequin.config.curate import QualityParams
-from mannequin.curation.rules import DEFAULT, STATIC_ROTATION_DEG, Reason, Values
-
-if TYPE_CHECKING:
-    from mannequin.curation.quality import PoseScores
-
-__all__ = ["CURATION_ERROR", "HELD_OUT_TEST", "MISSING_SPLIT", "STATIC_ROTATION_DEG", "Reason", "stage_reason"]
+__all__ = ["CURATION_ERROR", "HELD_OUT_TEST", "MISSING_SPLIT", "Reason"]
 
 HELD_OUT_TEST = "held_out_test"
 MISSING_SPLIT = "missing_split"
 CURATION_ERROR = "curation_error"
-
-
-def stage_reason(stage: str, values: Values, q: QualityParams) -> Reason | None:
-    """The first default rule of ``stage`` that rejects a clip with these values."""
-    found = DEFAULT.first_failure(stage, values, q)
-    return found[1] if found else None
-
-
-def pose_reason(p: PoseScores, q: QualityParams) -> Reason | None:
-    """Teleports, and cameras that do not translate, from the poses alone."""
-    return stage_reason("poses", asdict(p), q)
-
-
-def sharpness_reason(sharpness: float, q: QualityParams) -> Reason | None:
-    """Blurred frames."""
-    return stage_reason("frames", {"sharpness": sharpness}, q)
-
-
-def depth_reason(scores: dict, q: QualityParams) -> Reason | None:
-    """Parallax, moving things and coverage from the MVS output, in that order (frames kept aside)."""
-    return stage_reason("mvs", {"frames_kept": 1, "frames_total": 1, "frame_coverage_floor": 0.0, **scores}, q)

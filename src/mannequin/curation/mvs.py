@@ -60,11 +60,6 @@ class ClipDepth:
     sources: list[list[int]]
     disagreement_fraction: np.ndarray | None = None
 
-    @property
-    def coverage(self) -> np.ndarray:
-        """Fraction of confident (finite) pixels per frame."""
-        return np.isfinite(self.depth).mean(axis=(1, 2))
-
 
 def resolve_backend(name: str, device: torch.device) -> str:
     """``auto`` picks the compiled (numba) sweep on the CPU and torch on CUDA; numba needs the CPU."""

@@ -23,15 +23,6 @@ MARGIN_FULL = 0.15
 PEAK_HALF_WIDTH = 1
 
 
-@dataclass(frozen=True)
-class SweepResult:
-    """Per-pixel results of one reference frame (torch tensors, H x W)."""
-
-    inv_depth: torch.Tensor
-    score: torch.Tensor
-    confidence: torch.Tensor
-
-
 def to_gray(images: np.ndarray, device: torch.device) -> torch.Tensor:
     """RGB uint8 (N,H,W,3) to luminance float32 (N,H,W) in [0,1] on ``device``."""
     rgb = torch.from_numpy(np.ascontiguousarray(images)).to(device=device, dtype=torch.float32)

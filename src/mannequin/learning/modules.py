@@ -59,9 +59,6 @@ class _DepthModule(pl.LightningModule):
         sched = torch.optim.lr_scheduler.LambdaLR(opt, _warmup_cosine(total))
         return {"optimizer": opt, "lr_scheduler": {"scheduler": sched, "interval": "step"}}
 
-    def predict_log_depth(self, image: torch.Tensor) -> torch.Tensor:
-        return self.net(image)
-
     def compute_losses(self, batch: dict) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         """The total loss and the scalars to log; each module defines it."""
         raise NotImplementedError

@@ -6,5 +6,7 @@ Not clip I/O (that is :mod:`mannequin.clips`): it uses the clip writers to store
 - :mod:`~mannequin.sample.scene`, :mod:`~mannequin.sample.rooms`, :mod:`~mannequin.sample.textures`: the geometry
   and its surfaces; :mod:`~mannequin.sample.trajectory`: the camera paths;
 - :mod:`~mannequin.sample.render`: ray casting to colour and exact depth;
-- :mod:`~mannequin.sample.dataset`: render the planned clips and write the dataset.
+- :mod:`~mannequin.sample.dataset`: render the planned clips and write the dataset;
+- :mod:`~mannequin.sample.analytic`: a smaller analytic room with exact depth, the known answer of the MVS tests and
+  benchmarks (not part of the sample dataset).
 """

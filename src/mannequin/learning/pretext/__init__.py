@@ -6,5 +6,5 @@
   (after Arandjelović and Zisserman 2018).
 - :mod:`.depth_bins`: depth as a distribution over log-depth bins relative to the image median.
 
-Nothing here knows the config or the registry; ``objectives.py`` wires them in.
+Nothing here knows the config or the registry; :mod:`mannequin.learning.objectives` wires them in.
 """

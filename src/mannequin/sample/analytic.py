@@ -1,4 +1,4 @@
-"""A tiny analytic scene with exact depth, for MVS tests and benchmarks.
+"""A tiny analytic scene with exact depth: the known answer that MVS is checked against (tests, benchmarks).
 
 A textured room (back wall, floor, side walls) with a box in it, ray-cast in numpy from cameras moving
 on a path that looks at the box. Everything is scaled by ``scale``, so depth is known exactly in any units.

@@ -1,19 +1,21 @@
-"""Tiny datasets for the curation tests: rendered sample clips (64x48, a few frames) plus hand-made bad clips.
-
-Imported by name (``from curation_helpers import ...``): the tests folders are not packages."""
+"""Tiny datasets for the curation tests: rendered sample clips (64x48, a few frames) plus hand-made bad clips, and
+the default rules of one curation stage asked directly (what a clip with given scores is rejected for)."""
 
 from __future__ import annotations
 
 import shutil
+from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
-import pytest
 
 from mannequin.clips.cameras import Camera
 from mannequin.clips.poses import write_poses
 from mannequin.clips.video import write_video
 from mannequin.config import load_params
+from mannequin.config.curate import CurateParams, QualityParams
+from mannequin.curation.quality import PoseScores
+from mannequin.curation.rules import DEFAULT, Reason, Values
 from mannequin.sample.dataset import render_clip, write_clip
 from mannequin.sample.plan import ClipPlan
 
@@ -47,10 +49,8 @@ def write_plain_clip(data: Path, clip_id: str, frames: np.ndarray, cameras: list
     return clip_dir
 
 
-@pytest.fixture(scope="session")
-def clean_data(tmp_path_factory) -> Path:
-    """Two clean rendered clips, one test clip; rendered once per session."""
-    data = tmp_path_factory.mktemp("clean") / "data"
+def write_clean_data(data: Path) -> Path:
+    """Two clean rendered clips, one test clip."""
     for p in (plan("good_a", 11), plan("good_b", 12, trajectory="arc"), plan("held_t", 13, split="test")):
         write_clip(render_clip(p), data)
     write_splits(data, {"good_a": "unlabeled", "good_b": "labeled", "held_t": "test"})
@@ -62,8 +62,7 @@ def copy_data(src: Path, dst: Path) -> Path:
     return dst
 
 
-@pytest.fixture()
-def tiny_params():
+def tiny_curate_params() -> CurateParams:
     """The real params.yaml composed with overrides for tiny clips (few frames, small images)."""
     return load_params(
         Path(__file__).resolve().parents[2] / "params.yaml",
@@ -77,3 +76,24 @@ def tiny_params():
             "curate.quality.max_disagreement_fraction": 1.0,
         },
     ).curate
+
+
+def stage_reason(stage: str, values: Values, q: QualityParams) -> Reason | None:
+    """The first default rule of ``stage`` that rejects a clip with these values."""
+    found = DEFAULT.first_failure(stage, values, q)
+    return found[1] if found else None
+
+
+def pose_reason(p: PoseScores, q: QualityParams) -> Reason | None:
+    """Teleports, and cameras that do not translate, from the poses alone."""
+    return stage_reason("poses", asdict(p), q)
+
+
+def sharpness_reason(sharpness: float, q: QualityParams) -> Reason | None:
+    """Blurred frames."""
+    return stage_reason("frames", {"sharpness": sharpness}, q)
+
+
+def depth_reason(scores: dict, q: QualityParams) -> Reason | None:
+    """Parallax, moving things and coverage from the MVS output, in that order (frames kept aside)."""
+    return stage_reason("mvs", {"frames_kept": 1, "frames_total": 1, "frame_coverage_floor": 0.0, **scores}, q)

@@ -1,5 +1,5 @@
-"""Test fixtures: a tiny git + DVC project (2-3 stages of one-line Python) for the orchestration tests and
-benchmarks, and a copy of the real mannequin DAG (dvc.yaml, params.yaml) for dry runs of the README's experiments."""
+"""A tiny git + DVC project (2-3 stages of one-line Python) for the orchestration tests, and a copy of the real
+mannequin DAG (dvc.yaml, params.yaml) for dry runs of the README's experiments."""
 
 from __future__ import annotations
 
@@ -107,9 +107,19 @@ def make_toy_project(
     return root
 
 
-#: what the real dvc.yaml's stages depend on, created empty so that DVC can plan (``--dry``) without real data
-_MANNEQUIN_STUBS = ("data", "curated", "src/mannequin/clips", "src/mannequin/curation", "src/mannequin/learning",
-                    "src/mannequin/evaluation", "flows")  # fmt: skip
+#: what the real dvc.yaml's stages depend on besides their code (its code deps are read from it), created empty so
+#: that DVC can plan (``--dry``) without real data
+_MANNEQUIN_STUBS = ("data", "curated")
+
+
+def _dep_paths(dvc_yaml: dict[str, Any]) -> set[str]:
+    """Every dep of a dvc.yaml that names a file or folder of the checkout (not one of another stage's outputs)."""
+    paths = set()
+    for stage in dvc_yaml["stages"].values():
+        for dep in stage.get("do", stage).get("deps", []):
+            if str(dep).startswith(("src/", "flows/")):
+                paths.add(str(dep))
+    return paths
 
 
 def make_mannequin_project(root: str | Path, source: str | Path, params: dict[str, Any] | None = None) -> Path:
@@ -127,11 +137,12 @@ def make_mannequin_project(root: str | Path, source: str | Path, params: dict[st
     (root / "dvc.yaml").write_text((source / "dvc.yaml").read_text())
     text = (source / "params.yaml").read_text() if params is None else yaml.safe_dump(params, sort_keys=False)
     (root / "params.yaml").write_text(text)
-    for stub in _MANNEQUIN_STUBS:
+    code = _dep_paths(yaml.safe_load((source / "dvc.yaml").read_text()))
+    for stub in (*_MANNEQUIN_STUBS, *sorted(p for p in code if not p.endswith(".py"))):
         (root / stub).mkdir(parents=True, exist_ok=True)
         (root / stub / ".keep").write_text("")
-    for stub in ("flows/curate.py", "data/splits.csv", "src/mannequin/learning/predict.py",
-                 "src/mannequin/learning/nets.py"):  # fmt: skip
+    for stub in ("data/splits.csv", *sorted(p for p in code if p.endswith(".py"))):
+        (root / stub).parent.mkdir(parents=True, exist_ok=True)
         (root / stub).write_text("")
     _git(root, "add", ".")
     _git(root, "commit", "-q", "-m", "mannequin DAG")

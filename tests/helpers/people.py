@@ -1,15 +1,13 @@
-"""Helpers of the people-evaluation tests: a tiny paper-like sample and stand-in predictors.
-
-Imported by name (``from people_helpers import ...``): the tests folders are not packages."""
+"""Helpers of the people tests: a tiny paper-like sample and stand-in predictors."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import numpy as np
-import pytest
 
-#: a tiny paper-like sample: two test clips, one with walking people, one with frozen people
+#: a tiny paper-like sample (``--people paper``: masks, walking people in the labelled and test clips): 20 clips give
+#: two test clips, one with walking people, one with frozen people
 PAPER = {"n_clips": 20, "seed": 3, "width": 64, "height": 48, "frames": (4, 5), "people": "paper"}
 
 
@@ -35,15 +33,6 @@ class Constant:
 
     def predict(self, images: np.ndarray) -> np.ndarray:
         return np.full(images.shape[:3], self.value, np.float32)
-
-
-@pytest.fixture(scope="session")
-def paper_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from mannequin.sample.dataset import write_sample_data
-
-    out = tmp_path_factory.mktemp("paper") / "data"
-    write_sample_data(out, progress=False, **PAPER)
-    return out
 
 
 def evaluate_people(data: Path, out: Path, predictors: dict[str, object], parallax_store: Path | None = None) -> dict:

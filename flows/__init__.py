@@ -1,1 +1,0 @@
-"""Prefect flows: thin wiring around the mannequin library (curate, pipeline, deployments)."""
