@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 TORCH ?= torch==2.13.0
-# A GPU user: `make install TORCH_INDEX=https://download.pytorch.org/whl/cu128` (see README).
+# A GPU user: `make install TORCH_INDEX=https://download.pytorch.org/whl/cu128` (docs/getting-started.md).
 TORCH_INDEX ?=
 
 # Offline and quiet, state inside the project: no analytics or telemetry, Prefect's home in .prefect/.
@@ -23,16 +23,19 @@ export PYTHONUNBUFFERED := 1
 # stage commands (`mannequin ...` in dvc.yaml) resolve to the project venv
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: install demo compare data test test-slow test-all lint bench serve clean help
+.PHONY: install demo compare real-depth visp-data data test test-slow test-all lint docs bench serve clean help
 
 help:
 	@echo "make demo      install, create sample data if data/ is empty, run the whole pipeline (dvc repro)"
 	@echo "make compare   pretrain every pretext, fine-tune each (and scratch) per seed, write compare/report (long)"
+	@echo "make real-depth every model on real scenes with true depth (castel RGB-D, Middlebury Motorcycle): the"
+	@echo "               report's, docs/results.md's and BENCHMARKS.md's Real depth tables (needs a finished make demo)"
 	@echo "make test      install and run the default test suite"
 	@echo "make test-slow the slow tests (DDP, full pipeline, Prefect server); CI runs them too"
 	@echo "make bench     run the benchmarks in bench/ and write bench/results/*.json"
 	@echo "make serve     start a local Prefect server on 127.0.0.1 and serve the nightly deployment"
 	@echo "make lint      ruff (check, format) and lint-imports (the layers contract in pyproject.toml)"
+	@echo "make docs      the documentation site (mkdocs, --strict) into site/; offline"
 
 install: $(STAMP)
 
@@ -46,6 +49,9 @@ $(STAMP): requirements.lock pyproject.toml
 	@# runs on the headless build, so it is installed without its dependencies (all of them are in the lock)
 	$(BIN)/python -m pip install -q --disable-pip-version-check --no-deps scenedetect==0.7.2
 	$(BIN)/python -m pip install -q --disable-pip-version-check --no-deps --no-build-isolation -e .
+	@# the person segmenter's model: one file of the mediapipe 0.10.21 wheel (PyPI), sha256-checked, into the cache
+	@# dir (~/.cache/mannequin/models); offline this prints one line and the segmenter's tests skip
+	$(BIN)/python -m mannequin.curation.segmenter_model fetch
 	$(BIN)/dvc config --local core.analytics false 2>/dev/null || true
 	$(BIN)/dvc config --local core.check_update false 2>/dev/null || true
 	$(BIN)/dvc config --local core.site_cache_dir $(CURDIR)/.dvc/tmp/site-cache 2>/dev/null || true
@@ -62,8 +68,8 @@ demo: data
 	@$(BIN)/dvc metrics show 2>/dev/null || true
 
 # Every registered pretext on the same curated shards, steps and seed, fine-tuned at finetune.budgets beside
-# scratch, for each of COMPARE_SEEDS: compare/report/pretexts_compared.md and the table of docs/results.md (see README,
-# Experiments). Long: not in demo.
+# scratch, for each of COMPARE_SEEDS: compare/report/pretexts_compared.md and the table of docs/results.md
+# (docs/experiments.md). Long: not in demo.
 COMPARE_SEEDS ?= 0 1
 COMPARE_OUT ?= compare
 COMPARE_SET ?=
@@ -73,6 +79,28 @@ compare: data
 	  --results-page docs/results.md --results bench/results/compare_pretexts.json $(foreach s,$(COMPARE_SET),--set $(s))
 	@# the pipeline's report gains the "Pretexts compared" section (report.compared) once there is a report to redo
 	test ! -d metrics || $(BIN)/mannequin report --params params.yaml
+
+# Real scenes with true depth (docs/real-depth.md): ViSP's castel RGB-D sequence from Debian's visp-images-data
+# (GPL-2: installed here at test or bench time, never committed) and the Middlebury Motorcycle pair scikit-image
+# ships, scored with every model under models/; rewrites real/real_depth.json, bench/results/real_depth.json, the
+# table of docs/results.md and BENCHMARKS.md, then the report (when there is one). Without visp-images-data castel is skipped.
+CASTEL_DIR := /usr/share/visp-images-data/ViSP-images/mbt-depth/castel
+real-depth: install visp-data
+	$(BIN)/mannequin real-data --params params.yaml
+	$(BIN)/mannequin real-depth --params params.yaml --results bench/results/real_depth.json \
+	  --results-page docs/results.md
+	$(BIN)/python bench/castel_poses.py --data real/data --poses real/poses
+	$(BIN)/python bench/summarize.py
+	test ! -d metrics || $(BIN)/mannequin report --params params.yaml
+
+# visp-images-data (castel) where it can be installed: as root with apt-get; otherwise one line and go on
+visp-data:
+	@if [ -d "$(CASTEL_DIR)/castel" ]; then exit 0; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  apt-get install -y -q visp-images-data >/dev/null 2>&1 || \
+	  { apt-get update -q >/dev/null 2>&1 && apt-get install -y -q visp-images-data >/dev/null 2>&1; } || \
+	  echo "visp-images-data: apt-get could not install it: the castel clip is skipped"; \
+	else echo "visp-images-data: not installed and not root with apt-get: the castel clip is skipped (sudo apt-get install visp-images-data)"; fi
 
 test: install
 	$(BIN)/python -m pytest -q
@@ -84,9 +112,15 @@ test-all: install
 	$(BIN)/python -m pytest -q -m "slow or not slow"
 
 lint: install
-	$(BIN)/ruff check src tests flows bench
-	$(BIN)/ruff format --check src tests flows bench
+	$(BIN)/ruff check src tests flows bench docs/hooks
+	$(BIN)/ruff format --check src tests flows bench docs/hooks
 	$(BIN)/lint-imports --no-cache
+
+# The site: mkdocs-material, offline (no fonts or assets from the network); the references are generated from the
+# code by docs/hooks/references.py. --strict: a broken link, anchor or reference fails the build.
+docs: install
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet
+	@echo "site/index.html"
 
 bench: install
 	@for b in bench/bench_*.py; do \
@@ -98,4 +132,4 @@ serve: install
 	PREFECT_UI_ENABLED=true $(BIN)/python flows/deploy.py serve --port $(or $(PREFECT_PORT),4200)
 
 clean:
-	rm -rf curated models metrics reports runs logs compare .prefect bench/results/*.json
+	rm -rf curated models metrics reports runs logs compare site .prefect bench/results/*.json

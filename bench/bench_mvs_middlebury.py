@@ -33,9 +33,12 @@ from machine import cpu_model, write_result
 from mannequin.clips.cameras import Camera
 from mannequin.config.curate import MvsParams
 from mannequin.curation.mvs import clip_depth
+from mannequin.ingest.middlebury import QUARTER_MOTORCYCLE
 
-# calibration of the scikit-image (1/4 size) pair, from help(skimage.data.stereo_motorcycle)
-FOCAL, CX, CY, DOFFS, BASELINE_MM = 994.978, 311.193, 254.877, 31.086, 193.001
+# calibration of the scikit-image (1/4 size) pair, from help(skimage.data.stereo_motorcycle): declared once, in
+# mannequin.ingest.middlebury (where `mannequin real-data` turns the pair into a test clip)
+_CAL = QUARTER_MOTORCYCLE
+FOCAL, CX, CY, DOFFS, BASELINE_MM = _CAL.focal, _CAL.cx, _CAL.cy, _CAL.doffs, 1000 * _CAL.baseline_m
 RESULTS = Path(__file__).parent / "results" / "mvs_middlebury.json"
 
 

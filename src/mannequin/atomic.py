@@ -39,10 +39,11 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
 
 
 @contextlib.contextmanager
-def atomic_dir(path: str | Path, tmp_dir: str | Path | None = None) -> Iterator[Path]:
+def atomic_dir(path: str | Path, tmp_dir: str | Path | None = None, tag: str = "") -> Iterator[Path]:
     """Yield a temp directory; on success it replaces ``path`` whole.
 
-    The temp directory (and the ``.old`` copy of a replaced ``path``) live in ``tmp_dir``, default beside ``path``.
+    The temp directory (``.<tag><name>.<random>``, and the ``.old`` copy of a replaced ``path``) live in ``tmp_dir``,
+    default beside ``path``; a ``tag`` lets a writer recognise the leftovers of its own killed runs.
     A ``tmp_dir`` keeps them out of a folder that is hashed as a whole (a DVC output); it must be on the same
     filesystem as ``path`` for the rename to be atomic.
     """
@@ -50,7 +51,7 @@ def atomic_dir(path: str | Path, tmp_dir: str | Path | None = None) -> Iterator[
     path.parent.mkdir(parents=True, exist_ok=True)
     base = Path(tmp_dir) if tmp_dir is not None else path.parent
     base.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=base))
+    tmp = Path(tempfile.mkdtemp(prefix=f".{tag}{path.name}.", dir=base))
     os.chmod(tmp, 0o777 & ~_umask())
     try:
         yield tmp

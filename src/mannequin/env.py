@@ -30,11 +30,31 @@ PREFECT_HOME_DIR = ".prefect"
 DVC_SITE_CACHE_DIR = Path(".dvc") / "tmp" / "site-cache"
 
 
+def project_root(start: str | Path) -> Path | None:
+    """The mannequin project ``start`` is in (the nearest folder at or above it holding ``dvc.yaml`` and
+    ``params.yaml``), or None."""
+    here = Path(start).resolve()
+    for folder in (here, *here.parents):
+        if (folder / "dvc.yaml").is_file() and (folder / "params.yaml").is_file():
+            return folder
+    return None
+
+
+def prefect_home(start: str | Path | None = None) -> Path:
+    """Where Prefect keeps its state: ``.prefect/`` of the project ``start`` (default: the working directory) is
+    in, else ``mannequin/prefect`` in the user's cache folder (``$XDG_CACHE_HOME``, default ``~/.cache``): never
+    the caller's working directory."""
+    root = project_root(start or os.getcwd())
+    if root is not None:
+        return root / PREFECT_HOME_DIR
+    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return cache / "mannequin" / "prefect"
+
+
 def offline_env(project_dir: str | Path | None = None) -> dict[str, str]:
     """The variables :func:`configure_offline` sets, for ``project_dir`` (default: the working directory)."""
-    root = Path(project_dir or os.getcwd()).resolve()
     env = dict(QUIET_ENV)
-    env["PREFECT_HOME"] = str(root / PREFECT_HOME_DIR)
+    env["PREFECT_HOME"] = str(prefect_home(project_dir))
     return env
 
 
@@ -55,5 +75,9 @@ def configure_offline(project_dir: str | Path | None = None) -> None:
 
 def quiet_prefect_logs(level: str = "WARNING") -> None:
     """Make Prefect's console logging quiet (the CLI prints its own summary); must run before importing prefect."""
+    import logging
+
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", level)
     os.environ.setdefault("PREFECT_LOGGING_SERVER_LEVEL", level)
+    # Prefect's event worker warns at exit while it drains ("Still processing items"): not the user's business
+    logging.getLogger("EventsWorker").setLevel(logging.ERROR)

@@ -186,3 +186,20 @@ def test_every_registered_objective_has_its_params_block() -> None:
 
     assert set(OBJECTIVES) == set(ObjectiveParams.model_fields)
     assert all(cls.name == name for name, cls in OBJECTIVES.items())
+
+
+@pytest.mark.parametrize(
+    "data, problem",
+    [
+        ("pretrain:\n  runs: caf\xe9\n".encode("latin-1"), "not UTF-8 text (byte 0xe9 at line 2)"),
+        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\xff\xfe", "not UTF-8 text (byte 0x89 at line 1)"),
+    ],
+    ids=["latin-1", "binary"],
+)
+def test_a_params_file_that_is_not_utf8_is_one_line(tmp_path: Path, data: bytes, problem: str) -> None:
+    """Issue 26, item 9: a Latin-1 or binary params file names the file, the byte and its line."""
+    path = tmp_path / "params.yaml"
+    path.write_bytes(data)
+    with pytest.raises(InputError) as err:
+        load_params(path)
+    assert str(err.value) == f"{path}: {problem}" and err.value.code == "bad_params"

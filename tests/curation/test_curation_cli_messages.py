@@ -119,8 +119,8 @@ def test_threads_runner_messages_are_the_serial_runners(tmp_path, tiny_params):
     write_plain_clip(data, "still", still, look_at_cameras(FRAMES, shift=0.0))
     write_splits(data, {"still": "unlabeled", "ghost": "labeled"})
     res = curate(data, tmp_path / "o", tmp_path)
-    assert res.returncode == 1, res.stderr
+    assert res.returncode == 0, res.stderr  # few accepted clips are a warning, not a failed gate (issue 26)
     assert "0 of 1 candidate clips accepted" in res.stdout and "static_camera" in res.stdout  # the summary
-    assert res.stderr.count("gate clip_table: FAILED") == 1, res.stderr  # printed once
+    assert res.stderr.count("mannequin: warning: 0 of 1 candidate clips accepted (0%)") == 1, res.stderr  # once
     assert "Traceback" not in res.stderr
     assert f"mannequin: warning: {data / 'splits.csv'}: clip 'ghost' is listed" in res.stderr

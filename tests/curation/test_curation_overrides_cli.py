@@ -6,7 +6,6 @@ import json
 import shutil
 from pathlib import Path
 
-import numpy as np
 import pytest
 from typer.testing import CliRunner
 
@@ -15,7 +14,7 @@ from mannequin.curation.curate import curate_dataset, plan_curation
 from mannequin.curation.overrides import read_overrides
 from mannequin.curation.table import read_clip_table
 from mannequin.errors import InputError
-from tests.helpers.curation import FRAMES, copy_data, look_at_cameras, write_plain_clip, write_splits
+from tests.helpers.curation import copy_data, write_splits
 
 
 def overrides_file(path: Path, text: str) -> Path:
@@ -71,7 +70,7 @@ def test_overrides_force_in_and_out_and_never_accept_a_test_clip(clean_data, tmp
     assert not (out / "shards" / "good_a").exists()  # the shard of a clip no longer accepted is removed
 
 
-def test_cli_exit_codes(tmp_path):
+def test_cli_exit_codes(tmp_path, clean_data, tiny_params, monkeypatch):
     runner = CliRunner()
     res = runner.invoke(app, ["curate", "--data", str(tmp_path / "nope"), "--out", str(tmp_path / "o")])
     assert res.exit_code == 2 and "nope: data folder not found" in res.output and "Traceback" not in res.output
@@ -82,15 +81,22 @@ def test_cli_exit_codes(tmp_path):
     res = runner.invoke(app, ["curate", "--data", str(data), "--params", str(bad_params)])
     assert res.exit_code == 2 and "curate.max_frames" in res.output
 
-    still = np.full((FRAMES, 48, 64, 3), 100, np.uint8)
-    write_plain_clip(data, "still", still, look_at_cameras(FRAMES, shift=0.0))
-    write_splits(data, {"still": "unlabeled"})
-    res = runner.invoke(app, ["curate", "--data", str(data), "--out", str(tmp_path / "o"), "--runner", "serial"])
+    # a gate catches broken data: here a frames stage that reports a sharpness outside [0, 1] fails the stage
+    import yaml
+
+    from mannequin.curation import stages
+
+    real = stages.STAGE_FUNCTIONS["frames"]
+    monkeypatch.setitem(stages.STAGE_FUNCTIONS, "frames", lambda state: {**real(state), "sharpness": 2.0})
+    params = tmp_path / "tiny.yaml"
+    params.write_text(yaml.safe_dump({"curate": tiny_params.model_dump(mode="json")}))
+    res = runner.invoke(app, ["curate", "--data", str(clean_data), "--out", str(tmp_path / "o"), "--params",
+                              str(params), "--runner", "serial", "--no-progress"])  # fmt: skip
     assert res.exit_code == 1, res.output
     assert "gate clip_table: FAILED" in res.output
-    assert "expect_column_mean_to_be_between(accepted, min_value=0.3" in res.output
+    assert "expect_column_values_to_be_between(sharpness, min_value=0.0, max_value=1.0" in res.output
     summary = json.loads((tmp_path / "o" / "summary.json").read_text())
-    assert summary["by_reason"] == {"static_camera": 1}  # outputs stay for inspection
+    assert summary["candidates"] == 2  # outputs stay for inspection
     assert (tmp_path / "o" / "validation" / "clip_table.json").is_file()
 
 

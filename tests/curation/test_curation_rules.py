@@ -16,7 +16,7 @@ from mannequin.curation.stages import STAGE_FUNCTIONS
 from mannequin.curation.table import COLUMNS, read_clip_table
 from tests.helpers.curation import copy_data
 
-# The clips.csv contract (fixed; README, "The data layout"): these columns in this order, whatever the registry says.
+# The clips.csv contract (fixed; docs/data.md): these columns in this order, whatever the registry says.
 HISTORIC_COLUMNS = (
     "clip_id", "split", "accepted", "reason", "override", "auto_reason", "num_frames", "frames_used",
     "pose_jump", "translation", "rotation_deg", "sharpness", "parallax_deg", "inconsistent_fraction",
@@ -39,6 +39,7 @@ SFM_RANGES = {
     "sfm_points": (0.0, None),
     "sfm_reprojection_px": (0.0, 4.0),
     "sfm_focal": (0.05, 20.0),
+    "sfm_focal_vs_prior": (0.0, None),
 }
 
 

@@ -80,6 +80,11 @@ def test_report_writes_the_section_figure_and_verdict(paper_data: Path, tmp_path
     write_report(metrics, tmp_path / "reports")
     md = (tmp_path / "reports/summary.md").read_text()
     assert "## Where the people are" in md and "| rgb+parallax (px) |" in md and "Verdict at 2 labels" in md
+    flicker = json.loads((metrics / "people" / "regions.json").read_text())["flicker"]
+    assert set(flicker) == {"finetune-px-2", "finetune-scratch-2", PARALLAX, "truth"}
+    assert flicker["truth"]["mean"] < flicker["finetune-scratch-2"]["mean"]  # exact depth flickers least
+    assert all(f["pairs"] > 0 and f["mean"] >= 0 and f["warp"] == "poses" for f in flicker.values())
+    assert "Flicker at 2 labels" in md and f"| raw parallax | {flicker[PARALLAX]['mean']:.4f} |" in md
     png = (tmp_path / "reports/plots/people_frame.png").read_bytes()
     assert png.startswith(b"\x89PNG") and len(png) > 5000
     summary = json.loads((tmp_path / "reports/summary.json").read_text())

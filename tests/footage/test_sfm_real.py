@@ -13,6 +13,7 @@ import pytest
 
 from mannequin.clips.poses import read_pose_table
 from mannequin.config.sfm import SfmParams
+from mannequin.curation import sfm
 from mannequin.curation.sfm_accuracy import pose_errors
 from mannequin.curation.sfm_poses import clip_with_poses, estimate_clip_poses
 from mannequin.errors import InputError
@@ -93,13 +94,40 @@ def test_single_frame_clip_is_no_poses(tmp_path):
     assert info.value.code == "no_poses" and "at least 3 frames, got 1" in str(info.value)
 
 
-def test_static_camera_is_no_poses(tmp_path):
+def test_static_camera_is_no_poses_before_sfm(tmp_path, monkeypatch):
+    """Identical frames: the still-camera check rejects them before pycolmap is started at all."""
     rng = np.random.default_rng(1)
     frame = np.ascontiguousarray(textured_frame(rng, 96, 128)[:96, :128])
     clip = _frames_clip(tmp_path, "static", [frame] * 6)
+    phases = _worker_phases(monkeypatch)
     with pytest.raises(InputError) as info:
         estimate_clip_poses(clip, SfmParams())
     assert info.value.code == "no_poses" and "does not move" in str(info.value), str(info.value)
+    assert "background corners shift a median 0.00 px" in str(info.value)
+    assert phases == []
+
+
+def _worker_phases(monkeypatch) -> list[str]:
+    """The phases of the SfM worker that run (the real worker, each run recorded)."""
+    phases: list[str] = []
+    real = sfm._run_worker
+
+    def recorded(job, work, where):
+        phases.append(job["phase"])
+        return real(job, work, where)
+
+    monkeypatch.setattr(sfm, "_run_worker", recorded)
+    return phases
+
+
+def test_a_clip_rejected_by_matching_is_never_mapped(tmp_path, monkeypatch):
+    """Textureless frames pass the still-camera check (no corners: no verdict); SfM's matching report rejects them
+    and the mapping phase never runs."""
+    clip = _frames_clip(tmp_path, "wall", [np.full((96, 128, 3), 90 + i, dtype=np.uint8) for i in range(6)])
+    phases = _worker_phases(monkeypatch)
+    with pytest.raises(InputError, match="too little texture"):
+        estimate_clip_poses(clip, SfmParams())
+    assert phases == ["match"]
 
 
 def test_textureless_clip_is_no_poses_one_line(tmp_path):

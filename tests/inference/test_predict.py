@@ -18,6 +18,7 @@ from mannequin.clips.clip import open_clip
 from mannequin.clips.depth_png import read_depth_png
 from mannequin.clips.masks import write_mask_png
 from mannequin.clips.poses import write_poses
+from mannequin.curation.segmenter_model import is_installed
 from mannequin.learning.export import META_NAME, MODEL_NAME, export_model
 from mannequin.learning.nets import DepthNet
 from mannequin.learning.predict import DepthPredictor
@@ -85,6 +86,7 @@ def test_predict_writes_pngs_that_read_back_to_the_prediction(tmp_path: Path) ->
     assert preview.shape == (2 * H, N * W, 3)
     info = json.loads((tmp_path / "out" / "predict.json").read_text())
     assert (info["inputs"], info["units"], info["frames"], info["poses"]) == ("rgb", "metres", N, "given")
+    assert info["flicker"]["warp"] == "flow"  # an rgb model's depth has no reference in the poses' units
     # a pose-less clip is fine for an rgb model: frames in folder order
     bare = _clip(tmp_path, "bare", poses=False)
     assert _run(bare, "--model", model, "--out", tmp_path / "bare-out").exit_code == 0
@@ -93,8 +95,15 @@ def test_predict_writes_pngs_that_read_back_to_the_prediction(tmp_path: Path) ->
 
 def test_rgb_parallax_model_reads_poses_masks_and_parallax(tmp_path: Path) -> None:
     model, clip = _model(tmp_path, "rgb+parallax"), _clip(tmp_path)
-    assert _run(clip, "--model", model, "--out", tmp_path / "motion").exit_code == 0  # no masks/: motion evidence
+    res = _run(clip, "--model", model, "--out", tmp_path / "motion", "--masks", "motion")
+    assert res.exit_code == 0, res.output
     assert json.loads((tmp_path / "motion" / "predict.json").read_text())["masks"] == "motion"
+    res = _run(clip, "--model", model, "--out", tmp_path / "auto")  # no masks/: the segmenter where installed
+    assert res.exit_code == 0, res.output
+    info = json.loads((tmp_path / "auto" / "predict.json").read_text())
+    assert info["masks"] == ("segmenter" if is_installed() else "motion")
+    assert info["flicker"]["warp"] == "poses" and info["flicker"]["pairs"] == N - 1
+    assert 0 <= info["flicker"]["mean"] < 1
     assert _run(clip, "--model", model, "--out", tmp_path / "none", "--masks", "none").exit_code == 0
     assert json.loads((tmp_path / "none" / "predict.json").read_text())["masks"] == "none"
     person = np.zeros((H, W), bool)
@@ -148,3 +157,14 @@ def test_bad_mask_option(tmp_path: Path, masks: str) -> None:
     _one_line_error(
         _run(_clip(tmp_path), "--model", _model(tmp_path), "--out", tmp_path / "o", "--masks", masks), "--masks"
     )
+
+
+def test_segmenter_masks_without_the_model_is_one_line(tmp_path: Path) -> None:
+    model, clip = _model(tmp_path, "rgb+parallax"), _clip(tmp_path)
+    res = CliRunner().invoke(
+        app,
+        ["predict", str(clip), "--model", str(model), "--out", str(tmp_path / "o"), "--masks", "segmenter"],
+        env={"MANNEQUIN_CACHE": str(tmp_path / "no-cache")},
+    )
+    _one_line_error(res, "selfie_segmentation.tflite", "not installed", "make install")
+    assert not (tmp_path / "o").exists()

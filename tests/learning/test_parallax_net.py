@@ -100,5 +100,6 @@ def test_models_from_before_inputs_are_rgb_and_contradictions_are_refused(tmp_pa
         load_net(model_dir)
     meta["inputs"] = meta["net"]["inputs"] = "stereo"
     meta_path.write_text(json.dumps(meta))
-    with pytest.raises(InputError, match=re.escape("inputs 'stereo' is not one this mannequin reads")):
+    expected = "net.inputs: Input should be 'rgb' or 'rgb+parallax', got 'stereo'"
+    with pytest.raises(InputError, match=re.escape(expected)):
         load_net(model_dir)

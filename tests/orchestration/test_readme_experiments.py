@@ -1,4 +1,5 @@
-"""Every ``-S`` example of the README runs against the real dvc.yaml, and params values never reach a shell.
+"""Every ``-S`` example of the docs' Experiments page (docs/experiments.md, once the README's section) runs against the
+real dvc.yaml, and params values never reach a shell.
 
 Each example's overrides are applied to a copy of the project by DVC's own ``-S`` code (what ``dvc exp run -S``
 does), checked by ``mannequin check-params``, and the DAG DVC resolves from them must hold one stage per
@@ -51,7 +52,7 @@ def readme_examples(text: str) -> list[list[str]]:
     return examples
 
 
-EXAMPLES = readme_examples((REPO / "README.md").read_text(encoding="utf-8"))
+EXAMPLES = readme_examples((REPO / "docs" / "experiments.md").read_text(encoding="utf-8"))
 
 
 def test_the_readme_has_examples() -> None:

@@ -80,7 +80,7 @@ def test_mask_source_resolution(tmp_path: Path) -> None:
         MaskParams(source="given").resolve(False, tmp_path / "clip_x")
     assert str(err.value).startswith(str(tmp_path / "clip_x" / "masks"))
     with pytest.raises(ValueError):
-        MaskParams(source="segmenter")
+        MaskParams(source="people")
 
 
 def test_random_person_masks_are_person_sized() -> None:

@@ -171,17 +171,34 @@ def test_cli_help_states_the_defaults_the_code_renders() -> None:
     assert re.search(rf"\[default: {len(plans)}[;\]]", help_text) and re.search(rf"\[default: {width}[;\]]", help_text)
 
 
-def test_frames_larger_than_one_texture_lookup_row_render_the_same_texture() -> None:
+def test_texture_lookups_are_exact_at_texel_centres_and_wrap_around() -> None:
     from mannequin.sample import textures
 
-    # 240x180 = 43,200 pixels: more than cv2.remap takes in one row (under 32767), so the lookups are split
-    plan = replace(make_plan(1, seed=3, width=240, height=180, frames=(2, 2), people="frozen")[0], defect="none")
-    clip = render_clip(plan)
-    assert clip.frames.shape == (2, 180, 240, 3) and clip.frames.std() > 5
-    level = textures.texture_bank()[0].levels[0]
-    rng = np.random.default_rng(0)
-    x, y = rng.uniform(0, 4 * level.shape[0], (2, 3 * textures.REMAP_ROW + 5))
-    rows = textures._bilinear(level, x, y)
-    one = np.concatenate([textures._bilinear(level, x[i : i + 1000], y[i : i + 1000]) for i in range(0, len(x), 1000)])
-    np.testing.assert_array_equal(rows, one)
-    assert rows.shape == (len(x), 3)
+    level = textures.texture_bank()[0].levels[2]
+    p = level.shape[0]
+    j, i = np.meshgrid(np.arange(p), np.arange(p), indexing="ij")
+    centres = textures._bilinear(level, i.ravel() + 0.5, j.ravel() + 0.5)
+    np.testing.assert_array_equal(centres, level.reshape(-1, 3).astype(np.float32))
+    wrapped = textures._bilinear(level, i.ravel() + 0.5 + 3 * p, j.ravel() + 0.5 - 2 * p)
+    np.testing.assert_array_equal(wrapped, centres)
+    # halfway between the last texel and the first of the next period: their mean
+    half = textures._bilinear(level, np.array([float(p)]), np.array([0.5]))
+    np.testing.assert_allclose(half[0], (level[0, -1].astype(float) + level[0, 0]) / 2, atol=1e-4)
+
+
+def test_resizing_matches_opencv_and_keeps_known_values() -> None:
+    import cv2
+
+    from mannequin.sample import textures
+
+    rng = np.random.default_rng(5)
+    img = rng.integers(0, 256, (300, 300, 3), dtype=np.uint8)
+    ours = textures.area_resize(img, 256).astype(int)
+    assert np.abs(ours - cv2.resize(img, (256, 256), interpolation=cv2.INTER_AREA)).max() <= 1
+    flat = np.full((40, 40, 3), 77, np.uint8)
+    assert (textures.area_resize(flat, 16) == 77).all() and (textures.half_size(flat) == 77).all()
+    np.testing.assert_array_equal(textures.half_size(np.array([[0, 1], [1, 2]], np.uint8)), [[1]])  # 4/4 -> 1
+    grid = rng.random((8, 8))
+    tiled = cv2.resize(np.tile(grid, (3, 3)).astype(np.float32), (96, 96), interpolation=cv2.INTER_CUBIC)
+    np.testing.assert_allclose(textures.periodic_cubic_upsample(grid, 32), tiled[32:64, 32:64], atol=1e-5)
+    np.testing.assert_allclose(textures.periodic_cubic_upsample(grid, 8), grid, atol=1e-12)  # on the grid itself

@@ -1,4 +1,4 @@
-"""The ``mannequin`` command line (its commands: the README, "The command line"). Each stage registers its commands."""
+"""The ``mannequin`` command line (reference: docs/reference/cli.md, generated). Each area registers its commands."""
 
 from __future__ import annotations
 
@@ -13,11 +13,13 @@ from mannequin.cli import (  # noqa: E402,F401
     evaluation_commands,
     footage_commands,
     learning_commands,
+    masks_commands,
     mvs_commands,
     parallax_commands,
     pipeline_commands,
     predict_commands,
     pretext_commands,
+    real_depth_commands,
 )
 from mannequin.cli.app import app  # noqa: E402
 

@@ -9,10 +9,42 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import typer
+from typer.core import TyperGroup
 
-from mannequin.errors import InputError
+from mannequin.errors import InputError, is_out_of_space
+
+# typer vendors its own click: its usage-error classes, from a public exception's ancestry
+_USAGE_ERROR = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "UsageError")
+_CLICK_ERROR = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException")
+
+
+class OneLineErrors(TyperGroup):
+    """The command group: a usage error (a bad option value, a missing argument) is one line and exit code 2, like
+    every other bad input, instead of click's usage block."""
+
+    def main(self, args: Any = None, prog_name: Any = None, complete_var: Any = None, standalone_mode: bool = True,
+             **extra: Any) -> Any:  # fmt: skip
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        try:
+            code = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except _USAGE_ERROR as exc:
+            if type(exc).__name__ == "NoArgsIsHelpError":  # `mannequin` alone: the help, as click shows it
+                exc.show()
+            else:
+                print(f"mannequin: error: {' '.join(exc.format_message().split())}", file=sys.stderr)
+            code = exc.exit_code
+        except _CLICK_ERROR as exc:
+            exc.show()
+            code = exc.exit_code
+        except typer.Abort:
+            print("mannequin: error: aborted", file=sys.stderr)
+            code = 1
+        sys.exit(code if isinstance(code, int) else 0)
+
 
 app = typer.Typer(
+    cls=OneLineErrors,
     name="mannequin",
     help="Learn monocular depth from video of frozen scenes: curate, pretrain, fine-tune, evaluate.",
     no_args_is_help=True,
@@ -68,6 +100,10 @@ def user_errors(func: F) -> F:
             fail(str(exc))
         except FileNotFoundError as exc:
             fail(f"{exc.filename}: file not found")
+        except OSError as exc:
+            if not is_out_of_space(exc):
+                raise
+            fail(f"{exc.filename or 'an output file'}: no space left on device")  # where no writer named its file
         except KeyboardInterrupt:
             fail("interrupted", 130)
 

@@ -42,6 +42,10 @@ def poses(
         f"{out}: {s.registered} of {s.frames} frames registered, {s.points} points, "
         f"reprojection error {s.reprojection_error_px:.2f} px, focal {s.focal:.3f} x width, {s.seconds:.1f} s"
     )
+    if est.focal_note:
+        from mannequin.errors import warn
+
+        warn(f"{clip_dir}: {est.focal_note}")
 
 
 @app.command()

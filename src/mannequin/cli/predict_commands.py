@@ -17,7 +17,9 @@ def predict(
     model: Path = typer.Option(..., "--model", help="A model folder, e.g. models/finetune/mvs-8 (with model.json)."),
     out: Path = typer.Option(..., "--out", help="Where <frame:06d>.png, preview.png and predict.json go."),
     masks: str = typer.Option(
-        None, "--masks", help="Masks for rgb+parallax: auto | given | motion | none (default: curate.masks.source)."
+        None,
+        "--masks",
+        help="Masks for rgb+parallax: auto | given | segmenter | motion | none (default: curate.masks.source).",
     ),
     max_width: int = typer.Option(None, "--max-width", min=16, help="Downscale frames to at most this width."),
     batch_size: int = typer.Option(8, "--batch-size", min=1, help="Frames per forward pass."),
@@ -27,21 +29,15 @@ def predict(
 
     An rgb+parallax model needs the clip's poses: poses.txt, or structure from motion (curate.poses, curate.sfm).
     """
-    from mannequin.config.masks import MaskParams
-    from mannequin.inference.predict_clip import predict_clip_dir
+    from typing import get_args
+
+    from mannequin.config import cli_overrides
+    from mannequin.config.masks import MaskSource
+    from mannequin.stages import predict as stage
     from mannequin.stages.params import load_params
 
-    params = load_params(params_file)
-    mask_params = params.curate.masks
-    if masks is not None:
-        try:
-            mask_params = MaskParams.model_validate({**mask_params.model_dump(), "source": masks})
-        except ValueError:
-            problem = f"--masks must be auto, given, motion or none, got {masks!r}"
-            raise InputError(None, problem, "bad_option") from None
-    if out.exists() and not out.is_dir():
-        raise InputError(out, "exists and is not a directory", "bad_output")
-    info = predict_clip_dir(
-        clip_dir, model, out, curate=params.curate, mask_params=mask_params, max_width=max_width, batch_size=batch_size
-    )
+    if masks is not None and masks not in get_args(MaskSource):
+        raise InputError(None, f"--masks must be {', '.join(get_args(MaskSource))}, got {masks!r}", "bad_option")
+    params = load_params(params_file, cli_overrides("curate.masks", source=masks))
+    info = stage.run(params, clip_dir, model, out, max_width=max_width, batch_size=batch_size)
     print(f"predict: {info['frames']} frames ({info['inputs']}, {info['units']}, poses {info['poses']}) -> {out}")

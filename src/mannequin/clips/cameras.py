@@ -68,3 +68,18 @@ def relative_pose(src: Camera, ref: Camera) -> tuple[np.ndarray, np.ndarray]:
     R = src.R @ ref.R.T
     t = src.t - R @ ref.t
     return R, t
+
+
+def reproject(depth: np.ndarray, src: Camera, dst: Camera) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every pixel of ``src`` lifted by its ``depth`` (H,W; where unknown, not finite or <= 0, at depth 1) and seen
+    from ``dst``: ``(u, v, z)`` (H,W) float64, its pixel coordinates and depth in ``dst`` (u, v not finite at z = 0)."""
+    h, w = depth.shape
+    v, u = np.mgrid[0:h, 0:w]
+    known = np.isfinite(depth) & (depth > 0)
+    z = np.where(known, depth, 1.0).astype(np.float64)
+    rays = np.stack([u, v, np.ones_like(u)], axis=-1).reshape(-1, 3) @ np.linalg.inv(src.K).T
+    R, t = relative_pose(dst, src)
+    X = (rays * z.reshape(-1, 1)) @ R.T + t
+    uvw = X @ dst.K.T
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return (uvw[:, 0] / uvw[:, 2]).reshape(h, w), (uvw[:, 1] / uvw[:, 2]).reshape(h, w), X[:, 2].reshape(h, w)

@@ -8,8 +8,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from mannequin.atomic import atomic_path
 from mannequin.clips.ids import validate_clip_id
+from mannequin.clips.png import write_png
 from mannequin.errors import InputError
 
 _DEPTH_NAME = re.compile(r"[0-9]{6,}\.png")
@@ -31,11 +31,7 @@ def write_depth_png(path: str | Path, depth_m: np.ndarray) -> None:
     values = depth_to_png_values(depth_m)
     if values.ndim != 2:
         raise InputError(path, f"depth must be 2-D, got shape {values.shape}", "bad_depth")
-    with atomic_path(path) as tmp:
-        ok, buf = cv2.imencode(".png", values)
-        if not ok:
-            raise InputError(path, "could not encode depth PNG", "bad_depth")
-        tmp.write_bytes(buf.tobytes())
+    write_png(path, values)
 
 
 def read_depth_png(path: str | Path, frame_size: tuple[int, int] | None = None) -> np.ndarray:

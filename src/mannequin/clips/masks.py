@@ -15,8 +15,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from mannequin.atomic import atomic_write_bytes
 from mannequin.clips.clip import Clip
+from mannequin.clips.png import write_png
 from mannequin.errors import InputError
 
 MASKS_NAME = "masks"
@@ -40,10 +40,7 @@ def write_mask_png(path: str | Path, mask: np.ndarray) -> None:
     mask = np.asarray(mask)
     if mask.ndim != 2:
         raise ValueError(f"a mask must be 2-D, got shape {mask.shape}")
-    ok, buf = cv2.imencode(".png", np.where(mask, 255, 0).astype(np.uint8))
-    if not ok:
-        raise InputError(path, "could not encode mask PNG", "bad_mask")
-    atomic_write_bytes(path, buf.tobytes())
+    write_png(path, np.where(mask, 255, 0).astype(np.uint8))
 
 
 def read_mask_png(path: str | Path, width: int, height: int) -> np.ndarray:

@@ -13,6 +13,19 @@ SPLITS_NAME = "splits.csv"
 CLIPS_NAME = "clips"
 
 
+def require_data_dir(data_dir: str | Path) -> Path:
+    """``data_dir`` when it is a folder; else the one-line error a new user needs: where to get data."""
+    data_dir = Path(data_dir)
+    if not data_dir.is_dir():
+        raise InputError(
+            data_dir,
+            "data folder not found; get the sample data with `mannequin sample-data data` (or `make demo` in a "
+            "clone of the project), or bring your own clips (README: Bring your own clips)",
+            "missing_data",
+        )
+    return data_dir
+
+
 def read_splits(data_dir: str | Path) -> dict[str, str]:
     """``{clip_id: split}`` from ``data_dir/splits.csv``; every problem names the file and the line."""
     path = Path(data_dir) / SPLITS_NAME

@@ -13,17 +13,49 @@ import av
 import numpy as np
 
 from mannequin.atomic import atomic_path
-from mannequin.errors import InputError
+from mannequin.errors import InputError, require_file
 
 # x264's SIMD paths are not run-to-run reproducible (seen with mb-tree rate control: the same frames gave different
-# bytes about one run in three); cpu-independent restores bit-exact output at no measurable cost.
+# bytes about one run in three); cpu-independent restores bit-exact output at no measurable cost, and makes the
+# bytes the same with x264's assembly off (asm=0) as on: tests/sample/test_sample_cpu_independent.py.
 X264_PARAMS = "threads=1:cpu-independent=1"
+# BT.601 (FFmpeg's default for untagged video), studio range: Y in [16, 235], Cb and Cr in [16, 240]
+KR, KB = Fraction(299, 1000), Fraction(114, 1000)
+_FIXED_BITS = 16
+
+
+def _yuv_matrix() -> np.ndarray:
+    """The RGB -> YCbCr matrix scaled to integers (``_FIXED_BITS`` fractional bits), from KR and KB exactly."""
+    kg = 1 - KR - KB
+    y = [KR, kg, KB]
+    cb = [-KR / (2 * (1 - KB)), -kg / (2 * (1 - KB)), Fraction(1, 2)]
+    cr = [Fraction(1, 2), -kg / (2 * (1 - KR)), -KB / (2 * (1 - KR))]
+    rows = [[c * 219 / 255 for c in y], [c * 224 / 255 for c in cb], [c * 224 / 255 for c in cr]]
+    return np.array([[round(c * 2**_FIXED_BITS) for c in row] for row in rows], dtype=np.int64)
+
+
+_YUV = _yuv_matrix()
+
+
+def rgb_to_yuv444(frame: np.ndarray) -> np.ndarray:
+    """An RGB uint8 frame (H, W, 3) as planar BT.601 studio-range YCbCr (3, H, W) uint8, in integer arithmetic.
+
+    Converting here, not in FFmpeg's swscale (whose SIMD paths are chosen per CPU), keeps the encoder's input, and
+    so the video's bytes, the same on every machine.
+    """
+    rgb = frame.astype(np.int64)
+    planes = []
+    for row, offset in zip(_YUV, (16, 128, 128)):
+        value = rgb[..., 0] * row[0] + rgb[..., 1] * row[1] + rgb[..., 2] * row[2]
+        planes.append(np.clip(((value + (1 << (_FIXED_BITS - 1))) >> _FIXED_BITS) + offset, 0, 255))
+    return np.stack(planes).astype(np.uint8)
 
 
 def write_video(path: str | Path, frames: Iterable[np.ndarray], fps: float, crf: int = 18) -> int:
-    """Encode RGB uint8 frames (H,W,3) as H.264 MP4, atomically; returns the frame count.
+    """Encode RGB uint8 frames (H,W,3) as H.264 MP4 (4:4:4, BT.601), atomically; returns the frame count.
 
-    Encoding is single-threaded and bit-exact so that the same frames give the same bytes.
+    Encoding is single-threaded and bit-exact, and the colour conversion is :func:`rgb_to_yuv444`'s, so the same
+    frames give the same bytes on every machine.
     """
     path = Path(path)
     count = 0
@@ -41,7 +73,7 @@ def write_video(path: str | Path, frames: Iterable[np.ndarray], fps: float, crf:
                 stream.pix_fmt = "yuv444p"
                 stream.thread_count = 1
                 stream.options = {"crf": str(crf), "preset": "medium", "x264-params": X264_PARAMS, "flags": "+bitexact"}
-            vf = av.VideoFrame.from_ndarray(frame, format="rgb24")
+            vf = av.VideoFrame.from_ndarray(rgb_to_yuv444(frame), format="yuv444p")
             for packet in stream.encode(vf):
                 container.mux(packet)
             count += 1
@@ -95,8 +127,7 @@ def _bad_video(path: Path, exc: BaseException | str) -> InputError:
 @contextmanager
 def _open_video(path: Path) -> Iterator[tuple[av.container.InputContainer, av.video.stream.VideoStream]]:
     """Open the first video stream of ``path``; any failure becomes ``InputError(code="bad_video")``."""
-    if not path.is_file():
-        raise InputError(path, "file not found", "missing_video")
+    require_file(path, "video")
     try:
         container = av.open(str(path), mode="r")
     except _DECODE_ERRORS as exc:

@@ -20,14 +20,16 @@ from mannequin.config.learning import FinetuneParams, PretrainParams
 from mannequin.config.masks import ParallaxParams
 from mannequin.config.objectives import RENAMED
 from mannequin.config.pipeline import PipelineParams
+from mannequin.config.real_depth import RealDepthParams
 from mannequin.config.spread import SpreadParams
-from mannequin.errors import InputError
+from mannequin.errors import InputError, read_user_text
 
 __all__ = [
     "DEFAULT_PARAMS",
     "Block",
     "Params",
     "cli_overrides",
+    "describe_error",
     "load_params",
     "parse_params",
     "read_params_yaml",
@@ -49,6 +51,7 @@ class Params(Block):
     pipeline: PipelineParams = PipelineParams()
     ablation: AblationParams = AblationParams()
     spread: SpreadParams = SpreadParams()
+    real_depth: RealDepthParams = RealDepthParams()
 
     @model_validator(mode="after")
     def _inits_are_pretrained(self) -> Params:
@@ -78,7 +81,8 @@ _TYPE_WORDS = {
 }
 
 
-def _describe(err: dict[str, Any]) -> str:
+def describe_error(err: dict[str, Any]) -> str:
+    """One pydantic error as ``key.path: problem, got value``."""
     loc = ".".join(str(p) for p in err["loc"]) or "(top level)"
     kind = err["type"]
     if kind == "extra_forbidden":
@@ -110,7 +114,7 @@ def parse_params(raw: Any, source: str | Path = "params.yaml", context: dict[str
         return Params.model_validate(raw, context=context)
     except ValidationError as exc:
         errors = exc.errors()
-        first = _describe(errors[0])
+        first = describe_error(errors[0])
         more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
         raise InputError(source, first + more, "bad_params") from None
 
@@ -144,7 +148,7 @@ def read_params_yaml(path: str | Path, missing_ok: bool = False) -> dict[str, An
             return {}
         raise InputError(path, "file not found" if not path.exists() else "not a file", "missing_params")
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = yaml.safe_load(read_user_text(path, "params"))
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}: " if mark else ""

@@ -14,5 +14,5 @@ class AblationParams(Block):
     the report sets them against the curated ``<objective>`` models at the same budgets and seed.
     """
 
-    objective: ObjectiveSpec = "mvs"
-    budgets: Budgets = Field(default_factory=lambda: [2])
+    objective: ObjectiveSpec = Field("mvs", description="the objective pretrained on the uncurated clips")
+    budgets: Budgets = Field(default_factory=lambda: [2], description="label budgets of the uncurated fine-tunes")

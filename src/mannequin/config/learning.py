@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from mannequin.config.base import Block, Budgets, Inits, ObjectiveName, Objectives
 from mannequin.config.objectives import ObjectiveParams
 
 #: what the network reads: RGB alone, or RGB and the parallax input (normalised depth, confidence, mask)
 NetInputs = Literal["rgb", "rgb+parallax"]
+#: the training and prediction size of a frame (width, height), in pixels
+Side = Annotated[int, Field(ge=16, le=4096)]
+ImageSize = tuple[Side, Side]
+MAX_CHANNELS = 2048  # the widest level a net may have: width * 2 ** (depth - 1)
 
 
 class NetParams(Block):
@@ -21,30 +25,40 @@ class NetParams(Block):
         description="rgb, or rgb+parallax: RGB + the parallax input (normalised parallax depth, confidence, mask), "
         "the Mannequin Challenge model; a pretraining run named <objective>-parallax uses rgb+parallax",
     )
-    width: int = Field(16, ge=4)
-    depth: int = Field(4, ge=2, le=7)
+    width: int = Field(16, ge=4, description="channels of the first encoder level (each level doubles them)")
+    depth: int = Field(4, ge=2, le=7, description="encoder levels, each halving the resolution")
     head: Literal["value", "bins"] = Field(
         "value", description="depth head: value (log depth) or bins (a distribution over log depth / median)"
     )
-    bins: int = Field(32, ge=2, description="bins head: number of log-depth bins")
+    bins: int = Field(32, ge=2, le=1024, description="bins head: number of log-depth bins")
     log_range: float = Field(2.0, gt=0, description="bins head: centres span [-log_range, log_range] of log(d/median)")
     bins_sigma: float = Field(1.0, gt=0, description="bins head: soft-target width in bin widths")
+
+    @model_validator(mode="after")
+    def _buildable(self) -> NetParams:
+        """The deepest level has ``width * 2 ** (depth - 1)`` channels: bounded, so no value builds a net that
+        cannot fit in memory."""
+        widest = self.width * 2 ** (self.depth - 1)
+        if widest > MAX_CHANNELS:
+            problem = f"width {self.width} at depth {self.depth} gives {widest} channels (at most {MAX_CHANNELS})"
+            raise ValueError(problem)
+        return self
 
 
 class TrainerParams(Block):
     """Lightning Trainer settings. ``precision: auto`` is bf16-mixed on a GPU and 32 on CPU."""
 
-    accelerator: str = "auto"
-    devices: int | str = 1
-    num_nodes: int = Field(1, ge=1)
-    strategy: str = "auto"
-    precision: str = "auto"
-    max_epochs: int = Field(-1, ge=-1)
-    max_steps: int = Field(300, ge=-1)
-    deterministic: bool = True
-    log_every_n_steps: int = Field(10, ge=1)
-    image_every_n_steps: int = Field(100, ge=1)
-    val_every_n_epochs: int = Field(4, ge=1)
+    accelerator: str = Field("auto", description="Lightning's accelerator: auto, cpu, gpu, ...")
+    devices: int | str = Field(1, description="Lightning's devices: a count, a list such as '0,1', or auto")
+    num_nodes: int = Field(1, ge=1, description="machines of a multi-node run")
+    strategy: str = Field("auto", description="Lightning's strategy, e.g. ddp")
+    precision: str = Field("auto", description="auto: bf16-mixed on a GPU, 32 on CPU; or any Lightning precision")
+    max_epochs: int = Field(-1, ge=-1, description="-1: no epoch limit (max_steps decides)")
+    max_steps: int = Field(300, ge=-1, description="optimiser steps of the run (-1: no step limit)")
+    deterministic: bool = Field(True, description="Lightning's deterministic algorithms")
+    log_every_n_steps: int = Field(10, ge=1, description="how often scalars go to TensorBoard")
+    image_every_n_steps: int = Field(100, ge=1, description="how often image grids go to TensorBoard")
+    val_every_n_epochs: int = Field(4, ge=1, description="validation every this many epochs")
     checkpoint_every_n_steps: int = Field(50, ge=1, description="how often last.ckpt is refreshed (resume point)")
     threads: int = Field(
         1,
@@ -57,8 +71,8 @@ class TrainerParams(Block):
 class AugmentParams(Block):
     """Geometry-honest augmentation: flip image+targets together, colour-jitter images only."""
 
-    flip_p: float = Field(0.5, ge=0, le=1)
-    jitter: float = Field(0.2, ge=0, le=1)
+    flip_p: float = Field(0.5, ge=0, le=1, description="chance of a horizontal flip of image and targets together")
+    jitter: float = Field(0.2, ge=0, le=1, description="brightness, contrast and saturation jitter (images only)")
     channel_shuffle: bool = Field(True, description="permute RGB channels per image (no colour shortcut)")
     grayscale_p: float = Field(0.3, ge=0, le=1, description="share of images turned grey")
 
@@ -66,18 +80,20 @@ class AugmentParams(Block):
 class PretrainParams(Block):
     """Self-supervised pretraining on curated frames (one run per entry of ``objectives``)."""
 
-    curated: str = "curated"
-    data: str = "data"
-    out: str = "models/pretrain"
-    runs: str = "runs"
+    curated: str = Field("curated", description="the curated folder whose shards are trained on")
+    data: str = Field("data", description="the data folder (splits.csv)")
+    out: str = Field("models/pretrain", description="models go to <out>/<objective>/")
+    runs: str = Field("runs", description="checkpoints (last.ckpt, the resume point) and TensorBoard logs")
     objectives: Objectives = Field(default_factory=lambda: ["mvs"], description="one pretraining run per entry")
-    weights: dict[ObjectiveName, float] = Field(default_factory=dict)
-    seed: int = 0
-    batch_size: int = Field(8, ge=1)
-    lr: float = Field(2e-3, gt=0)
-    weight_decay: float = Field(1e-4, ge=0)
-    image_size: tuple[int, int] = (128, 96)
-    val_fraction: float = Field(0.2, ge=0, lt=1)
+    weights: dict[ObjectiveName, float] = Field(
+        default_factory=dict, description="objective -> weight of its loss in a mix such as mvs+masked (default 1)"
+    )
+    seed: int = Field(0, description="seeds the split, the draws and the initialisation")
+    batch_size: int = Field(8, ge=1, description="frames per step")
+    lr: float = Field(2e-3, gt=0, description="learning rate")
+    weight_decay: float = Field(1e-4, ge=0, description="weight decay")
+    image_size: ImageSize = Field((128, 96), description="(width, height) the frames are resized to")
+    val_fraction: float = Field(0.2, ge=0, lt=1, description="share of the curated clips held out for validation")
     num_workers: int = Field(1, ge=0, description="loader processes; 1 keeps data wait under 10% on 2 cores")
     objective: ObjectiveParams = ObjectiveParams()
     augment: AugmentParams = AugmentParams()
@@ -97,26 +113,30 @@ class FinetuneParams(Block):
     that run's architecture, its backbone, and its depth decoder when the run trained one.
     """
 
-    data: str = "data"
-    pretrained: str = "models/pretrain"
+    data: str = Field("data", description="the data folder: labeled clips and their sensor depth")
+    pretrained: str = Field("models/pretrain", description="where the pretrained models of the inits are")
     parallax: str = Field("parallax", description="the parallax store (mannequin parallax), for rgb+parallax inits")
-    out: str = "models/finetune"
-    runs: str = "runs"
+    out: str = Field("models/finetune", description="models go to <out>/<init>-<budget>/")
+    runs: str = Field("runs", description="checkpoints (last.ckpt, the resume point) and TensorBoard logs")
     inits: Inits = Field(
         default_factory=lambda: ["mvs"],
         description="pretraining runs to fine-tune from, each one of pretrain.objectives; scratch always runs",
     )
-    budgets: Budgets = Field(default_factory=lambda: [2, 8, 32])
-    seed: int = 0
-    batch_size: int = Field(4, ge=1)
-    lr: float = Field(1e-3, gt=0)
-    weight_decay: float = Field(1e-4, ge=0)
-    image_size: tuple[int, int] = (128, 96)
-    val_frames: int = Field(8, ge=0)
-    gradient_weight: float = Field(0.5, ge=0)
-    init_decoder: bool = True
+    budgets: Budgets = Field(
+        default_factory=lambda: [2, 8, 32], description="label budgets: labelled frames of each fine-tune"
+    )
+    seed: int = Field(0, description="seeds the label draw, the head's initialisation and the batch order")
+    batch_size: int = Field(4, ge=1, description="frames per step")
+    lr: float = Field(1e-3, gt=0, description="learning rate of new weights (see pretrained_lr_scale)")
+    weight_decay: float = Field(1e-4, ge=0, description="weight decay")
+    image_size: ImageSize = Field((128, 96), description="(width, height) the frames are resized to")
+    val_frames: int = Field(8, ge=0, description="labelled frames held out for validation, besides the budget")
+    gradient_weight: float = Field(0.5, ge=0, description="weight of the gradient-matching term of the loss")
+    init_decoder: bool = Field(True, description="also load the depth decoder of a pretraining that trained one")
     pretrained_lr_scale: float = Field(0.02, ge=0, description="LR factor for weights loaded from pretraining")
-    calibrate_offset: bool = True
-    num_workers: int = Field(0, ge=0)
+    calibrate_offset: bool = Field(
+        True, description="before training, shift the log-depth offset to the labelled frames' median residual"
+    )
+    num_workers: int = Field(0, ge=0, description="loader processes")
     augment: AugmentParams = AugmentParams()
     trainer: TrainerParams = TrainerParams(max_steps=60, val_every_n_epochs=2, image_every_n_steps=30)

@@ -19,7 +19,7 @@ class SfmParams(Block):
     mapper: Literal["incremental", "global"] = Field(
         "global",
         description="global (GLOMAP: rotation averaging, then all positions and points at once) or COLMAP incremental; "
-        "on the sample's short clips global mapping from several focal lengths was the more accurate (README)",
+        "on the sample's short clips global mapping from several focal lengths was the more accurate (design notes)",
     )
     fallback: bool = Field(
         True, description="when the mapper finds no usable model, map with the other one (incremental or global)"
@@ -42,6 +42,12 @@ class SfmParams(Block):
         gt=0,
         description="the fixed focal length / the larger side without refine_focal, or when every refined model "
         "ends outside focal_range (pycolmap's photo default is 1.2)",
+    )
+    focal_note_ratio: float = Field(
+        1.5,
+        gt=1,
+        description="a refined focal length this many times focal_prior or more (or as far below it) gets a note: "
+        "in clips.csv's note column, on the pose summary line and as a warning of mannequin poses",
     )
     focal_range: tuple[float, float] = Field(
         (0.4, 1.6),
@@ -67,7 +73,10 @@ class SfmParams(Block):
     )
     min_features: int = Field(30, ge=1, description="median SIFT features per frame below this: textureless")
     min_flow_px: float = Field(
-        0.5, ge=0, description="median feature motion between neighbouring frames below this: a static camera"
+        2.0,
+        ge=0,
+        description="a static camera: frames far apart in the clip have a median feature motion under this many "
+        "pixels (judged over the clip, not between neighbours: a slow camera at 30 fps moves under a pixel a frame)",
     )
     threads: int = Field(1, ge=1, description="CPU threads for extraction, matching and mapping")
     seed: int = Field(0, ge=0, description="random seed of the RANSAC and mapper stages (deterministic runs)")

@@ -35,5 +35,5 @@ class SpreadParams(Block):
     """Seeds (besides ``finetune.seed``) and label budgets at which every fine-tune is repeated; ``seeds: []``
     repeats nothing (the report then states that no spread was measured)."""
 
-    seeds: Seeds = Field(default_factory=lambda: [1, 2])
-    budgets: Budgets = Field(default_factory=lambda: [2])
+    seeds: Seeds = Field(default_factory=lambda: [1, 2], description="fine-tunes repeated with each of these seeds")
+    budgets: Budgets = Field(default_factory=lambda: [2], description="the label budgets repeated")

@@ -14,7 +14,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import sys
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -23,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from mannequin.clips.clip import clip_id_of, folder_fingerprint
-from mannequin.clips.ids import validate_clip_id
+from mannequin.clips.ids import is_valid_clip_id, validate_clip_id
 from mannequin.config.curate import CurateParams
 from mannequin.curation import decisions
 from mannequin.curation.overrides import FORCE_ACCEPT, FORCE_REJECT, Override, Overrides, read_overrides
@@ -34,7 +33,7 @@ from mannequin.curation.sfm_store import POSES_DIR
 from mannequin.curation.shards import SHARDS_DIR, naming_a_full_disk, write_shard
 from mannequin.curation.stages import ClipState, run_stage
 from mannequin.curation.table import ClipRow
-from mannequin.errors import InputError
+from mannequin.errors import InputError, warn
 
 # Keys of ``curate`` that change no clip's result (where and how the work runs).
 _EXECUTION_KEYS = {"data", "out", "overrides", "reuse", "runner", "workers", "dask_address", "retries", "retry_delay_s"}
@@ -68,7 +67,14 @@ class ClipJob:
 
 
 def _params_json(params: CurateParams, exclude: set[str]) -> str:
-    return json.dumps(params.model_dump(mode="json", exclude=exclude), sort_keys=True)
+    """The params that decide a clip's result, as text; with ``masks.source: auto`` also whether the person
+    segmenter's model is installed (``auto`` uses it on clips without ``masks/`` where it is)."""
+    text = json.dumps(params.model_dump(mode="json", exclude=exclude), sort_keys=True)
+    if params.masks.source == "auto":
+        from mannequin.curation.segmenter_model import is_installed
+
+        text += f"\0segmenter installed: {is_installed()}"
+    return text
 
 
 def params_digest(params: CurateParams) -> str:
@@ -94,9 +100,7 @@ def code_version() -> str:
     return digest.hexdigest()[:16]
 
 
-def warn_line(line: str) -> None:
-    """Print a warning on one line of stderr (what a run goes on after)."""
-    print(f"mannequin: warning: {' '.join(line.split())}", file=sys.stderr, flush=True)
+warn_line = warn  # a warning on one line of stderr (what a run goes on after)
 
 
 def plan_curation(
@@ -107,11 +111,9 @@ def plan_curation(
     No clip folder at all is an error; a ``splits.csv`` row whose clip has no folder is a warning (``warn``),
     so the rest of the batch goes on.
     """
-    from mannequin.clips.splits import CLIPS_NAME, SPLITS_NAME, list_clip_dirs, read_splits
+    from mannequin.clips.splits import CLIPS_NAME, SPLITS_NAME, list_clip_dirs, read_splits, require_data_dir
 
-    data_dir = Path(data_dir)
-    if not data_dir.is_dir():
-        raise InputError(data_dir, "data folder not found", "missing_data")
+    data_dir = require_data_dir(data_dir)
     clip_dirs = list_clip_dirs(data_dir)
     if not clip_dirs:
         raise InputError(data_dir / CLIPS_NAME, "no clip folders: nothing to curate", "no_clips")
@@ -138,12 +140,34 @@ def plan_curation(
                 clip_id,
                 str(clip_dir),
                 split,
-                folder_fingerprint(clip_dir),
+                _fingerprint(clip_dir),
                 ov.action if ov else "",
                 ov.note if ov else "",
             )
         )
     return jobs, overrides
+
+
+def check_inside_data(clip_dir: Path) -> None:
+    """Refuse a clip folder (``DATA/clips/<id>``) that is a symbolic link to somewhere outside ``DATA``: curation
+    reads only what the data folder holds (what DVC versions, and no path that leaves it)."""
+    data = clip_dir.parent.parent.resolve()
+    target = clip_dir.resolve()
+    if clip_dir.is_symlink() and not target.is_relative_to(data):
+        raise InputError(
+            clip_dir,
+            f"is a symbolic link to {target}, outside the data folder: copy the clip into it",
+            "outside_data",
+        )
+
+
+def _fingerprint(clip_dir: Path) -> str:
+    """The content hash of a clip folder; a link out of the data folder is not read (its target names it)."""
+    try:
+        check_inside_data(clip_dir)
+    except InputError:
+        return "outside:" + str(clip_dir.resolve())
+    return folder_fingerprint(clip_dir)
 
 
 def _problem(err: InputError, clip_dir: Path) -> str:
@@ -197,6 +221,7 @@ def curate_clip(
     forced_in = job.override == FORCE_ACCEPT
     try:
         validate_clip_id(job.clip_id, clip_dir)
+        check_inside_data(clip_dir)
     except InputError as err:
         return _finish(row, decisions.Reason(err.code, _problem(err, clip_dir)), job)
     if job.split == "test":
@@ -334,9 +359,13 @@ def write_outputs(
         write_json(out_dir / "timings.json", {**(timings or {}), "stale_shards_removed": sorted(removed)})
     gates = []
     if run_gates:
+        from mannequin.curation.gates import accepted_share_warning
         from mannequin.curation.gates import run_gates as run_all_gates
 
         gates = run_all_gates(out_dir, rows, params.gates, registry)
+        warning = accepted_share_warning(summary, params.gates)
+        if warning:
+            warn_line(warning)
     return CurationOutcome(rows, summary, gates, timings or {})
 
 
@@ -387,7 +416,14 @@ def curate_jobs(
     """
     start = time.perf_counter() if started is None else started
     results: dict[str, ClipResult] = {}
-    for job, result in map_jobs(jobs, False):
+    # a folder whose name is no clip id is one row, decided here: it never reaches a runner's cache keys or tasks
+    for job in jobs:
+        if not is_valid_clip_id(job.clip_id):
+            row = curate_clip(job, params, out_dir, code="-", registry=registry)  # returns at the id check
+            results[job.clip_id] = ClipResult(row, "executed")
+            if progress is not None:
+                progress(job.clip_id)
+    for job, result in map_jobs([j for j in jobs if j.clip_id not in results], False):
         results[job.clip_id] = result
         if progress is not None:
             progress(job.clip_id)
@@ -412,6 +448,9 @@ def curate_jobs(
         "clip_s": {j.clip_id: r.seconds for j, r in zip(jobs, ordered, strict=True) if r.origin == "executed"},
     }
     unknown = overrides.unknown({j.clip_id for j in jobs})
+    clips_dir = Path(jobs[0].clip_dir).parent if jobs else None
+    for clip_id in unknown:
+        warn(f"{params.overrides}: {clip_id} matches no clip folder in {clips_dir} (its override is ignored)")
     rows = [r.row for r in ordered]
     return write_outputs(out_dir, rows, params, unknown, timings, run_gates=run_gates, registry=registry)
 

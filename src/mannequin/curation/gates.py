@@ -96,7 +96,7 @@ def frame_table(out_dir: str | Path):
 
 
 def clip_table_suite(gates: GateParams, registry: Registry = DEFAULT) -> list:
-    """Expectations on ``clips.csv``."""
+    """Expectations on ``clips.csv``: its columns, ids, splits, score ranges and nulls, and no test clip accepted."""
     import great_expectations as gx
 
     E = gx.expectations
@@ -117,15 +117,20 @@ def clip_table_suite(gates: GateParams, registry: Registry = DEFAULT) -> list:
             column="accepted", value_set=[False], row_condition='split=="test"', condition_parser="pandas"
         )
     )
-    suite.append(
-        E.ExpectColumnMeanToBeBetween(
-            column="accepted",
-            min_value=gates.min_accepted_fraction,
-            row_condition='split!="test"',
-            condition_parser="pandas",
-        )
-    )
     return suite
+
+
+def accepted_share_warning(summary: dict, gates: GateParams) -> str | None:
+    """The warning when fewer than ``gates.warn_accepted_below`` of the candidate clips were accepted, else None.
+
+    Not a gate: a batch of real footage is mostly rejected for good reasons, and its reasons are in clips.csv."""
+    share, candidates = summary["accepted_fraction"], summary["candidates"]
+    if not candidates or share >= gates.warn_accepted_below:
+        return None
+    return (
+        f"{summary['accepted']} of {candidates} candidate clips accepted ({share:.0%}), below "
+        f"curate.gates.warn_accepted_below ({gates.warn_accepted_below:.0%}): see the reasons in clips.csv"
+    )
 
 
 def frames_suite(gates: GateParams, accepted_ids: list[str]) -> list:

@@ -27,7 +27,7 @@ from collections.abc import Sequence
 import cv2
 import numpy as np
 
-from mannequin.clips.cameras import Camera
+from mannequin.clips.cameras import Camera, reproject
 
 #: Relative depth difference that counts as a nearer occluder or a seen-through point.
 REL_TOL = 0.15
@@ -76,19 +76,9 @@ def pair_evidence(
     where the window's known depths lie on one surface, within ``edge_tol``: the warp is wrong across edges).
     Depths are NaN where unknown, in the poses' units; gray images in [0, 1].
     """
-    H, W = depth_i.shape
-    v, u = np.mgrid[0:H, 0:W]
     known = np.isfinite(depth_i) & (depth_i > 0)
     z = np.where(known, depth_i, 1.0).astype(np.float64)
-    rays = np.stack([u, v, np.ones_like(u)], axis=-1).reshape(-1, 3) @ np.linalg.inv(cam_i.K).T
-    R = cam_j.R @ cam_i.R.T
-    t = cam_j.t - R @ cam_i.t
-    Xj = (rays * z.reshape(-1, 1)) @ R.T + t
-    zj = Xj[:, 2].reshape(H, W)
-    uvw = Xj @ cam_j.K.T
-    with np.errstate(divide="ignore", invalid="ignore"):
-        uj = (uvw[:, 0] / uvw[:, 2]).reshape(H, W)
-        vj = (uvw[:, 1] / uvw[:, 2]).reshape(H, W)
+    uj, vj, zj = reproject(depth_i, cam_i, cam_j)
     Hj, Wj = depth_j.shape
     inside = known & (zj > 0) & (uj >= 0) & (uj <= Wj - 1) & (vj >= 0) & (vj <= Hj - 1)
     map_u = np.where(inside, uj, -10.0).astype(np.float32)

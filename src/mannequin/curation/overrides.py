@@ -7,7 +7,7 @@ Choosing the data is where human supervision belongs, so a person can force a cl
     force_reject:
       - {clip_id: lobby_02, note: "mirror wall: MVS is confidently wrong"}
 
-Rules (documented in the README): a clip listed in both lists, an entry without ``clip_id``, a bad
+Rules (documented in docs/getting-started.md): a clip listed in both lists, an entry without ``clip_id``, a bad
 id or an unknown key is an ``InputError`` (exit 2). Forcing a ``test`` clip in is an error too:
 test clips never reach training. Ids that match no clip in ``data/clips`` are a warning, reported
 in ``summary.json`` as ``unknown_override_ids``, and otherwise ignored, so that removing a clip from

@@ -30,6 +30,8 @@ from mannequin.config.masks import MaskParams
 SINGLE_SOURCE = {"num_sources": 1, "best_k": 1}
 #: Channels added to RGB, in order.
 CHANNELS = ("parallax", "confidence", "mask")
+#: mask sources that mark people (a user's own masks, the person segmenter): the others assume a frozen clip
+PERSON_SOURCES = ("given", "segmenter")
 
 
 def single_source(mvs: MvsParams, planes: int | None = None) -> MvsParams:
@@ -92,7 +94,7 @@ class ParallaxInput:
     - ``depth`` (N,H,W) float32: the masked depth in pose units (NaN where none), for baselines and audits;
     - ``source`` (N,) int64: the source frame of each frame's sweep, -1 where none had enough baseline;
     - ``frames`` (N,) int64 or None: the clip's frame indices (pose lines) these rows belong to, when known;
-    - ``mask_source``: where the masks came from (``given | motion | none``), "" when not recorded.
+    - ``mask_source``: where the masks came from (``given | segmenter | motion | none``), "" when not recorded.
     """
 
     parallax: np.ndarray
@@ -125,6 +127,20 @@ class ParallaxInput:
         if missing:
             raise KeyError(f"frame {missing[0]} has no parallax input")
         return self.take([row_of[int(f)] for f in frame_indices])
+
+    def resized(self, width: int, height: int) -> ParallaxInput:
+        """Every per-pixel array at ``width`` x ``height`` by nearest neighbour (as a predictor resizes it)."""
+        if self.parallax.shape[1:] == (height, width):
+            return self
+        import cv2
+
+        def fit(a: np.ndarray) -> np.ndarray:
+            return np.stack([cv2.resize(x, (width, height), interpolation=cv2.INTER_NEAREST) for x in a])
+
+        return replace(
+            self, parallax=fit(self.parallax), confidence=fit(self.confidence),
+            mask=fit(self.mask.astype(np.uint8)) > 0, depth=fit(self.depth),
+        )  # fmt: skip
 
     def channels_last(self) -> np.ndarray:
         """(N, H, W, 3) float32 in :data:`CHANNELS` order (what ``DepthPredictor.predict(parallax=...)`` takes)."""
@@ -193,13 +209,18 @@ def clip_masks(
     """The masks of a clip's frames ``indices`` at the size of ``images``, and the source used (``params.resolve``).
 
     ``given``: the clip's ``masks/`` (:func:`mannequin.clips.masks.read_masks`); ``motion``: from ``mvs_depth``
-    (N,H,W, NaN where unconfident) by :func:`mannequin.curation.motion.motion_masks`; ``none``: nothing masked.
+    (N,H,W, NaN where unconfident) by :func:`mannequin.curation.motion.motion_masks`; ``segmenter``: the person
+    segmenter on the frames read again at up to ``params.segmenter.max_width`` (small people need the pixels),
+    scaled down to ``images`` and united with the motion masks where ``mvs_depth`` is given; ``none``: nothing.
     """
-    source = params.resolve(has_masks(clip.path), clip.path)
+    from mannequin.curation.segmenter_model import is_installed
+
+    source = params.resolve(has_masks(clip.path), clip.path, is_installed())
+    shape = np.shape(images)[:3]
     if source == "given":
         masks = read_masks(clip, indices, max_width)
         assert masks is not None  # resolve() said the folder exists
-    elif source == "motion":
+    elif source == "motion" or (source == "segmenter" and mvs_depth is not None):
         from mannequin.curation.motion import motion_masks
 
         if mvs_depth is None:
@@ -208,10 +229,26 @@ def clip_masks(
             mvs_depth, images, cameras, dilate_px=params.motion_dilate_px, fill_px=params.motion_fill_px
         )
     else:
-        masks = np.zeros(np.shape(images)[:3], bool)
+        masks = np.zeros(shape, bool)
+    if source == "segmenter":
+        masks = masks | segmenter_masks(clip, params, indices, (shape[2], shape[1]))
     if masks.shape != np.shape(images)[:3]:
         raise ValueError(f"masks {masks.shape} do not match the images {np.shape(images)[:3]}")
     return masks, source
+
+
+def segmenter_masks(clip: Clip, params: MaskParams, indices: Sequence[int] | None, size: tuple[int, int]) -> np.ndarray:
+    """The person segmenter's masks of the pose lines ``indices`` (all by default), at ``size`` (width, height)."""
+    import cv2
+
+    from mannequin.curation.segmenter import PersonSegmenter
+
+    segmenter = PersonSegmenter(params.segmenter)
+    frames, _ = clip.read_frames(indices, params.segmenter.max_width)
+    found = segmenter.masks(frames)
+    if found.shape[1:] == (size[1], size[0]):
+        return found
+    return np.stack([cv2.resize(m.astype(np.uint8), size, interpolation=cv2.INTER_NEAREST) > 0 for m in found])
 
 
 def parallax_for_clip(

@@ -15,7 +15,7 @@ same bytes; read with ``allow_pickle=False``):
     depth       float32 (N,H,W)  the masked parallax depth in pose units, NaN where none (the raw baseline)
     source      int64   (N,)     the source frame of each row's sweep, -1 where none
     frames      int64   (N,)     the clip's frame index (pose line) of each row
-    mask_source str              given | motion | none
+    mask_source str              given | segmenter | motion | none
     format_version int64
 """
 

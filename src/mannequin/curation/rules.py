@@ -10,7 +10,7 @@ run in declaration order (which keeps to stage order, cheapest first); the first
 Everything else is derived from :data:`DEFAULT`: the ``clips.csv`` columns (:mod:`mannequin.curation.table`),
 the gate ranges (:mod:`mannequin.curation.gates`) and the decision (:mod:`mannequin.curation.curate`).
 A new filter is one :class:`Rule` here (and a :class:`Score` when it reads a new value), its threshold in
-``QualityParams`` and ``params.yaml``, and its test; see the README's Development section.
+``QualityParams`` and ``params.yaml``, and its test; see docs/extending.md, "Adding a curation rule".
 """
 
 from __future__ import annotations
@@ -233,6 +233,13 @@ SCORES = (
     Score("sfm_points", "open", (0.0, None), "3-D points of the SfM model"),
     Score("sfm_reprojection_px", "open", (0.0, 4.0), "mean reprojection error, px (the mapper drops over 4 px)"),
     Score("sfm_focal", "open", (0.05, 20.0), "estimated (or given) focal length / image width"),
+    Score(
+        "sfm_focal_vs_prior",
+        "open",
+        (0.0, None),
+        "refined focal length / curate.sfm.focal_prior (empty when given or fixed); the pose summary notes values "
+        "beyond curate.sfm.focal_note_ratio",
+    ),
 )
 
 RULES = (

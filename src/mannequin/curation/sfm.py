@@ -1,8 +1,9 @@
 """Camera poses from structure from motion (pycolmap), for frames that came without ``poses.txt``.
 
 :func:`reconstruct` writes the frames to a private folder, runs :mod:`mannequin.curation.sfm_worker` in a
-child process (feature extraction, sequential matching in frame order, incremental or global mapping),
-and turns the largest model into :class:`Camera` objects in mannequin's conventions. A set of frames SfM
+child process twice (feature extraction and sequential matching in frame order; then, when the matching report
+passes the input checks, incremental or global mapping), and turns the largest model into :class:`Camera` objects
+in mannequin's conventions. A set of frames SfM
 cannot reconstruct is ``InputError(code="no_poses")`` with what failed: too few frames, no texture, a
 static camera, no initial pair with parallax, a model that splits.
 
@@ -27,6 +28,7 @@ import numpy as np
 from mannequin.atomic import atomic_write_bytes
 from mannequin.clips.cameras import Camera
 from mannequin.config.sfm import SfmParams
+from mannequin.curation.camera_motion import STILL_SHARE, still_camera
 from mannequin.errors import InputError
 
 NO_POSES = "no_poses"
@@ -46,6 +48,7 @@ class SfmStats:
     focal: float  # estimated (or given) focal length, normalised by the image width
     seconds: float
     method: str = ""  # which reconstruction was kept (mapper, starting focal length)
+    focal_refined: bool = False  # the focal length was estimated (not given by intrinsics.txt, not fixed)
 
     @property
     def registered_fraction(self) -> float:
@@ -85,13 +88,34 @@ def camera_from_colmap(K: np.ndarray, R: np.ndarray, t: np.ndarray, width: int, 
     return Camera(K, np.asarray(R, dtype=np.float64), np.asarray(t, dtype=np.float64), width, height)
 
 
+def focal_vs_prior(stats: SfmStats, params: SfmParams, width: int, height: int) -> float | None:
+    """A refined focal length over ``curate.sfm.focal_prior`` (both per the larger side); None when not refined."""
+    if not stats.focal_refined:
+        return None
+    return stats.focal * width / (params.focal_prior * max(width, height))
+
+
+def focal_note(stats: SfmStats, params: SfmParams, width: int, height: int) -> str:
+    """A note for a person when SfM refined the focal length to ``curate.sfm.focal_note_ratio`` times its prior or
+    more (or as far below it), else ``""``: a short clip barely constrains the focal length (README, Real footage).
+    """
+    ratio = focal_vs_prior(stats, params, width, height)
+    if ratio is None or 1 / params.focal_note_ratio < ratio < params.focal_note_ratio:
+        return ""
+    return (
+        f"SfM refined the focal length to {ratio:.2f}x curate.sfm.focal_prior ({params.focal_prior:g} x the larger "
+        "side): check the poses; if the camera is known, give the clip an intrinsics.txt"
+    )
+
+
 def _fail(where: str | Path, problem: str) -> InputError:
     return InputError(where, f"structure from motion failed: {problem}", NO_POSES)
 
 
-def _write_images(frames: Iterable[np.ndarray], image_dir: Path) -> tuple[list[str], tuple[int, int] | None]:
+def _write_images(frames: Iterable[np.ndarray], image_dir: Path) -> tuple[list[str], list[np.ndarray]]:
+    """The frames as PNG files for COLMAP (their names, in frame order) and in grey (for :func:`still_camera`)."""
     names: list[str] = []
-    size = None
+    grey: list[np.ndarray] = []
     for k, frame in enumerate(frames):
         ok, buf = cv2.imencode(".png", cv2.cvtColor(frame, cv2.COLOR_RGB2BGR))
         if not ok:
@@ -99,8 +123,8 @@ def _write_images(frames: Iterable[np.ndarray], image_dir: Path) -> tuple[list[s
         name = f"{k:06d}.png"  # zero-padded: name order is frame order
         atomic_write_bytes(image_dir / name, buf.tobytes())
         names.append(name)
-        size = (frame.shape[1], frame.shape[0])
-    return names, size
+        grey.append(cv2.cvtColor(frame, cv2.COLOR_RGB2GRAY))
+    return names, grey
 
 
 def _run_worker(job: dict, work: Path, where: str | Path) -> dict:
@@ -120,8 +144,23 @@ def _run_worker(job: dict, work: Path, where: str | Path) -> dict:
     return json.loads(Path(job["result_path"]).read_text(encoding="utf-8"))
 
 
+def clip_motion(pair_shifts: list[list[float]]) -> float:
+    """How far the camera moves over the clip, in pixels of feature motion: the median, over the matched pairs of
+    frames at least half the widest matched gap apart, of each pair's median feature shift.
+
+    Judged over the clip, not between neighbours: a slow, steady camera at 30 fps shifts features under a pixel a
+    frame and many pixels over the clip. Over many far-apart pairs, not the largest one: a static camera with a car
+    passing close has a pair or two that the car's features dominate."""
+    if not pair_shifts:
+        return 0.0
+    gaps = np.array([j - i for i, j, _ in pair_shifts], dtype=float)
+    shifts = np.array([s for _, _, s in pair_shifts], dtype=float)
+    return float(np.median(shifts[gaps >= gaps.max() / 2]))
+
+
 def _check_inputs(report: dict, n: int, params: SfmParams, where: str | Path) -> None:
-    """Textureless frames, then frames that do not match or do not move, from the matching report."""
+    """Textureless frames, then frames that do not match, then a camera that does not move over the clip
+    (:func:`clip_motion`)."""
     keypoints = np.asarray(report["keypoints"], dtype=float)
     if float(np.median(keypoints)) < params.min_features:
         raise _fail(
@@ -133,11 +172,12 @@ def _check_inputs(report: dict, n: int, params: SfmParams, where: str | Path) ->
     flows = [p["flow_px"] for p in pairs if p["inliers"] > 0 and p["flow_px"] is not None]
     if not flows:
         raise _fail(where, f"no two neighbouring frames match (0 of {n - 1} pairs verified)")
-    if float(np.median(flows)) < params.min_flow_px:
+    motion = clip_motion(report["pair_shifts"])
+    if motion < params.min_flow_px:
         raise _fail(
             where,
-            f"the camera does not move: features shift a median {np.median(flows):.2f} px between "
-            f"neighbouring frames (at least {params.min_flow_px:g} px are needed)",
+            f"the camera does not move: features shift a median {motion:.2f} px between frames far apart in the "
+            f"clip (at least {params.min_flow_px:g} px are needed)",
         )
 
 
@@ -174,17 +214,27 @@ def reconstruct(
 ) -> SfmResult:
     """Poses of ``frames`` (RGB uint8, all one size, in time order) by SfM; ``K`` fixes the camera (pixels).
 
-    Frames are written to a temporary folder one at a time, so an iterator keeps memory bounded.
+    Frames are written to a temporary folder one at a time, and only a grey copy of each stays in memory: a camera
+    that plainly stands still (:func:`mannequin.curation.camera_motion.still_camera`) is rejected from those before
+    any SIFT feature is extracted, and one whose matched features do not move, before mapping.
     """
     start = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="mannequin-sfm-") as tmp:
         work = Path(tmp)
         image_dir = work / "images"
         image_dir.mkdir()
-        names, size = _write_images(frames, image_dir)
+        names, grey = _write_images(frames, image_dir)
         n = len(names)
-        if n < params.min_frames or size is None:
+        if n < params.min_frames:
             raise _fail(where, f"it needs at least {params.min_frames} frames, got {n}")
+        size = (grey[0].shape[1], grey[0].shape[0])
+        shift = still_camera(grey, params.min_flow_px)
+        if shift is not None:
+            raise _fail(
+                where,
+                f"the camera does not move: background corners shift a median {shift:.2f} px between frames half "
+                f"the clip apart (under {STILL_SHARE * params.min_flow_px:g} px is a still camera)",
+            )
         camera = {"model": "PINHOLE" if K is not None else params.camera_model}
         if K is not None:
             camera["params"] = colmap_pinhole_params(K)
@@ -192,8 +242,9 @@ def reconstruct(
             "work_dir": str(work), "image_dir": str(image_dir), "names": names,
             "result_path": str(work / "result.json"), "params": params.model_dump(mode="json"), "camera": camera,
         }  # fmt: skip
-        report = _run_worker(job, work, where)
-    _check_inputs(report, n, params, where)
+        report = _run_worker({**job, "phase": "match"}, work, where)
+        _check_inputs(report, n, params, where)  # before mapping: a clip rejected here costs no mapping
+        report.update(_run_worker({**job, "phase": "map"}, work, where))
     best = _check_models(report, n, params, where)
     cam = best["camera"]
     if (cam["width"], cam["height"]) != size:
@@ -212,5 +263,6 @@ def reconstruct(
         focal=float(K_est[0, 0] / size[0]),
         seconds=time.perf_counter() - start,
         method=best.get("refit", f"{params.mapper} mapping, camera {'given' if K is not None else 'estimated'}"),
+        focal_refined=bool(best.get("focal_refined", False)),
     )
     return SfmResult(cameras, stats)

@@ -24,7 +24,7 @@ from mannequin.clips.poses import PoseTable, format_poses
 from mannequin.clips.video import VideoInfo, iter_video_frames, probe_video
 from mannequin.config.sfm import SfmParams
 from mannequin.curation.quality import even_indices
-from mannequin.curation.sfm import SfmStats, reconstruct
+from mannequin.curation.sfm import SfmStats, focal_note, reconstruct
 from mannequin.errors import InputError
 
 FRAMES_FPS = 30.0  # a frames/ clip has no clock: its estimated poses are stamped at this nominal rate
@@ -95,6 +95,7 @@ class EstimatedPoses:
     stats: SfmStats
     width: int  # the clip's frame size, which the table's normalised intrinsics refer to
     height: int
+    focal_note: str = ""  # :func:`~mannequin.curation.sfm.focal_note`: the focal length far from its prior
 
     @property
     def unregistered(self) -> int:
@@ -107,6 +108,7 @@ class EstimatedPoses:
             f"({self.unregistered} left out), {s.points} points, mean reprojection error "
             f"{s.reprojection_error_px:.2f} px, focal {s.focal:.4f} x width; translation in SfM units"
             + (f"; {s.method}" if s.method else "")
+            + (f"; NOTE: {self.focal_note}" if self.focal_note else "")
         )
 
     def text(self, clip_id: str) -> str:
@@ -150,7 +152,8 @@ def estimate_clip_poses(clip_dir: str | Path, params: SfmParams) -> EstimatedPos
     full_res = [c.resized(images.width, images.height) for _, c in kept]
     indices = np.array([i for i, _ in kept], dtype=np.int64)
     table = pose_table(full_res, images.timestamps_us[indices])
-    return EstimatedPoses(table, indices, result.stats, images.width, images.height)
+    note = focal_note(result.stats, params, images.width, images.height)
+    return EstimatedPoses(table, indices, result.stats, images.width, images.height, note)
 
 
 def clip_with_poses(clip_dir: str | Path, table: PoseTable, source_indices: np.ndarray) -> Clip:

@@ -4,8 +4,9 @@ pycolmap links its own zlib: importing it before cv2 or Python's zlib in the sam
 interpreter on the next compression ("free(): invalid pointer"). A child process keeps it apart, keeps
 COLMAP's log off the user's terminal, and turns a crash inside COLMAP into one rejected clip.
 
-The job (JSON) names the image folder and the frame order; the result (JSON) holds plain COLMAP numbers:
-features per frame, the verified neighbouring pairs with their feature motion, and every model found.
+The job (JSON) names the image folder, the frame order and the phase; the result (JSON) holds plain COLMAP numbers:
+features per frame, the verified neighbouring pairs with their feature motion and the feature motion of every
+matched pair of frames (``match``), or every model found (``map``).
 """
 
 from __future__ import annotations
@@ -60,24 +61,37 @@ def _match(pycolmap: Any, db: Path, params: dict) -> None:
     pycolmap.match_sequential(db, matching_options=matching, pairing_options=pairing, device=pycolmap.Device.cpu)
 
 
-def _pair_report(pycolmap: Any, db: Path, ids: list[int]) -> tuple[list[int], list[dict]]:
-    """Features per frame, and each neighbouring pair's verified inliers, geometry and median feature motion (px)."""
+def _pair(pycolmap: Any, database: Any, a: int, b: int) -> tuple[int, str, float | None]:
+    """Verified inliers, geometry and median feature motion (px) of one frame pair (0, UNDEFINED, None if unmatched)."""
+    if not database.exists_two_view_geometry(a, b):
+        return 0, "UNDEFINED", None
+    geometry = database.read_two_view_geometry(a, b)
+    matches = np.asarray(geometry.inlier_matches)
+    config = pycolmap.TwoViewGeometryConfiguration(geometry.config).name
+    if not len(matches):
+        return 0, config, None
+    xy_a = np.asarray(database.read_keypoints(a))[matches[:, 0], :2]
+    xy_b = np.asarray(database.read_keypoints(b))[matches[:, 1], :2]
+    return len(matches), config, float(np.median(np.linalg.norm(xy_a - xy_b, axis=1)))
+
+
+def _pair_report(pycolmap: Any, db: Path, ids: list[int]) -> tuple[list[int], list[dict], list[list[float]]]:
+    """Features per frame; each neighbouring pair's verified inliers, geometry and median feature motion (px);
+    and ``[i, j, motion]`` of every matched pair of frames (sequential matching pairs each frame with the next
+    ``overlap`` and those 2, 4, 8, ... frames on): a slow camera moves features under a pixel between neighbours
+    and many pixels over the clip."""
     pairs = []
+    shifts: list[list[float]] = []
     with pycolmap.Database.open(db) as database:
         keypoints = [int(database.num_keypoints_for_image(i)) for i in ids]
         for k, (a, b) in enumerate(itertools.pairwise(ids)):
-            entry: dict[str, Any] = {"i": k, "j": k + 1, "inliers": 0, "config": "UNDEFINED", "flow_px": None}
-            if database.exists_two_view_geometry(a, b):
-                geometry = database.read_two_view_geometry(a, b)
-                matches = np.asarray(geometry.inlier_matches)
-                entry["config"] = pycolmap.TwoViewGeometryConfiguration(geometry.config).name
-                entry["inliers"] = len(matches)
-                if len(matches):
-                    xy_a = np.asarray(database.read_keypoints(a))[matches[:, 0], :2]
-                    xy_b = np.asarray(database.read_keypoints(b))[matches[:, 1], :2]
-                    entry["flow_px"] = float(np.median(np.linalg.norm(xy_a - xy_b, axis=1)))
-            pairs.append(entry)
-    return keypoints, pairs
+            inliers, config, flow = _pair(pycolmap, database, a, b)
+            pairs.append({"i": k, "j": k + 1, "inliers": inliers, "config": config, "flow_px": flow})
+        for (i, a), (j, b) in itertools.combinations(enumerate(ids), 2):
+            flow = _pair(pycolmap, database, a, b)[2]
+            if flow is not None:
+                shifts.append([i, j, flow])
+    return keypoints, pairs, shifts
 
 
 def _map(pycolmap: Any, db: Path, image_dir: Path, out: Path, params: dict, fixed_camera: bool) -> dict:
@@ -218,6 +232,7 @@ def _estimated_camera(pycolmap: Any, db: Path, image_dir: Path, work: Path, para
             start, best = _pick(rivals)
             for m in best:
                 m["refit"] = f"{mapper} mapping, focal length refined from {start:g} (best of {len(found)} starts)"
+                m["focal_refined"] = True
             return best
         if not usable:
             return max((m for _, m in found), key=lambda m: len(m[0]["images"]) if m else 0)
@@ -235,29 +250,32 @@ def _reconstruct(pycolmap: Any, db: Path, image_dir: Path, work: Path, params: d
 
 
 def run_job(job: dict) -> dict:
-    """Extract, match in frame order, map; every model of the chosen reconstruction is reported, largest first."""
+    """One phase of SfM (``job["phase"]``): ``match`` extracts and matches in frame order and reports features per
+    frame and the verified neighbouring pairs; ``map`` maps the matched database and reports every model of the
+    chosen reconstruction, largest first. The parent judges the matching report between the two, so a clip it
+    rejects (no texture, no matches, a camera that does not move) is never mapped."""
     import pycolmap
 
     params, camera = job["params"], job["camera"]
     work, image_dir, names = Path(job["work_dir"]), Path(job["image_dir"]), list(job["names"])
     _configure(pycolmap, params)
     db = work / "database.db"
-    _extract(pycolmap, db, image_dir, names, params, camera)
-    ids = _image_ids(pycolmap, db, names)
-    _match(pycolmap, db, params)
-    keypoints, pairs = _pair_report(pycolmap, db, ids)
-    models: list[dict] = []
-    if sum(p["inliers"] > 0 for p in pairs) > 0:
-        mapper = params["mapper"]
-        models = _reconstruct(pycolmap, db, image_dir, work, params, camera, len(names))
-        if not _usable(models, len(names), params) and params["fallback"]:
-            other = "incremental" if mapper == "global" else "global"
-            alt = _reconstruct(pycolmap, db, image_dir, work, {**params, "mapper": other}, camera, len(names))
-            if _usable(alt, len(names), params) or not models:
-                for m in alt:
-                    m["refit"] = f"{m.get('refit', other + ' mapping')} ({mapper} mapping found no usable model)"
-                models = alt
-    return {"keypoints": keypoints, "pairs": pairs, "models": models}
+    if job["phase"] == "match":
+        _extract(pycolmap, db, image_dir, names, params, camera)
+        ids = _image_ids(pycolmap, db, names)
+        _match(pycolmap, db, params)
+        keypoints, pairs, shifts = _pair_report(pycolmap, db, ids)
+        return {"keypoints": keypoints, "pairs": pairs, "pair_shifts": shifts}
+    mapper = params["mapper"]
+    models = _reconstruct(pycolmap, db, image_dir, work, params, camera, len(names))
+    if not _usable(models, len(names), params) and params["fallback"]:
+        other = "incremental" if mapper == "global" else "global"
+        alt = _reconstruct(pycolmap, db, image_dir, work, {**params, "mapper": other}, camera, len(names))
+        if _usable(alt, len(names), params) or not models:
+            for m in alt:
+                m["refit"] = f"{m.get('refit', other + ' mapping')} ({mapper} mapping found no usable model)"
+            models = alt
+    return {"models": models}
 
 
 def main(argv: list[str]) -> int:

@@ -9,7 +9,7 @@ Layout of ``curated/shards/<clip_id>/``::
     parallax.npy    float16 (N, H, W, 3)  the parallax input (mannequin.curation.parallax.CHANNELS: normalised
                                           parallax depth, its confidence, the mask), computed once at curation
     meta.json       clip id, source frame indices, shape, format version, and under ``parallax`` the mask source
-                    (given | motion | none), each frame's shift and sweep source (written last)
+                    (given | segmenter | motion | none), each frame's shift and sweep source (written last)
 
 ``parallax.npy`` is optional (shards written without it, e.g. before it existed, train ``rgb`` nets only).
 
@@ -23,9 +23,7 @@ share the page cache.
 from __future__ import annotations
 
 import contextlib
-import errno
 import json
-import re
 import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -37,43 +35,13 @@ import numpy as np
 from mannequin.atomic import atomic_dir
 from mannequin.clips.cameras import Camera
 from mannequin.curation.parallax import ParallaxInput
-from mannequin.errors import InputError
+from mannequin.errors import InputError, OutOfSpace, is_out_of_space, naming_a_full_disk  # noqa: F401
 
 FORMAT_VERSION = 1
 SHARDS_DIR = "shards"
 #: Where shards are built before the rename: beside ``shards/`` on the same filesystem, never inside it.
 TMP_DIR = ".tmp"
 PARALLAX_NAME = "parallax.npy"
-
-
-#: numpy's message when a write comes up short (a full disk, without an errno)
-_SHORT_WRITE = re.compile(r"\d+ requested and \d+ written")
-#: errno of a write refused for space: no space left (ENOSPC), past RLIMIT_FSIZE or the filesystem's limit
-#: (EFBIG), over quota (EDQUOT)
-_NO_SPACE = {errno.ENOSPC, errno.EFBIG, errno.EDQUOT}
-
-
-class OutOfSpace(InputError):
-    """The output disk is full: the run stops, nothing half-written is left (one line, exit code 2)."""
-
-    def __init__(self, path: str | Path) -> None:
-        super().__init__(path, "no space left on device", "no_space")
-
-
-def is_out_of_space(exc: BaseException) -> bool:
-    """Whether ``exc`` is a write refused for lack of space (errno, or numpy's short write)."""
-    return isinstance(exc, OSError) and (exc.errno in _NO_SPACE or bool(_SHORT_WRITE.search(str(exc))))
-
-
-@contextlib.contextmanager
-def naming_a_full_disk(path: str | Path) -> Iterator[None]:
-    """Turn an out-of-space ``OSError`` raised in the block into :class:`OutOfSpace` naming ``path``."""
-    try:
-        yield
-    except OSError as exc:
-        if is_out_of_space(exc):
-            raise OutOfSpace(path) from None
-        raise
 
 
 @dataclass(frozen=True)
@@ -120,7 +88,7 @@ class ClipShard:
 
     @property
     def mask_source(self) -> str:
-        """Where the parallax input's masks came from (``given | motion | none``); "" without a parallax input."""
+        """Where the parallax input's masks came from (``given | segmenter | motion | none``); "" without one."""
         return str(self.meta.get("parallax", {}).get("mask_source", ""))
 
     @cached_property

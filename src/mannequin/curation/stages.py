@@ -46,9 +46,12 @@ def open_stage(s: ClipState) -> dict[str, Any]:
     s.clip = resolved.clip
     values: dict[str, Any] = {"num_frames": len(s.clip)}
     if resolved.stats is not None:
+        from mannequin.curation.sfm import focal_vs_prior
+
         st = resolved.stats
         values.update(sfm_registered=st.registered_fraction, sfm_points=st.points)
         values.update(sfm_reprojection_px=st.reprojection_error_px, sfm_focal=st.focal)
+        values["sfm_focal_vs_prior"] = focal_vs_prior(st, s.params.sfm, s.clip.width, s.clip.height)
     return values
 
 

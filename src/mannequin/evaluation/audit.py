@@ -1,14 +1,23 @@
 """The curation audit: curation's decisions and MVS depth checked against the sample data's known truth.
 
-Inputs: ``data/sample_truth.csv`` (``clip_id, defect, pose_scale``; defect ``none`` or a defect type),
-``curated/clips.csv`` (``clip_id, accepted, reason`` with reason ``code: sentence``), the curated shards and
-``data/truth/<clip_id>/depth.npz`` (exact depth in metres for every frame).
+Inputs: ``data/sample_truth.csv`` (``clip_id, defect`` and optionally ``pose_scale``, ``people``, ``reason``;
+defect ``none`` or a defect type), ``curated/clips.csv`` (``clip_id, accepted, reason`` with reason ``code:
+sentence``), the curated shards and ``data/truth/<clip_id>/depth.npz`` (exact depth in metres for every frame).
+
+A clip's true defect is its ``defect``, except that a clip whose ``people`` walk (``moving``) is a moving scene
+(:data:`PEOPLE_DEFECTS`): rejecting it as ``moving_scene`` is right, accepting it a miss.
+
+Which reject code is the right reason for which defect is one table, :data:`DEFAULT_REASON_DEFECTS` (code to
+defect; ``report.reason_defects`` replaces it). A dataset whose defects have other names extends it through the
+optional ``reason`` column of its ``sample_truth.csv``: the code that should reject that clip's defect (e.g.
+``rotonly`` with ``no_parallax``). Defect names no code maps to are listed (``unmapped``) and their right-reason
+recall and precision are not judged (``None``), never read as 0.
 
 Reject decisions: a clip is *positive* when it has a defect and *predicted positive* when curation rejected it.
 Clips rejected as ``held_out_test`` or ``missing_split`` were never judged and are left out. Per defect type:
 ``recall`` = rejected / clips with that defect; ``recall_right_reason`` counts only rejections whose code maps to
-that defect (``reason_defects``); ``precision`` = rejections whose code maps to the defect that truly have it /
-all rejections with such a code (``None`` when no code maps to it).
+that defect; ``precision`` = rejections whose code maps to the defect that truly have it / all rejections with
+such a code (``None`` when no code maps to it).
 
 MVS accuracy (accepted clips with truth): MVS depth is in pose units, so each clip gets one scale, the median of
 ``truth / mvs`` over its confident valid pixels (``abs_rel_median_scaled``); ``abs_rel_pose_scale`` divides by the
@@ -53,8 +62,13 @@ def _read_csv(path: Path, required: tuple[str, ...]) -> list[dict[str, str]]:
     return list(reader)
 
 
+#: the defect a clip has because of its people (``sample_truth.csv``'s ``people`` column), when it has no other
+PEOPLE_DEFECTS = {"moving": "moving"}
+
+
 def read_sample_truth(path: str | Path) -> dict[str, dict[str, Any]]:
-    """``{clip_id: {"defect": str, "pose_scale": float | None}}`` from ``sample_truth.csv``."""
+    """``{clip_id: {"defect": str, "pose_scale": float | None, "reason": str}}`` from ``sample_truth.csv``; the
+    defect is the true one (:data:`PEOPLE_DEFECTS` applied), ``reason`` the row's own reject code ("" without)."""
     path = Path(path)
     out = {}
     for lineno, row in enumerate(_read_csv(path, ("clip_id", "defect")), start=2):
@@ -63,8 +77,36 @@ def read_sample_truth(path: str | Path) -> dict[str, dict[str, Any]]:
             pose_scale = float(scale) if scale else None
         except ValueError:
             raise InputError(path, f"line {lineno}: pose_scale {scale!r} is not a number", "bad_table") from None
-        out[row["clip_id"].strip()] = {"defect": row["defect"].strip() or "none", "pose_scale": pose_scale}
+        defect = (row["defect"] or "").strip() or "none"
+        if defect == "none":
+            defect = PEOPLE_DEFECTS.get((row.get("people") or "").strip(), "none")
+        reason = (row.get("reason") or "").strip()
+        out[row["clip_id"].strip()] = {"defect": defect, "pose_scale": pose_scale, "reason": reason}
     return out
+
+
+def reason_table(
+    truth: dict[str, dict[str, Any]], base: dict[str, str] | None = None, path: str | Path = "sample_truth.csv"
+) -> dict[str, str]:
+    """The reject-code-to-defect table: ``base`` (default :data:`DEFAULT_REASON_DEFECTS`) extended by the truth's
+    ``reason`` column; a code given for two defect names is an error naming both."""
+    table = dict(DEFAULT_REASON_DEFECTS if base is None else base)
+    given: dict[str, str] = {}
+    for clip_id, info in truth.items():
+        code, defect = info.get("reason", ""), info["defect"]
+        if not code or defect == "none":
+            continue
+        if given.get(code, defect) != defect:
+            problem = f"clip {clip_id}: reason {code!r} is given for defects {given[code]!r} and {defect!r}"
+            raise InputError(path, problem, "bad_table")
+        given[code] = defect
+    return {**table, **given}
+
+
+def unmapped_defects(truth: dict[str, dict[str, Any]], table: dict[str, str]) -> dict[str, int]:
+    """Defect names of the truth (other than ``none``) that no reject code maps to, with their clip counts."""
+    counts = Counter(info["defect"] for info in truth.values() if info["defect"] != "none")
+    return {d: n for d, n in sorted(counts.items()) if d not in set(table.values())}
 
 
 def read_decisions(path: str | Path) -> dict[str, dict[str, Any]]:
@@ -106,7 +148,7 @@ def reject_audit(
             "clips": len(clips),
             "rejected": len(rejected),
             "recall": _ratio(len(rejected), len(clips)),
-            "recall_right_reason": _ratio(len(right), len(clips)),
+            "recall_right_reason": _ratio(len(right), len(clips)) if codes else None,
             "flagged": len(flagged),
             "precision": _ratio(sum(1 for c in flagged if truth[c]["defect"] == defect), len(flagged))
             if codes
@@ -120,6 +162,7 @@ def reject_audit(
     return {
         "judged_clips": len(judged),
         "not_judged": dict(sorted(not_judged.items())),
+        "unmapped": unmapped_defects({c: truth[c] for c in judged}, reason_defects),
         "overall": {
             "tp": tp,
             "fp": fp,
@@ -216,7 +259,7 @@ def curation_audit(
         return None
     truth = read_sample_truth(truth_csv)
     decisions = read_decisions(clips_csv)
-    mapping = DEFAULT_REASON_DEFECTS if reason_defects is None else reason_defects
+    mapping = reason_table(truth, reason_defects, truth_csv)
     return {
         "reasons_to_defects": dict(sorted(mapping.items())),
         "rejects": reject_audit(truth, decisions, mapping),

@@ -179,55 +179,55 @@ def evaluate_models(
     from tqdm import tqdm
 
     ex: dict[str, list] = {"clip_ids": [], "frame_indices": [], "images": [], "depth": [], "mvs": []}
-    bar = tqdm(total=(progress or 0) * len(runs), desc="evaluate", unit="model-clip", disable=progress is None)
-    for clip in clips:
-        want_example = len(ex["clip_ids"]) < examples
-        slot = _example_slot(clip)
-        if want_example:
-            shape = ex["images"][0].shape[:2] if ex["images"] else clip.depth.shape[1:]
-            ex["clip_ids"].append(clip.clip_id)
-            ex["frame_indices"].append(clip.frame_indices[slot])
-            ex["images"].append(_resize(clip.images[slot], shape, cv2.INTER_AREA))
-            ex["depth"].append(_resize(clip.depth[slot], shape, cv2.INTER_NEAREST))
-            mvs = mvs_for_frame(curated_dir, clip.clip_id, clip.frame_indices[slot], clip.depth.shape[1:])
-            if example_mvs is not None and not np.isfinite(mvs).any():
-                mvs = _resize(example_mvs(clip.clip_id, clip.frame_indices[slot]), mvs.shape, cv2.INTER_NEAREST)
-            ex["mvs"].append(_resize(mvs, shape, cv2.INTER_NEAREST))
-        extra = people.clip_inputs(clip) if people is not None else None
-        for run in runs:
-            parallax = parallax_channels(run, clip.clip_id, extra)
-            try:
-                preds = predict_clip(run.predictor, clip.images, batch_size, parallax)
-            except ValueError as exc:
-                raise ValueError(f"{run.info.name} on {clip.clip_id}: {exc}") from None
-            if people is not None and extra is not None:
-                people.add_model(run.info.name, model_inputs(run.predictor), run.alignment, clip, extra, preds)
-            clip_scores = run.scores.setdefault(clip.clip_id, [])
-            spreads = predict_spread(run.predictor, clip.images, batch_size, parallax)
-            for k, (pred, gt) in enumerate(zip(preds, clip.depth, strict=True)):
+    # closed even when a clip fails: its last state must not print after the error line
+    with tqdm(total=(progress or 0) * len(runs), desc="evaluate", unit="model-clip", disable=progress is None) as bar:
+        for clip in clips:
+            want_example = len(ex["clip_ids"]) < examples
+            slot = _example_slot(clip)
+            if want_example:
+                shape = ex["images"][0].shape[:2] if ex["images"] else clip.depth.shape[1:]
+                ex["clip_ids"].append(clip.clip_id)
+                ex["frame_indices"].append(clip.frame_indices[slot])
+                ex["images"].append(_resize(clip.images[slot], shape, cv2.INTER_AREA))
+                ex["depth"].append(_resize(clip.depth[slot], shape, cv2.INTER_NEAREST))
+                mvs = mvs_for_frame(curated_dir, clip.clip_id, clip.frame_indices[slot], clip.depth.shape[1:])
+                if example_mvs is not None and not np.isfinite(mvs).any():
+                    mvs = _resize(example_mvs(clip.clip_id, clip.frame_indices[slot]), mvs.shape, cv2.INTER_NEAREST)
+                ex["mvs"].append(_resize(mvs, shape, cv2.INTER_NEAREST))
+            extra = people.clip_inputs(clip) if people is not None else None
+            for run in runs:
+                parallax = parallax_channels(run, clip.clip_id, extra)
                 try:
-                    score = score_image(pred, gt, run.alignment, min_depth, max_depth)
+                    preds = predict_clip(run.predictor, clip.images, batch_size, parallax)
                 except ValueError as exc:
-                    raise ValueError(
-                        f"{run.info.name} on {clip.clip_id} frame {clip.frame_indices[k]}: {exc}"
-                    ) from None
-                if score is None:
-                    run.skipped += 1
-                else:
-                    clip_scores.append(score)
-                    if spreads is not None:
-                        mask = valid_mask(gt, min_depth, max_depth)
-                        aligned = apply_fit(pred, score, run.alignment, min_depth, max_depth)
-                        run.uncertainty.append(uncertainty_ranking(gt[mask], aligned[mask], spreads[k][mask]))
-                if want_example and k == slot:
-                    fit = score or {"scale": 1.0}
-                    aligned = apply_fit(pred, fit, run.alignment, min_depth, max_depth).astype(np.float32)
-                    run.example_depth.append(_resize(aligned, ex["images"][0].shape[:2], cv2.INTER_LINEAR))
-            bar.set_postfix_str(f"{run.info.name} on {clip.clip_id}", refresh=False)
-            bar.update()
-        if people is not None and extra is not None:
-            people.add_baseline(clip, extra)
-    bar.close()
+                    raise ValueError(f"{run.info.name} on {clip.clip_id}: {exc}") from None
+                if people is not None and extra is not None:
+                    people.add_model(run.info.name, model_inputs(run.predictor), run.alignment, clip, extra, preds)
+                clip_scores = run.scores.setdefault(clip.clip_id, [])
+                spreads = predict_spread(run.predictor, clip.images, batch_size, parallax)
+                for k, (pred, gt) in enumerate(zip(preds, clip.depth, strict=True)):
+                    try:
+                        score = score_image(pred, gt, run.alignment, min_depth, max_depth)
+                    except ValueError as exc:
+                        raise ValueError(
+                            f"{run.info.name} on {clip.clip_id} frame {clip.frame_indices[k]}: {exc}"
+                        ) from None
+                    if score is None:
+                        run.skipped += 1
+                    else:
+                        clip_scores.append(score)
+                        if spreads is not None:
+                            mask = valid_mask(gt, min_depth, max_depth)
+                            aligned = apply_fit(pred, score, run.alignment, min_depth, max_depth)
+                            run.uncertainty.append(uncertainty_ranking(gt[mask], aligned[mask], spreads[k][mask]))
+                    if want_example and k == slot:
+                        fit = score or {"scale": 1.0}
+                        aligned = apply_fit(pred, fit, run.alignment, min_depth, max_depth).astype(np.float32)
+                        run.example_depth.append(_resize(aligned, ex["images"][0].shape[:2], cv2.INTER_LINEAR))
+                bar.set_postfix_str(f"{run.info.name} on {clip.clip_id}", refresh=False)
+                bar.update()
+            if people is not None and extra is not None:
+                people.add_baseline(clip, extra)
     results = {run.info.name: summarise(run, min_depth, max_depth) for run in runs}
     example_arrays = {
         "clip_ids": np.array(ex["clip_ids"], dtype=str),

@@ -16,7 +16,15 @@ def _pct(x: float | None) -> str:
     return "n/a" if x is None else f"{100 * x:+.1f}%"
 
 
+def _spread_num(value: float | None, spread: float | None, seeds: int) -> str:
+    """``value ± spread``, or the value alone from one seed (a spread of one value is not measured, not 0)."""
+    return _num(value) if seeds < 2 else f"{_num(value)} ± {_num(spread)}"
+
+
 def _table(header: list[str], rows: list[list[str]]) -> list[str]:
+    """A markdown table; a column with no value in any row (only ``n/a``) is left out, as it says nothing."""
+    keep = [k for k in range(len(header)) if k == 0 or not rows or any(r[k] != "n/a" for r in rows)]
+    header, rows = [header[k] for k in keep], [[r[k] for k in keep] for r in rows]
     lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
     return lines + ["| " + " | ".join(r) + " |" for r in rows]
 
@@ -38,10 +46,15 @@ def _spread_of(summary: dict[str, Any], init: str, base: str, budget: Any) -> di
 
 
 def render_markdown(
-    summary: dict[str, Any], audit: dict | None, claim_min_reduction: float, compared: dict[str, Any] | None = None
+    summary: dict[str, Any],
+    audit: dict | None,
+    claim_min_reduction: float,
+    compared: dict[str, Any] | None = None,
+    audit_missing: str | None = None,
 ) -> str:
     """``summary.md`` from the summary (and the full audit). ``compared``: ``make compare``'s ``comparison``
-    (``pretexts_compared.json``) and the path of its ``figure`` from the report, rendered as its own section."""
+    (``pretexts_compared.json``) and the path of its ``figure`` from the report, rendered as its own section.
+    ``audit_missing``: why there is no audit, said in one line where it would be."""
     models = summary["models"]
     metric_cols = [m.header for m in DEPTH_METRICS]
     lines = ["# mannequin: evaluation report", ""]
@@ -116,8 +129,8 @@ def render_markdown(
             "",
         ]
         rows = [
-            [r["init"], r["base"], str(r["budget"]), f"{_num(r['abs_rel'])} ± {_num(r['abs_rel_spread'])}",
-             f"{_num(r['base_abs_rel'])} ± {_num(r['base_abs_rel_spread'])}", *_spread_cells(r)]
+            [r["init"], r["base"], str(r["budget"]), _spread_num(r["abs_rel"], r["abs_rel_spread"], r["seeds"]),
+             _spread_num(r["base_abs_rel"], r["base_abs_rel_spread"], r["seeds"]), *_spread_cells(r)]
             for r in between
         ]  # fmt: skip
         header = ["first", "second", "budget", "first abs_rel", "second abs_rel", *SPREAD_HEADER]
@@ -127,6 +140,8 @@ def render_markdown(
     lines += ["## Figures", "", "![label efficiency](label_efficiency.png)", "", "![examples](examples.png)", ""]
     if audit is not None:
         lines += _audit_markdown(audit)
+    elif audit_missing:
+        lines += ["## Curation audit", "", f"Left out: {audit_missing}.", ""]
     return "\n".join(lines).rstrip() + "\n"
 
 
@@ -176,14 +191,24 @@ def _audit_markdown(audit: dict[str, Any]) -> list[str]:
         f" (tp {o['tp']}, fp {o['fp']}, fn {o['fn']}, tn {o['tn']}).",
         "",
     ]
+    unmapped = rej.get("unmapped", {})
     rows = [
-        [d, str(r["clips"]), str(r["rejected"]), _num(r["recall"], 3), _num(r["recall_right_reason"], 3),
-         _num(r["precision"], 3)]
+        [d, str(r["clips"]), str(r["rejected"]), _num(r["recall"], 3),
+         *(["no code maps to it"] * 2 if d in unmapped else [_num(r["recall_right_reason"], 3),
+                                                             _num(r["precision"], 3)])]
         for d, r in rej["per_defect"].items()
     ]  # fmt: skip
     if rows:
         header = ["defect", "clips", "rejected", "recall", "recall (right reason)", "precision of its reason"]
         lines += [*_table(header, rows), ""]
+    if unmapped:
+        names = ", ".join(f"`{d}` ({n} clips)" for d, n in unmapped.items())
+        lines += [
+            f"No reject code maps to the defect names {names}: their right-reason recall and precision are not"
+            " judged. A `reason` column in `sample_truth.csv` (the reject code that should catch each clip's defect)"
+            " extends the table of reasons.",
+            "",
+        ]
     codes = sorted({code for row in rej["confusion"].values() for code in row})
     if codes:
         lines += ["Decisions by true defect (rows) and reject code (columns):", ""]
@@ -191,6 +216,9 @@ def _audit_markdown(audit: dict[str, Any]) -> list[str]:
         lines += [*_table(["defect", *codes], rows), ""]
     mvs = audit["mvs"]
     mean = mvs["mean"]
+    if not mean["clips"]:
+        why = "MVS accuracy is not measured: no accepted clip has exact depth (`truth/<clip_id>/depth.npz`)."
+        return [*lines, why, ""]
     lines += [
         f"MVS depth of {mean['clips']} accepted clips against exact depth:"
         f" abs_rel {_num(mean['abs_rel_median_scaled'])} after per-clip median scaling"
@@ -227,15 +255,16 @@ def pretexts_markdown(comparison: dict[str, Any], figure: str = "pretexts_compar
 
 
 def pretexts_table(comparison: dict[str, Any]) -> list[str]:
-    """The table of the "Pretexts compared" section and its line of winners per budget (also README's block)."""
+    """The table of the "Pretexts compared" section and its line of winners per budget (also docs/results.md's)."""
     header = ["init", "budget", "abs_rel", "δ<1.25", "reduction vs scratch", "beyond spread"]
     rows = []
+    n = len(comparison["seeds"])
     for r in comparison["rows"]:
         red = r.get("reduction")
-        spread = "" if red is None else f"{_pct(red)} ± {100 * r['reduction_std']:.1f}%"
-        beyond = "" if red is None else ("yes" if r["exceeds_spread"] else "no")
-        rows.append([r["init"], str(r["budget"]), f"{_num(r['abs_rel'])} ± {_num(r['abs_rel_std'])}",
-                     f"{_num(r['a1'])} ± {_num(r['a1_std'])}", spread, beyond])  # fmt: skip
+        spread = "" if red is None else _pct(red) + ("" if n < 2 else f" ± {100 * r['reduction_std']:.1f}%")
+        beyond = "" if red is None else ("not judged (1 seed)" if n < 2 else "yes" if r["exceeds_spread"] else "no")
+        rows.append([r["init"], str(r["budget"]), _spread_num(r["abs_rel"], r["abs_rel_std"], n),
+                     _spread_num(r["a1"], r["a1_std"], n), spread, beyond])  # fmt: skip
     lines = [*_table(header, rows), ""]
     if comparison["best"]:
         wins = ", ".join(

@@ -11,7 +11,10 @@ report's figure.
 Files (no paths, no timestamps: the same models and data give the same bytes):
 
 - ``people/regions.json``: ``{"models": {name: RegionScores.summary()}, "clips": {test clip_id: moving | frozen |
-  unknown}, ...}``;
+  unknown}, "flicker": {name: {"mean", "pairs", "warp"}}, ...}``: ``flicker`` is the
+  :func:`mannequin.evaluation.flicker.clip_flicker` of each model, the raw parallax depth and the truth itself
+  (``truth``: the figure's floor) over consecutive ground-truth frames, outside the masks, median-aligned to the
+  truth per frame and warped by the clip's poses, averaged over every clip's pairs;
 - ``people/frame.npz``: ``clip_id``, ``frame_index``, ``image`` (H,W,3) uint8, ``depth`` truth (metres, NaN
   invalid), ``mask`` bool, ``parallax`` the masked parallax depth (pose units, NaN where none), ``models`` (K,) str
   and ``predictions`` (K,H,W) float32, each model's prediction after its alignment.
@@ -20,7 +23,7 @@ Files (no paths, no timestamps: the same models and data give the same bytes):
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -30,14 +33,17 @@ from mannequin.atomic import atomic_write_text
 from mannequin.curation.parallax import ParallaxInput, masked_parallax, single_source, sweep_parallax
 from mannequin.evaluation.alignment import align, apply_fit
 from mannequin.evaluation.examples import save_npz
+from mannequin.evaluation.flicker import clip_flicker
 from mannequin.evaluation.metrics import valid_mask
-from mannequin.evaluation.regions import PARALLAX, RegionScores, clip_people, score_groups
+from mannequin.evaluation.regions import PARALLAX, RegionScores, clip_people, score_groups, score_paper
 from mannequin.evaluation.testset import HeldOutClip
 
 PEOPLE_DIR = "people"
 REGIONS_FILE = "regions.json"
 FRAME_FILE = "frame.npz"
 RGB, RGB_PARALLAX = "rgb", "rgb+parallax"
+#: the flicker figure of the sensor depth itself, beside the models' and the raw parallax's
+TRUTH = "truth"
 
 
 def model_inputs(predictor: Any) -> str:
@@ -60,17 +66,7 @@ def stored_input(store: Path | None, clip: HeldOutClip) -> ParallaxInput | None:
     except KeyError:
         return None  # stored from other frames (e.g. SfM poses): compute it instead
     h, w = clip.images.shape[1:3]
-    if stored.parallax.shape[1:] != (h, w):  # stored at curate.max_width: nearest, as the predictor resizes it
-        import cv2
-
-        def fit(a: np.ndarray) -> np.ndarray:
-            return np.stack([cv2.resize(x, (w, h), interpolation=cv2.INTER_NEAREST) for x in a])
-
-        stored = replace(
-            stored, parallax=fit(stored.parallax), confidence=fit(stored.confidence),
-            mask=fit(stored.mask.astype(np.uint8)) > 0, depth=fit(stored.depth),
-        )  # fmt: skip
-    return stored
+    return stored.resized(w, h)  # stored at curate.max_width: nearest, as the predictor resizes it
 
 
 @dataclass(frozen=True)
@@ -81,6 +77,7 @@ class ClipInputs:
     masks: np.ndarray | None  # (N,H,W) bool at the frames' size, None without masks/
     raw: ParallaxInput  # the unmasked single-source sweep (the baseline)
     model_input: ParallaxInput  # with the mask applied (what an rgb+parallax model sees)
+    cameras: list | None = None  # the frames' cameras, at their size
 
     def channels(self) -> np.ndarray:
         """(N,H,W,3) float32 in :data:`mannequin.curation.parallax.CHANNELS` order, for ``predict(parallax=...)``."""
@@ -101,6 +98,7 @@ class PeopleEvaluation:
     scores: dict[str, RegionScores] = field(default_factory=dict)
     frame: dict[str, Any] | None = None
     clips: dict[str, str] = field(default_factory=dict)  # the test clips seen, with their people ("unknown")
+    flicker: dict[str, list[tuple[float, int]]] = field(default_factory=dict)  # per name, (mean, pairs) per clip
     _frame_slot: int | None = None
 
     @classmethod
@@ -130,7 +128,7 @@ class PeopleEvaluation:
         sweep = sweep_parallax(clip.images, cameras, self.mvs, self.device)
         raw = masked_parallax(sweep, None)
         model_input = stored_input(self.store, clip) or masked_parallax(sweep, masks)
-        inputs = ClipInputs(self.people.get(clip.clip_id), masks, raw, model_input)
+        inputs = ClipInputs(self.people.get(clip.clip_id), masks, raw, model_input, cameras)
         self.clips[clip.clip_id] = inputs.people or "unknown"
         self._frame_slot = None
         if self.frame is None and inputs.people == "moving" and masks is not None:
@@ -151,9 +149,11 @@ class PeopleEvaluation:
     def add_model(self, name: str, inputs: str, alignment: str, clip: HeldOutClip, c: ClipInputs, preds) -> None:
         """Score one model's predictions of a clip by pixel group."""
         run = self.scores.setdefault(name, RegionScores(name, inputs, alignment))
+        self.add_flicker(name, clip, c, preds)
         for k, (pred, gt) in enumerate(zip(preds, clip.depth, strict=True)):
             human = None if c.masks is None else c.masks[k]
-            run.add(c.people, score_groups(pred, gt, human, alignment, self.min_depth, self.max_depth))
+            groups = score_groups(pred, gt, human, alignment, self.min_depth, self.max_depth)
+            run.add(c.people, groups, score_paper(pred, gt, human, self.min_depth, self.max_depth))
             if k == self._frame_slot and self.frame is not None:
                 mask = valid_mask(gt, self.min_depth, self.max_depth)
                 fit = align(pred[mask], gt[mask], alignment, self.min_depth, self.max_depth)[1]
@@ -164,13 +164,31 @@ class PeopleEvaluation:
     def add_baseline(self, clip: HeldOutClip, c: ClipInputs) -> None:
         """Score the raw (unmasked) parallax depth, median-aligned, wherever it has depth."""
         run = self.scores.setdefault(PARALLAX, RegionScores(PARALLAX, "parallax", "median"))
+        self.add_flicker(PARALLAX, clip, c, c.raw.depth)
+        self.add_flicker(TRUTH, clip, c, clip.depth)  # the floor: what warping and occlusions leave of exact depth
         for k, gt in enumerate(clip.depth):
             human = None if c.masks is None else c.masks[k]
-            run.add(c.people, score_groups(c.raw.depth[k], gt, human, "median", self.min_depth, self.max_depth))
+            groups = score_groups(c.raw.depth[k], gt, human, "median", self.min_depth, self.max_depth)
+            run.add(c.people, groups, score_paper(c.raw.depth[k], gt, human, self.min_depth, self.max_depth))
+
+    def add_flicker(self, name: str, clip: HeldOutClip, c: ClipInputs, depth: np.ndarray) -> None:
+        """The flicker of one clip's depth (a model's predictions or the raw parallax), warped by its poses."""
+        out = clip_flicker(depth, clip.images, c.masks, c.cameras, clip.depth)
+        if out["mean"] is not None:
+            self.flicker.setdefault(name, []).append((out["mean"], out["pairs"]))
+
+    def flicker_summary(self) -> dict[str, dict[str, Any]]:
+        """Per name, the flicker averaged over every pair of every clip (``mean``), the ``pairs`` and the warp."""
+        out = {}
+        for name, parts in sorted(self.flicker.items()):
+            pairs = sum(n for _, n in parts)
+            out[name] = {"mean": sum(m * n for m, n in parts) / pairs, "pairs": pairs, "warp": "poses"}
+        return out
 
     def result(self) -> dict[str, Any]:
         """The JSON-ready ``regions.json``."""
         return {
+            "flicker": self.flicker_summary(),
             "clips": dict(sorted(self.clips.items())),
             "min_depth": self.min_depth,
             "max_depth": self.max_depth,

@@ -20,13 +20,15 @@ import numpy as np
 
 from mannequin.config.spread import split_seed
 from mannequin.errors import InputError
-from mannequin.evaluation.people_eval import FRAME_FILE, PEOPLE_DIR, REGIONS_FILE, RGB, RGB_PARALLAX
+from mannequin.evaluation.paper_metrics import PAPER_METRICS
+from mannequin.evaluation.people_eval import FRAME_FILE, PEOPLE_DIR, REGIONS_FILE, RGB, RGB_PARALLAX, TRUTH
 from mannequin.evaluation.regions import GROUP_HEADERS, PARALLAX, PIXEL_GROUPS, REGION_METRICS
 
 #: the metric the verdict compares (the paper's)
 VERDICT_METRIC = "si_rmse"
 FIGURE = "plots/people_frame.png"
 _HEADERS = {"si_rmse": "si-RMSE", "abs_rel": "abs_rel"}
+PEOPLE_HEADING = "## Where the people are (the Mannequin Challenge table)"
 
 
 def load_regions(metrics_dir: str | Path) -> dict[str, Any] | None:
@@ -75,6 +77,7 @@ def people_summary(regions: dict[str, Any], results: dict[str, dict]) -> dict[st
     parallax = models.get(PARALLAX)
     kinds = sorted(set(regions.get("clips", {}).values()))
     out: dict[str, Any] = {"clips": {k: sum(v == k for v in regions["clips"].values()) for k in kinds}, "budgets": {}}
+    out["flicker"] = regions.get("flicker", {})
     for budget, rows in sorted(budgets.items()):
         rows.sort(
             key=lambda r: (r["inputs"] != RGB, r["init"] != "scratch", r["init"] or "", r["seed"] or 0, r["name"])
@@ -121,13 +124,18 @@ def _label(row: dict[str, Any]) -> str:
     return f"{row['inputs']} ({row['init']}{'' if seed is None else f', seed {seed}'})"
 
 
-def _cells(entry: dict[str, Any] | None, clip_set: str) -> list[str]:
+def _cells(entry: dict[str, Any] | None, clip_set: str, groups: tuple[str, ...] = PIXEL_GROUPS) -> list[str]:
     cells = []
     for metric in REGION_METRICS:
-        for group in PIXEL_GROUPS:
+        for group in groups:
             x = None if entry is None else _value(entry, clip_set, group, metric)
             cells.append("n/a" if x is None else f"{x:.4f}")
     return cells
+
+
+def _paper_value(entry: dict[str, Any] | None, clip_set: str, metric: str) -> float | None:
+    x = (entry or {}).get("paper", {}).get(clip_set, {}).get(metric)
+    return None if x is None else float(x)
 
 
 def _coverage(entry: dict[str, Any] | None, clip_set: str, group: str) -> str:
@@ -135,36 +143,104 @@ def _coverage(entry: dict[str, Any] | None, clip_set: str, group: str) -> str:
     return "n/a" if score is None else f"{100 * score['coverage']:.0f}%"
 
 
-def render_section(people: dict[str, Any], parallax: dict[str, Any] | None) -> str:
-    """The markdown section (starts with a ``##`` heading, ends with a blank line)."""
+def shown(people: dict[str, Any], parallax: dict[str, Any] | None) -> dict[str, Any]:
+    """What the data has scores for: the clip sets (``moving``/``frozen``, else ``all``), the pixel groups and the
+    paper metrics with at least one value, and a line saying why each thing left out is left out."""
+    entries = [r["entry"] for block in people["budgets"].values() for r in block["rows"]] + [parallax]
+    kinds = [k for k in ("moving", "frozen") if people["clips"].get(k)]
+    sets = kinds or ["all"]
+    has_human = any(_value(e or {}, c, "human", m) is not None for e in entries for c in sets for m in REGION_METRICS)
+    groups = PIXEL_GROUPS if has_human else ("all",)  # nobody marked: non-human pixels are all the pixels
+    paper = [m for m in PAPER_METRICS if any(_paper_value(e, c, m.name) is not None for e in entries for c in sets)]
+    if not has_human:  # nobody marked: the environment is every pixel, si-env is si-full
+        paper = [m for m in paper if m.first == m.second == "all"]
+    why = []
+    if not kinds:
+        why.append(
+            "The test clips have no people kind (no `people` column in `sample_truth.csv`): the tables cover all test"
+            " clips, and the verdict, which compares models on moving-people clips, is left out."
+        )
+    if not has_human:
+        why.append(
+            "No test frame has human pixels (no `masks/`): the human and non-human columns, and the paper's metrics"
+            " over people, are left out."
+        )
+    return {"sets": sets, "groups": groups, "paper": paper, "why": why}
+
+
+def render_section(people: dict[str, Any], parallax: dict[str, Any] | None, figure: bool = True) -> str:
+    """The markdown section (starts with a ``##`` heading, ends with a blank line); only the clip sets, pixel groups
+    and metrics the data has scores for, with one line for each thing left out. ``figure``: the frame was drawn."""
     counts = ", ".join(f"{n} {k}" for k, n in people["clips"].items()) or "none"
     lines = [
-        "## Where the people are (the Mannequin Challenge table)",
+        PEOPLE_HEADING,
         "",
         "si-RMSE (Li et al. 2019; scale-invariant, lower is better) and abs_rel over the human pixels (the test"
         " clips' masks), the non-human pixels and all pixels, per image, on the test clips whose people walk"
         f" (`moving`) and whose people stand still (`frozen`); test clips: {counts}. Rows: the fine-tuned models at"
         " the budget by their inputs (init, and the seed of a repeat, in brackets; the verdict compares the models of"
         " finetune.seed), and the raw parallax depth (one source view, unmasked,"
-        " median-aligned to the truth per frame, scored where it has depth).",
+        " median-aligned to the truth per frame, scored where it has depth). Below each table, the paper's metric"
+        " set (its section 6): the si-RMSE over pairs of pixels, all with all (si-full), environment with environment"
+        " (si-env), human with all (si-human), human with human (si-intra) and human with environment (si-inter).",
         "",
     ]
-    header = ["", *(f"{_HEADERS[m]} {GROUP_HEADERS[g]}" for m in REGION_METRICS for g in PIXEL_GROUPS)]
+    show = shown(people, parallax)
+    lines += [*(w for line in show["why"] for w in (line, ""))]
+    groups = show["groups"]
+    header = ["", *(f"{_HEADERS[m]} {GROUP_HEADERS[g]}" for m in REGION_METRICS for g in groups)]
+    paper_header = ["", *(m.header for m in show["paper"])]
     if not people["budgets"]:
         lines += ["No fine-tuned model was scored by pixel group.", ""]
     for budget, block in people["budgets"].items():
-        for clip_set in ("moving", "frozen"):
-            lines += [f"### {budget} labels, {clip_set}-people clips", ""]
+        for clip_set in show["sets"]:
+            title = "all test clips" if clip_set == "all" else f"{clip_set}-people clips"
+            lines += [f"### {budget} labels, {title}", ""]
             lines.append("| " + " | ".join(header) + " |")
             lines.append("|" + "|".join("---" for _ in header) + "|")
             for row in block["rows"]:
-                lines.append("| " + " | ".join([_label(row), *_cells(row["entry"], clip_set)]) + " |")
-            cover = _coverage(parallax, clip_set, "human")
-            lines.append("| " + " | ".join([f"raw parallax ({cover} of human px)", *_cells(parallax, clip_set)]) + " |")
+                lines.append("| " + " | ".join([_label(row), *_cells(row["entry"], clip_set, groups)]) + " |")
+            cover = f"{_coverage(parallax, clip_set, groups[0])} of {GROUP_HEADERS[groups[0]]} px"
+            lines.append("| " + " | ".join([f"raw parallax ({cover})", *_cells(parallax, clip_set, groups)]) + " |")
             lines.append("")
-        lines += [verdict_line(budget, block["verdict"]), ""]
-    lines += [f"![A moving-person test frame]({FIGURE})"]
+            if show["paper"]:
+                lines.append("| " + " | ".join(paper_header) + " |")
+                lines.append("|" + "|".join("---" for _ in paper_header) + "|")
+                for label, entry in [*((_label(r), r["entry"]) for r in block["rows"]), ("raw parallax", parallax)]:
+                    cells = [_num(_paper_value(entry, clip_set, m.name)) for m in show["paper"]]
+                    lines.append("| " + " | ".join([label, *cells]) + " |")
+                lines.append("")
+        if "moving" in show["sets"]:
+            lines += [verdict_line(budget, block["verdict"]), ""]
+        lines += flicker_table(budget, block["rows"], people.get("flicker", {}))
+    if figure:
+        lines += [f"![A moving-person test frame]({FIGURE})"]
+    else:
+        lines += ["No moving-person test frame with a mask was seen: no figure."]
     return "\n".join(lines) + "\n"
+
+
+def _num(x: float | None) -> str:
+    return "n/a" if x is None else f"{x:.4f}"
+
+
+def flicker_table(budget: int, rows: list[dict[str, Any]], flicker: dict[str, Any]) -> list[str]:
+    """Markdown lines: the flicker of each row's model and of the raw parallax (none without flicker figures)."""
+    if not flicker:
+        return []
+    lines = [
+        f"Flicker at {budget} labels: the mean |log depth change| of static pixels between consecutive test frames,"
+        " after per-frame median alignment to the truth, warped by the clip's poses (lower is steadier).",
+        "",
+        "| | flicker | frame pairs |",
+        "|---|---|---|",
+    ]
+    named = [(_label(r), flicker.get(r["name"])) for r in rows] + [("raw parallax", flicker.get(PARALLAX))]
+    named.append(("sensor depth (the floor: warping and occlusions)", flicker.get(TRUTH)))
+    for label, f in named:
+        value, pairs = ("n/a", "n/a") if not f else (f"{f['mean']:.4f}", str(f["pairs"]))
+        lines.append(f"| {label} | {value} | {pairs} |")
+    return [*lines, ""]
 
 
 def verdict_line(budget: int, v: dict[str, Any]) -> str:
@@ -236,6 +312,7 @@ def write_people_report(metrics_dir: str | Path, out_dir: str | Path, results: d
     from mannequin.evaluation.plots import placeholder_plot
 
     figure = Path(out_dir) / FIGURE
-    if not write_people_figure(metrics_dir, people, figure):
+    drawn = write_people_figure(metrics_dir, people, figure)
+    if not drawn:  # the file stays (reports/plots is a declared output); the section says why there is no figure
         placeholder_plot("no moving-person test frame with a mask", figure)
-    return render_section(people, regions["models"].get(PARALLAX)), metrics_view(people)
+    return render_section(people, regions["models"].get(PARALLAX), drawn), metrics_view(people)

@@ -45,15 +45,15 @@ def label_efficiency_plot(
         style = {"linestyle": "--", "color": "0.3"} if init == "scratch" else {}
         axes[0].plot(x, [a for _, a, _ in pts], marker="o", label=init, **style)
         axes[1].plot(x, [d for _, _, d in pts], marker="o", label=init, **style)
-    titles = (f"abs_rel ({METRIC['abs_rel'].better})", f"δ < 1.25 ({METRIC['a1'].better})")
-    for ax, title in zip(axes, titles, strict=True):
+    panel_titles = (f"abs_rel ({METRIC['abs_rel'].better})", f"δ < 1.25 ({METRIC['a1'].better})")
+    for ax, panel_title in zip(axes, panel_titles, strict=True):
         ax.set_xscale("log")
         if budgets:
             ax.set_xticks(budgets)
             ax.set_xticklabels([str(b) for b in budgets])
             ax.minorticks_off()
         ax.set_xlabel("label budget (fine-tuning frames with sensor depth)")
-        ax.set_title(title)
+        ax.set_title(panel_title)
         ax.grid(True, alpha=0.3)
     if curves:
         axes[0].legend(title="init")

@@ -24,7 +24,9 @@ import numpy as np
 
 from mannequin.errors import InputError
 from mannequin.evaluation.alignment import align
+from mannequin.evaluation.baselines import PARALLAX as PARALLAX  # the raw parallax's row, re-exported here
 from mannequin.evaluation.metrics import METRIC, DepthPair, valid_mask
+from mannequin.evaluation.paper_metrics import PAPER_METRIC_NAMES, paper_errors
 
 #: The pixel groups of the paper's table, in its column order.
 PIXEL_GROUPS: tuple[str, ...] = ("human", "non_human", "all")
@@ -36,8 +38,6 @@ REGION_METRICS: tuple[str, ...] = ("si_rmse", "abs_rel")
 CLIP_SETS: tuple[str, ...] = ("moving", "frozen", "all")
 #: A group needs this many valid pixels in a frame to be scored in it (si-RMSE of a handful of pixels is noise).
 MIN_GROUP_PIXELS = 16
-#: The row name of the raw parallax baseline.
-PARALLAX = "parallax-raw"
 TRUTH_FILE = "sample_truth.csv"
 
 
@@ -104,6 +104,21 @@ def score_groups(
     return out
 
 
+def score_paper(
+    pred: np.ndarray, gt: np.ndarray, human: np.ndarray | None, min_depth: float, max_depth: float
+) -> dict[str, float]:
+    """One frame's paper metrics (:mod:`mannequin.evaluation.paper_metrics`) over the pixels :func:`score_groups`
+    scores; scale-invariant, so on the raw prediction (no alignment, no clipping); sets under
+    :data:`MIN_GROUP_PIXELS` pixels leave their metrics out."""
+    pred = np.asarray(pred, np.float64)
+    gt = np.asarray(gt, np.float64)
+    if pred.shape != gt.shape:
+        raise ValueError(f"prediction shape {pred.shape} does not match ground truth {gt.shape}")
+    with np.errstate(invalid="ignore"):
+        scored = valid_mask(gt, min_depth, max_depth) & np.isfinite(pred) & (pred > 0)
+    return paper_errors(pred, gt, scored, human, MIN_GROUP_PIXELS)
+
+
 @dataclass
 class RegionScores:
     """What one predictor (a model, or the raw parallax) has scored so far: per clip set and group, per image."""
@@ -112,12 +127,29 @@ class RegionScores:
     inputs: str
     alignment: str
     frames: dict[str, dict[str, list[dict]]] = field(default_factory=dict)
+    paper: dict[str, list[dict[str, float]]] = field(default_factory=dict)
 
-    def add(self, people: str | None, groups: Mapping[str, dict[str, float]]) -> None:
-        """Count one frame's group scores in ``all`` clips and in its clip's kind (``people``) when known."""
+    def add(
+        self, people: str | None, groups: Mapping[str, dict[str, float]], paper: Mapping[str, float] | None = None
+    ) -> None:
+        """Count one frame's group scores (and its paper metrics) in ``all`` clips and in its clip's kind
+        (``people``) when known."""
         for clip_set in ("all", people) if people in CLIP_SETS else ("all",):
             for group, score in groups.items():
                 self.frames.setdefault(clip_set, {}).setdefault(group, []).append(score)
+            if paper:
+                self.paper.setdefault(clip_set, []).append(dict(paper))
+
+    def paper_summary(self) -> dict[str, dict[str, Any]]:
+        """Per clip set, the per-image mean of each paper metric and how many frames had it."""
+        out = {}
+        for clip_set in CLIP_SETS:
+            frames = self.paper.get(clip_set, [])
+            means = {m: float(np.mean([f[m] for f in frames if m in f])) for m in PAPER_METRIC_NAMES
+                     if any(m in f for f in frames)}  # fmt: skip
+            if means:
+                out[clip_set] = {**means, "num_frames": {m: sum(m in f for f in frames) for m in means}}
+        return out
 
     def summary(self) -> dict[str, Any]:
         """JSON-ready means: ``{clip_set: {group: {metric: mean, num_frames, num_pixels, coverage}}}``."""
@@ -134,4 +166,4 @@ class RegionScores:
                 for group in PIXEL_GROUPS
                 if groups.get(group)
             }
-        return {"inputs": self.inputs, "alignment": self.alignment, "clip_sets": sets}
+        return {"inputs": self.inputs, "alignment": self.alignment, "clip_sets": sets, "paper": self.paper_summary()}

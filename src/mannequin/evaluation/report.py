@@ -9,7 +9,12 @@ typed in. This module writes them out, all atomic and reproducible byte for byte
   per-clip MVS rows (``{"available": false}`` when there is no ``sample_truth.csv`` or ``clips.csv``);
 - ``label_efficiency.png``, ``examples.png`` and ``plots/label_efficiency.csv``;
 - with ``<metrics>/people/``: the "Where the people are" section at the end of ``summary.md``, its verdict under
-  ``people`` in ``summary.json`` and ``plots/people_frame.png`` (:mod:`mannequin.evaluation.people_report`).
+  ``people`` in ``summary.json`` and ``plots/people_frame.png`` (:mod:`mannequin.evaluation.people_report`);
+- with ``report.real_depth``'s ``real_depth.json`` (``make real-depth``): the "Real depth" section
+  (:mod:`mannequin.evaluation.real_depth_report`).
+
+A section whose data the dataset lacks (no truth for the audit, no pixel groups, no real-depth result) is one line
+saying why, not a table of n/a.
 """
 
 from __future__ import annotations
@@ -28,7 +33,7 @@ from mannequin.errors import InputError
 from mannequin.evaluation.examples import EXAMPLES_DIR, FRAMES_FILE, load_npz
 from mannequin.evaluation.markdown import pretexts_markdown, render_markdown
 from mannequin.evaluation.metrics import METRICS
-from mannequin.evaluation.people_report import write_people_report
+from mannequin.evaluation.people_report import PEOPLE_HEADING, write_people_report
 from mannequin.evaluation.summary import (
     SCRATCH,
     build_summary,
@@ -78,12 +83,13 @@ def _example_panels(metrics_dir: Path, summary: dict[str, Any], limit: int):
 
 
 def _example_models(summary: dict[str, Any]) -> list[str]:
-    """Scratch then each pretrained init at the smallest budget; pretrained-only models when nothing is fine-tuned."""
+    """Scratch then each pretrained init at the smallest budget (the models of ``finetune.seed``: a repeat with
+    another seed is the same recipe); pretrained-only models when nothing is fine-tuned."""
     models = summary["models"]
     b = summary.get("smallest_budget")
     if b is None:
         return sorted(n for n, e in models.items() if e["kind"] != "finetune")
-    at_b = [n for n, e in models.items() if e["kind"] == "finetune" and e["budget"] == b]
+    at_b = [n for n, e in models.items() if e["kind"] == "finetune" and e["budget"] == b and "seed" not in e]
     return sorted(at_b, key=lambda n: (models[n]["init"] != SCRATCH, models[n]["init"]))
 
 
@@ -108,11 +114,15 @@ def write_report(
         audit = curation_audit(data_dir, curated_dir, p.reason_defects, p.audit_min_depth, p.audit_max_depth)
     summary = build_summary(results, p.claim_init, audit)
     people_md, people_metrics = write_people_report(metrics_dir, out_dir, results)  # "Where the people are"
+    if people_md is None:
+        people_md = f"{PEOPLE_HEADING}\n\nLeft out: the evaluation scored no pixel groups (evaluate.people off).\n"
     view = {**metrics_view(summary), **({"people": people_metrics} if people_metrics else {})}
     atomic_write_text(out_dir / "summary.json", _dumps(_prune(view)))
     compared = None if p.compared is None else read_pretext_report(p.compared, out_dir)
-    markdown = render_markdown(summary, audit, p.claim_min_reduction, compared)
-    atomic_write_text(out_dir / "summary.md", markdown + ("\n" + people_md if people_md else ""))
+    why = None if audit is not None else audit_missing(data_dir, curated_dir)
+    markdown = render_markdown(summary, audit, p.claim_min_reduction, compared, audit_missing=why)
+    sections = [markdown, people_md, real_depth_markdown(p.real_depth)]
+    atomic_write_text(out_dir / "summary.md", "\n".join(s for s in sections if s))
     # always written, so that a pipeline can declare it: {"available": false} without sample truth
     atomic_write_text(out_dir / "audit.json", _dumps({"available": True, **audit} if audit else {"available": False}))
     rows = label_efficiency_rows(summary)
@@ -127,6 +137,27 @@ def write_report(
     else:
         examples_plot(*example, out_dir / "examples.png")
     return summary
+
+
+def audit_missing(data_dir: str | Path | None, curated_dir: str | Path | None) -> str:
+    """Why the curation audit cannot be made (one sentence)."""
+    if data_dir is None or curated_dir is None:
+        return "no data or curated folder was given"
+    if not (Path(data_dir) / "sample_truth.csv").is_file():
+        return f"`{Path(data_dir) / 'sample_truth.csv'}` is absent (the clips' true defects: only sample data has it)"
+    return f"`{Path(curated_dir) / 'clips.csv'}` is absent (run curation first)"
+
+
+def real_depth_markdown(folder: str | Path | None) -> str | None:
+    """The "Real depth" section from ``folder``'s ``real_depth.json``; one line when it has none (None: not asked)."""
+    from mannequin.evaluation.real_depth_report import COMMAND, RESULT_FILE, load_real_depth, real_depth_section
+
+    if folder is None:
+        return None
+    result = load_real_depth(folder)
+    if result is None:
+        return f"## Real depth\n\nLeft out: no `{Path(folder) / RESULT_FILE}` yet (`{COMMAND}` writes it).\n"
+    return real_depth_section(result)
 
 
 COMPARED_JSON = "pretexts_compared.json"

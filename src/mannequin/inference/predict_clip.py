@@ -6,7 +6,8 @@ Like the released Mannequin Challenge code's ``test_davis_videos.py``: a clip fo
 - ``<frame_index:06d>.png``: one 16-bit depth PNG per frame by the depth contract (value / 1000 = the model's
   unit, metres for a fine-tuned model; 0 = no value, which includes depth beyond 65.535);
 - ``preview.png``: a strip of up to :data:`PREVIEW_FRAMES` evenly spaced frames over their colour-mapped depth;
-- ``predict.json``: the model, its inputs, the frames, where the poses and masks came from.
+- ``predict.json``: the model, its inputs, the frames, where the poses and masks came from, and, with a ``flicker``
+  measure given, how much the depth of static pixels changes between consecutive frames.
 
 The frame index is the pose line where the clip has ``poses.txt`` (as for sensor depth and masks), else the
 frame's position in the folder (video order or file-name order). An ``rgb+parallax`` model needs poses: the
@@ -20,6 +21,7 @@ one error line. Its parallax input is computed as the ``parallax`` stage compute
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,9 +29,9 @@ from typing import Any
 import cv2
 import numpy as np
 
-from mannequin.atomic import atomic_write_bytes, atomic_write_text
+from mannequin.atomic import atomic_dir, atomic_write_bytes, atomic_write_text
 from mannequin.clips.depth_png import write_depth_png
-from mannequin.errors import InputError
+from mannequin.errors import InputError, naming_a_full_disk, require_output_dir
 
 PREVIEW_FRAMES = 8
 PREVIEW_FILE = "preview.png"
@@ -125,18 +127,25 @@ def read_clip(clip_dir: str | Path, needs_poses: bool, curate: Any, max_width: i
     return ClipFrames(frames, order, cameras, read_masks(clip, order, max_width), poses, clip)
 
 
-def parallax_channels(
-    frames: ClipFrames, mask_params: Any, mvs: Any, max_width: int | None, device: str = "cpu"
-) -> tuple[np.ndarray, str]:
-    """(N,H,W,3) parallax channels of the frames, and the masks' source (``given | motion | none``), computed as
-    the ``parallax`` stage does (:func:`mannequin.curation.parallax.parallax_for_clip`)."""
+def parallax_input(frames: ClipFrames, mask_params: Any, mvs: Any, max_width: int | None, device: str = "cpu") -> Any:
+    """The parallax input of the frames (a ``ParallaxInput``: channels, masks and their source, depth in the poses'
+    units), computed as the ``parallax`` stage does (:func:`mannequin.curation.parallax.parallax_for_clip`)."""
     from mannequin.curation.parallax import parallax_for_clip
 
-    inputs = parallax_for_clip(
+    return parallax_for_clip(
         frames.clip, mask_params, mvs, frames.images, frames.cameras, frames.indices, max_width=max_width,
         device=device,
     )  # fmt: skip
-    return inputs.channels_last(), inputs.mask_source
+
+
+def flicker_inputs(frames: ClipFrames, inputs: Any) -> dict[str, Any]:
+    """What a temporal-consistency measure (``flicker`` of :func:`predict_clip_dir`, e.g.
+    :func:`mannequin.evaluation.flicker.clip_flicker`) takes beside the depth: the frames, the masked pixels and,
+    for an ``rgb+parallax`` model, the cameras and the parallax input's depth in the poses' units (the reference
+    that lets it warp by the poses; an ``rgb`` model's depth has none, so it falls back to optical flow)."""
+    if inputs is not None:
+        return {"images": frames.images, "masks": inputs.mask, "cameras": frames.cameras, "reference": inputs.depth}
+    return {"images": frames.images, "masks": frames.masks}
 
 
 def depth_colours(depth: np.ndarray) -> np.ndarray:
@@ -164,32 +173,29 @@ def predict_clip_dir(
     out_dir: str | Path,
     *,
     curate: Any,
-    mask_params: Any,
     max_width: int | None = None,
     batch_size: int = 8,
     device: str = "cpu",
+    flicker: Callable[..., dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """Predict every frame of ``clip_dir`` with ``model_dir`` into ``out_dir``; returns what ``predict.json`` holds.
 
-    ``curate`` is the ``CurateParams`` block (``poses``, ``sfm``, ``mvs``), ``mask_params`` a ``MaskParams``
-    (``curate.masks``, maybe with another ``source``).
+    ``curate`` is the ``CurateParams`` block (``poses``, ``sfm``, ``mvs``, and ``masks`` for an rgb+parallax model).
+    ``flicker(depth, **flicker_inputs(...))``, where given, is recorded as ``flicker`` (the caller brings the
+    measure: evaluation is not below inference).
     """
     from mannequin.learning.predict import DepthPredictor
 
+    out_dir = check_predict_out(out_dir, clip_dir)
     check_format(model_dir)
     predictor = DepthPredictor.load(model_dir, device=device, batch_size=batch_size)
     frames = read_clip(clip_dir, predictor.needs_parallax, curate, max_width)
-    parallax, mask_source = None, "given" if frames.masks is not None else "none"
-    if predictor.needs_parallax:
-        parallax, mask_source = parallax_channels(frames, mask_params, curate.mvs, max_width, device)
+    inputs = parallax_input(frames, curate.masks, curate.mvs, max_width, device) if predictor.needs_parallax else None
+    parallax = None if inputs is None else inputs.channels_last()
     depth = predictor.predict(frames.images, parallax=parallax)
-    out_dir = Path(out_dir)
-    for index, d in zip(frames.indices, depth, strict=True):
-        write_depth_png(out_dir / f"{index:06d}.png", d)
-    ok, buf = cv2.imencode(".png", cv2.cvtColor(preview_strip(frames.images, depth), cv2.COLOR_RGB2BGR))
+    ok, preview = cv2.imencode(".png", cv2.cvtColor(preview_strip(frames.images, depth), cv2.COLOR_RGB2BGR))
     if not ok:
         raise InputError(out_dir / PREVIEW_FILE, "could not encode the preview", "bad_output")
-    atomic_write_bytes(out_dir / PREVIEW_FILE, buf.tobytes())
     info = {
         "model": Path(model_dir).name,
         "kind": predictor.meta.get("kind"),
@@ -198,8 +204,39 @@ def predict_clip_dir(
         "frames": len(frames.indices),
         "size": [int(frames.images.shape[2]), int(frames.images.shape[1])],
         "poses": frames.poses,
-        "masks": mask_source,
+        "masks": inputs.mask_source if inputs is not None else "given" if frames.masks is not None else "none",
         "beyond_png_range": int(np.sum(depth > 65.535)),
     }
-    atomic_write_text(out_dir / INFO_FILE, json.dumps(info, indent=2, sort_keys=True) + "\n")
+    if flicker is not None:
+        info["flicker"] = flicker(depth, **flicker_inputs(frames, inputs))
+    with naming_a_full_disk(out_dir), atomic_dir(out_dir) as tmp:  # the folder is replaced whole, or not at all
+        for index, d in zip(frames.indices, depth, strict=True):
+            write_depth_png(tmp / f"{index:06d}.png", d)
+        atomic_write_bytes(tmp / PREVIEW_FILE, preview.tobytes())
+        atomic_write_text(tmp / INFO_FILE, json.dumps(info, indent=2, sort_keys=True) + "\n")
     return info
+
+
+def _data_folder(clip_dir: Path) -> Path | None:
+    """The data folder a clip belongs to (``DATA/clips/<id>`` beside ``DATA/splits.csv``), or None."""
+    if clip_dir.parent.name == "clips" and (clip_dir.parent.parent / "splits.csv").is_file():
+        return clip_dir.parent.parent
+    return None
+
+
+def check_predict_out(out_dir: str | Path, clip_dir: str | Path) -> Path:
+    """Refuse an output folder that would write into the input: inside the clip, the clip inside it, or inside
+    the clip's data folder (DVC versions it); one under a file; and an existing folder that is neither empty nor
+    an earlier ``predict`` output (one holds ``predict.json``): the output replaces the folder whole."""
+    out, clip = require_output_dir(out_dir), Path(clip_dir)
+    where, clip_at = out.resolve(), clip.resolve()
+    data = _data_folder(clip_at)
+    if where.is_relative_to(clip_at) or clip_at.is_relative_to(where):
+        raise InputError(out, f"is {clip}'s own folder or holds it: predict writes its depth elsewhere", "bad_output")
+    if data is not None and where.is_relative_to(data):
+        problem = f"is inside the data folder {data} (versioned input): write predictions outside it"
+        raise InputError(out, problem, "bad_output")
+    if out.is_dir() and any(out.iterdir()) and not (out / INFO_FILE).is_file():
+        problem = f"is not empty and holds no {INFO_FILE} (not an earlier predict output): choose a new or empty folder"
+        raise InputError(out, problem, "bad_output")
+    return out

@@ -9,7 +9,7 @@ from pathlib import Path
 import av
 import numpy as np
 
-from mannequin.errors import InputError
+from mannequin.errors import InputError, require_file
 
 _DECODE_ERRORS: tuple[type[BaseException], ...] = (av.FFmpegError, OSError, EOFError, ValueError, RuntimeError)
 
@@ -41,9 +41,7 @@ def _bad(path: Path, exc: BaseException | str) -> InputError:
 
 def stream_info(path: str | Path) -> StreamInfo:
     """What the container says about the first video stream; a file that does not open is one ``InputError``."""
-    path = Path(path)
-    if not path.is_file():
-        raise InputError(path, "file not found", "missing_video")
+    path = require_file(path, "video")
     try:
         with av.open(str(path), mode="r") as container:
             if not container.streams.video:

@@ -11,7 +11,7 @@ invalid, ``confidence`` (1,H,W), ``clip`` (int64 index of the clip in the sorted
 and for contrastive pretraining ``image2``, another frame of the same clip. For an ``rgb+parallax`` net items
 also hold ``parallax`` (3,H,W): the parallax input (:data:`mannequin.curation.parallax.CHANNELS`), from the
 shard (pretraining) or the ``parallax`` store (fine-tuning), resized by nearest neighbour; where a clip's masks
-were not given (``mask_source`` motion or none: a frozen clip), ``random_masks`` random person-sized masks
+do not mark people (``mask_source`` motion or none: a frozen clip), ``random_masks`` random person-sized masks
 (:func:`mannequin.clips.masks.random_person_mask`) are removed from it too, drawn from the item's seed, so the
 net keeps learning to fill masked regions.
 
@@ -34,7 +34,7 @@ from torch.utils.data import DataLoader, Dataset
 
 from mannequin.clips.depth_png import read_depth_png, sensor_depth_indices, sensor_depth_path
 from mannequin.clips.masks import random_person_mask
-from mannequin.curation.parallax import mask_channels
+from mannequin.curation.parallax import PERSON_SOURCES, mask_channels
 from mannequin.curation.shards import ClipShard, list_shards
 from mannequin.errors import InputError
 from mannequin.learning.seeding import EpochSampler, ItemKey, ResumableLoader, split_key
@@ -173,7 +173,7 @@ class ShardFrames(Dataset):
         item["clip"] = torch.tensor(self.clip_labels[self.clip_ids[s]], dtype=torch.int64)
         if self.parallax_masks is not None:
             channels = resize_channels(self._shard(s).parallax[f], self.image_size)
-            count = self.parallax_masks if self.mask_sources[s] != "given" else 0
+            count = self.parallax_masks if self.mask_sources[s] not in PERSON_SOURCES else 0
             item["parallax"] = parallax_tensor(channels, count, draw, i)
         if self.pairs:
             n = len(self._shard(s))
@@ -256,7 +256,7 @@ class PretrainDataModule(pl.LightningDataModule):
         return sorted(self.train_ids + self.val_ids)
 
     def mask_sources(self) -> dict[str, int]:
-        """How many training and validation clips had each mask source (``given | motion | none``)."""
+        """How many training and validation clips had each mask source (``given | segmenter | motion | none``)."""
         found = self.train_set.mask_sources + self.val_set.mask_sources
         return {k: found.count(k) for k in sorted(set(found))}
 
@@ -447,7 +447,7 @@ def load_labelled_parallax(
         channels = rows.channels_last()
         for k, s in enumerate(slots):
             out[s] = resize_channels(channels[k], image_size)
-            masked[s] = stored.mask_source != "given"
+            masked[s] = stored.mask_source not in PERSON_SOURCES
         sources[clip_id] = stored.mask_source
     return out, masked, sources
 

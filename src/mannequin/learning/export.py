@@ -78,8 +78,30 @@ def read_meta(model_dir: str | Path) -> dict[str, Any]:
         raise InputError(path, f"not readable JSON ({exc})", "bad_model") from None
     if not isinstance(meta, dict) or "net" not in meta:
         raise InputError(path, "not a mannequin model.json (no 'net' entry)", "bad_model")
+    check_values(meta, path)
     check_names(meta, path)
     return meta
+
+
+def check_values(meta: dict[str, Any], path: str | Path) -> None:
+    """Refuse a ``model.json`` whose ``net`` or ``image_size`` the params models would refuse (InputError), before
+    any tensor is built: a width of 1e9 or a depth of 1e6 would otherwise be tried."""
+    from pydantic import BaseModel, ConfigDict, ValidationError
+
+    from mannequin.config import describe_error
+    from mannequin.config.learning import ImageSize, NetParams
+
+    class ModelJson(BaseModel):
+        model_config = ConfigDict(extra="allow")
+        net: NetParams
+        image_size: ImageSize = (128, 96)
+
+    try:
+        ModelJson.model_validate(meta)
+    except ValidationError as exc:
+        errors = exc.errors()
+        more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+        raise InputError(path, describe_error(errors[0]) + more, "bad_model") from None
 
 
 def check_names(meta: dict[str, Any], path: str | Path) -> None:

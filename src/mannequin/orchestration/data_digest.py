@@ -12,14 +12,12 @@ from pathlib import Path
 
 from mannequin.atomic import atomic_write_text
 from mannequin.clips.clip import folder_fingerprint
-from mannequin.errors import InputError
+from mannequin.clips.splits import require_data_dir
 
 
 def data_digest(data: str | Path) -> dict[str, str | int]:
     """The number of files of ``data`` and the sha256 of their relative names, sizes and bytes."""
-    data = Path(data)
-    if not data.is_dir():
-        raise InputError(data, "data folder not found", "missing_data")
+    data = require_data_dir(data)
     files = sum(1 for p in data.rglob("*") if p.is_file())
     return {"files": files, "sha256": folder_fingerprint(data)}
 

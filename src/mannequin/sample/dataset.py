@@ -1,4 +1,4 @@
-"""The embedded sample dataset: render planned clips and write them in the ``data/`` layout (README).
+"""The embedded sample dataset: render planned clips and write them in the ``data/`` layout (docs/data.md).
 
 ``OUT_DIR/clips/<id>/poses.txt`` with ``video.mp4`` or ``frames/``, ``OUT_DIR/depth/<id>/<i:06d>.png`` (labeled
 and test clips), ``OUT_DIR/splits.csv``, and the audit-only truth: ``OUT_DIR/sample_truth.csv`` and
@@ -19,16 +19,17 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-import cv2
 import numpy as np
 
 from mannequin.atomic import atomic_path, atomic_write_bytes, atomic_write_text, replace_path
 from mannequin.clips.cameras import Camera
 from mannequin.clips.depth_png import write_depth_png
 from mannequin.clips.masks import MASKS_NAME, write_mask_png
+from mannequin.clips.png import write_png
 from mannequin.clips.poses import write_poses
 from mannequin.clips.video import write_video
 from mannequin.errors import InputError
+from mannequin.sample import portable_math as pm
 from mannequin.sample.plan import DEFAULT_CLIPS, DEFAULT_FRAMES, DEFAULT_PEOPLE, DEFAULT_SIZE, ClipPlan, make_plan
 from mannequin.sample.render import render, render_layers, to_uint8
 from mannequin.sample.rooms import random_room_size, random_scene
@@ -55,7 +56,7 @@ class RenderedClip:
 
 def intrinsics(plan: ClipPlan) -> np.ndarray:
     """Pixel K for the plan's horizontal field of view, principal point at the image centre, square pixels."""
-    f = (plan.width / 2.0) / np.tan(np.radians(plan.hfov_deg) / 2.0)
+    f = (plan.width / 2.0) / float(pm.tan(plan.hfov_deg * (pm.PI / 180.0) / 2.0))
     return np.array([[f, 0.0, (plan.width - 1) / 2.0], [0.0, f, (plan.height - 1) / 2.0], [0.0, 0.0, 1.0]])
 
 
@@ -66,7 +67,7 @@ def clip_times(plan: ClipPlan) -> np.ndarray:
 
 def _camera(traj: Trajectory, s: float, K: np.ndarray, plan: ClipPlan, timestamp_us: int = 0) -> Camera:
     centre, R = traj.pose(s)
-    return Camera(K, R, -R @ centre, plan.width, plan.height, timestamp_us)
+    return Camera(K, R, -pm.matvec3(R, centre), plan.width, plan.height, timestamp_us)
 
 
 def build_clip_scene(plan: ClipPlan) -> tuple[Scene, Trajectory, np.random.Generator]:
@@ -106,7 +107,10 @@ def render_clip(plan: ClipPlan) -> RenderedClip:
                 )[0]
                 for j in range(BLUR_SUBFRAMES)
             ]
-            colour = np.mean(subs, axis=0)
+            colour = subs[0].astype(np.float64)
+            for sub in subs[1:]:  # summed in order (a reduction's order is numpy's to choose)
+                colour = colour + sub
+            colour = colour / len(subs)
         frames.append(to_uint8(colour))
         depths.append(depth)
     written = [c.scaled(plan.pose_scale) for c in cameras]
@@ -143,10 +147,7 @@ def write_clip(clip: RenderedClip, root: Path) -> None:
     write_poses(clip_dir / "poses.txt", clip.written, f"mannequin sample-data {plan.clip_id}")
     if plan.form == "frames":
         for i, frame in enumerate(clip.frames):
-            ok, buf = cv2.imencode(".png", cv2.cvtColor(frame, cv2.COLOR_RGB2BGR))
-            if not ok:
-                raise RuntimeError(f"could not encode frame {i} of {plan.clip_id}")
-            atomic_write_bytes(clip_dir / "frames" / f"{i:06d}.png", buf.tobytes())
+            write_png(clip_dir / "frames" / f"{i:06d}.png", frame)
     elif plan.defect == "corrupt_video":
         with atomic_path(clip_dir / "video.full.mp4") as tmp:
             write_video(tmp, clip.frames, plan.fps)
@@ -180,6 +181,45 @@ def _render_and_write(plan: ClipPlan, root: Path) -> str:
     return plan.clip_id
 
 
+def _listed_ids(path: Path) -> set[str] | None:
+    """The clip ids in the first column of a CSV we wrote (None when it is missing or unreadable)."""
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError):
+        return None
+    return {line.split(",")[0] for line in lines[1:] if line}
+
+
+def check_own_sample(out: Path) -> None:
+    """Refuse to replace anything ``sample-data`` did not write: ``--overwrite`` may delete only a sample dataset.
+
+    The sample's manifest is its ``sample_truth.csv``. Every clip folder in ``clips/``, ``depth/`` and ``truth/``,
+    and every row of ``splits.csv``, must be one of its clips; a folder of real clips, or a sample a user added
+    clips to (``mannequin ingest``), is an InputError naming the first thing that is not the sample's.
+    """
+    manifest = out / "sample_truth.csv"
+    ids = _listed_ids(manifest)
+    rule = "not written by sample-data " + (
+        f"(not in {manifest})" if ids is not None else f"({manifest}, the sample's manifest, is missing)"
+    )
+    rule += "; --overwrite only replaces a sample dataset: move it away or write the sample elsewhere"
+    ids = ids or set()
+    for name in ("clips", "depth", "truth"):
+        folder = out / name
+        if folder.exists() and not folder.is_dir():
+            raise InputError(folder, rule, "not_sample")
+        for entry in sorted(folder.iterdir()) if folder.is_dir() else []:
+            if entry.name not in ids:
+                raise InputError(entry, rule, "not_sample")
+    if (out / "splits.csv").exists():
+        rows = _listed_ids(out / "splits.csv")
+        foreign = ["(unreadable)"] if rows is None else sorted(rows - ids)
+        if foreign:
+            raise InputError(out / "splits.csv", f"row {foreign[0]} is {rule}", "not_sample")
+    if not manifest.exists():
+        raise InputError(next(out / n for n in OUTPUTS if (out / n).exists()), rule, "not_sample")
+
+
 def write_sample_data(
     out_dir: str | Path,
     n_clips: int = DEFAULT_CLIPS,
@@ -197,8 +237,9 @@ def write_sample_data(
     clips after the ``n_clips`` planned ones, see :func:`~mannequin.sample.plan.make_plan`).
 
     Everything is staged in a hidden folder inside ``out_dir`` and moved into place at the end. Existing
-    ``clips/``, ``depth/``, ``truth/`` or CSVs are an ``InputError`` unless ``overwrite``, which replaces them;
-    other files in ``out_dir`` are left alone. ``workers`` > 1 renders clips in parallel processes (same bytes).
+    ``clips/``, ``depth/``, ``truth/`` or CSVs are an ``InputError`` unless ``overwrite``, which replaces them when
+    they are a sample this command wrote (:func:`check_own_sample`); other files in ``out_dir`` are left alone.
+    ``workers`` > 1 renders clips in parallel processes (same bytes).
     ``people`` is ``paper`` (the default: masks, walking people in labeled and every other test clip; see
     :func:`~mannequin.sample.plan.make_plan`) or ``frozen`` (no masks, every figure still).
     """
@@ -209,6 +250,8 @@ def write_sample_data(
     existing = [name for name in OUTPUTS if (out / name).exists()]
     if existing and not overwrite:
         raise InputError(out / existing[0], "already exists; pass --overwrite to replace the sample dataset", "exists")
+    if existing:
+        check_own_sample(out)
     out.mkdir(parents=True, exist_ok=True)
     stage = Path(tempfile.mkdtemp(prefix=".sample-data.", dir=out))
     try:

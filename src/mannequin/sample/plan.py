@@ -6,11 +6,11 @@ ask what a dataset contains in milliseconds.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, replace
 
 import numpy as np
 
+from mannequin.sample import portable_math as pm
 from mannequin.sample.trajectory import MOVING_KINDS
 
 DEFECTS = ("moving", "rotation_only", "static_camera", "blur", "corrupt_video", "pose_mismatch")
@@ -127,7 +127,7 @@ def _plan_roles(
         kind = {"rotation_only": "rotation", "static_camera": "static", "blur": "fast"}.get(
             defect, str(rng.choice(MOVING_KINDS))
         )
-        scale = math.exp(rng.uniform(math.log(0.2), math.log(5.0)))
+        scale = float(pm.exp(rng.uniform(float(pm.log(0.2)), float(pm.log(5.0)))))
         plans.append(
             ClipPlan(
                 clip_id=f"clip_{clip_number:04d}",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from mannequin.sample import portable_math as pm
 from mannequin.sample.scene import (
     Box,
     Cylinder,
@@ -81,8 +82,8 @@ def random_scene(
         for _ in range(30):
             x = rng.uniform(-width / 2 + radius + 0.1, width / 2 - radius - 0.1)
             z = rng.uniform(z_min + radius, max(z_max, z_min + radius + 0.01))
-            clear_cam = np.all(np.hypot(camera_centres[:, 0] - x, camera_centres[:, 2] - z) > radius + 0.8)
-            clear_obj = all(np.hypot(px - x, pz - z) > radius + pr for px, pz, pr in placed)
+            clear_cam = np.all(pm.hypot(camera_centres[:, 0] - x, camera_centres[:, 2] - z) > radius + 0.8)
+            clear_obj = all(pm.hypot(px - x, pz - z) > radius + pr for px, pz, pr in placed)
             if clear_cam and clear_obj:
                 placed.append((x, z, radius))
                 return float(x), float(z)
@@ -115,7 +116,7 @@ def random_scene(
         part: Primitive
         if shape == "box":
             half = (rng.uniform(0.15, 0.5), rng.uniform(0.15, 0.9), rng.uniform(0.15, 0.5))
-            spot = place(float(np.hypot(half[0], half[2])))
+            spot = place(float(pm.hypot(half[0], half[2])))
             if spot is None:
                 continue
             part = Box((spot[0], half[1], spot[1]), tuple(float(h) for h in half), float(rng.uniform(0, np.pi)), mat)

@@ -3,7 +3,8 @@
 World frame: metres, y up, the floor at y = 0. Every primitive answers two vectorised questions:
 ``intersect(origin, dirs)`` gives the ray parameter of the nearest front-facing hit (inf on a miss) for
 unit directions, and ``surface(points)`` gives the outward normals and the surface coordinates in metres
-used to look up its texture, so textures stick to surfaces whatever the viewpoint.
+used to look up its texture, so textures stick to surfaces whatever the viewpoint. The arithmetic is
+:mod:`~mannequin.sample.portable_math` (no BLAS, no SIMD-dispatched ufuncs): the same bits on every CPU.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 
 import numpy as np
+
+from mannequin.sample import portable_math as pm
 
 EPS = 1e-6
 
@@ -26,7 +29,7 @@ class Material:
 
 
 def _yaw_matrix(yaw: float) -> np.ndarray:
-    c, s = np.cos(yaw), np.sin(yaw)
+    s, c = (float(v) for v in pm.sin_cos(yaw))
     return np.array([[c, 0.0, s], [0.0, 1.0, 0.0], [-s, 0.0, c]])
 
 
@@ -42,14 +45,14 @@ class Plane:
 
     def intersect(self, o: np.ndarray, d: np.ndarray) -> np.ndarray:
         n = np.asarray(self.normal)
-        denom = d @ n
+        denom = pm.dot3(d, n)
         with np.errstate(divide="ignore", invalid="ignore"):
-            t = (self.offset - n @ o) / denom
+            t = (self.offset - pm.dot3(n, o)) / denom
         return np.where((denom < -EPS) & (t > EPS), t, np.inf)
 
     def surface(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         normals = np.broadcast_to(np.asarray(self.normal, dtype=np.float64), x.shape)
-        uv = np.stack([x @ np.asarray(self.u_axis), x @ np.asarray(self.v_axis)], axis=1)
+        uv = np.stack([pm.dot3(x, self.u_axis), pm.dot3(x, self.v_axis)], axis=1)
         return normals, uv
 
     def moved(self, delta: np.ndarray) -> Plane:
@@ -66,12 +69,12 @@ class Box:
     material: Material
 
     def _local(self, p: np.ndarray) -> np.ndarray:
-        return (p - np.asarray(self.center)) @ _yaw_matrix(self.yaw)
+        return pm.matmul3(p - np.asarray(self.center), _yaw_matrix(self.yaw))
 
     def intersect(self, o: np.ndarray, d: np.ndarray) -> np.ndarray:
         rot = _yaw_matrix(self.yaw)
-        ol = rot.T @ (o - np.asarray(self.center))
-        dl = d @ rot
+        ol = pm.matvec3(rot.T, o - np.asarray(self.center))
+        dl = pm.matmul3(d, rot)
         tnear = np.full(len(d), -np.inf)
         tfar = np.full(len(d), np.inf)
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -91,7 +94,7 @@ class Box:
         rows = np.arange(len(x))
         n_local = np.zeros_like(local)
         n_local[rows, axis] = np.sign(rel[rows, axis])
-        normals = n_local @ _yaw_matrix(self.yaw).T
+        normals = pm.matmul3(n_local, _yaw_matrix(self.yaw).T)
         # the two coordinates that run along the face, measured from a box corner
         other = np.array([[1, 2], [0, 2], [0, 1]])[axis]
         shifted = local + h
@@ -110,8 +113,8 @@ class Sphere:
 
     def intersect(self, o: np.ndarray, d: np.ndarray) -> np.ndarray:
         oc = o - np.asarray(self.center)
-        b = d @ oc
-        c = oc @ oc - self.radius**2
+        b = pm.dot3(d, oc)
+        c = float(pm.dot3(oc, oc)) - self.radius * self.radius
         disc = b * b - c
         with np.errstate(invalid="ignore"):
             t = -b - np.sqrt(disc)
@@ -120,8 +123,8 @@ class Sphere:
     def surface(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         rel = x - np.asarray(self.center)
         normals = rel / self.radius
-        azimuth = np.arctan2(rel[:, 0], rel[:, 2])
-        polar = np.arccos(np.clip(rel[:, 1] / self.radius, -1.0, 1.0))
+        azimuth = pm.atan2(rel[:, 0], rel[:, 2])
+        polar = pm.acos(rel[:, 1] / self.radius)
         return normals, np.stack([azimuth * self.radius, polar * self.radius], axis=1)
 
     def moved(self, delta: np.ndarray) -> Sphere:
@@ -141,9 +144,9 @@ class Cylinder:
         bx, y0, bz = self.base
         y1 = y0 + self.height
         ox, oz = o[0] - bx, o[2] - bz
-        a = d[:, 0] ** 2 + d[:, 2] ** 2
+        a = d[:, 0] * d[:, 0] + d[:, 2] * d[:, 2]
         b = d[:, 0] * ox + d[:, 2] * oz
-        c = ox * ox + oz * oz - self.radius**2
+        c = ox * ox + oz * oz - self.radius * self.radius
         disc = b * b - a * c
         with np.errstate(divide="ignore", invalid="ignore"):
             ts = (-b - np.sqrt(disc)) / a
@@ -155,14 +158,16 @@ class Cylinder:
             cz = oz + tc * d[:, 2]
             outside_slab = (o[1] > y1) | (o[1] < y0)
             cap = np.where(
-                outside_slab & (tc > EPS) & (cx * cx + cz * cz <= self.radius**2) & (np.abs(d[:, 1]) > EPS), tc, np.inf
+                outside_slab & (tc > EPS) & (cx * cx + cz * cz <= self.radius * self.radius) & (np.abs(d[:, 1]) > EPS),
+                tc,
+                np.inf,
             )
         return np.minimum(side, cap)
 
     def surface(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         bx, y0, bz = self.base
         rel = x - np.array([bx, 0.0, bz])
-        radial = np.hypot(rel[:, 0], rel[:, 2])
+        radial = pm.hypot(rel[:, 0], rel[:, 2])
         top = np.abs(rel[:, 1] - (y0 + self.height)) < 1e-5
         bottom = np.abs(rel[:, 1] - y0) < 1e-5
         on_cap = (top | bottom) & (radial < self.radius * (1 - 1e-4))
@@ -173,7 +178,7 @@ class Cylinder:
         normals[on_cap] = 0.0
         normals[on_cap & top, 1] = 1.0
         normals[on_cap & bottom, 1] = -1.0
-        azimuth = np.arctan2(rel[:, 0], rel[:, 2]) * self.radius
+        azimuth = pm.atan2(rel[:, 0], rel[:, 2]) * self.radius
         uv = np.stack([np.where(on_cap, rel[:, 0], azimuth), np.where(on_cap, rel[:, 2], rel[:, 1])], axis=1)
         return normals, uv
 
@@ -248,7 +253,7 @@ def figure(
     rot = _yaw_matrix(yaw)
 
     def at(dx: float, y: float, dz: float = 0.0) -> np.ndarray:
-        return np.array([x, 0.0, z]) + rot @ np.array([dx * scale, y * scale, dz * scale])
+        return np.array([x, 0.0, z]) + pm.matvec3(rot, np.array([dx * scale, y * scale, dz * scale]))
 
     leg_r, arm_r = 0.075 * scale, 0.05 * scale
     parts: list[Primitive] = []

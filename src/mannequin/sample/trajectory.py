@@ -16,17 +16,21 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from mannequin.sample import portable_math as pm
+
 MOVING_KINDS = ("sweep", "arc", "forward", "diagonal")
 
 
 def look_rotation(yaw: float, pitch: float, roll: float = 0.0) -> np.ndarray:
-    """World-to-camera rotation for a camera looking along (yaw, pitch) in a y-up world (yaw 0 looks along +z)."""
-    f = np.array([np.sin(yaw) * np.cos(pitch), np.sin(pitch), np.cos(yaw) * np.cos(pitch)])
-    r = np.cross(f, [0.0, 1.0, 0.0])
-    r /= np.linalg.norm(r)
-    d = np.cross(f, r)
-    c, s = np.cos(roll), np.sin(roll)
-    r, d = c * r + s * d, -s * r + c * d
+    """World-to-camera rotation for a camera looking along (yaw, pitch) in a y-up world (yaw 0 looks along +z).
+
+    Portable math throughout (:mod:`~mannequin.sample.portable_math`): ``poses.txt`` prints every bit of it."""
+    (sy, cy), (sp, cp), (sr, cr) = ((float(v) for v in pm.sin_cos(a)) for a in (yaw, pitch, roll))
+    f = np.array([sy * cp, sp, cy * cp])
+    r = pm.cross3(f, [0.0, 1.0, 0.0])
+    r = r / pm.norm3(r)
+    d = pm.cross3(f, r)
+    r, d = cr * r + sr * d, -sr * r + cr * d
     return np.stack([r, d, f])
 
 
@@ -43,15 +47,16 @@ class Trajectory:
     jitter_ang: tuple[tuple[float, float, float], ...]  # (amplitude rad, cycles per clip, phase) yaw/pitch/roll
 
     def _jitter(self, terms: tuple[tuple[float, float, float], ...], s: float) -> np.ndarray:
-        return np.array([a * np.sin(2 * np.pi * f * s + p) for a, f, p in terms]) if terms else np.zeros(3)
+        return np.array([a * float(pm.sin(2 * pm.PI * f * s + p)) for a, f, p in terms]) if terms else np.zeros(3)
 
     def pose(self, s: float) -> tuple[np.ndarray, np.ndarray]:
         """Camera centre (3,) and world-to-camera rotation (3, 3) at clip time ``s``."""
         c0 = np.asarray(self.start, dtype=np.float64)
         k = s - 0.5
         yaw, pitch = self.yaw + k * self.pan, self.pitch
-        fwd = np.array([np.sin(self.yaw), 0.0, np.cos(self.yaw)])
-        right = np.array([np.cos(self.yaw), 0.0, -np.sin(self.yaw)])
+        sin_yaw, cos_yaw = (float(v) for v in pm.sin_cos(self.yaw))
+        fwd = np.array([sin_yaw, 0.0, cos_yaw])
+        right = np.array([cos_yaw, 0.0, -sin_yaw])
         if self.kind in ("sweep", "fast"):
             centre = c0 + k * self.length * right
         elif self.kind == "forward":
@@ -62,7 +67,7 @@ class Trajectory:
             focus = c0 + self.focus_distance * fwd
             angle = k * self.length / self.focus_distance
             yaw = self.yaw + angle
-            centre = focus - self.focus_distance * np.array([np.sin(yaw), 0.0, np.cos(yaw)])
+            centre = focus - self.focus_distance * np.array([float(pm.sin(yaw)), 0.0, float(pm.cos(yaw))])
         elif self.kind in ("rotation", "static"):
             centre = c0
         else:

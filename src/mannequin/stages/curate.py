@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, get_args
 
+from mannequin.clips.splits import require_data_dir
 from mannequin.config import Params
 from mannequin.config.curate import CurateParams
 from mannequin.curation.gates import GateFailure
@@ -64,9 +65,7 @@ def run(
     ``curate.runner`` (Prefect's logs shown with ``verbose`` only).
     """
     p = params.curate
-    data, out = Path(data or p.data), Path(out or p.out)
-    if not data.is_dir():
-        raise InputError(data, "data folder not found", "missing_data")
+    data, out = require_data_dir(data or p.data), Path(out or p.out)
     if serial:
         return _serial(p, data, out, progress)
 

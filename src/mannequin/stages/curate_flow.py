@@ -186,8 +186,6 @@ def curate_flow(data: str, out: str, params: dict, progress: bool = False) -> di
     finally:
         if bar is not None:
             bar.close()
-    for clip_id in outcome.summary["unknown_override_ids"]:
-        logger.warning("override for %s matches no clip in %s/clips", clip_id, data)
     for gate in outcome.gates:  # a failed one is the GateFailure raised below: its message, printed once
         logger.info(gate.summary().splitlines()[0])
     report = {"summary": outcome.summary, "timings": outcome.timings, "gates": [g.summary() for g in outcome.gates]}
