@@ -55,7 +55,7 @@ class GeometryHonestAugment(nn.Module):
 
     def __init__(self, params: AugmentParams, jitter_p: float = 0.8) -> None:
         super().__init__()
-        self.scale_max = float(getattr(params, "scale_max", 1.0))
+        self.scale_max = params.scale_max
         self.flip_p = params.flip_p
         self.channel_shuffle = params.channel_shuffle
         self.grayscale_p = params.grayscale_p
