@@ -65,6 +65,8 @@ data: install
 
 demo: data
 	$(BIN)/dvc repro
+	@echo; cat reports/headline.md; echo
+	@echo "dvc metrics show (after an experiment: dvc metrics diff):"
 	@$(BIN)/dvc metrics show 2>/dev/null || true
 
 # Every registered pretext (or COMPARE_OBJECTIVES, e.g. "mvs photometric mvs+photometric") on the same curated

@@ -12,6 +12,7 @@ from mannequin.clips.cameras import Camera
 from mannequin.curation.shards import write_shard
 from mannequin.errors import InputError
 from mannequin.evaluation.audit import curation_audit, read_decisions
+from mannequin.evaluation.metrics import METRICS
 from mannequin.evaluation.report import write_report
 
 TRUTH = """clip_id,defect,pose_scale
@@ -122,7 +123,7 @@ def test_audit_in_report(tmp_path):
     data, curated, metrics = tmp_path / "data", tmp_path / "curated", tmp_path / "metrics"
     write_tables(data, curated)
     metrics.mkdir()
-    values = dict.fromkeys(("abs_rel", "sq_rel", "rmse", "rmse_log", "si_rmse", "a1", "a2", "a3"), 0.5)
+    values = dict.fromkeys(METRICS, 0.5)
     model = {"name": "pretrain-mvs", "kind": "pretrain", "objective": "mvs"}
     (metrics / "pretrain-mvs.json").write_text(json.dumps({"model": model, "alignment": "median", "metrics": values}))
     summary = write_report(metrics, tmp_path / "reports", data_dir=data, curated_dir=curated)

@@ -124,12 +124,12 @@ def test_plots_are_real_pngs_with_content(metrics_dir, tmp_path):
 
 
 def test_report_is_byte_identical_on_rerun(metrics_dir, tmp_path):
-    write_report(metrics_dir, tmp_path / "one")
-    write_report(metrics_dir, tmp_path / "two")
-    one = {p.relative_to(tmp_path / "one"): p.read_bytes() for p in (tmp_path / "one").rglob("*") if p.is_file()}
-    two = {p.relative_to(tmp_path / "two"): p.read_bytes() for p in (tmp_path / "two").rglob("*") if p.is_file()}
-    assert len(one) == 6 and one == two
-    assert json.loads((tmp_path / "one/audit.json").read_text()) == {"available": False}
+    one, two = tmp_path / "one" / "reports", tmp_path / "two" / "reports"  # the same folder name, anywhere
+    write_report(metrics_dir, one)
+    write_report(metrics_dir, two)
+    files = {p.relative_to(one): p.read_bytes() for p in one.rglob("*") if p.is_file()}
+    assert len(files) == 8 and files == {p.relative_to(two): p.read_bytes() for p in two.rglob("*") if p.is_file()}
+    assert json.loads((one / "audit.json").read_text()) == {"available": False}
 
 
 def test_bad_metrics_files_are_input_errors(tmp_path):

@@ -12,7 +12,7 @@ from mannequin.learning.objectives import objective_names
 
 
 def test_a_budget_too_large_says_what_the_dag_needs(tmp_path: Path, learning_data: dict[str, Path]) -> None:
-    # l0 and l1 hold 6 labelled frames each: 12, of which finetune.val_frames 8 are held out, 4 left to train on
+    # l0 and l1 hold 6 labelled frames each: 12; finetune.val_frames 8 holds out one whole clip, 6 left to train on
     params = tmp_path / "params.yaml"
     params.write_text(yaml.safe_dump({"finetune": {"budgets": [2, 8, 32], "val_frames": 8}}))
     folders = ["--data", str(learning_data["data"]), "--out", str(tmp_path / "m"), "--runs", str(tmp_path / "r")]
@@ -20,9 +20,9 @@ def test_a_budget_too_large_says_what_the_dag_needs(tmp_path: Path, learning_dat
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 2, result.output
     line = result.output.strip()
-    assert "\n" not in line and "label budget 8 exceeds the 4 labelled frames available" in line
-    assert "(12 in labeled clips, 8 held out for validation)" in line
-    assert "finetune.budgets 2, 8, 32 with finetune.val_frames 8 need 40 labelled frames" in line
+    assert "\n" not in line and "label budget 8 exceeds the 6 labelled frames available" in line
+    assert "(12 in labeled clips, 6 of them in the 1 clip(s) held out for validation)" in line
+    assert "finetune.budgets 2, 8, 32 need 32 labelled frames outside the clips held out for finetune.val_fr" in line
 
 
 def test_a_bad_init_is_called_init(tmp_path: Path, learning_data: dict[str, Path]) -> None:

@@ -15,6 +15,7 @@ from mannequin.learning.data import (
     FinetuneDataModule,
     PretrainDataModule,
     ShardFrames,
+    held_out_clips,
     label_order,
     labelled_frames,
     select_budget,
@@ -77,10 +78,30 @@ def test_label_budget_is_round_robin_nested_and_deterministic() -> None:
     first_three = {c for c, _ in order[:3]}
     assert first_three == {"a", "b", "c"}  # spread over clips
     small, val = select_budget(available, 4, seed=0, val_frames=3)
-    large, val2 = select_budget(available, 12, seed=0, val_frames=3)
+    large, val2 = select_budget(available, 9, seed=0, val_frames=3)
     assert large[:4] == small and val == val2 and not set(val) & set(large)
     with pytest.raises(InputError, match="exceeds"):
         select_budget(available, 20, seed=0, val_frames=3)
+
+
+def test_validation_holds_out_whole_clips_never_frames_of_a_training_clip() -> None:
+    available = {c: list(range(n)) for c, n in {"a": 10, "b": 10, "c": 2, "d": 4, "e": 6}.items()}
+    for seed in range(6):
+        held = held_out_clips(available, seed, 5)
+        assert sum(len(available[c]) for c in held) >= 5
+        assert sum(len(available[c]) for c in held[:-1]) < 5  # as few clips as hold 5 frames
+        train, val = select_budget(available, 8, seed, val_frames=5)
+        assert {c for c, _ in val} == set(held) and not {c for c, _ in train} & set(held)
+        assert sorted(val) == sorted((c, i) for c in held for i in available[c])  # every frame of a held-out clip
+        # without validation the budget is the plain label order, and the held-out clips only leave it
+        order = label_order(available, seed)
+        assert select_budget(available, 8, seed)[0] == order[:8]
+        assert train == [item for item in order if item[0] not in held][:8]
+    # one clip is always left to train on
+    assert held_out_clips({"a": [0, 1], "b": [0]}, 0, 100) in (["a"], ["b"])
+    assert held_out_clips({"a": [0, 1, 2]}, 0, 2) == [] and held_out_clips(available, 0, 0) == []
+    with pytest.raises(InputError, match="held out for validation"):
+        select_budget(available, 32, 0, val_frames=5)
 
 
 def test_finetune_loads_only_labeled_clips(learning_data: dict[str, Path]) -> None:
@@ -88,7 +109,8 @@ def test_finetune_loads_only_labeled_clips(learning_data: dict[str, Path]) -> No
     assert sorted(labelled_frames(learning_data["data"])) == ["l0", "l1"]
     dm = FinetuneDataModule(learning_data["data"], 4, (32, 24), 2, seed=0, val_frames=2)
     assert dm.loaded_clip_ids == ["l0", "l1"]
-    assert {c for c, _ in dm.train_items} == {"l0", "l1"} and len(dm.train_items) == 4
+    trained, held = {c for c, _ in dm.train_items}, {c for c, _ in dm.val_items}
+    assert len(trained) == len(held) == 1 and trained | held == {"l0", "l1"} and len(dm.train_items) == 4
     batch = next(iter(dm.train_dataloader()))
     assert batch["depth"].shape == (2, 1, 24, 32)
     d = batch["depth"][torch.isfinite(batch["depth"])]

@@ -62,6 +62,8 @@ def test_pipeline_params_read_only_their_block(tmp_path: Path) -> None:
 
 
 def test_offline_environment_keeps_state_in_project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "dvc.yaml").write_text("stages: {}\n")  # a project: dvc.yaml beside params.yaml
+    (tmp_path / "params.yaml").write_text("{}\n")
     env = offline_env(tmp_path)
     assert env["PREFECT_HOME"] == str(tmp_path.resolve() / ".prefect")
     assert env["DVC_NO_ANALYTICS"] == "1" and env["DO_NOT_TRACK"] == "1"

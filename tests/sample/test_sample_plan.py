@@ -52,3 +52,17 @@ def test_counts_scale_with_clips(n: int) -> None:
 def test_bad_frame_range_is_rejected() -> None:
     with pytest.raises(ValueError, match="frames"):
         make_plan(4, frames=(5, 3))
+
+
+def test_extra_unlabeled_clips_follow_the_plan_and_leave_it_unchanged() -> None:
+    plain = make_plan(48, seed=2)
+    grown = make_plan(48, seed=2, extra_unlabeled=20)
+    assert grown[:48] == plain  # the labeled and test clips (and every other planned one) are the same
+    extra = grown[48:]
+    assert [p.clip_id for p in extra] == [f"clip_{i:04d}" for i in range(48, 68)]
+    assert {p.split for p in extra} == {"unlabeled"}
+    assert sum(p.defect != "none" for p in extra) == 5
+    assert len({p.seed for p in grown}) == 68  # their own random stream: no clip repeats a planned one
+    assert make_plan(48, seed=2, people="paper", extra_unlabeled=20)[:48] == make_plan(48, seed=2, people="paper")
+    with pytest.raises(ValueError, match="extra_unlabeled"):
+        make_plan(4, extra_unlabeled=-1)

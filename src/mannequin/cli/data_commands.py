@@ -51,6 +51,13 @@ def sample_data(
     height: int = typer.Option(DEFAULT_SIZE[1], "--height", min=16, max=4096, help="Frame height in pixels."),
     min_frames: int = typer.Option(DEFAULT_FRAMES[0], "--min-frames", min=2, help="Fewest frames per clip."),
     max_frames: int = typer.Option(DEFAULT_FRAMES[1], "--max-frames", min=2, help="Most frames per clip."),
+    extra_unlabeled: int = typer.Option(
+        0,
+        "--extra-unlabeled",
+        min=0,
+        help="More unlabeled clips after the planned ones (their own random stream: the first --clips clips, the "
+        "labeled and test ones included, stay byte-identical).",
+    ),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing sample dataset in OUT_DIR."),
     workers: int = typer.Option(1, "--workers", min=1, help="Render clips in this many processes (same bytes)."),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Show a progress bar on stderr."),
@@ -80,6 +87,7 @@ def sample_data(
         overwrite=overwrite,
         workers=workers,
         people=people,
+        extra_unlabeled=extra_unlabeled,
     )
     defects = sum(p.defect != "none" for p in plans)
     print(f"wrote {len(plans)} clips ({defects} defective) to {out_dir}")

@@ -20,7 +20,7 @@ def require_data_dir(data_dir: str | Path) -> Path:
         raise InputError(
             data_dir,
             "data folder not found; get the sample data with `mannequin sample-data data` (or `make demo` in a "
-            "clone of the project), or bring your own clips (README: Bring your own clips)",
+            "clone of the project), or bring your own clips (docs/getting-started.md: Bring your own clips)",
             "missing_data",
         )
     return data_dir

@@ -18,15 +18,15 @@ class RealDepthParams(Block):
     The ``report`` reads ``out`` when it holds a result (``report.real_depth``): it is not a DVC stage.
     """
 
-    data: str = "real/data"
-    castel: str | None = None
-    middlebury: str | None = None
-    models: str = "models"
-    out: str = "real"
-    sweep_width: int | None = Field(None, ge=16)
-    min_depth: float = Field(1e-3, gt=0)
-    max_depth: float = Field(10.0, gt=0)
-    batch_size: int = Field(8, ge=1)
+    data: str = Field("real/data", description="where mannequin real-data writes the real test clips")
+    castel: str | None = Field(None, description="ViSP's castel folder; null: visp-images-data's, if installed")
+    middlebury: str | None = Field(None, description="a folder with the Motorcycle pair; null: scikit-image's")
+    models: str = Field("models", description="every model folder under this is scored")
+    out: str = Field("real", description="real_depth.json and the SfM poses")
+    sweep_width: int | None = Field(None, ge=16, description="the parallax sweep's width (px); null: curate.max_width")
+    min_depth: float = Field(1e-3, gt=0, description="true depth scored above this")
+    max_depth: float = Field(10.0, gt=0, description="true depth scored below this")
+    batch_size: int = Field(8, ge=1, description="frames per forward pass")
 
     @model_validator(mode="after")
     def _range(self) -> RealDepthParams:

@@ -97,7 +97,7 @@ def focal_vs_prior(stats: SfmStats, params: SfmParams, width: int, height: int) 
 
 def focal_note(stats: SfmStats, params: SfmParams, width: int, height: int) -> str:
     """A note for a person when SfM refined the focal length to ``curate.sfm.focal_note_ratio`` times its prior or
-    more (or as far below it), else ``""``: a short clip barely constrains the focal length (README, Real footage).
+    more (or as far below it), else ``""``: a short clip barely constrains the focal length (docs/real-footage.md).
     """
     ratio = focal_vs_prior(stats, params, width, height)
     if ratio is None or 1 / params.focal_note_ratio < ratio < params.focal_note_ratio:
@@ -232,8 +232,8 @@ def reconstruct(
         if shift is not None:
             raise _fail(
                 where,
-                f"the camera does not move: background corners shift a median {shift:.2f} px between frames half "
-                f"the clip apart (under {STILL_SHARE * params.min_flow_px:g} px is a still camera)",
+                f"the camera does not move: background corners shift a median {shift:.2f} px between frames far "
+                f"apart (half the clip; under {STILL_SHARE * params.min_flow_px:g} px is a still camera)",
             )
         camera = {"model": "PINHOLE" if K is not None else params.camera_model}
         if K is not None:

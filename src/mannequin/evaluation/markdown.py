@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from mannequin.evaluation.headline import claim_holds
 from mannequin.evaluation.metrics import DEPTH_METRICS
 from mannequin.evaluation.summary import SCRATCH, SPREAD_RULE, UNCURATED_SUFFIX
 
@@ -109,7 +110,7 @@ def render_markdown(
         lines += [*_table(header, rows), ""]
     if "claim" in summary:
         c = summary["claim"]
-        holds = c["reduction"] is not None and c["reduction"] >= claim_min_reduction
+        holds = claim_holds(c, claim_min_reduction)
         lines += [
             f"At the smallest budget ({c['budget']} frames) the `{c['init']}`-pretrained model's abs_rel is"
             f" {_num(c['abs_rel'])} against {_num(c['scratch_abs_rel'])} from scratch: a reduction of"

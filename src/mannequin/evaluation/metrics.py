@@ -15,6 +15,12 @@ A pixel is valid when its ground truth is finite and ``min_depth < gt < max_dept
 Predictions are aligned to the valid ground truth (see :mod:`mannequin.evaluation.alignment`) and then clipped to
 ``[min_depth, max_depth]``, as Monodepth2 does. Non-finite predictions are an error: a model that emits NaN is broken.
 
+Two metrics look at the frame as a whole rather than at its pixels one by one: the depth-boundary errors of
+iBims-1 (:mod:`mannequin.evaluation.boundaries`), ``dbe_acc`` (ε_acc, how far predicted depth edges lie from the
+true ones, in pixels) and ``dbe_comp`` (ε_comp, how far the true edges lie from the predicted ones). A blurred
+prediction can keep its abs_rel and lose its completeness. They need the maps (``frame`` metrics): a
+:class:`DepthPair` built from pixels alone has only the others.
+
 Each metric is declared once, in :data:`DEPTH_METRICS` (name, report header, direction, formula): the metrics files,
 the report's columns and which way the report counts as better all derive from it. A new metric is one more entry.
 """
@@ -27,16 +33,36 @@ from functools import cached_property
 
 import numpy as np
 
-from mannequin.evaluation.alignment import align
+from mannequin.evaluation.alignment import align, apply_fit
+from mannequin.evaluation.boundaries import Boundaries
+
+
+@dataclass(frozen=True)
+class FrameMaps:
+    """A whole frame: true depth and the aligned, clipped prediction (same-shape 2-D maps), and where the truth is
+    valid."""
+
+    gt: np.ndarray
+    pred: np.ndarray
+    valid: np.ndarray
 
 
 class DepthPair:
     """Ground truth and prediction at the valid pixels (matching 1-D float64 arrays of positive depths), with the
-    terms several metrics share, each computed once when first asked for."""
+    terms several metrics share, each computed once when first asked for; ``frame`` the whole maps, for the metrics
+    that need them."""
 
-    def __init__(self, gt: np.ndarray, pred: np.ndarray) -> None:
+    def __init__(self, gt: np.ndarray, pred: np.ndarray, frame: FrameMaps | None = None) -> None:
         self.gt = np.asarray(gt, dtype=np.float64)
         self.pred = np.asarray(pred, dtype=np.float64)
+        self.frame = frame
+
+    @cached_property
+    def boundaries(self) -> Boundaries:
+        """The frame's true and predicted depth edges (needs ``frame``)."""
+        if self.frame is None:
+            raise ValueError("boundary errors need the whole frame (a DepthPair with frame maps)")
+        return Boundaries.of(self.frame.gt, self.frame.pred, self.frame.valid)
 
     @cached_property
     def diff(self) -> np.ndarray:
@@ -61,6 +87,8 @@ class Metric:
     header: str
     lower_is_better: bool
     compute: Callable[[DepthPair], float]
+    #: computed from the whole frame's maps (``DepthPair.frame``), not from the valid pixels alone
+    frame: bool = False
 
     @property
     def better(self) -> str:
@@ -92,6 +120,8 @@ DEPTH_METRICS: tuple[Metric, ...] = (
     Metric("a1", "δ<1.25", False, lambda p: np.mean(p.ratio < 1.25)),
     Metric("a2", "δ<1.25²", False, lambda p: np.mean(p.ratio < 1.25**2)),
     Metric("a3", "δ<1.25³", False, lambda p: np.mean(p.ratio < 1.25**3)),
+    Metric("dbe_acc", "ε_acc", True, lambda p: p.boundaries.accuracy, frame=True),
+    Metric("dbe_comp", "ε_comp", True, lambda p: p.boundaries.completeness, frame=True),
 )
 METRIC: dict[str, Metric] = {m.name: m for m in DEPTH_METRICS}
 METRICS: tuple[str, ...] = tuple(METRIC)
@@ -104,10 +134,11 @@ def valid_mask(gt: np.ndarray, min_depth: float, max_depth: float) -> np.ndarray
         return np.isfinite(gt) & (gt > min_depth) & (gt < max_depth)
 
 
-def compute_errors(gt: np.ndarray, pred: np.ndarray) -> dict[str, float]:
-    """All metrics of :data:`DEPTH_METRICS` on matching 1-D arrays of positive depths."""
-    pair = DepthPair(gt, pred)
-    return {m.name: float(m.compute(pair)) for m in DEPTH_METRICS}
+def compute_errors(gt: np.ndarray, pred: np.ndarray, frame: FrameMaps | None = None) -> dict[str, float]:
+    """The metrics of :data:`DEPTH_METRICS` on matching 1-D arrays of positive depths; the ``frame`` ones too when
+    the whole ``frame`` is given."""
+    pair = DepthPair(gt, pred, frame)
+    return {m.name: float(m.compute(pair)) for m in DEPTH_METRICS if frame is not None or not m.frame}
 
 
 def score_image(
@@ -132,14 +163,16 @@ def score_image(
     g = gt[mask].astype(np.float64)
     aligned, fit = align(p, g, alignment, min_depth, max_depth)
     aligned = np.clip(aligned, min_depth, max_depth)
-    return {**compute_errors(g, aligned), "n_pixels": n, **fit}
+    frame = FrameMaps(np.where(mask, gt, np.nan), apply_fit(pred, fit, alignment, min_depth, max_depth), mask)
+    return {**compute_errors(g, aligned, frame), "n_pixels": n, **fit}
 
 
 def mean_metrics(scores: list[dict]) -> dict[str, float]:
-    """Per-image means of :data:`METRICS` (every image counts once, as in Monodepth2)."""
+    """Per-image means of :data:`METRICS` (every image counts once, as in Monodepth2); the metrics every score
+    holds (scores from pixels alone have no ``frame`` metrics)."""
     if not scores:
         return {}
-    return {name: float(np.mean([s[name] for s in scores])) for name in METRICS}
+    return {name: float(np.mean([s[name] for s in scores])) for name in METRICS if all(name in s for s in scores)}
 
 
 #: the uncertainty field of a ``bins`` model's metrics file: how well its per-pixel spread ranks its errors

@@ -4,7 +4,9 @@ The numbers are computed by :mod:`mannequin.evaluation.summary` from the metrics
 evaluate`` (and, for the audit, from ``curated/clips.csv``, the shards and the sample data's truth); nothing is
 typed in. This module writes them out, all atomic and reproducible byte for byte:
 
-- ``summary.json`` (the DVC metrics file): the summary with each model cut to its metrics and alignment;
+- ``headline.json`` (the DVC metrics file) and ``headline.md`` (what ``make demo`` prints last): the claim's verdict,
+  the headline table and curation's accepted share (:mod:`mannequin.evaluation.headline`);
+- ``summary.json``: the summary with each model cut to its metrics and alignment;
 - ``summary.md``: the same as tables (:mod:`mannequin.evaluation.markdown`); ``audit.json``: the full audit with its
   per-clip MVS rows (``{"available": false}`` when there is no ``sample_truth.csv`` or ``clips.csv``);
 - ``label_efficiency.png``, ``examples.png`` and ``plots/label_efficiency.csv``;
@@ -31,6 +33,7 @@ import numpy as np
 from mannequin.atomic import atomic_write_text
 from mannequin.errors import InputError
 from mannequin.evaluation.examples import EXAMPLES_DIR, FRAMES_FILE, load_npz
+from mannequin.evaluation.headline import headline, headline_text
 from mannequin.evaluation.markdown import pretexts_markdown, render_markdown
 from mannequin.evaluation.metrics import METRICS
 from mannequin.evaluation.people_report import PEOPLE_HEADING, write_people_report
@@ -93,6 +96,17 @@ def _example_models(summary: dict[str, Any]) -> list[str]:
     return sorted(at_b, key=lambda n: (models[n]["init"] != SCRATCH, models[n]["init"]))
 
 
+def _curation_summary(curated_dir: str | Path | None) -> dict[str, Any] | None:
+    """Curation's ``summary.json`` where the report was given a curated folder that has one."""
+    path = None if curated_dir is None else Path(curated_dir) / "summary.json"
+    if path is None or not path.is_file():
+        return None
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise InputError(path, f"not a readable curation summary ({exc})", "bad_input") from None
+
+
 def write_report(
     metrics_dir: str | Path,
     out_dir: str | Path,
@@ -118,6 +132,9 @@ def write_report(
         people_md = f"{PEOPLE_HEADING}\n\nLeft out: the evaluation scored no pixel groups (evaluate.people off).\n"
     view = {**metrics_view(summary), **({"people": people_metrics} if people_metrics else {})}
     atomic_write_text(out_dir / "summary.json", _dumps(_prune(view)))
+    curation = _curation_summary(curated_dir)
+    atomic_write_text(out_dir / "headline.json", _dumps(headline(summary, p.claim_min_reduction, curation)))
+    atomic_write_text(out_dir / "headline.md", headline_text(summary, p.claim_min_reduction, Path(out_dir.name)))
     compared = None if p.compared is None else read_pretext_report(p.compared, out_dir)
     why = None if audit is not None else audit_missing(data_dir, curated_dir)
     markdown = render_markdown(summary, audit, p.claim_min_reduction, compared, audit_missing=why)

@@ -1,5 +1,9 @@
 """Batch augmentation that keeps geometry honest.
 
+- A random zoom: each item is cropped to a window ``1 / s`` of its size (``s`` drawn from ``[1, scale_max]``, the
+  window placed at random) and resized back, the image bilinearly, its depth, confidence and parallax input by
+  nearest neighbour. Depth values do not change: a crop is what a camera with a narrower field of view sees from
+  the same place. Each view of a pair is zoomed on its own. It breaks the memorising of whole frames.
 - A horizontal flip is applied to the image **and** its depth, confidence and parallax input (and to the
   second view independently), so targets and inputs stay aligned with pixels.
 - Colour jitter (kornia) changes only the images; depth and confidence are never touched.
@@ -17,6 +21,7 @@ from __future__ import annotations
 
 import kornia.augmentation as K
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from mannequin.config.learning import AugmentParams
@@ -24,6 +29,24 @@ from mannequin.config.learning import AugmentParams
 #: flipped with the image, never recoloured: the targets, the parallax input of an ``rgb+parallax`` net, and the
 #: photometric objective's frames and mask
 TARGET_KEYS = ("depth", "confidence", "parallax", "target", "sources", "mask")
+
+
+def zoom_grid(batch: int, height: int, width: int, scale_max: float, device: torch.device) -> torch.Tensor | None:
+    """A (B, H, W, 2) sampling grid (``grid_sample``'s normalised coordinates) of a random crop per item, or None
+    when ``scale_max`` is 1 (no zoom)."""
+    if scale_max <= 1.0:
+        return None
+    size = 1.0 / (1.0 + torch.rand(batch, device=device) * (scale_max - 1.0))  # the crop's share of each side
+    cx = (torch.rand(batch, device=device) * 2 - 1) * (1 - size)  # the crop's centre, inside the frame
+    cy = (torch.rand(batch, device=device) * 2 - 1) * (1 - size)
+    theta = torch.zeros(batch, 2, 3, device=device)
+    theta[:, 0, 0], theta[:, 1, 1], theta[:, 0, 2], theta[:, 1, 2] = size, size, cx, cy
+    return F.affine_grid(theta, [batch, 1, height, width], align_corners=False)
+
+
+def resample(x: torch.Tensor, grid: torch.Tensor, mode: str) -> torch.Tensor:
+    """``x`` (B, C, H, W) sampled at ``grid``; NaN (invalid depth) stays NaN under ``nearest``."""
+    return F.grid_sample(x, grid.to(x.dtype), mode=mode, padding_mode="border", align_corners=False)
 
 
 def flip_where(x: torch.Tensor, flip: torch.Tensor) -> torch.Tensor:
@@ -51,10 +74,12 @@ def flip_cameras(batch: dict[str, torch.Tensor], flip: torch.Tensor, width: int)
 
 
 class GeometryHonestAugment(nn.Module):
-    """Random horizontal flip of image+targets, then colour jitter of the images only (``jitter_p`` of them)."""
+    """Random zoom and horizontal flip of image+targets, then colour jitter of the images only (``jitter_p`` of
+    them)."""
 
     def __init__(self, params: AugmentParams, jitter_p: float = 0.8) -> None:
         super().__init__()
+        self.scale_max = params.scale_max
         self.flip_p = params.flip_p
         self.channel_shuffle = params.channel_shuffle
         self.grayscale_p = params.grayscale_p
@@ -64,6 +89,7 @@ class GeometryHonestAugment(nn.Module):
 
     def forward(self, batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
         out = dict(batch)
+        self._zoom(out)
         image = out["image"]
         flip = torch.rand(image.shape[0], device=image.device) < self.flip_p
         out["image"] = flip_where(image, flip)
@@ -82,6 +108,19 @@ class GeometryHonestAugment(nn.Module):
             if key in out:
                 out[key] = self._decolour(out[key])
         return out
+
+    def _zoom(self, out: dict[str, torch.Tensor]) -> None:
+        """Zoom ``out``'s image and targets by one random crop per item (``image2`` by its own), in place."""
+        b, _, h, w = out["image"].shape
+        grid = zoom_grid(b, h, w, self.scale_max, out["image"].device)
+        if grid is None:
+            return
+        out["image"] = resample(out["image"], grid, "bilinear")
+        for key in TARGET_KEYS:
+            if key in out:
+                out[key] = resample(out[key], grid, "nearest")
+        if "image2" in out:
+            out["image2"] = resample(out["image2"], zoom_grid(b, h, w, self.scale_max, out["image"].device), "bilinear")
 
     def _decolour(self, image: torch.Tensor) -> torch.Tensor:
         """Permute each image's RGB channels at random, then turn a ``grayscale_p`` share of images grey."""

@@ -317,17 +317,33 @@ def labelled_frames(data_dir: str | Path) -> dict[str, list[int]]:
     return out
 
 
-def label_order(available: dict[str, list[int]], seed: int) -> list[tuple[str, int]]:
-    """All labelled frames in budget order: shuffled per clip, then round-robin over shuffled clips."""
-    rng = np.random.default_rng(seed)
+def _clip_order(available: dict[str, list[int]], rng: np.random.Generator) -> tuple[list[str], dict[str, list[int]]]:
     clips = sorted(available)
     clips = [clips[i] for i in rng.permutation(len(clips))]
-    queues = {c: [available[c][i] for i in rng.permutation(len(available[c]))] for c in clips}
+    return clips, {c: [available[c][i] for i in rng.permutation(len(available[c]))] for c in clips}
+
+
+def _round_robin(clips: list[str], queues: dict[str, list[int]]) -> list[tuple[str, int]]:
     order: list[tuple[str, int]] = []
-    depth = max((len(q) for q in queues.values()), default=0)
+    depth = max((len(queues[c]) for c in clips), default=0)
     for k in range(depth):
         order += [(c, queues[c][k]) for c in clips if k < len(queues[c])]
     return order
+
+
+def label_order(available: dict[str, list[int]], seed: int) -> list[tuple[str, int]]:
+    """All labelled frames in budget order: shuffled per clip, then round-robin over shuffled clips."""
+    return _round_robin(*_clip_order(available, np.random.default_rng(seed)))
+
+
+def held_out_clips(available: dict[str, list[int]], seed: int, val_frames: int) -> list[str]:
+    """The labelled clips held out whole for validation: the last ones of the seed's clip order, as few as hold
+    ``val_frames`` frames, always leaving one clip to train on (none with ``val_frames`` 0 or a single clip)."""
+    clips, _ = _clip_order(available, np.random.default_rng(seed))
+    held: list[str] = []
+    while val_frames > 0 and len(held) < len(clips) - 1 and sum(len(available[c]) for c in held) < val_frames:
+        held.append(clips[len(clips) - 1 - len(held)])
+    return held
 
 
 def select_budget(
@@ -338,28 +354,35 @@ def select_budget(
     source: str | Path = "data",
     budgets: Sequence[int] = (),
 ) -> tuple[list[tuple[str, int]], list[tuple[str, int]]]:
-    """``budget`` training frames (a prefix of :func:`label_order`) and up to ``val_frames`` held-out ones.
+    """``budget`` training frames and the held-out validation frames.
 
-    The held-out frames are the tail of the order, the same for every budget, and never trained on. A budget
-    larger than what is left is an InputError that also says what all of ``budgets`` (the DAG's) would need.
+    Validation holds out whole clips (:func:`held_out_clips`), never frames of a clip the budget trains on: frames
+    of one room share its scale and layout, so held-out frames of the training clips reward a model that learnt
+    those rooms (measured: 0.13 abs_rel on such frames for a model at 0.21 on the test clips). The held-out clips
+    are the same for every budget; the budget is a prefix of :func:`label_order` over the other clips, so a smaller
+    budget is a subset of a larger one. A budget larger than what is left is an InputError that also says what all
+    of ``budgets`` (the DAG's) would need.
     """
-    order = label_order(available, seed)
-    val = order[len(order) - val_frames :] if 0 < val_frames < len(order) else []
-    pool = order[: len(order) - len(val)]
+    held = held_out_clips(available, seed, val_frames)
+    rng = np.random.default_rng(seed)
+    clips, queues = _clip_order(available, rng)
+    val = _round_robin([c for c in clips if c in held], queues)
+    pool = _round_robin([c for c in clips if c not in held], queues)
     if budget < 1:
         raise InputError(source, f"label budget must be at least 1, got {budget}", "bad_budget")
     if budget > len(pool):
         dag = ""
         if budgets:
             dag = (
-                f"; finetune.budgets {', '.join(map(str, budgets))} with finetune.val_frames {val_frames} need "
-                f"{max(budgets) + val_frames} labelled frames (the largest budget + the held-out ones): add labeled "
-                f"clips with sensor depth, or lower finetune.budgets"
+                f"; finetune.budgets {', '.join(map(str, budgets))} need {max(budgets)} labelled frames outside "
+                f"the clips held out for finetune.val_frames {val_frames}: add labeled clips with sensor depth, or "
+                f"lower finetune.budgets"
             )
         raise InputError(
             source,
             f"label budget {budget} exceeds the {len(pool)} labelled frames available "
-            f"({len(order)} in labeled clips, {len(val)} held out for validation){dag}",
+            f"({sum(len(v) for v in available.values())} in labeled clips, {len(val)} of them in the "
+            f"{len(held)} clip(s) held out for validation){dag}",
             "bad_budget",
         )
     return pool[:budget], val

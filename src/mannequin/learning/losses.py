@@ -142,3 +142,37 @@ def random_patch_mask(
     grid = grid.view(batch, 1, gh, gw)
     mask = grid.repeat_interleave(patch, dim=2).repeat_interleave(patch, dim=3)[..., :height, :width]
     return mask.to(device)
+
+
+def edge_aware_smoothness_loss(
+    pred_log: torch.Tensor, image: torch.Tensor, weight: torch.Tensor | None = None, edge_gamma: float = 10.0
+) -> torch.Tensor:
+    """First-order smoothness of log depth that gives way at the image's own edges (monodepth's edge-aware term).
+
+    Each horizontal and vertical difference of ``pred_log`` (B, 1, H, W) costs ``|Δ log d| · exp(-edge_gamma ·
+    |Δ I|)``, with ``|Δ I|`` the mean absolute difference of the image's channels (in [0, 1]); so a depth change is
+    cheap where the image changes and dear where it does not, and a smeared depth edge across flat image costs more
+    than a sharp one on the image edge. Log depth makes it scale-free. ``weight`` (B, 1, H, W), where the term
+    applies (e.g. where no confident target speaks), multiplies each difference by the smaller of its two pixels.
+    """
+    pred_log = pred_log.float()
+    image = image.float()
+    total = pred_log.new_zeros(())
+    den = pred_log.new_zeros(())
+    for dim in (-1, -2):
+        n = pred_log.shape[dim]
+        if n < 2:
+            continue
+        dd = (pred_log.narrow(dim, 1, n - 1) - pred_log.narrow(dim, 0, n - 1)).abs()
+        di = (image.narrow(dim, 1, n - 1) - image.narrow(dim, 0, n - 1)).abs().mean(dim=1, keepdim=True)
+        w = torch.exp(-edge_gamma * di)
+        if weight is not None:
+            wt = weight.float().nan_to_num(0.0)
+            w = w * torch.minimum(wt.narrow(dim, 1, n - 1), wt.narrow(dim, 0, n - 1))
+            den = den + torch.minimum(wt.narrow(dim, 1, n - 1), wt.narrow(dim, 0, n - 1)).sum()
+        else:
+            den = den + dd.numel()
+        total = total + (w * dd).sum()
+    if den <= 0:
+        return pred_log.sum() * 0.0
+    return total / den

@@ -66,22 +66,65 @@ class Encoder(nn.Module):
 
 
 class Decoder(nn.Module):
-    """Upsample-and-merge decoder over the encoder's skip features to a map at stride 2."""
+    """Upsample-and-merge decoder over the encoder's skip features.
 
-    def __init__(self, channels: list[int], out_channels: int = 1) -> None:
+    By default its map is at stride 2, upsampled bilinearly to ``size``. With ``input_channels`` it has one more
+    stage at **stride 1**: the stride-2 map, upsampled, merged with features of the input itself (a skip from the
+    image, and the parallax input when the net reads it), so depth edges can follow the pixels. With ``side_outputs``
+    every lower stage also predicts its own map (:meth:`forward_all`), for losses at several scales.
+    """
+
+    def __init__(
+        self, channels: list[int], out_channels: int = 1, input_channels: int = 0, side_outputs: bool = False
+    ) -> None:
         super().__init__()
         ups = []
         for i in range(len(channels) - 1, 0, -1):
             ups.append(ConvBlock(channels[i] + channels[i - 1], channels[i - 1]))
         self.ups = nn.ModuleList(ups)
-        self.out = nn.Conv2d(channels[0], out_channels, 3, padding=1)
+        self.full_res = input_channels > 0
+        last = channels[0]
+        if self.full_res:
+            half = max(channels[0] // 2, 4)
+            self.stem = nn.Sequential(
+                nn.Conv2d(input_channels, half, 3, padding=1, bias=False), _norm(half), nn.SiLU(inplace=True)
+            )
+            self.full = ConvBlock(channels[0] + half, half)
+            last = half
+        self.out = nn.Conv2d(last, out_channels, 3, padding=1)
+        side_channels = channels[:-1] if self.full_res else channels[1:-1]  # finest first
+        heads = [nn.Conv2d(c, out_channels, 3, padding=1) for c in side_channels]
+        self.sides = nn.ModuleList(heads) if side_outputs else None
 
-    def forward(self, feats: list[torch.Tensor], size: tuple[int, int]) -> torch.Tensor:
+    def forward_all(
+        self, feats: list[torch.Tensor], size: tuple[int, int], image: torch.Tensor | None = None
+    ) -> list[torch.Tensor]:
+        """The map at ``size`` first, then (with ``side_outputs``) the coarser stages' own maps, finest first,
+        each at its stage's resolution. A full-resolution decoder needs the ``image`` it read."""
         x = feats[-1]
+        coarse = []
         for block, skip in zip(self.ups, reversed(feats[:-1]), strict=True):
             x = F.interpolate(x, size=skip.shape[-2:], mode="bilinear", align_corners=False)
             x = block(torch.cat([x, skip], dim=1))
-        return F.interpolate(self.out(x), size=size, mode="bilinear", align_corners=False)
+            coarse.append(x)
+        if self.full_res:
+            if image is None:
+                raise ValueError("a full-resolution decoder needs the input image")
+            x = F.interpolate(x, size=image.shape[-2:], mode="bilinear", align_corners=False)
+            x = self.full(torch.cat([x, self.stem(image)], dim=1))
+        out = self.out(x)
+        if out.shape[-2:] != tuple(size):
+            out = F.interpolate(out, size=size, mode="bilinear", align_corners=False)
+        if self.sides is None:
+            return [out]
+        # coarse[-1] is the stride-2 map: a side output there only when a full-resolution stage follows it
+        stages = coarse[::-1] if self.full_res else coarse[-2::-1]
+        return [out, *(head(x) for head, x in zip(self.sides, stages, strict=False))]
+
+    def forward(
+        self, feats: list[torch.Tensor], size: tuple[int, int], image: torch.Tensor | None = None
+    ) -> torch.Tensor:
+        return self.forward_all(feats, size, image)[0]
 
 
 class DepthNet(nn.Module):
@@ -106,6 +149,8 @@ class DepthNet(nn.Module):
         log_range: float = 2.0,
         bins_sigma: float = 1.0,
         inputs: str = "rgb",
+        full_res: bool = False,
+        side_outputs: bool = False,
     ) -> None:
         from mannequin.learning.pretext.depth_bins import HEAD_KINDS, bin_centres, check_bins
 
@@ -118,16 +163,29 @@ class DepthNet(nn.Module):
         self.inputs = inputs
         self.encoder = Encoder(width, depth, input_channels(inputs))
         check_bins(bins)  # refused for either head, as params.yaml refuses it
-        self.decoder = Decoder(self.encoder.channels, 1 if head == "value" else bins)
+        in_ch = input_channels(inputs) if full_res else 0
+        self.decoder = Decoder(self.encoder.channels, 1 if head == "value" else bins, in_ch, side_outputs)
         self.log_offset = nn.Parameter(torch.zeros(()))
         centres = bin_centres(bins, log_range) if head == "bins" else torch.zeros(0)
         self.register_buffer("centres", centres, persistent=False)
 
     def decode(self, image: torch.Tensor, feats: list[torch.Tensor] | None = None) -> torch.Tensor:
         """The decoder's raw output: log depth (``value``) or bin logits (``bins``), without the offset."""
+        return self.decode_all(image, feats)[0]
+
+    def decode_all(self, image: torch.Tensor, feats: list[torch.Tensor] | None = None) -> list[torch.Tensor]:
+        """The raw output at the input's size, then the coarser decoder stages' own (``side_outputs``), finest
+        first."""
         if feats is None:
             feats = self.encoder(image)
-        return self.decoder(feats, image.shape[-2:])
+        return self.decoder.forward_all(feats, image.shape[-2:], self._decoder_input(image))
+
+    def _decoder_input(self, image: torch.Tensor) -> torch.Tensor | None:
+        """What the full-resolution stage reads: the normalised net input (None without that stage)."""
+        if not self.decoder.full_res:
+            return None
+        x = (image[:, :3] - self.encoder.mean) / self.encoder.std
+        return torch.cat([x, image[:, 3:]], dim=1) if image.shape[1] > 3 else x
 
     def decode_all(self, image: torch.Tensor, feats: list[torch.Tensor] | None = None) -> list[torch.Tensor]:
         """The raw output of every decoder scale, finest (the input's size) first; this decoder has one scale."""
@@ -190,6 +248,7 @@ def build_net(net: Any) -> DepthNet:
     return DepthNet(
         int(get("width", 16)), int(get("depth", 4)), str(get("head", "value")), int(get("bins", 32)),
         float(get("log_range", 2.0)), float(get("bins_sigma", 1.0)), str(get("inputs", "rgb") or "rgb"),
+        bool(get("full_res", False)), bool(get("side_outputs", False)),
     )  # fmt: skip
 
 

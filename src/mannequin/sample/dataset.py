@@ -231,8 +231,10 @@ def write_sample_data(
     overwrite: bool = False,
     workers: int = 1,
     people: str = DEFAULT_PEOPLE,
+    extra_unlabeled: int = 0,
 ) -> list[ClipPlan]:
-    """Render and write the sample dataset into ``out_dir``; returns its plan.
+    """Render and write the sample dataset into ``out_dir``; returns its plan (``extra_unlabeled``: more unlabeled
+    clips after the ``n_clips`` planned ones, see :func:`~mannequin.sample.plan.make_plan`).
 
     Everything is staged in a hidden folder inside ``out_dir`` and moved into place at the end. Existing
     ``clips/``, ``depth/``, ``truth/`` or CSVs are an ``InputError`` unless ``overwrite``, which replaces them when
@@ -244,7 +246,7 @@ def write_sample_data(
     from tqdm import tqdm
 
     out = Path(out_dir)
-    plans = make_plan(n_clips, seed, width, height, frames, people=people)
+    plans = make_plan(n_clips, seed, width, height, frames, people=people, extra_unlabeled=extra_unlabeled)
     existing = [name for name in OUTPUTS if (out / name).exists()]
     if existing and not overwrite:
         raise InputError(out / existing[0], "already exists; pass --overwrite to replace the sample dataset", "exists")

@@ -72,29 +72,57 @@ def make_plan(
     height: int = DEFAULT_SIZE[1],
     frames: tuple[int, int] = DEFAULT_FRAMES,
     people: str = DEFAULT_PEOPLE,
+    extra_unlabeled: int = 0,
 ) -> list[ClipPlan]:
     """The clips of a sample dataset, sorted by clip id. Defect types cycle so that 6+ defects cover them all.
 
     ``people="paper"`` draws the same clips (no extra random draw) and then marks every clip to write masks,
     every labeled clip and the 1st, 3rd, ... test clip (by id) as ``walking``: a mix of test clips with moving
     and with frozen people, like the paper's test videos.
+
+    ``extra_unlabeled`` more unlabeled clips follow the ``n_clips`` planned ones (ids continuing after them, a
+    quarter of them defective, drawn from their own random stream): the first ``n_clips`` are the very clips of the
+    plan without them, so the labeled and test clips stay the same while the unlabeled ones grow.
     """
     if people not in PEOPLE_MODES:
         raise ValueError(f"people must be one of {', '.join(PEOPLE_MODES)}, got {people!r}")
     if frames[0] < 2 or frames[1] < frames[0]:
         raise ValueError(f"frames must be a range with at least 2 frames, got {frames}")
-    rng = np.random.default_rng(np.random.SeedSequence([seed, 0x5A3D1E]))
+    if extra_unlabeled < 0:
+        raise ValueError(f"extra_unlabeled must be at least 0, got {extra_unlabeled}")
     counts = split_counts(n_clips)
+    plans = _plan_roles(
+        np.random.default_rng(np.random.SeedSequence([seed, 0x5A3D1E])), counts, 0, width, height, frames
+    )
+    if extra_unlabeled:
+        more = {"defect": round(extra_unlabeled / 4), "clean": extra_unlabeled - round(extra_unlabeled / 4)}
+        plans += _plan_roles(
+            np.random.default_rng(np.random.SeedSequence([seed, 0x5A3D1E, 1])), more, n_clips, width, height, frames
+        )
+    return paper_people(plans) if people == "paper" else plans
+
+
+def _plan_roles(
+    rng: np.random.Generator,
+    counts: dict[str, int],
+    first_number: int,
+    width: int,
+    height: int,
+    frames: tuple[int, int],
+) -> list[ClipPlan]:
+    """Plans for ``counts`` clips of each role (``defect``, ``clean``, ``labeled``, ``test``) in random order, numbered
+    from ``first_number``; every per-clip choice drawn from ``rng``."""
     roles: list[tuple[str, str, str]] = []  # (split, defect, form)
     for group in ("defect", "clean", "labeled", "test"):
-        for pos in range(counts[group]):
+        for pos in range(counts.get(group, 0)):
             defect = DEFECTS[pos % len(DEFECTS)] if group == "defect" else "none"
             split = "unlabeled" if group in ("defect", "clean") else group
             form = "frames" if pos % 4 == 1 and defect != "corrupt_video" else "video"
             roles.append((split, defect, form))
     order = rng.permutation(len(roles))
     plans = []
-    for clip_number, role_index in enumerate(order):
+    for position, role_index in enumerate(order):
+        clip_number = first_number + position
         split, defect, form = roles[role_index]
         kind = {"rotation_only": "rotation", "static_camera": "static", "blur": "fast"}.get(
             defect, str(rng.choice(MOVING_KINDS))
@@ -116,7 +144,7 @@ def make_plan(
                 pose_scale=float(f"{scale:.4g}"),
             )
         )
-    return paper_people(plans) if people == "paper" else plans
+    return plans
 
 
 def paper_people(plans: list[ClipPlan]) -> list[ClipPlan]:
