@@ -190,6 +190,23 @@ def test_a_flipped_batch_warps_exactly_as_the_original(sweep: RenderedClip) -> N
     assert core_loss(cameras_unflipped, flipped["depth"]) > 2 * original
 
 
+def test_a_zoomed_batch_still_warps_with_its_cameras(sweep: RenderedClip) -> None:
+    """augment.scale_max's zoom crops the frames, the mask and the depth together and narrows the intrinsics with
+    them: the true depth, zoomed, still explains the zoomed sources (a zoom without the cameras' would not)."""
+    batch = view_batch(sweep, 2, SOURCES)
+    zoom = GeometryHonestAugment(
+        AugmentParams(flip_p=0.0, jitter=0.0, channel_shuffle=False, grayscale_p=0.0, scale_max=2.0)
+    )
+    torch.manual_seed(0)  # a crop of 2/3 of each side
+    zoomed = zoom(batch)
+    assert zoomed["sources"].shape == batch["sources"].shape and not torch.equal(zoomed["target"], batch["target"])
+    assert float(zoomed["K"][0, 0, 0]) > 1.4 * float(batch["K"][0, 0, 0])  # a narrower field of view
+    original, kept = core_loss(batch, batch["depth"]), core_loss(zoomed, zoomed["depth"])
+    assert kept < 1.5 * original  # measured: 0.021 against 0.030 unzoomed
+    cameras_unzoomed = {**zoomed, "K": batch["K"], "source_K": batch["source_K"]}
+    assert core_loss(cameras_unzoomed, zoomed["depth"]) > 2 * kept  # measured: 0.068
+
+
 def test_recolouring_never_touches_what_the_loss_compares(sweep: RenderedClip) -> None:
     batch = view_batch(sweep, 2, SOURCES)
     recolour = GeometryHonestAugment(AugmentParams(flip_p=0.0, jitter=0.4, channel_shuffle=True, grayscale_p=1.0))

@@ -3,7 +3,9 @@
 - A random zoom: each item is cropped to a window ``1 / s`` of its size (``s`` drawn from ``[1, scale_max]``, the
   window placed at random) and resized back, the image bilinearly, its depth, confidence and parallax input by
   nearest neighbour. Depth values do not change: a crop is what a camera with a narrower field of view sees from
-  the same place. Each view of a pair is zoomed on its own. It breaks the memorising of whole frames.
+  the same place. Each view of a pair is zoomed on its own. It breaks the memorising of whole frames. The photometric
+  objective's frames zoom with the image (its target and sources bilinearly, its mask by nearest neighbour), and
+  its intrinsics with them (:func:`zoom_cameras`), so the zoomed frames still warp into each other.
 - A horizontal flip is applied to the image **and** its depth, confidence and parallax input (and to the
   second view independently), so targets and inputs stay aligned with pixels.
 - Colour jitter (kornia) changes only the images; depth and confidence are never touched.
@@ -29,6 +31,8 @@ from mannequin.config.learning import AugmentParams
 #: flipped with the image, never recoloured: the targets, the parallax input of an ``rgb+parallax`` net, and the
 #: photometric objective's frames and mask
 TARGET_KEYS = ("depth", "confidence", "parallax", "target", "sources", "mask")
+#: of those, the colour images a zoom resamples bilinearly (the others by nearest neighbour)
+ZOOM_BILINEAR = ("target", "sources")
 
 
 def zoom_grid(batch: int, height: int, width: int, scale_max: float, device: torch.device) -> torch.Tensor | None:
@@ -47,6 +51,27 @@ def zoom_grid(batch: int, height: int, width: int, scale_max: float, device: tor
 def resample(x: torch.Tensor, grid: torch.Tensor, mode: str) -> torch.Tensor:
     """``x`` (B, C, H, W) sampled at ``grid``; NaN (invalid depth) stays NaN under ``nearest``."""
     return F.grid_sample(x, grid.to(x.dtype), mode=mode, padding_mode="border", align_corners=False)
+
+
+def zoom_cameras(batch: dict[str, torch.Tensor], grid: torch.Tensor) -> dict[str, torch.Tensor]:
+    """The photometric intrinsics of ``batch`` (``K``, ``source_K``) for its frames resampled at ``grid`` (a crop
+    resized back, :func:`zoom_grid`): an output pixel u reads the input pixel ``a u + b``, so ``K -> A K`` with
+    ``A = [[1/a, 0, -b/a], [0, 1/a_y, -b_y/a_y], [0, 0, 1]]``. Poses do not change."""
+    h, w = grid.shape[1:3]
+    g = grid.to(torch.float64)
+    ax = (g[:, 0, 1, 0] - g[:, 0, 0, 0]) * w / 2
+    ay = (g[:, 1, 0, 1] - g[:, 0, 0, 1]) * h / 2
+    bx = ((g[:, 0, 0, 0] + 1) * w - 1) / 2
+    by = ((g[:, 0, 0, 1] + 1) * h - 1) / 2
+    A = torch.zeros(grid.shape[0], 3, 3, dtype=torch.float64, device=grid.device)
+    A[:, 0, 0], A[:, 0, 2], A[:, 1, 1], A[:, 1, 2], A[:, 2, 2] = 1 / ax, -bx / ax, 1 / ay, -by / ay, 1.0
+    out = {}
+    for key in ("K", "source_K"):
+        if key in batch:
+            K = batch[key]
+            a = A if K.dim() == 3 else A[:, None]
+            out[key] = (a @ K.to(torch.float64)).to(K.dtype)
+    return out
 
 
 def flip_where(x: torch.Tensor, flip: torch.Tensor) -> torch.Tensor:
@@ -118,7 +143,14 @@ class GeometryHonestAugment(nn.Module):
         out["image"] = resample(out["image"], grid, "bilinear")
         for key in TARGET_KEYS:
             if key in out:
-                out[key] = resample(out[key], grid, "nearest")
+                x, mode = out[key], "bilinear" if key in ZOOM_BILINEAR else "nearest"
+                if x.dim() == 5:  # (B, S, C, H, W): each item's frames share its crop
+                    s = x.shape[1]
+                    flat = resample(x.flatten(0, 1), grid.repeat_interleave(s, dim=0), mode)
+                    out[key] = flat.view_as(x)
+                else:
+                    out[key] = resample(x, grid, mode)
+        out.update(zoom_cameras(out, grid))
         if "image2" in out:
             out["image2"] = resample(out["image2"], zoom_grid(b, h, w, self.scale_max, out["image"].device), "bilinear")
 

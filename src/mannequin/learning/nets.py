@@ -187,10 +187,6 @@ class DepthNet(nn.Module):
         x = (image[:, :3] - self.encoder.mean) / self.encoder.std
         return torch.cat([x, image[:, 3:]], dim=1) if image.shape[1] > 3 else x
 
-    def decode_all(self, image: torch.Tensor, feats: list[torch.Tensor] | None = None) -> list[torch.Tensor]:
-        """The raw output of every decoder scale, finest (the input's size) first; this decoder has one scale."""
-        return [self.decode(image, feats)]
-
     def log_depth(self, out: torch.Tensor) -> torch.Tensor:
         """Raw decoder output -> log depth (B, 1, H, W), the offset included."""
         if self.head == "bins":
