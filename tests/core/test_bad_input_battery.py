@@ -207,6 +207,22 @@ CASES: dict[str, Case] = {
                                                 CURATE, "data/splits.csv", "holdout"),
     "curate: a bogus runner": Case(_nothing, ("curate", "--data", "{ws}/data", "--runner", "quantum"), "--runner",
                                    "quantum"),
+    # the default (Prefect) runner: the output folder is checked before any runner starts (issue 26, item 10)
+    "curate: --out a file": Case(_write("afile", "x"), ("curate", "--data", "{ws}/data", "--out", "{ws}/afile",
+                                 "--params", "{ws}/params.yaml"), "afile", "exists and is not a directory"),
+    "curate: --out under a file": Case(_write("afile", "x"), ("curate", "--data", "{ws}/data", "--out",
+                                       "{ws}/afile/sub", "--params", "{ws}/params.yaml"), "afile", "is a file"),
+    # ---------------------------------------------------------------------------------------------- masks
+    "masks: no such clip": Case(_nothing, ("masks", "{ws}/data/clips/nope"), "nope", "clip folder not found"),
+    "masks: the clip is a file": Case(_write("afile", "x"), ("masks", "{ws}/afile"), "afile", "clip folder not found"),
+    "masks: a bogus --source": Case(_nothing, ("masks", "{ws}/data/clips/clip_0000", "--source", "paint"),
+                                    "--source", "'paint'"),
+    "masks: --out a file": Case(_write("afile", "x"), ("masks", "{ws}/data/clips/clip_0000", "--out",
+                                "{ws}/afile"), "afile", "exists and is not a directory"),
+    "masks: --out under a file": Case(_write("afile", "x"), ("masks", "{ws}/data/clips/clip_0000", "--out",
+                                      "{ws}/afile/sub"), "afile", "is a file"),
+    "masks: --out holds other files": Case(_write("look/notes.txt", "mine"), ("masks", "{ws}/data/clips/clip_0000",
+                                           "--out", "{ws}/look"), "look", "not only mask PNGs"),
     # ---------------------------------------------------------------------------------------------- predict
     "predict: no such clip": Case(_nothing, ("predict", "{ws}/nope", "--model", "{ws}/models/m", "--out",
                                   "{ws}/o"), "nope", "not found"),
@@ -317,4 +333,4 @@ def test_bad_input_is_one_line_exit_2_and_nothing_lost(base: Path, tmp_path: Pat
 
 def test_the_battery_is_large_enough() -> None:
     assert len(CASES) >= 40
-    assert {n.split(":")[0] for n in CASES} >= {"ingest", "curate", "predict", "pretrain", "evaluate"}
+    assert {n.split(":")[0] for n in CASES} >= {"ingest", "masks", "curate", "predict", "pretrain", "evaluate"}

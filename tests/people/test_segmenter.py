@@ -255,3 +255,16 @@ def test_motion_source_writes_one_mask_per_pose_line(paper_dataset, tmp_path):
     files = sorted((tmp_path / "m").glob("*.png"))
     assert [f.name for f in files] == [f"{i:06d}.png" for i in range(len(clip))]
     assert all(cv2.imread(str(f), cv2.IMREAD_UNCHANGED).shape == (clip.height, clip.width) for f in files)
+
+
+def test_a_model_without_its_runtime_is_not_installed(tmp_path, monkeypatch):
+    """The model file alone is no segmenter: `auto` falls back to motion, and `segmenter` says what is missing."""
+    from mannequin.curation.segmenter_model import is_installed
+
+    model = tmp_path / "selfie_segmentation.tflite"
+    model.write_bytes(b"any bytes")
+    assert is_installed(model)  # the runtime is installed in this venv
+    monkeypatch.setitem(sys.modules, "ai_edge_litert", None)  # import ai_edge_litert now fails, as without it
+    assert not is_installed(model)
+    with pytest.raises(InputError, match=r"runtime \(ai-edge-litert\) is not installed: run `make install`"):
+        checked_model(model)

@@ -25,7 +25,7 @@ from mannequin.clips.clip import POSES_NAME, Clip, open_clip
 from mannequin.clips.masks import MASKS_NAME, write_mask_png
 from mannequin.config.curate import CurateParams
 from mannequin.curation.sfm_poses import open_images
-from mannequin.errors import InputError
+from mannequin.errors import InputError, require_output_dir
 
 Source = Literal["segmenter", "motion"]
 _MASK_FILE = re.compile(r"[0-9]{6,}\.png")
@@ -46,16 +46,22 @@ class ClipMasks:
 
         A folder that holds anything but mask files is refused (an ``InputError``): it is not a masks folder.
         """
-        out_dir = Path(out_dir)
-        if out_dir.exists():
-            foreign = [p for p in out_dir.iterdir() if not _MASK_FILE.fullmatch(p.name)] if out_dir.is_dir() else []
-            if not out_dir.is_dir() or foreign:
-                what = "is not a folder" if not out_dir.is_dir() else f"holds {foreign[0].name}, not only mask PNGs"
-                raise InputError(out_dir, f"{what}; give an empty or new folder for the masks", "bad_output")
+        out_dir = check_masks_out(out_dir)
         with atomic_dir(out_dir) as tmp:
             for i, mask in zip(self.indices, self.masks, strict=True):
                 write_mask_png(tmp / f"{i:06d}.png", mask)
         return [out_dir / f"{i:06d}.png" for i in self.indices]
+
+
+def check_masks_out(out_dir: str | Path) -> Path:
+    """``out_dir`` when masks may go there: a new or empty folder, or one of mask files only (it is replaced
+    whole), and no part of the way to it a file; else an ``InputError`` naming it."""
+    out_dir = require_output_dir(out_dir)
+    foreign = [p for p in out_dir.iterdir() if not _MASK_FILE.fullmatch(p.name)] if out_dir.is_dir() else []
+    if foreign:
+        problem = f"holds {foreign[0].name}, not only mask PNGs; give an empty or new folder for the masks"
+        raise InputError(out_dir, problem, "bad_output")
+    return out_dir
 
 
 def _upscale(masks: np.ndarray, size: tuple[int, int]) -> np.ndarray:

@@ -57,9 +57,17 @@ def sha256_of(path: str | Path) -> str:
     return digest.hexdigest()
 
 
+def runtime_installed() -> bool:
+    """Whether the LiteRT runtime that runs the model (``ai-edge-litert``) can be imported."""
+    import importlib.util
+
+    return importlib.util.find_spec("ai_edge_litert") is not None
+
+
 def is_installed(path: str | Path | None = None) -> bool:
-    """Whether the model file is there (its content is checked when it is loaded, by :func:`checked_model`)."""
-    return Path(path or model_path()).is_file()
+    """Whether the segmenter can run: its model file is there (its content is checked when it is loaded, by
+    :func:`checked_model`) and so is its runtime. ``auto`` masks fall back to motion otherwise."""
+    return Path(path or model_path()).is_file() and runtime_installed()
 
 
 def checked_model(path: str | Path | None = None) -> Path:
@@ -67,6 +75,9 @@ def checked_model(path: str | Path | None = None) -> Path:
     path = Path(path or model_path())
     if not path.is_file():
         raise InputError(path, f"the person segmenter's model is not installed: {HOW_TO_INSTALL}", "missing_segmenter")
+    if not runtime_installed():
+        problem = f"the person segmenter's runtime (ai-edge-litert) is not installed: {HOW_TO_INSTALL}"
+        raise InputError(path, problem, "missing_segmenter")
     if sha256_of(path) != MODEL_SHA256:
         problem = f"corrupt person segmenter model (sha256 differs from {WHEEL}'s); delete it and {HOW_TO_INSTALL}"
         raise InputError(path, problem, "bad_segmenter")

@@ -19,7 +19,7 @@ from mannequin.clips.splits import require_data_dir
 from mannequin.config import Params
 from mannequin.config.curate import CurateParams
 from mannequin.curation.gates import GateFailure
-from mannequin.errors import InputError
+from mannequin.errors import InputError, require_output_dir
 from mannequin.orchestration.task_runners import PREFECT_ENGINE_LOGGERS
 
 #: the runners of ``mannequin curate --runner``: the ``curate.runner`` choices, and ``serial`` (no Prefect)
@@ -65,7 +65,7 @@ def run(
     ``curate.runner`` (Prefect's logs shown with ``verbose`` only).
     """
     p = params.curate
-    data, out = require_data_dir(data or p.data), Path(out or p.out)
+    data, out = require_data_dir(data or p.data), require_output_dir(out or p.out)
     if serial:
         return _serial(p, data, out, progress)
 

@@ -10,11 +10,13 @@ from __future__ import annotations
 from pathlib import Path
 
 from mannequin.config import Params
-from mannequin.curation.person_masks import ClipMasks, Source, clip_person_masks, default_out
+from mannequin.curation.person_masks import ClipMasks, Source, check_masks_out, clip_person_masks, default_out
 
 
 def run(params: Params, clip_dir: Path, source: Source, out: Path | None = None) -> tuple[ClipMasks, Path]:
     """Make and write the clip's masks; returns them and the folder they went to."""
+    if out is not None:
+        check_masks_out(out)  # a bad --out is said before minutes of segmenting
     found = clip_person_masks(clip_dir, source, params.curate)
     target = out if out is not None else default_out(clip_dir)
     found.write(target)
