@@ -94,8 +94,8 @@ def test_single_frame_clip_is_no_poses(tmp_path):
     assert info.value.code == "no_poses" and "at least 3 frames, got 1" in str(info.value)
 
 
-def test_static_camera_is_no_poses_before_sfm(tmp_path, monkeypatch):
-    """Identical frames: the still-camera check rejects them before pycolmap is started at all."""
+def test_static_camera_is_no_poses_before_mapping(tmp_path, monkeypatch):
+    """Identical frames: the matching report shows a camera that does not move, and the mapping phase never runs."""
     rng = np.random.default_rng(1)
     frame = np.ascontiguousarray(textured_frame(rng, 96, 128)[:96, :128])
     clip = _frames_clip(tmp_path, "static", [frame] * 6)
@@ -103,8 +103,8 @@ def test_static_camera_is_no_poses_before_sfm(tmp_path, monkeypatch):
     with pytest.raises(InputError) as info:
         estimate_clip_poses(clip, SfmParams())
     assert info.value.code == "no_poses" and "does not move" in str(info.value), str(info.value)
-    assert "background corners shift a median 0.00 px" in str(info.value)
-    assert phases == []
+    assert "features shift a median 0.00 px" in str(info.value)
+    assert phases == ["match"]
 
 
 def _worker_phases(monkeypatch) -> list[str]:
@@ -121,8 +121,7 @@ def _worker_phases(monkeypatch) -> list[str]:
 
 
 def test_a_clip_rejected_by_matching_is_never_mapped(tmp_path, monkeypatch):
-    """Textureless frames pass the still-camera check (no corners: no verdict); SfM's matching report rejects them
-    and the mapping phase never runs."""
+    """Textureless frames: SfM's matching report rejects them and the mapping phase never runs."""
     clip = _frames_clip(tmp_path, "wall", [np.full((96, 128, 3), 90 + i, dtype=np.uint8) for i in range(6)])
     phases = _worker_phases(monkeypatch)
     with pytest.raises(InputError, match="too little texture"):

@@ -28,7 +28,6 @@ import numpy as np
 from mannequin.atomic import atomic_write_bytes
 from mannequin.clips.cameras import Camera
 from mannequin.config.sfm import SfmParams
-from mannequin.curation.camera_motion import STILL_SHARE, still_camera
 from mannequin.errors import InputError
 
 NO_POSES = "no_poses"
@@ -112,10 +111,10 @@ def _fail(where: str | Path, problem: str) -> InputError:
     return InputError(where, f"structure from motion failed: {problem}", NO_POSES)
 
 
-def _write_images(frames: Iterable[np.ndarray], image_dir: Path) -> tuple[list[str], list[np.ndarray]]:
-    """The frames as PNG files for COLMAP (their names, in frame order) and in grey (for :func:`still_camera`)."""
+def _write_images(frames: Iterable[np.ndarray], image_dir: Path) -> tuple[list[str], tuple[int, int] | None]:
+    """The frames as PNG files for COLMAP (their names, in frame order) and their (width, height)."""
     names: list[str] = []
-    grey: list[np.ndarray] = []
+    size = None
     for k, frame in enumerate(frames):
         ok, buf = cv2.imencode(".png", cv2.cvtColor(frame, cv2.COLOR_RGB2BGR))
         if not ok:
@@ -123,8 +122,8 @@ def _write_images(frames: Iterable[np.ndarray], image_dir: Path) -> tuple[list[s
         name = f"{k:06d}.png"  # zero-padded: name order is frame order
         atomic_write_bytes(image_dir / name, buf.tobytes())
         names.append(name)
-        grey.append(cv2.cvtColor(frame, cv2.COLOR_RGB2GRAY))
-    return names, grey
+        size = (frame.shape[1], frame.shape[0])
+    return names, size
 
 
 def _run_worker(job: dict, work: Path, where: str | Path) -> dict:
@@ -214,27 +213,19 @@ def reconstruct(
 ) -> SfmResult:
     """Poses of ``frames`` (RGB uint8, all one size, in time order) by SfM; ``K`` fixes the camera (pixels).
 
-    Frames are written to a temporary folder one at a time, and only a grey copy of each stays in memory: a camera
-    that plainly stands still (:func:`mannequin.curation.camera_motion.still_camera`) is rejected from those before
-    any SIFT feature is extracted, and one whose matched features do not move, before mapping.
+    Frames are written to a temporary folder one at a time, so an iterator keeps memory bounded. The worker matches
+    first; a clip whose matching report fails the input checks (too little texture, no matching pairs, a camera whose
+    features do not move over the clip) is rejected before any mapping.
     """
     start = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="mannequin-sfm-") as tmp:
         work = Path(tmp)
         image_dir = work / "images"
         image_dir.mkdir()
-        names, grey = _write_images(frames, image_dir)
+        names, size = _write_images(frames, image_dir)
         n = len(names)
-        if n < params.min_frames:
+        if n < params.min_frames or size is None:
             raise _fail(where, f"it needs at least {params.min_frames} frames, got {n}")
-        size = (grey[0].shape[1], grey[0].shape[0])
-        shift = still_camera(grey, params.min_flow_px)
-        if shift is not None:
-            raise _fail(
-                where,
-                f"the camera does not move: background corners shift a median {shift:.2f} px between frames far "
-                f"apart (half the clip; under {STILL_SHARE * params.min_flow_px:g} px is a still camera)",
-            )
         camera = {"model": "PINHOLE" if K is not None else params.camera_model}
         if K is not None:
             camera["params"] = colmap_pinhole_params(K)
