@@ -6,6 +6,7 @@ at import, so nobody sets them by hand. A value the user already set always wins
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 
@@ -68,9 +69,13 @@ def dvc_site_cache_dir(repo: str | Path) -> Path:
 
 
 def configure_offline(project_dir: str | Path | None = None) -> None:
-    """Set the offline/quiet variables and PREFECT_HOME (without overriding what the user set)."""
+    """Set the offline/quiet variables and PREFECT_HOME (without overriding what the user set), and make the
+    Prefect home folder: Prefect creates only its last part, and without it the state database cannot open, its
+    temporary server never starts and a flow waits out the whole server start-up timeout."""
     for key, value in offline_env(project_dir).items():
         os.environ.setdefault(key, value)
+    with contextlib.suppress(OSError):  # a read-only or odd home: Prefect says so itself when it needs the folder
+        Path(os.environ["PREFECT_HOME"]).expanduser().mkdir(parents=True, exist_ok=True)
 
 
 def quiet_prefect_logs(level: str = "WARNING") -> None:

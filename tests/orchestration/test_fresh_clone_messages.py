@@ -56,3 +56,16 @@ def test_inside_a_project_prefect_state_is_the_projects(tmp_path: Path, monkeypa
     assert offline_env(project / "data" / "clips")["PREFECT_HOME"] == str(project.resolve() / ".prefect")
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     assert offline_env(tmp_path)["PREFECT_HOME"] == str(tmp_path / "cache" / "mannequin" / "prefect")
+
+
+def test_the_prefect_home_is_made_with_its_parents(tmp_path: Path, monkeypatch) -> None:
+    """Prefect makes only the last folder of its home: in a fresh user cache its state database could not open,
+    and a curate waited out the whole server start-up timeout (600 s in the slow test above)."""
+    from mannequin.env import configure_offline
+
+    for key in [k for k in os.environ if k.startswith("PREFECT_")]:
+        monkeypatch.delenv(key)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "fresh" / "cache"))
+    configure_offline(tmp_path / "not-a-project")
+    assert os.environ["PREFECT_HOME"] == str(tmp_path / "fresh" / "cache" / "mannequin" / "prefect")
+    assert (tmp_path / "fresh" / "cache" / "mannequin" / "prefect").is_dir()
