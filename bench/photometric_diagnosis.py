@@ -8,6 +8,9 @@ and the seed). For each seed and each depth map (a flat one, the curated MVS dep
 model's prediction), on the validation frames: the photometric objective's error (the loss without smoothness, at
 the input's size), the share of counted pixels auto-masked, and the scale-invariant log RMSE to the curated MVS
 depth on its confident pixels. Prints a table and writes ``bench/results/photometric_diagnosis.json``.
+``--figure PATH`` draws, instead of the table, ``--rows`` validation frames of the first seed (spread over the
+set): the input, the curated MVS depth (black: unconfident) and each pretrained model's inverse depth, each normalised
+by its median (``docs/photometric_depth.png``: ``--compare compare --seeds 0 --figure docs/photometric_depth.png``).
 """
 
 from __future__ import annotations
@@ -19,8 +22,9 @@ from pathlib import Path
 
 os.environ.setdefault("OMP_NUM_THREADS", "2")
 
+import numpy as np
 import torch
-from torch.utils.data import DataLoader
+from torch.utils.data import DataLoader, Subset
 
 from machine import write_result
 from mannequin.config.objectives import ObjectiveParams
@@ -86,13 +90,54 @@ def diagnose(seed_dir: Path, params_path: Path, seed: int) -> dict[str, dict[str
     }
 
 
+def _inverse_panel(depth: torch.Tensor) -> np.ndarray:
+    """A depth map as an RGB magma image of inverse depth over its median (near = bright), black where unknown."""
+    from matplotlib import colormaps
+
+    inv = 1.0 / depth.clamp_min(1e-6)
+    known = torch.isfinite(depth) & (depth > 0)
+    scaled = (inv / inv[known].median()).clamp(0, 2) / 2 if known.any() else torch.zeros_like(inv)
+    rgb = colormaps["magma"](scaled.numpy())[..., :3]
+    rgb[~known.numpy()] = 0.0
+    return (rgb * 255).astype(np.uint8)
+
+
+def draw_figure(seed_dir: Path, params_path: Path, seed: int, out: Path, rows: int) -> None:
+    """Input, MVS depth and every pretrained model's depth for ``rows`` held-out frames, as one PNG."""
+    import cv2
+
+    params = load_params(params_path, {"pretrain.seed": seed})
+    p = params.pretrain
+    dm = PretrainDataModule(p.curated, p.data, p.image_size, p.batch_size, p.val_fraction, p.seed)
+    dm.setup("fit")
+    picks = np.linspace(0, len(dm.val_set) - 1, rows).round().astype(int).tolist()  # frames spread over the clips
+    batch = next(iter(DataLoader(Subset(dm.val_set, picks), batch_size=rows, shuffle=False)))
+    folders = sorted((seed_dir / "models" / "pretrain").iterdir(), key=lambda d: ("+" in d.name, d.name))
+    models = {d.name: load_net(d)[0].eval() for d in folders}  # single objectives first, then the mixes
+    with torch.no_grad():
+        depths = {name: torch.exp(net(net_input(net, batch)))[:, 0] for name, net in models.items()}
+    lines = []
+    for i in range(batch["image"].shape[0]):
+        image = (batch["image"][i].permute(1, 2, 0).clamp(0, 1).numpy() * 255).astype(np.uint8)
+        panels = [image, _inverse_panel(batch["depth"][i, 0]), *(_inverse_panel(d[i]) for d in depths.values())]
+        lines.append(np.concatenate(panels, axis=1))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    cv2.imwrite(str(out), cv2.cvtColor(np.concatenate(lines, axis=0), cv2.COLOR_RGB2BGR))
+    print(f"figure: input, curated MVS depth, then {', '.join(depths)} -> {out}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--compare", type=Path, default=Path("compare"))
     ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1])
     ap.add_argument("--params", type=Path, default=Path("params.yaml"))
     ap.add_argument("--out", type=Path, default=RESULTS)
+    ap.add_argument("--figure", type=Path, default=None, help="draw the depth maps of a few held-out frames (no table)")
+    ap.add_argument("--rows", type=int, default=3, help="frames in the figure")
     args = ap.parse_args()
+    if args.figure is not None:
+        draw_figure(args.compare / f"seed-{args.seeds[0]}", args.params, args.seeds[0], args.figure, args.rows)
+        return
     torch.manual_seed(0)
     per_seed = {s: diagnose(args.compare / f"seed-{s}", args.params, s) for s in args.seeds}
     print(f"{'seed':>4} {'depth map':>28} {'photometric error':>17} {'auto-masked':>11} {'si log RMSE to MVS':>18}")
