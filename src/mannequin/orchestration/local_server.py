@@ -25,6 +25,8 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager, suppress
 from pathlib import Path
 
+from mannequin.errors import InputError, OutOfSpace
+
 
 def free_port() -> int:
     """A TCP port free on 127.0.0.1 right now."""
@@ -153,10 +155,50 @@ def guard_prefect_ephemeral_server() -> str | None:
         return None
     server = SubprocessASGIServer()
     already = server.running
-    server.start()
+    log_path = Path(settings.home).expanduser() / SERVER_LOG
+    try:
+        with _stderr_to(log_path):  # the server process inherits it: its tracebacks go to the log, not the terminal
+            server.start()
+    except RuntimeError as exc:
+        raise server_start_error(log_path, exc) from None
     if not already and server.server_process is not None:
         stop_with_this_process(server.server_process.pid)
     return server.api_url
+
+
+#: the temporary server's own output, in the Prefect home
+SERVER_LOG = "temporary-server.log"
+#: what the server's log says when its state database cannot be written for lack of space
+_NO_SPACE_SIGNS = ("database or disk is full", "disk I/O error", "File too large", "No space left on device")
+
+
+@contextmanager
+def _stderr_to(log_path: Path) -> Iterator[None]:
+    """Point file descriptor 2 at ``log_path`` (appended) for the block, so that a process started inside writes
+    its stderr there; this process's stderr comes back after it."""
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    saved = os.dup(2)
+    try:
+        with open(log_path, "ab") as log:
+            sys.stderr.flush()
+            os.dup2(log.fileno(), 2)
+            try:
+                yield
+            finally:
+                sys.stderr.flush()
+                os.dup2(saved, 2)
+    finally:
+        os.close(saved)
+
+
+def server_start_error(log_path: Path, exc: BaseException) -> InputError:
+    """One line for a temporary server that did not start: out of space when its log says so (its state database,
+    beside the log, could not be written), else what Prefect said, and where to look."""
+    tail = log_path.read_text(encoding="utf-8", errors="replace")[-20000:] if log_path.is_file() else ""
+    if any(sign in tail for sign in _NO_SPACE_SIGNS):
+        return OutOfSpace(log_path.parent)
+    problem = f"Prefect's temporary server did not start ({exc}); --runner serial needs no server"
+    return InputError(log_path, problem, "prefect_server")
 
 
 @contextmanager
