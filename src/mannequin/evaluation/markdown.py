@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
+from mannequin.atomic import atomic_write_text
+from mannequin.errors import InputError
 from mannequin.evaluation.headline import claim_holds
 from mannequin.evaluation.metrics import DEPTH_METRICS
 from mannequin.evaluation.summary import SCRATCH, SPREAD_RULE, UNCURATED_SUFFIX
@@ -273,3 +276,16 @@ def pretexts_table(comparison: dict[str, Any]) -> list[str]:
         )
         lines += [f"Lowest abs_rel among the pretexts: {wins}.", ""]
     return lines
+
+
+def replace_between_markers(page: str | Path, markers: tuple[str, str], lines: list[str]) -> None:
+    """Rewrite ``page`` (a markdown file) with ``lines`` between its two marker lines, the rest untouched; a page
+    without exactly one start marker before one end marker is an ``InputError`` naming it."""
+    page = Path(page)
+    text = page.read_text(encoding="utf-8")
+    start, end = markers
+    if text.count(start) != 1 or text.count(end) != 1 or text.index(start) > text.index(end):
+        raise InputError(page, f"needs one {start!r} line, then one {end!r} line", "bad_results_page")
+    head, rest = text.split(start, 1)
+    tail = rest.split(end, 1)[1]
+    atomic_write_text(page, head + "\n".join([start, "", *lines, end]) + tail)

@@ -12,9 +12,9 @@ import json
 from pathlib import Path
 from typing import Any
 
-from mannequin.atomic import atomic_write_text
 from mannequin.errors import InputError
 from mannequin.evaluation.baselines import CONSTANT, PARALLAX
+from mannequin.evaluation.markdown import replace_between_markers
 from mannequin.evaluation.metrics import METRIC
 from mannequin.evaluation.people_eval import RGB, RGB_PARALLAX
 
@@ -146,12 +146,4 @@ def real_depth_section(result: dict[str, Any]) -> str:
 
 def update_results_page(page: str | Path, result: dict[str, Any]) -> None:
     """Replace the lines between :data:`RESULTS_MARKERS` in ``page`` (docs/results.md) with the tables."""
-    page = Path(page)
-    text = page.read_text(encoding="utf-8")
-    start, end = RESULTS_MARKERS
-    if text.count(start) != 1 or text.count(end) != 1 or text.index(start) > text.index(end):
-        raise InputError(page, f"needs one {start!r} line, then one {end!r} line", "bad_results_page")
-    head, rest = text.split(start, 1)
-    tail = rest.split(end, 1)[1]
-    block = "\n".join([start, "", intro(result), "", *real_depth_body(result), end])
-    atomic_write_text(page, head + block + tail)
+    replace_between_markers(page, RESULTS_MARKERS, [intro(result), "", *real_depth_body(result)])

@@ -99,17 +99,8 @@ def compare_report(out: str | Path, seeds: list[int], objectives: Sequence[str] 
 
 def update_results_page(page: str | Path, comparison: dict[str, Any]) -> None:
     """Replace the lines between :data:`RESULTS_MARKERS` in ``page`` (a markdown file) with the comparison's table."""
-    from mannequin.atomic import atomic_write_text
-    from mannequin.errors import InputError
-    from mannequin.evaluation.markdown import pretexts_table
+    from mannequin.evaluation.markdown import pretexts_table, replace_between_markers
 
-    page = Path(page)
-    text = page.read_text(encoding="utf-8")
-    start, end = RESULTS_MARKERS
-    if text.count(start) != 1 or text.count(end) != 1 or text.index(start) > text.index(end):
-        raise InputError(page, f"needs one {start!r} line, then one {end!r} line", "bad_results_page")
-    head, rest = text.split(start, 1)
-    tail = rest.split(end, 1)[1]
     seeds = ", ".join(map(str, comparison["seeds"]))
     steps = ", ".join(map(str, comparison.get("pretrain_steps", []))) or "?"
     compared = ", ".join(dict.fromkeys(r["init"] for r in comparison["rows"]))
@@ -119,8 +110,7 @@ def update_results_page(page: str | Path, comparison: dict[str, Any]) -> None:
         " same seed.",
         "",
     ]
-    block = "\n".join([start, "", *intro, *pretexts_table(comparison), end])
-    atomic_write_text(page, head + block + tail)
+    replace_between_markers(page, RESULTS_MARKERS, [*intro, *pretexts_table(comparison)])
 
 
 def run_compare(
