@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from mannequin.errors import InputError
+from mannequin.errors import InputError, read_user_text
 
 DEPTH_HEADER_BYTES = 8
 #: the largest image side a header may claim (a corrupt header is an error, not a huge allocation)
@@ -61,12 +61,7 @@ def read_camera_xml(path: str | Path) -> np.ndarray:
     Only the ``<camera>`` element's four numbers are read, by pattern: no XML parser sees the file (no entities).
     """
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InputError(path, "file not found", "missing_camera") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(path, f"unreadable ({exc.__class__.__name__})", "bad_camera") from None
+    text = read_user_text(path, "camera")
     block = _CAMERA.search(text)
     if block is None:
         raise InputError(path, "no <camera> element", "bad_camera")
@@ -85,12 +80,7 @@ def read_camera_xml(path: str | Path) -> np.ndarray:
 
 
 def _numbers(path: Path, kind: str) -> np.ndarray:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InputError(path, "file not found", f"missing_{kind}") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(path, f"unreadable ({exc.__class__.__name__})", f"bad_{kind}") from None
+    text = read_user_text(path, kind)
     try:
         values = np.array([float(v) for v in text.split()], dtype=np.float64)
     except ValueError:
@@ -142,12 +132,7 @@ def read_pose_vector(path: str | Path) -> np.ndarray:
 
 
 def _cao_lines(path: Path) -> list[str]:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InputError(path, "file not found", "missing_model") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(path, f"unreadable ({exc.__class__.__name__})", "bad_model") from None
+    text = read_user_text(path, "model")
     lines = [line.split("#", 1)[0].strip() for line in text.splitlines()]
     return [line for line in lines if line]
 
