@@ -339,7 +339,8 @@ def evaluate_dirs(
     ``loader(model_dir)`` builds a predictor (injected in tests). With ``mvs_curate_params`` (a ``CurateParams``),
     example frames without a curated MVS target get one computed for the picture. ``progress``: a bar on stderr.
     With ``people_curate`` (the ``curate`` block), the people evaluation runs too (``<out>/people/``), the
-    rgb+parallax models reading their input from ``parallax_store`` where it holds it.
+    rgb+parallax models reading their input from ``parallax_store`` where it holds it. With ``curated_dir``, each
+    pretrained model's result also gets its ``target_gap`` (:mod:`mannequin.evaluation.target_gap`).
     """
     from functools import partial
 
@@ -374,6 +375,13 @@ def evaluate_dirs(
         progress=sum(1 for c in held_out_clip_ids(data_dir) if sensor_depth_indices(data_dir, c)) if progress else None,
         people=people,
     )
+    if curated_dir is not None:
+        from mannequin.evaluation.target_gap import target_gap
+
+        for run in runs:
+            gap = target_gap(run.predictor, curated_dir, batch_size) if run.info.kind == "pretrain" else None
+            if gap is not None:
+                results[run.info.name]["target_gap"] = gap
     write_results(out_dir, results, ex, runs)
     if people is not None:
         people.write(out_dir)

@@ -1,0 +1,177 @@
+"""Scaling, measured (``bench/bench_learning_scale.py``): what more unlabelled clips and more compute buy.
+
+The **pool** is the unlabelled clips of one or more ``(data, curated)`` sources, in order: the default sample's
+first, then extra renders (:func:`pool_clips`). A run at ``clips=N`` pretrains on the curated shards of the first
+``N`` pool clips that curation accepted, plus the curated non-test clips of the first source that are not unlabelled
+(its labelled clips, the same in every run): more rooms is the only change, and the labelled and test clips stay the
+first source's. A compute run changes the steps or the width at a fixed number of clips.
+
+Each run pretrains ``mvs`` and ``mvs-parallax`` and scores them as the pipeline does: median-aligned on the test
+clips (abs_rel, δ<1.25, the boundary errors ε_acc and ε_comp), the target gap on its held-out curated clips, and
+fine-tuned at the smallest label budget (metric abs_rel). Everything of a run lives under ``<out>/<run>/``; a run
+whose ``result.json`` is there is not redone, and its pretrainings resume from their checkpoints.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from mannequin.atomic import atomic_write_text
+from mannequin.clips.ids import validate_clip_id
+from mannequin.curation.shards import SHARDS_DIR, list_shards
+from mannequin.errors import InputError
+from mannequin.learning.data import read_split_table
+from mannequin.stages import finetune, pretrain
+from mannequin.stages.params import load_params
+
+#: the pretrainings of every run: the rgb net and the rgb+parallax net, both on MVS targets
+OBJECTIVES = ("mvs", "mvs-parallax")
+RESULT_NAME = "result.json"
+UNLABELED = "unlabeled"
+
+
+@dataclass(frozen=True)
+class ScaleRun:
+    """One point of a curve: ``clips`` pool clips, ``steps`` pretraining steps, net ``width``."""
+
+    clips: int
+    steps: int
+    width: int
+
+    @property
+    def name(self) -> str:
+        return f"clips{self.clips:05d}-steps{self.steps:05d}-width{self.width:03d}"
+
+
+@dataclass(frozen=True)
+class PoolClip:
+    clip_id: str
+    shard: Path | None  # None: curation rejected it
+
+
+def pool_clips(sources: Sequence[tuple[Path, Path]]) -> list[PoolClip]:
+    """The unlabelled clips of every ``(data, curated)`` source in ``splits.csv`` order, each with its curated shard
+    (None where curation rejected it). A clip id in two sources is an error: runs must not mix two clips' shards."""
+    clips: list[PoolClip] = []
+    seen: set[str] = set()
+    for data, curated in sources:
+        shards = {s.path.name: s.path for s in list_shards(curated)}
+        for clip_id, split in read_split_table(data).items():
+            if split != UNLABELED:
+                continue
+            if clip_id in seen:
+                where = Path(data) / "splits.csv"
+                raise InputError(where, f"clip {clip_id!r} is also in an earlier source", "bad_pool")
+            seen.add(clip_id)
+            clips.append(PoolClip(clip_id, shards.get(clip_id)))
+    return clips
+
+
+def fixed_clips(data: Path, curated: Path) -> dict[str, str]:
+    """The first source's clips every run keeps: labelled and test ids (``splits.csv``), besides the pool."""
+    return {c: s for c, s in read_split_table(data).items() if s != UNLABELED}
+
+
+def write_run_inputs(root: Path, pool: list[PoolClip], n: int, data: Path, curated: Path) -> dict[str, int]:
+    """``root/curated/shards`` (links to the shards used) and ``root/data/splits.csv`` for a run on the first ``n``
+    pool clips; returns the counts of pool clips and accepted ones."""
+    shards_dir = root / "curated" / SHARDS_DIR
+    shards_dir.mkdir(parents=True, exist_ok=True)
+    chosen = pool[:n]
+    rows = list(fixed_clips(data, curated).items()) + [(c.clip_id, UNLABELED) for c in chosen]
+    fixed_shards = {s.path.name: s.path for s in list_shards(curated)}
+    links = {c.clip_id: c.shard for c in chosen if c.shard is not None}
+    links.update({c: fixed_shards[c] for c, s in rows if s != UNLABELED and s != "test" and c in fixed_shards})
+    for clip_id, target in links.items():
+        validate_clip_id(clip_id, "pool clip")
+        link = shards_dir / clip_id
+        if not link.exists():
+            link.symlink_to(Path(target).resolve(), target_is_directory=True)
+    (root / "data").mkdir(parents=True, exist_ok=True)
+    with open(root / "data" / "splits.csv", "w", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["clip_id", "split"])
+        writer.writerows(rows)
+    return {"pool_clips": len(chosen), "accepted": sum(c.shard is not None for c in chosen)}
+
+
+def _scores(result: dict[str, Any]) -> dict[str, Any]:
+    m = result["metrics"]
+    return {k: m[k] for k in ("abs_rel", "a1", "dbe_acc", "dbe_comp")}
+
+
+def run_point(
+    params_path: str | Path | None,
+    run: ScaleRun,
+    pool: list[PoolClip],
+    sources: Sequence[tuple[Path, Path]],
+    out: Path,
+    overrides: dict[str, Any] | None = None,
+    log: Callable[[str], None] = print,
+) -> dict[str, Any]:
+    """Pretrain, score and fine-tune one point (or read its ``result.json``); returns its result."""
+    from mannequin.evaluation.evaluate import evaluate_dirs
+
+    root = out / run.name
+    done = root / RESULT_NAME
+    if done.is_file():
+        return json.loads(done.read_text())
+    data, curated = sources[0]
+    counts = write_run_inputs(root, pool, run.clips, data, curated)
+    base = load_params(params_path, overrides or {})
+    budget = min(base.finetune.budgets)
+    params = load_params(params_path, {
+        **(overrides or {}),
+        "pretrain.curated": str(root / "curated"), "pretrain.data": str(root / "data"),
+        "pretrain.out": str(root / "models" / "pretrain"), "pretrain.runs": str(root / "runs"),
+        "pretrain.trainer.max_steps": run.steps, "pretrain.net.width": run.width,
+        "finetune.pretrained": str(root / "models" / "pretrain"), "finetune.data": str(data),
+        "finetune.out": str(root / "models" / "finetune"), "finetune.runs": str(root / "runs"),
+        "evaluate.data": str(data),
+    })  # fmt: skip
+    result: dict[str, Any] = {"run": run.name, "clips": run.clips, "steps": run.steps, "width": run.width,
+                              **counts, "budget": budget, "models": {}}  # fmt: skip
+    e = params.evaluate
+    for objective in OBJECTIVES:
+        start = time.perf_counter()
+        trained = pretrain.run(params, objective)
+        pretrain_s = time.perf_counter() - start
+        tuned = finetune.run(params, objective, budget)
+        log(f"{run.name}: {objective} pretrained ({trained.steps} steps) and fine-tuned at {budget} labels")
+        scored = evaluate_dirs(
+            [trained.out_dir, tuned.out_dir], e.data, root / "metrics" / objective, alignment=e.alignment,
+            min_depth=e.min_depth, max_depth=e.max_depth, batch_size=e.batch_size, examples=0,
+            curated_dir=root / "curated", people_curate=params.curate, parallax_store=params.parallax.out,
+        )  # fmt: skip
+        pre, ft = scored[f"pretrain-{objective}"], scored[f"finetune-{objective}-{budget}"]
+        result["models"][objective] = {
+            "pretrained": _scores(pre),
+            "target_gap": (pre.get("target_gap") or {}).get("abs_rel"),
+            "finetuned": _scores(ft),
+            "pretrain_s": round(pretrain_s, 1),
+            "samples_per_s": trained.throughput.get("samples_per_s"),
+        }
+    atomic_write_text(done, json.dumps(result, indent=2, sort_keys=True) + "\n")
+    return result
+
+
+def data_curve(clips: Sequence[int], steps: int, width: int) -> list[ScaleRun]:
+    return [ScaleRun(n, steps, width) for n in clips]
+
+
+def compute_curve(clips: int, steps: Sequence[int], widths: Sequence[int], base_steps: int) -> list[ScaleRun]:
+    """The steps at the default width, then each other width at ``base_steps``."""
+    base_width = widths[0]
+    return [ScaleRun(clips, s, base_width) for s in steps] + [ScaleRun(clips, base_steps, w) for w in widths[1:]]
+
+
+def collect(out: Path) -> list[dict[str, Any]]:
+    """Every finished run's result under ``out``, ordered by clips, steps and width."""
+    results = [json.loads(p.read_text()) for p in sorted(Path(out).glob(f"*/{RESULT_NAME}"))]
+    return sorted(results, key=lambda r: (r["clips"], r["steps"], r["width"]))
