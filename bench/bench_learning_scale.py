@@ -41,8 +41,21 @@ def parse_source(text: str) -> tuple[Path, Path]:
     return Path(data), Path(curated)
 
 
+def seed_from(runs: Path, into: Path, objectives: list[str]) -> None:
+    """Copy the finished ``pretrain-<objective>`` runs of ``runs`` into a point's runs folder: same shards, params
+    and seed give the same digest, so the point resumes at their end instead of training again."""
+    import shutil
+
+    for objective in objectives:
+        src, dst = runs / f"pretrain-{objective}", into / f"pretrain-{objective}"
+        if src.is_dir() and not dst.exists():
+            shutil.copytree(src, dst, ignore=shutil.ignore_patterns("tb"))
+            print(f"seeded {dst} from {src}")
+
+
 def slope_per_doubling(points: list[dict[str, Any]], objective: str, key: str) -> float | None:
     """Least-squares change of abs_rel per doubling of the pool clips (negative: more clips, lower error)."""
+    points = [p for p in points if objective in p["models"]]
     xs = [np.log2(p["clips"]) for p in points]
     ys = [p["models"][objective][key]["abs_rel"] for p in points]
     if len(set(xs)) < 2:
@@ -56,7 +69,7 @@ def summarise(results: list[dict[str, Any]], demo_clips: int, steps: int, width:
     peer = next((r for r in data if r["clips"] == demo_clips), None)
     for r in results:
         for objective, m in r["models"].items():
-            if peer is not None:
+            if peer is not None and objective in peer["models"]:
                 base = peer["models"][objective]["pretrained"]["abs_rel"]
                 m["pretrained_ratio_to_demo"] = round(m["pretrained"]["abs_rel"] / base, 4)
     return {
@@ -80,10 +93,12 @@ def figure(summary: dict[str, Any], path: Path) -> None:
     fig, (a, b) = plt.subplots(1, 2, figsize=(10, 3.8))
     for objective, colour in zip(OBJECTIVES, ("tab:blue", "tab:orange"), strict=True):
         for key, style in (("pretrained", "-o"), ("finetuned", "--s")):
-            pts = summary["data_curve"]
+            pts = [p for p in summary["data_curve"] if objective in p["models"]]
             a.plot([p["clips"] for p in pts], [p["models"][objective][key]["abs_rel"] for p in pts], style,
                    color=colour, label=f"{objective} {key}")  # fmt: skip
-            pts = [p for p in summary["compute_curve"] if p["width"] == summary["base_width"]]
+            pts = [
+                p for p in summary["compute_curve"] if p["width"] == summary["base_width"] and objective in p["models"]
+            ]
             b.plot([p["steps"] for p in pts], [p["models"][objective][key]["abs_rel"] for p in pts], style,
                    color=colour, label=f"{objective} {key}")  # fmt: skip
     a.set(xscale="log", xlabel="unlabelled clips rendered (log)", ylabel="test abs_rel",
@@ -108,6 +123,13 @@ def main() -> int:
     ap.add_argument("--widths", type=int, nargs="+", default=None, help="net widths (default: params', then 2x)")
     ap.add_argument("--out", type=Path, default=Path("scale"))
     ap.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
+    ap.add_argument("--objectives", nargs="+", choices=OBJECTIVES, default=list(OBJECTIVES))
+    ap.add_argument(
+        "--reuse-runs",
+        type=Path,
+        default=None,
+        help="a runs folder (e.g. the demo's runs/) whose finished pretrain-<objective> runs seed the demo's point",
+    )
     ap.add_argument("--report-only", action="store_true")
     ap.add_argument("--results", type=Path, default=Path("bench/results/learning_scale.json"))
     ap.add_argument("--figure", type=Path, default=Path("docs/learning_scale.png"))
@@ -129,8 +151,11 @@ def main() -> int:
         if not args.report_only:
             for run in dict.fromkeys(runs):
                 print(f"point {run.name}", flush=True)
-                run_point(args.params, run, pool, sources, args.out, overrides)
-        summary = summarise(collect(args.out), demo_clips, steps, width)
+                if args.reuse_runs is not None and (run.clips, run.steps, run.width) == (demo_clips, steps, width):
+                    seed_from(args.reuse_runs, args.out / run.name / "runs", args.objectives)
+                run_point(args.params, run, pool, sources, args.out, args.objectives, overrides)
+        budget = min(params.finetune.budgets)
+        summary = summarise(collect(args.out, pool, sources, budget), demo_clips, steps, width)
     except InputError as exc:
         print(f"bench_learning_scale: error: {exc}", file=sys.stderr)
         return 2

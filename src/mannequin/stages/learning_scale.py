@@ -9,13 +9,14 @@ first source's. A compute run changes the steps or the width at a fixed number o
 Each run pretrains ``mvs`` and ``mvs-parallax`` and scores them as the pipeline does: median-aligned on the test
 clips (abs_rel, δ<1.25, the boundary errors ε_acc and ε_comp), the target gap on its held-out curated clips, and
 fine-tuned at the smallest label budget (metric abs_rel). Everything of a run lives under ``<out>/<run>/``; a run
-whose ``result.json`` is there is not redone, and its pretrainings resume from their checkpoints.
+objective whose ``<objective>.result.json`` is there is not redone, and its pretrainings resume from their checkpoints.
 """
 
 from __future__ import annotations
 
 import csv
 import json
+import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -32,7 +33,7 @@ from mannequin.stages.params import load_params
 
 #: the pretrainings of every run: the rgb net and the rgb+parallax net, both on MVS targets
 OBJECTIVES = ("mvs", "mvs-parallax")
-RESULT_NAME = "result.json"
+RESULT_SUFFIX = ".result.json"
 UNLABELED = "unlabeled"
 
 
@@ -47,6 +48,17 @@ class ScaleRun:
     @property
     def name(self) -> str:
         return f"clips{self.clips:05d}-steps{self.steps:05d}-width{self.width:03d}"
+
+    @classmethod
+    def parse(cls, name: str) -> ScaleRun:
+        """The run a folder :attr:`name` names."""
+        match = _NAME.fullmatch(name)
+        if match is None:
+            raise InputError(name, "not a scaling point's folder (clipsN-stepsN-widthN)", "bad_point")
+        return cls(*(int(v) for v in match.groups()))
+
+
+_NAME = re.compile(r"clips(\d+)-steps(\d+)-width(\d+)")
 
 
 @dataclass(frozen=True)
@@ -112,16 +124,15 @@ def run_point(
     pool: list[PoolClip],
     sources: Sequence[tuple[Path, Path]],
     out: Path,
+    objectives: Sequence[str] = OBJECTIVES,
     overrides: dict[str, Any] | None = None,
     log: Callable[[str], None] = print,
 ) -> dict[str, Any]:
-    """Pretrain, score and fine-tune one point (or read its ``result.json``); returns its result."""
+    """Pretrain, score and fine-tune one point for each of ``objectives`` (an objective whose
+    ``<objective>.json`` is there is read, not redone); returns the point's result."""
     from mannequin.evaluation.evaluate import evaluate_dirs
 
     root = out / run.name
-    done = root / RESULT_NAME
-    if done.is_file():
-        return json.loads(done.read_text())
     data, curated = sources[0]
     counts = write_run_inputs(root, pool, run.clips, data, curated)
     base = load_params(params_path, overrides or {})
@@ -135,10 +146,11 @@ def run_point(
         "finetune.out": str(root / "models" / "finetune"), "finetune.runs": str(root / "runs"),
         "evaluate.data": str(data),
     })  # fmt: skip
-    result: dict[str, Any] = {"run": run.name, "clips": run.clips, "steps": run.steps, "width": run.width,
-                              **counts, "budget": budget, "models": {}}  # fmt: skip
     e = params.evaluate
-    for objective in OBJECTIVES:
+    for objective in objectives:
+        done = root / f"{objective}{RESULT_SUFFIX}"
+        if done.is_file():
+            continue
         start = time.perf_counter()
         trained = pretrain.run(params, objective)
         pretrain_s = time.perf_counter() - start
@@ -150,15 +162,24 @@ def run_point(
             curated_dir=root / "curated", people_curate=params.curate, parallax_store=params.parallax.out,
         )  # fmt: skip
         pre, ft = scored[f"pretrain-{objective}"], scored[f"finetune-{objective}-{budget}"]
-        result["models"][objective] = {
+        model = {
             "pretrained": _scores(pre),
             "target_gap": (pre.get("target_gap") or {}).get("abs_rel"),
             "finetuned": _scores(ft),
             "pretrain_s": round(pretrain_s, 1),
+            "resumed": trained.resumed,
             "samples_per_s": trained.throughput.get("samples_per_s"),
         }
-    atomic_write_text(done, json.dumps(result, indent=2, sort_keys=True) + "\n")
-    return result
+        atomic_write_text(done, json.dumps(model, indent=2, sort_keys=True) + "\n")
+    return _point_result(root, run, counts, budget)
+
+
+def _point_result(root: Path, run: ScaleRun, counts: dict[str, int], budget: int) -> dict[str, Any]:
+    models = {
+        p.name.removesuffix(RESULT_SUFFIX): json.loads(p.read_text()) for p in sorted(root.glob(f"*{RESULT_SUFFIX}"))
+    }
+    return {"run": run.name, "clips": run.clips, "steps": run.steps, "width": run.width, **counts, "budget": budget,
+            "models": models}  # fmt: skip
 
 
 def data_curve(clips: Sequence[int], steps: int, width: int) -> list[ScaleRun]:
@@ -171,7 +192,12 @@ def compute_curve(clips: int, steps: Sequence[int], widths: Sequence[int], base_
     return [ScaleRun(clips, s, base_width) for s in steps] + [ScaleRun(clips, base_steps, w) for w in widths[1:]]
 
 
-def collect(out: Path) -> list[dict[str, Any]]:
-    """Every finished run's result under ``out``, ordered by clips, steps and width."""
-    results = [json.loads(p.read_text()) for p in sorted(Path(out).glob(f"*/{RESULT_NAME}"))]
+def collect(out: Path, pool: list[PoolClip], sources: Sequence[tuple[Path, Path]], budget: int) -> list[dict[str, Any]]:
+    """Every point under ``out`` with at least one finished objective, ordered by clips, steps and width."""
+    results = []
+    for root in sorted(p for p in Path(out).iterdir() if _NAME.fullmatch(p.name) and any(p.glob(f"*{RESULT_SUFFIX}"))):
+        run = ScaleRun.parse(root.name)
+        chosen = pool[: run.clips]
+        counts = {"pool_clips": len(chosen), "accepted": sum(c.shard is not None for c in chosen)}
+        results.append(_point_result(root, run, counts, budget))
     return sorted(results, key=lambda r: (r["clips"], r["steps"], r["width"]))
