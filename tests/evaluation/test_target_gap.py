@@ -101,3 +101,26 @@ def test_evaluate_gives_pretrained_models_their_gap_and_fine_tuned_ones_none(eva
     assert "target_gap" not in results["finetune-mvs-2"]
     written = json.loads((tmp_path / "metrics" / "pretrain-mvs.json").read_text())
     assert written["target_gap"] == results["pretrain-mvs"]["target_gap"]
+
+
+def test_the_report_gives_the_target_gap_beside_the_test_score():
+    from mannequin.evaluation.markdown import render_markdown
+    from mannequin.evaluation.metrics import DEPTH_METRICS
+    from mannequin.evaluation.summary import build_summary, metrics_view
+
+    metrics = {m.name: 0.5 for m in DEPTH_METRICS}
+
+    def result(name: str, gap: float | None) -> dict:
+        r = {"model": {"name": name, "kind": "pretrain", "objective": name}, "alignment": "median",
+             "metrics": metrics}  # fmt: skip
+        return {**r, "target_gap": {"abs_rel": gap, "num_clips": 2, "num_frames": 9}} if gap is not None else r
+
+    summary = build_summary({"pretrain-mvs": result("mvs", 0.1234), "pretrain-old": result("old", None)})
+    assert summary["models"]["pretrain-mvs"]["target_gap"] == 0.1234
+    assert metrics_view(summary)["models"]["pretrain-mvs"]["target_gap"] == 0.1234
+    md = render_markdown(summary, None, 0.2)
+    table = md.split("## Pretrained-only models")[1].split("\n\n## ")[0]
+    header = next(line for line in table.splitlines() if line.startswith("| model"))
+    column = header.split(" | ").index("target gap")
+    rows = {line.split(" | ")[0].strip("| "): line.split(" | ") for line in table.splitlines()[4:] if "|" in line}
+    assert rows["pretrain-mvs"][column] == "0.1234" and rows["pretrain-old"][column] == "n/a"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
@@ -144,6 +145,25 @@ class FinetuneParams(Block):
     calibrate_offset: bool = Field(
         True, description="before training, shift the log-depth offset to the labelled frames' median residual"
     )
+    epochs: float = Field(
+        0.0,
+        ge=0,
+        description="passes over the budget's frames: steps = ceil(epochs x budget / batch_size), at least min_steps"
+        " and at most trainer.max_steps (0: trainer.max_steps whatever the budget)",
+    )
+    min_steps: int = Field(60, ge=1, description="with epochs: the fewest steps of a fine-tune")
+    select: Literal["val", "last"] = Field(
+        "val",
+        description="val: export the weights that score best (abs_rel) on the held-out labelled frames among the"
+        " start, the best validated checkpoint and the end; last: the end (also without val_frames)",
+    )
     num_workers: int = Field(0, ge=0, description="loader processes")
     augment: AugmentParams = AugmentParams()
-    trainer: TrainerParams = TrainerParams(max_steps=60, val_every_n_epochs=2, image_every_n_steps=30)
+    trainer: TrainerParams = TrainerParams(max_steps=60, val_every_n_epochs=1, image_every_n_steps=30)
+
+    def steps_for(self, budget: int) -> int:
+        """The optimiser steps of a fine-tune on ``budget`` labelled frames (see ``epochs``)."""
+        if self.epochs <= 0:
+            return self.trainer.max_steps
+        wanted = max(self.min_steps, math.ceil(self.epochs * budget / self.batch_size))
+        return wanted if self.trainer.max_steps < 0 else min(wanted, self.trainer.max_steps)

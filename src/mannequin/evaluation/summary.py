@@ -66,6 +66,8 @@ def build_summary(results: dict[str, dict], claim_init: str = "mvs", audit: dict
         entry = {k: m[k] for k in ("kind", "init", "budget", "objective") if m.get(k) is not None}
         entry.update({k: r[k] for k in ("alignment", "num_clips", "num_frames", "num_pixels") if k in r})
         entry.update({k: float(r["metrics"][k]) for k in METRICS})
+        if r.get("target_gap"):
+            entry["target_gap"] = float(r["target_gap"]["abs_rel"])
         models[name] = entry
     grid: dict[str, dict[int, dict]] = {}  # the models of finetune.seed
     seeded: dict[tuple[str, int], dict[int | None, dict]] = {}  # every seed of an (init, budget), None: finetune.seed
@@ -208,7 +210,7 @@ def label_efficiency_rows(summary: dict[str, Any]) -> list[dict[str, Any]]:
 def metrics_view(summary: dict[str, Any]) -> dict[str, Any]:
     """What ``summary.json`` holds: the summary with each model cut to its metrics and alignment (the identity
     fields and counts stay in ``summary.md`` and the metrics files), so ``dvc metrics show`` stays readable."""
-    keep = (*METRICS, "alignment")
+    keep = (*METRICS, "alignment", "target_gap")
     models = {name: {k: e[k] for k in keep if k in e} for name, e in summary["models"].items()}
     view = {**summary, "models": models}
     if "spread" in summary:

@@ -4,7 +4,8 @@ Like the released Mannequin Challenge code's ``test_davis_videos.py``: a clip fo
 ``video.mp4`` or ``frames/``, ``poses.txt`` optional, ``masks/`` optional), and out, in ``OUT``:
 
 - ``<frame_index:06d>.png``: one 16-bit depth PNG per frame by the depth contract (value / 1000 = the model's
-  unit, metres for a fine-tuned model; 0 = no value, which includes depth beyond 65.535);
+  unit: metres for a fine-tuned model on frames like its labels, :mod:`mannequin.inference.units`; 0 = no value,
+  which includes depth beyond 65.535);
 - ``preview.png``: a strip of up to :data:`PREVIEW_FRAMES` evenly spaced frames over their colour-mapped depth;
 - ``predict.json``: the model, its inputs, the frames, where the poses and masks came from, and, with a ``flicker``
   measure given, how much the depth of static pixels changes between consecutive frames.
@@ -184,6 +185,7 @@ def predict_clip_dir(
     ``flicker(depth, **flicker_inputs(...))``, where given, is recorded as ``flicker`` (the caller brings the
     measure: evaluation is not below inference).
     """
+    from mannequin.inference.units import unit_fields
     from mannequin.learning.predict import DepthPredictor
 
     out_dir = check_predict_out(out_dir, clip_dir)
@@ -200,7 +202,7 @@ def predict_clip_dir(
         "model": Path(model_dir).name,
         "kind": predictor.meta.get("kind"),
         "inputs": predictor.inputs,
-        "units": "metres" if predictor.meta.get("kind") == "finetune" else "relative (unknown scale)",
+        **unit_fields(predictor.meta, int(frames.images.shape[2]), int(frames.images.shape[1])),
         "frames": len(frames.indices),
         "size": [int(frames.images.shape[2]), int(frames.images.shape[1])],
         "poses": frames.poses,

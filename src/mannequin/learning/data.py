@@ -414,6 +414,22 @@ def load_labelled(
     return images, depths, sorted(by_clip)
 
 
+def label_aspect(width: int, height: int) -> float:
+    """The aspect ratio recorded for labelled frames (rounded: frames of one camera give one value)."""
+    return round(width / height, 4)
+
+
+def label_aspects(data_dir: str | Path, items: Sequence[tuple[str, int]]) -> list[float]:
+    """The distinct aspect ratios (width / height, :func:`label_aspect`) of the sensor depth frames of ``items``:
+    the shape of the frames a fine-tune learnt metres from (``model.json``'s ``label_aspects``)."""
+    aspects = set()
+    for clip_id, index in items:
+        depth = cv2.imread(str(sensor_depth_path(data_dir, clip_id, index)), cv2.IMREAD_UNCHANGED)
+        if depth is not None:
+            aspects.add(label_aspect(depth.shape[1], depth.shape[0]))
+    return sorted(aspects)
+
+
 class LabelledFrames(Dataset):
     """In-memory labelled frames, repeated to ``length`` items per epoch (tiny budgets still fill batches).
 

@@ -227,6 +227,7 @@ def fit_and_export(
     meta: Callable[[pl.Trainer], dict[str, Any]],
     progress: bool = False,
     callbacks: list[pl.Callback] | None = None,
+    select_on_val: bool = False,
 ) -> TrainResult:
     """Train ``module`` on ``datamodule`` in ``run_dir`` (resumed when its stored digest is ``run_digest``), then, on
     the global-zero process, score the final weights on ``score_sets()`` and export the model with ``meta(trainer)``
@@ -234,9 +235,16 @@ def fit_and_export(
 
     ``has_val``: whether there is validation data (the checkpoint then monitors ``val/loss``, else ``train/loss``).
     ``score_sets()`` names the datasets of the final scores (``train``, and ``val`` when there is one).
+    ``select_on_val`` (fine-tuning): the checkpoint monitors ``val/abs_rel``, the exported weights are the best on the
+    ``val`` set of the start, the best checkpoint and the end (:mod:`mannequin.learning.selection`), and the model's
+    ``selection`` records the step chosen, each candidate's score and how far the weights moved from the start.
     """
+    from mannequin.learning.selection import SELECT_METRIC, state_copy
+
     ckpt = prepare_run_dir(run_dir, run_digest)
-    monitor = "val/loss" if has_val else "train/loss"
+    select = select_on_val and has_val
+    monitor = f"val/{SELECT_METRIC}" if select else "val/loss" if has_val else "train/loss"
+    start = state_copy(module.net) if select_on_val else None  # the init: a fresh module, before any resume
     trainer = build_trainer(trainer_params, run_dir, monitor, progress, callbacks, validate=has_val)
     trainer.fit(module, datamodule=datamodule, ckpt_path=str(ckpt) if ckpt else None, weights_only=True)
     throughput = next(c for c in trainer.callbacks if isinstance(c, ThroughputMonitor)).summary()
@@ -244,7 +252,50 @@ def fit_and_export(
     result = TrainResult(None, run_dir, trainer.global_step, ckpt is not None, {}, throughput, loaded)
     if not trainer.is_global_zero:
         return result
-    metrics = {split: score(module, dataset, score_batch, seed) for split, dataset in score_sets().items()}
-    result.out_dir = export_model(out_dir, module.net.cpu(), meta(trainer), metrics)
+    sets = score_sets()
+    info = meta(trainer)
+    if start is not None:
+        info["selection"] = _select(module, start, run_dir / "best.ckpt", trainer.global_step, sets.get("val"),
+                                    score_batch, seed)  # fmt: skip
+    metrics = {split: score(module, dataset, score_batch, seed) for split, dataset in sets.items()}
+    result.out_dir = export_model(out_dir, module.net.cpu(), info, metrics)
     result.metrics = metrics
     return result
+
+
+def _select(
+    module: pl.LightningModule,
+    start: dict[str, torch.Tensor],
+    best_path: Path,
+    final_step: int,
+    val_set: Dataset | None,
+    batch_size: int,
+    seed: int,
+) -> dict[str, Any]:
+    """Leave the chosen weights in ``module.net`` (with a ``val_set``: the best of start, best checkpoint and end;
+    without: the end) and describe the choice: step chosen, candidates' scores, movement from the start."""
+    from mannequin.learning.selection import SELECT_METRIC, choose_weights, state_copy, weights_moved
+
+    final = state_copy(module.net)
+    chosen, scores = final_step, {}
+    if val_set is not None:
+        candidates = [(0, start)]
+        if best_path.is_file():
+            ckpt = torch.load(best_path, map_location="cpu", weights_only=True)
+            prefix = "net."
+            best = {k[len(prefix) :]: v for k, v in ckpt["state_dict"].items() if k.startswith(prefix)}
+            candidates.append((int(ckpt["global_step"]), best))
+        candidates.append((final_step, final))
+        candidates = list(dict(candidates).items())  # a best checkpoint at the end is the end
+
+        def val_score() -> float:
+            return score(module, val_set, batch_size, seed)[SELECT_METRIC]
+
+        chosen, scores = choose_weights(module.net, candidates, val_score)
+    return {
+        "chosen_step": chosen,
+        "final_step": final_step,
+        "val_scores": {str(k): round(v, 6) for k, v in scores.items()},
+        "moved": {k: round(v, 6) for k, v in weights_moved(start, state_copy(module.net)).items()},
+        "moved_final": {k: round(v, 6) for k, v in weights_moved(start, final).items()},
+    }

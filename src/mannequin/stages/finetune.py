@@ -19,7 +19,7 @@ from mannequin.clips.ids import is_valid_clip_id
 from mannequin.config import Params
 from mannequin.config.learning import NetParams
 from mannequin.errors import InputError
-from mannequin.learning.data import FinetuneDataModule, LabelledFrames
+from mannequin.learning.data import FinetuneDataModule, LabelledFrames, label_aspects
 from mannequin.learning.export import BACKBONE_NAME, MODEL_NAME, load_state, model_inputs, read_meta
 from mannequin.learning.fit import TrainResult, digest, fit_and_export
 from mannequin.learning.modules import FinetuneModule
@@ -130,6 +130,7 @@ def run(
             "steps": trainer.global_step,
             "world_size": trainer.world_size,
             "offset_calibration": offset,
+            "label_aspects": label_aspects(data, [*dm.train_items, *dm.val_items]),
             "train_items": [[c, i] for c, i in dm.train_items],
             "val_items": [[c, i] for c, i in dm.val_items],
         }
@@ -137,7 +138,9 @@ def run(
             info.update(mask_sources=dm.mask_sources, random_masks=random_masks)
         return info
 
+    trainer = f.trainer.model_copy(update={"max_steps": f.steps_for(budget)})
     return fit_and_export(
-        module, dm, f.trainer, run_dir, out_dir, run_digest, has_val=dm.val_set is not None, score_sets=score_sets,
+        module, dm, trainer, run_dir, out_dir, run_digest, has_val=dm.val_set is not None, score_sets=score_sets,
         score_batch=f.batch_size, seed=f.seed, meta=meta, progress=progress, callbacks=callbacks,
+        select_on_val=f.select == "val",
     )  # fmt: skip
