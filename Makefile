@@ -23,10 +23,11 @@ export PYTHONUNBUFFERED := 1
 # stage commands (`mannequin ...` in dvc.yaml) resolve to the project venv
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: install demo compare real-depth visp-data data test test-slow test-all lint docs bench serve clean help
+.PHONY: install demo demo-gpu compare real-depth visp-data data test test-slow test-all lint docs bench serve clean help
 
 help:
 	@echo "make demo      install, create sample data if data/ is empty, run the whole pipeline (dvc repro)"
+	@echo "make demo-gpu  the pipeline as a DVC experiment with the GPU profile (full resolution, wider, 8000 steps, bf16)"
 	@echo "make compare   pretrain every pretext, fine-tune each (and scratch) per seed, write compare/report (long)"
 	@echo "make real-depth every model on real scenes with true depth (castel RGB-D, Middlebury Motorcycle): the"
 	@echo "               report's, docs/results.md's and BENCHMARKS.md's Real depth tables (needs a finished make demo)"
@@ -67,6 +68,16 @@ demo: data
 	$(BIN)/dvc repro
 	@echo; cat reports/headline.md; echo
 	@echo "dvc metrics show (after an experiment: dvc metrics diff):"
+	@$(BIN)/dvc metrics show 2>/dev/null || true
+
+# The GPU profile (docs/orchestration.md): the pipeline as a DVC experiment at the curated frames' full resolution,
+# a net twice as wide, 8x the pretraining steps, bf16 (precision auto is bf16-mixed on a CUDA GPU, and stays 32-bit
+# on a CPU). tests/core/test_gpu_profile.py validates every key and value against the params models.
+GPU_PROFILE := -S 'pretrain.image_size=[160,120]' -S 'finetune.image_size=[160,120]' -S pretrain.net.width=32 \
+	-S pretrain.trainer.max_steps=8000 -S pretrain.batch_size=32 -S pretrain.num_workers=4 \
+	-S pretrain.trainer.precision=auto -S finetune.trainer.precision=auto
+demo-gpu: data
+	$(BIN)/dvc exp run $(GPU_PROFILE)
 	@$(BIN)/dvc metrics show 2>/dev/null || true
 
 # Every registered pretext (or COMPARE_OBJECTIVES, e.g. "mvs photometric mvs+photometric") on the same curated
