@@ -80,3 +80,9 @@ def test_select_last_exports_the_final_weights_and_steps_follow_the_budget(tmp_p
     assert result.steps == 9 == meta["steps"]  # ceil(6 x 3 / 2)
     assert "selection" not in meta
     assert len(meta["label_aspects"]) == 1 and meta["label_aspects"][0] > 0  # the labelled frames' shape
+
+
+def test_random_weights_are_no_candidate_for_a_fine_tune_from_scratch(tmp_path: Path, learning_data) -> None:
+    params = _params(tmp_path, learning_data, **{"finetune.trainer.max_steps": 4, "finetune.val_frames": 2})
+    sel = DepthPredictor.load(run_finetune(params, "scratch", 2).out_dir).meta["selection"]
+    assert "0" not in sel["val_scores"] and sel["chosen_step"] > 0 and sel["moved"]["encoder"] > 0

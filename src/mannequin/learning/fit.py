@@ -228,6 +228,7 @@ def fit_and_export(
     progress: bool = False,
     callbacks: list[pl.Callback] | None = None,
     select_on_val: bool = False,
+    start_is_candidate: bool = True,
 ) -> TrainResult:
     """Train ``module`` on ``datamodule`` in ``run_dir`` (resumed when its stored digest is ``run_digest``), then, on
     the global-zero process, score the final weights on ``score_sets()`` and export the model with ``meta(trainer)``
@@ -236,8 +237,9 @@ def fit_and_export(
     ``has_val``: whether there is validation data (the checkpoint then monitors ``val/loss``, else ``train/loss``).
     ``score_sets()`` names the datasets of the final scores (``train``, and ``val`` when there is one).
     ``select_on_val`` (fine-tuning): the checkpoint monitors ``val/abs_rel``, the exported weights are the best on the
-    ``val`` set of the start, the best checkpoint and the end (:mod:`mannequin.learning.selection`), and the model's
-    ``selection`` records the step chosen, each candidate's score and how far the weights moved from the start.
+    ``val`` set of the start (unless ``start_is_candidate`` is False: random weights are no model), the best
+    checkpoint and the end (:mod:`mannequin.learning.selection`), and the model's ``selection`` records the step
+    chosen, each candidate's score and how far the weights moved from the start.
     """
     from mannequin.learning.selection import SELECT_METRIC, state_copy
 
@@ -256,7 +258,7 @@ def fit_and_export(
     info = meta(trainer)
     if start is not None:
         info["selection"] = _select(module, start, run_dir / "best.ckpt", trainer.global_step, sets.get("val"),
-                                    score_batch, seed)  # fmt: skip
+                                    score_batch, seed, start_is_candidate)  # fmt: skip
     metrics = {split: score(module, dataset, score_batch, seed) for split, dataset in sets.items()}
     result.out_dir = export_model(out_dir, module.net.cpu(), info, metrics)
     result.metrics = metrics
@@ -271,6 +273,7 @@ def _select(
     val_set: Dataset | None,
     batch_size: int,
     seed: int,
+    start_is_candidate: bool = True,
 ) -> dict[str, Any]:
     """Leave the chosen weights in ``module.net`` (with a ``val_set``: the best of start, best checkpoint and end;
     without: the end) and describe the choice: step chosen, candidates' scores, movement from the start."""
@@ -279,7 +282,7 @@ def _select(
     final = state_copy(module.net)
     chosen, scores = final_step, {}
     if val_set is not None:
-        candidates = [(0, start)]
+        candidates = [(0, start)] if start_is_candidate else []
         if best_path.is_file():
             ckpt = torch.load(best_path, map_location="cpu", weights_only=True)
             prefix = "net."

@@ -142,5 +142,5 @@ def run(
     return fit_and_export(
         module, dm, trainer, run_dir, out_dir, run_digest, has_val=dm.val_set is not None, score_sets=score_sets,
         score_batch=f.batch_size, seed=f.seed, meta=meta, progress=progress, callbacks=callbacks,
-        select_on_val=f.select == "val",
+        select_on_val=f.select == "val", start_is_candidate=init != SCRATCH,
     )  # fmt: skip
