@@ -338,6 +338,44 @@ def flicker_demo_share(cost: dict, demo: dict) -> float:
     return cost["flicker_share_of_evaluate"] * evaluate / demo["total_wall_s"]
 
 
+def learning_scale(d: dict) -> str:
+    def rows(points: list[dict]) -> list[list[Any]]:
+        out = []
+        for p in points:
+            for objective, m in sorted(p["models"].items()):
+                pre, ft = m["pretrained"], m["finetuned"]
+                gap = m["target_gap"]
+                out.append([p["clips"], p["accepted"], p["steps"], p["width"], objective, pre["abs_rel"], pre["a1"],
+                            pre["dbe_acc"], pre["dbe_comp"], "n/a" if gap is None else gap, ft["abs_rel"],
+                            m.get("pretrained_ratio_to_demo", "n/a")])  # fmt: skip
+        return out
+
+    cols = ["pool clips", "curated", "steps", "width", "objective", "abs_rel (median)", "δ<1.25", "ε_acc", "ε_comp",
+            "target gap", f"fine-tuned @{d['data_curve'][0]['budget'] if d['data_curve'] else '?'} abs_rel",
+            "abs_rel / demo's"]  # fmt: skip
+    slopes = d["slope_per_doubling"]
+    slope_text = "; ".join(
+        f"`{o}` pretrained {v['pretrained']:+.4f}, fine-tuned {v['finetuned']:+.4f}"
+        for o, v in slopes.items()
+        if v["pretrained"] is not None and v["finetuned"] is not None
+    )
+    head = (
+        f"Pretrained `mvs` and `mvs-parallax` scored on the demo's test clips (median-aligned; the target gap against"
+        f" the MVS depth of their held-out curated clips; and fine-tuned at the smallest budget, metric). Pool:"
+        f" {d['pool_clips']} unlabelled clips ({', '.join(d['sources'])}); the demo's own is {d['demo_clips']}."
+        f" Figure: `docs/learning_scale.png`.\n\n**More unlabelled clips** at {d['base_steps']} steps, width"
+        f" {d['base_width']}:\n\n"
+    )
+    compute = [p for p in d["compute_curve"] if p not in d["data_curve"]] or d["compute_curve"]
+    return (
+        head
+        + table(cols, rows(d["data_curve"]))
+        + f"\n\nChange of abs_rel per doubling of the pool (least squares over log2 clips): {slope_text}."
+        + f"\n\n**More compute** on the demo's {d['demo_clips']} clips:\n\n"
+        + table(cols, rows(sorted(compute, key=lambda p: (p["width"], p["steps"]))))
+    )
+
+
 SECTIONS: list[tuple[str, str, str, Callable[[dict], str]]] = [
     ("render", "Sample-data renderer", "bench/bench_render.py", render),
     ("mvs_middlebury", "MVS against OpenCV StereoSGBM on real data", "bench/bench_mvs_middlebury.py", mvs_middlebury),
@@ -366,6 +404,12 @@ SECTIONS: list[tuple[str, str, str, Callable[[dict], str]]] = [
     ("castel_poses", "Castel: SfM poses against poses from the sensor", "bench/castel_poses.py", castel_poses),
     ("people_masks", "The person segmenter on real people", "bench/bench_people_masks.py", people_masks),
     ("flicker_cost", "What the flicker figures cost the evaluate stage", "bench/bench_flicker_cost.py", flicker_cost),
+    (
+        "learning_scale",
+        "Scaling: more unlabelled clips, more compute",
+        "bench/bench_learning_scale.py --source data:curated --source EXTRA/data:EXTRA/curated",
+        learning_scale,
+    ),
 ]
 
 
