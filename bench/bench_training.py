@@ -29,6 +29,9 @@ from mannequin.config import load_params
 from mannequin.curation.shards import write_shard
 
 RESULTS = Path(__file__).parent / "results" / "training.json"
+THREADS_RESULTS = Path(__file__).parent / "results" / "training_threads.json"
+#: (torch threads, loader workers) of the --threads table; the first is the peer (the default params)
+THREAD_RUNS = [(1, 1), (2, 1), (2, 0), (1, 0)]
 RUNS = [("mvs", 1), ("masked", 1), ("contrastive", 1), ("photometric", 1), ("mvs+photometric", 1), ("mvs", 0)]
 #: the peer each run's throughput is compared with (same loader workers, same run of this script)
 PEER = "mvs"
@@ -54,10 +57,13 @@ def write_synthetic(root: Path, clips: int, frames: int, w: int = 160, h: int = 
     return ids
 
 
-def bench_objective(root: Path, objective: str, workers: int, steps: int, accelerator: str) -> dict:
+def bench_objective(
+    root: Path, objective: str, workers: int, steps: int, accelerator: str, threads: int | None = None
+) -> dict:
     from mannequin.stages.pretrain import run as run_pretrain
 
     overrides = {
+        **({"pretrain.trainer.threads": threads} if threads is not None else {}),
         "pretrain.trainer.max_steps": steps,
         "pretrain.trainer.accelerator": accelerator,
         "pretrain.trainer.val_every_n_epochs": 1000,
@@ -75,6 +81,7 @@ def bench_objective(root: Path, objective: str, workers: int, steps: int, accele
     p = params.pretrain
     row = {
         "objective": objective,
+        "threads": torch.get_num_threads(),
         "num_workers": workers,
         "batch_size": p.batch_size,
         "image_size": f"{p.image_size[0]}x{p.image_size[1]}",
@@ -98,8 +105,15 @@ def main() -> None:
     parser.add_argument("--clips", type=int, default=6)
     parser.add_argument("--frames", type=int, default=16)
     parser.add_argument("--accelerator", default="cpu")
-    parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument("--out", type=Path, default=None, help=f"default {RESULTS} ({THREADS_RESULTS} with --threads)")
+    parser.add_argument(
+        "--threads", action="store_true", help="only mvs, with 1 and 2 torch threads and 0 or 1 loader workers"
+    )
     args = parser.parse_args()
+    if args.threads:
+        bench_threads(args)
+        return
+    args.out = args.out or RESULTS
     import logging
 
     for name in ("pytorch_lightning.utilities.rank_zero", "lightning_fabric.utilities.rank_zero"):
@@ -143,6 +157,31 @@ def main() -> None:
         "rows": rows,
     }
     write_result(args.out, result)
+
+
+def bench_threads(args: argparse.Namespace) -> None:
+    """Does the second core pay? ``mvs`` pretraining samples/s at each of :data:`THREAD_RUNS`, as a ratio to the
+    first (one thread, one loader worker: the default), in one run on the same shards."""
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        write_synthetic(Path(tmp), args.clips, args.frames)
+        for threads, workers in THREAD_RUNS:
+            rows.append(bench_objective(Path(tmp), "mvs", workers, args.steps, args.accelerator, threads))
+    peer = rows[0]["samples_per_s"]
+    print(f"{'threads':>7} {'workers':>7} {'samples/s':>9} {'vs 1+1':>7} {'data wait':>9} {'cpu s / wall s':>14}")
+    for r in rows:
+        r["samples_per_s_vs_default"] = round(r["samples_per_s"] / peer, 3)
+        ratio, busy = r["samples_per_s_vs_default"], r["run_cpu_s"] / r["run_wall_s"]
+        print(f"{r['threads']:>7} {r['num_workers']:>7} {r['samples_per_s']:>9.1f} {ratio:>7.2f}"
+              f" {100 * r['data_wait_share']:>8.1f}% {busy:>14.2f}")  # fmt: skip
+    write_result(args.out or THREADS_RESULTS, {
+        "benchmark": "training_threads",
+        "what": "mvs pretraining samples/s with 1 or 2 torch threads and 0 or 1 loader workers (synthetic shards,"
+        " default net); samples_per_s_vs_default: the ratio to 1 thread + 1 worker (params.yaml), same run",
+        "machine": {"platform": platform.platform(), "cpus": os.cpu_count(), "load_1min": os.getloadavg()[0]},
+        "command": "python bench/bench_training.py --threads",
+        "rows": rows,
+    })  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -234,6 +234,14 @@ def training(d: dict) -> str:
     return table(header, rows)
 
 
+def training_threads(d: dict) -> str:
+    rows = [[r["threads"], r["num_workers"], r["samples_per_s"], f"{r['samples_per_s_vs_default']:.2f}x",
+             f"{100 * r['data_wait_share']:.1f}%"] for r in d["rows"]]  # fmt: skip
+    return f"1-minute load when it ran: {d['machine']['load_1min']:.2f}.\n\n" + table(
+        ["torch threads", "loader workers", "samples/s", "vs 1 thread + 1 worker", "data wait"], rows
+    )
+
+
 def pipeline(d: dict) -> str:
     rows = [
         ["no-op dvc repro", d["noop_dvc_repro_s"]],
@@ -389,6 +397,8 @@ SECTIONS: list[tuple[str, str, str, Callable[[dict], str]]] = [
         curation_versions,
     ),
     ("training", "Pretraining throughput and data wait", "bench/bench_training.py", training),
+    ("training_threads", "Does the second core pay? Threads and loader workers", "bench/bench_training.py --threads",
+     training_threads),  # fmt: skip
     ("pipeline", "Pipeline overhead", "bench/bench_pipeline.py", pipeline),
     ("dvc_scale", "No-op dvc repro as data/ grows", "bench/bench_dvc_scale.py", dvc_scale),
     ("data_scale", "Pretraining's data path as the curated set grows", "bench/bench_data_scale.py", data_scale),
