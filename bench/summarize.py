@@ -397,8 +397,12 @@ SECTIONS: list[tuple[str, str, str, Callable[[dict], str]]] = [
         curation_versions,
     ),
     ("training", "Pretraining throughput and data wait", "bench/bench_training.py", training),
-    ("training_threads", "Does the second core pay? Threads and loader workers", "bench/bench_training.py --threads",
-     training_threads),  # fmt: skip
+    (
+        "training_threads",
+        "Does the second core pay? Threads and loader workers",
+        "bench/bench_training.py --threads",
+        training_threads,
+    ),
     ("pipeline", "Pipeline overhead", "bench/bench_pipeline.py", pipeline),
     ("dvc_scale", "No-op dvc repro as data/ grows", "bench/bench_dvc_scale.py", dvc_scale),
     ("data_scale", "Pretraining's data path as the curated set grows", "bench/bench_data_scale.py", data_scale),
