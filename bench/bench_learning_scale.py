@@ -26,11 +26,17 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from machine import cpu_model, parse_settings, write_result
 from mannequin.errors import InputError
-from mannequin.stages.learning_scale import OBJECTIVES, collect, compute_curve, data_curve, pool_clips, run_point
+from mannequin.stages.learning_scale import (
+    OBJECTIVES,
+    collect,
+    compute_curve,
+    data_curve,
+    pool_clips,
+    run_point,
+    summarise,
+)
 from mannequin.stages.params import load_params
 
 
@@ -51,37 +57,6 @@ def seed_from(runs: Path, into: Path, objectives: list[str]) -> None:
         if src.is_dir() and not dst.exists():
             shutil.copytree(src, dst, ignore=shutil.ignore_patterns("tb"))
             print(f"seeded {dst} from {src}")
-
-
-def slope_per_doubling(points: list[dict[str, Any]], objective: str, key: str) -> float | None:
-    """Least-squares change of abs_rel per doubling of the pool clips (negative: more clips, lower error)."""
-    points = [p for p in points if objective in p["models"]]
-    xs = [np.log2(p["clips"]) for p in points]
-    ys = [p["models"][objective][key]["abs_rel"] for p in points]
-    if len(set(xs)) < 2:
-        return None
-    return float(np.polyfit(xs, ys, 1)[0])
-
-
-def summarise(results: list[dict[str, Any]], demo_clips: int, steps: int, width: int) -> dict[str, Any]:
-    data = sorted((r for r in results if r["steps"] == steps and r["width"] == width), key=lambda r: r["clips"])
-    compute = sorted((r for r in results if r["clips"] == demo_clips), key=lambda r: (r["width"], r["steps"]))
-    peer = next((r for r in data if r["clips"] == demo_clips), None)
-    for r in results:
-        for objective, m in r["models"].items():
-            if peer is not None and objective in peer["models"]:
-                base = peer["models"][objective]["pretrained"]["abs_rel"]
-                m["pretrained_ratio_to_demo"] = round(m["pretrained"]["abs_rel"] / base, 4)
-    return {
-        "demo_clips": demo_clips,
-        "base_steps": steps,
-        "base_width": width,
-        "data_curve": data,
-        "compute_curve": compute,
-        "slope_per_doubling": {
-            o: {k: slope_per_doubling(data, o, k) for k in ("pretrained", "finetuned")} for o in OBJECTIVES
-        },
-    }
 
 
 def figure(summary: dict[str, Any], path: Path) -> None:
@@ -155,7 +130,7 @@ def main() -> int:
                     seed_from(args.reuse_runs, args.out / run.name / "runs", args.objectives)
                 run_point(args.params, run, pool, sources, args.out, args.objectives, overrides)
         budget = min(params.finetune.budgets)
-        summary = summarise(collect(args.out, pool, sources, budget), demo_clips, steps, width)
+        summary = summarise(collect(args.out, pool, budget), demo_clips, steps, width)
     except InputError as exc:
         print(f"bench_learning_scale: error: {exc}", file=sys.stderr)
         return 2

@@ -113,6 +113,14 @@ def update_results_page(page: str | Path, comparison: dict[str, Any]) -> None:
     replace_between_markers(page, RESULTS_MARKERS, [*intro, *pretexts_table(comparison)])
 
 
+def ensure_parallax_store(params: Params, log: Callable[[str], None] = print) -> None:
+    """Store the parallax input of the labelled and test clips (``mannequin parallax``) where ``parallax.out`` has
+    no index yet: what an rgb+parallax fine-tune and its evaluation read."""
+    if not (Path(params.parallax.out) / INDEX_NAME).exists():
+        store_parallax(params.curate, params.parallax)
+        log(f"parallax input stored in {params.parallax.out}")
+
+
 def run_compare(
     params_path: str | Path | None,
     seeds: list[int],
@@ -129,10 +137,8 @@ def run_compare(
     for seed in seeds:
         root = seed_root(out, seed)
         params = seed_params(params_path, seed, root, overrides or {}, names)
-        parallax = any(split_parallax(n)[1] for n in names)
-        if parallax and not (Path(params.parallax.out) / INDEX_NAME).exists():  # its fine-tunes read the store
-            store_parallax(params.curate, params.parallax)
-            log(f"parallax input stored in {params.parallax.out}")
+        if any(split_parallax(n)[1] for n in names):  # its fine-tunes read the store
+            ensure_parallax_store(params, log)
         for name in names:
             result = pretrain.run(params, name)
             log(f"seed {seed}: pretrain {name}: {result.steps} steps")

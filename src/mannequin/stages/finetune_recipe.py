@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from mannequin.stages import finetune, pretrain
+from mannequin.stages.compare import ensure_parallax_store
 from mannequin.stages.finetune import SCRATCH
 from mannequin.stages.params import load_params
 
@@ -38,7 +39,8 @@ def run_recipes(
     folders = {
         "curate.data": str(sample["data"]), "pretrain.data": str(sample["data"]), "finetune.data": str(sample["data"]),
         "evaluate.data": str(sample["data"]), "pretrain.curated": str(sample["curated"]),
-        "parallax.out": str(sample["parallax"]), "finetune.parallax": str(sample["parallax"]),
+        "parallax.data": str(sample["data"]), "parallax.out": str(sample["parallax"]),
+        "finetune.parallax": str(sample["parallax"]),
         "pretrain.out": str(pretrained or out / "pretrain" / "models"), "pretrain.runs": str(out / "pretrain" / "runs"),
         "finetune.pretrained": str(pretrained or out / "pretrain" / "models"),
     }  # fmt: skip
@@ -46,6 +48,7 @@ def run_recipes(
         params = load_params(params_path, {**(overrides or {}), **folders})
         for objective in INITS:
             log(f"pretrain {objective}: {pretrain.run(params, objective).steps} steps")
+    ensure_parallax_store(load_params(params_path, {**(overrides or {}), **folders}), log)
     table: dict[str, Any] = {}
     for recipe, recipe_overrides in recipes.items():
         root = out / recipe

@@ -23,12 +23,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from mannequin.atomic import atomic_write_text
 from mannequin.clips.ids import validate_clip_id
 from mannequin.curation.shards import SHARDS_DIR, list_shards
 from mannequin.errors import InputError
 from mannequin.learning.data import read_split_table
 from mannequin.stages import finetune, pretrain
+from mannequin.stages.compare import ensure_parallax_store
 from mannequin.stages.params import load_params
 
 #: the pretrainings of every run: the rgb net and the rgb+parallax net, both on MVS targets
@@ -147,10 +150,11 @@ def run_point(
         "evaluate.data": str(data),
     })  # fmt: skip
     e = params.evaluate
-    for objective in objectives:
+    todo = [o for o in objectives if not (root / f"{o}{RESULT_SUFFIX}").is_file()]
+    if todo:  # the people evaluation (and an rgb+parallax fine-tune) read the stored parallax input
+        ensure_parallax_store(params, log)
+    for objective in todo:
         done = root / f"{objective}{RESULT_SUFFIX}"
-        if done.is_file():
-            continue
         start = time.perf_counter()
         trained = pretrain.run(params, objective)
         pretrain_s = time.perf_counter() - start
@@ -192,7 +196,7 @@ def compute_curve(clips: int, steps: Sequence[int], widths: Sequence[int], base_
     return [ScaleRun(clips, s, base_width) for s in steps] + [ScaleRun(clips, base_steps, w) for w in widths[1:]]
 
 
-def collect(out: Path, pool: list[PoolClip], sources: Sequence[tuple[Path, Path]], budget: int) -> list[dict[str, Any]]:
+def collect(out: Path, pool: list[PoolClip], budget: int) -> list[dict[str, Any]]:
     """Every point under ``out`` with at least one finished objective, ordered by clips, steps and width."""
     results = []
     for root in sorted(p for p in Path(out).iterdir() if _NAME.fullmatch(p.name) and any(p.glob(f"*{RESULT_SUFFIX}"))):
@@ -201,3 +205,36 @@ def collect(out: Path, pool: list[PoolClip], sources: Sequence[tuple[Path, Path]
         counts = {"pool_clips": len(chosen), "accepted": sum(c.shard is not None for c in chosen)}
         results.append(_point_result(root, run, counts, budget))
     return sorted(results, key=lambda r: (r["clips"], r["steps"], r["width"]))
+
+
+def slope_per_doubling(points: list[dict[str, Any]], objective: str, key: str) -> float | None:
+    """Least-squares change of abs_rel per doubling of the pool clips (negative: more clips, lower error)."""
+    points = [p for p in points if objective in p["models"]]
+    xs = [np.log2(p["clips"]) for p in points]
+    ys = [p["models"][objective][key]["abs_rel"] for p in points]
+    if len(set(xs)) < 2:
+        return None
+    return float(np.polyfit(xs, ys, 1)[0])
+
+
+def summarise(results: list[dict[str, Any]], demo_clips: int, steps: int, width: int) -> dict[str, Any]:
+    """The data curve (``steps``, ``width``), the compute curve (``demo_clips``), each model's pretrained abs_rel as
+    a ratio to the demo's point, and the slope per doubling of clips."""
+    data = sorted((r for r in results if r["steps"] == steps and r["width"] == width), key=lambda r: r["clips"])
+    compute = sorted((r for r in results if r["clips"] == demo_clips), key=lambda r: (r["width"], r["steps"]))
+    peer = next((r for r in data if r["clips"] == demo_clips), None)
+    for r in results:
+        for objective, m in r["models"].items():
+            if peer is not None and objective in peer["models"]:
+                base = peer["models"][objective]["pretrained"]["abs_rel"]
+                m["pretrained_ratio_to_demo"] = round(m["pretrained"]["abs_rel"] / base, 4)
+    return {
+        "demo_clips": demo_clips,
+        "base_steps": steps,
+        "base_width": width,
+        "data_curve": data,
+        "compute_curve": compute,
+        "slope_per_doubling": {
+            o: {k: slope_per_doubling(data, o, k) for k in ("pretrained", "finetuned")} for o in OBJECTIVES
+        },
+    }
