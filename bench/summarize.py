@@ -384,6 +384,27 @@ def learning_scale(d: dict) -> str:
     )
 
 
+def finetune_recipe(d: dict) -> str:
+    out = []
+    for name, entry in sorted(d.items()):
+        rows = []
+        for recipe, table_rows in entry["recipes"].items():
+            inits = sorted({k.rsplit("-", 1)[0] for k in table_rows})
+            for init in inits:
+                budgets = sorted(int(k.rsplit("-", 1)[1]) for k in table_rows if k.rsplit("-", 1)[0] == init)
+                rows.append([recipe, init, *(table_rows[f"{init}-{b}"]["abs_rel"] for b in budgets),
+                             f"{100 * entry['slope'][recipe][init]:+.1f}%"])  # fmt: skip
+        budgets_text = [f"abs_rel @{b}" for b in budgets]
+        header = ["recipe", "init", *budgets_text, f"{budgets[-1]} vs {budgets[0]} labels"]
+        where = f"data `{entry['sample']['data']}`, pretrained `{entry['pretrained']}`, {entry['wall_s']:.0f} s"
+        out.append(f"**{name}** ({where}):\n\n" + table(header, rows))
+    return (
+        "`default`: params.yaml's fine-tuning; `before`: the recipe before issue 22 (60 steps whatever the budget,"
+        " pretrained weights at 0.02 x lr, the last weights exported, 8 held-out frames). Metric abs_rel on the"
+        " sample's test clips.\n\n" + "\n\n".join(out)
+    )
+
+
 SECTIONS: list[tuple[str, str, str, Callable[[dict], str]]] = [
     ("render", "Sample-data renderer", "bench/bench_render.py", render),
     ("mvs_middlebury", "MVS against OpenCV StereoSGBM on real data", "bench/bench_mvs_middlebury.py", mvs_middlebury),
@@ -418,6 +439,12 @@ SECTIONS: list[tuple[str, str, str, Callable[[dict], str]]] = [
     ("castel_poses", "Castel: SfM poses against poses from the sensor", "bench/castel_poses.py", castel_poses),
     ("people_masks", "The person segmenter on real people", "bench/bench_people_masks.py", people_masks),
     ("flicker_cost", "What the flicker figures cost the evaluate stage", "bench/bench_flicker_cost.py", flicker_cost),
+    (
+        "finetune_recipe",
+        "Fine-tuning recipes: the default against the one before",
+        "bench/bench_finetune_recipe.py --pretrained models/pretrain",
+        finetune_recipe,
+    ),
     (
         "learning_scale",
         "Scaling: more unlabelled clips, more compute",
