@@ -37,10 +37,10 @@ def target_gap(predictor: _Predictor, curated_dir: str | Path, batch_size: int =
     reads_parallax = bool(getattr(predictor, "needs_parallax", False))
     values: list[float] = []
     for shard in shards:
-        images = np.asarray(shard.images)
+        images = np.array(shard.images)  # a writable copy: the shard is a read-only memory map
         for start in range(0, len(images), batch_size):
             part = slice(start, start + batch_size)
-            extra = np.asarray(shard.parallax[part], np.float32) if reads_parallax else None
+            extra = np.array(shard.parallax[part], np.float32) if reads_parallax else None
             depth = predictor.predict(images[part], parallax=extra)
             for pred, mvs in zip(depth, np.asarray(shard.depth[part], np.float32), strict=True):
                 score = score_image(pred, mvs, "median", _MIN_DEPTH, _MAX_DEPTH)
