@@ -65,23 +65,25 @@ def figure(summary: dict[str, Any], path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, (a, b) = plt.subplots(1, 2, figsize=(10, 3.8))
+    fig, (a, b) = plt.subplots(1, 2, figsize=(10, 4.2))
+    budget = next((p["budget"] for p in summary["data_curve"]), "?")
+    names = {"pretrained": "pretrained (median-aligned)", "finetuned": f"fine-tuned on {budget} labels (metric)"}
     for objective, colour in zip(OBJECTIVES, ("tab:blue", "tab:orange"), strict=True):
         for key, style in (("pretrained", "-o"), ("finetuned", "--s")):
             pts = [p for p in summary["data_curve"] if objective in p["models"]]
             a.plot([p["clips"] for p in pts], [p["models"][objective][key]["abs_rel"] for p in pts], style,
-                   color=colour, label=f"{objective} {key}")  # fmt: skip
+                   color=colour, label=f"{objective} {names[key]}")  # fmt: skip
             pts = [
                 p for p in summary["compute_curve"] if p["width"] == summary["base_width"] and objective in p["models"]
             ]
             b.plot([p["steps"] for p in pts], [p["models"][objective][key]["abs_rel"] for p in pts], style,
-                   color=colour, label=f"{objective} {key}")  # fmt: skip
-    a.set(xscale="log", xlabel="unlabelled clips rendered (log)", ylabel="test abs_rel",
-          title="more unlabelled clips (pretrained: median-aligned)")  # fmt: skip
+                   color=colour)  # fmt: skip
+    a.set(xscale="log", xlabel="unlabelled clips rendered (log; dotted: the demo's)", ylabel="test abs_rel",
+          title=f"more unlabelled clips ({summary['base_steps']} steps)")  # fmt: skip
     b.set(xscale="log", xlabel="pretraining steps (log)", title=f"more compute ({summary['demo_clips']} clips)")
     a.axvline(summary["demo_clips"], color="grey", lw=0.8, ls=":")
-    a.legend(fontsize=7)
-    fig.tight_layout()
+    fig.legend(loc="lower center", ncol=2, fontsize=8, frameon=False)
+    fig.tight_layout(rect=(0, 0.12, 1, 1))
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=110)
     plt.close(fig)
