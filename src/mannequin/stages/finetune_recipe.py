@@ -16,6 +16,7 @@ from typing import Any
 from mannequin.stages import finetune, pretrain
 from mannequin.stages.compare import ensure_parallax_store
 from mannequin.stages.finetune import SCRATCH
+from mannequin.stages.learning_scale import scored_metrics
 from mannequin.stages.params import load_params
 
 #: the pretrained inits compared beside scratch
@@ -44,11 +45,11 @@ def run_recipes(
         "pretrain.out": str(pretrained or out / "pretrain" / "models"), "pretrain.runs": str(out / "pretrain" / "runs"),
         "finetune.pretrained": str(pretrained or out / "pretrain" / "models"),
     }  # fmt: skip
+    base = load_params(params_path, {**(overrides or {}), **folders})
     if pretrained is None:
-        params = load_params(params_path, {**(overrides or {}), **folders})
         for objective in INITS:
-            log(f"pretrain {objective}: {pretrain.run(params, objective).steps} steps")
-    ensure_parallax_store(load_params(params_path, {**(overrides or {}), **folders}), log)
+            log(f"pretrain {objective}: {pretrain.run(base, objective).steps} steps")
+    ensure_parallax_store(base, log)
     table: dict[str, Any] = {}
     for recipe, recipe_overrides in recipes.items():
         root = out / recipe
@@ -67,9 +68,5 @@ def run_recipes(
             dirs, e.data, root / "metrics", alignment=e.alignment, min_depth=e.min_depth, max_depth=e.max_depth,
             batch_size=e.batch_size, examples=0, people_curate=params.curate, parallax_store=params.parallax.out,
         )  # fmt: skip
-        rows = {}
-        for name, r in scored.items():
-            m = r["metrics"]
-            rows[name.removeprefix("finetune-")] = {k: m[k] for k in ("abs_rel", "a1", "dbe_acc", "dbe_comp")}
-        table[recipe] = dict(sorted(rows.items()))
+        table[recipe] = {name.removeprefix("finetune-"): scored_metrics(r) for name, r in sorted(scored.items())}
     return table

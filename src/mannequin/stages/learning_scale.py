@@ -15,6 +15,7 @@ objective whose ``<objective>.result.json`` is there is not redone, and its pret
 from __future__ import annotations
 
 import csv
+import io
 import json
 import re
 import time
@@ -88,7 +89,7 @@ def pool_clips(sources: Sequence[tuple[Path, Path]]) -> list[PoolClip]:
     return clips
 
 
-def fixed_clips(data: Path, curated: Path) -> dict[str, str]:
+def fixed_clips(data: Path) -> dict[str, str]:
     """The first source's clips every run keeps: labelled and test ids (``splits.csv``), besides the pool."""
     return {c: s for c, s in read_split_table(data).items() if s != UNLABELED}
 
@@ -99,7 +100,7 @@ def write_run_inputs(root: Path, pool: list[PoolClip], n: int, data: Path, curat
     shards_dir = root / "curated" / SHARDS_DIR
     shards_dir.mkdir(parents=True, exist_ok=True)
     chosen = pool[:n]
-    rows = list(fixed_clips(data, curated).items()) + [(c.clip_id, UNLABELED) for c in chosen]
+    rows = list(fixed_clips(data).items()) + [(c.clip_id, UNLABELED) for c in chosen]
     fixed_shards = {s.path.name: s.path for s in list_shards(curated)}
     links = {c.clip_id: c.shard for c in chosen if c.shard is not None}
     links.update({c: fixed_shards[c] for c, s in rows if s != UNLABELED and s != "test" and c in fixed_shards})
@@ -108,17 +109,25 @@ def write_run_inputs(root: Path, pool: list[PoolClip], n: int, data: Path, curat
         link = shards_dir / clip_id
         if not link.exists():
             link.symlink_to(Path(target).resolve(), target_is_directory=True)
-    (root / "data").mkdir(parents=True, exist_ok=True)
-    with open(root / "data" / "splits.csv", "w", newline="") as fh:
-        writer = csv.writer(fh)
-        writer.writerow(["clip_id", "split"])
-        writer.writerows(rows)
+    text = io.StringIO()
+    csv.writer(text, lineterminator="\n").writerows([("clip_id", "split"), *rows])
+    atomic_write_text(root / "data" / "splits.csv", text.getvalue())
+    return pool_counts(pool, n)
+
+
+def pool_counts(pool: list[PoolClip], n: int) -> dict[str, int]:
+    """How many pool clips a point on the first ``n`` reads, and how many of them curation accepted."""
+    chosen = pool[:n]
     return {"pool_clips": len(chosen), "accepted": sum(c.shard is not None for c in chosen)}
 
 
-def _scores(result: dict[str, Any]) -> dict[str, Any]:
-    m = result["metrics"]
-    return {k: m[k] for k in ("abs_rel", "a1", "dbe_acc", "dbe_comp")}
+#: the figures a benchmark keeps of a model's metrics file
+SCORED = ("abs_rel", "a1", "dbe_acc", "dbe_comp")
+
+
+def scored_metrics(result: dict[str, Any]) -> dict[str, Any]:
+    """:data:`SCORED` of one model's evaluation result."""
+    return {k: result["metrics"][k] for k in SCORED}
 
 
 def run_point(
@@ -132,14 +141,12 @@ def run_point(
     log: Callable[[str], None] = print,
 ) -> dict[str, Any]:
     """Pretrain, score and fine-tune one point for each of ``objectives`` (an objective whose
-    ``<objective>.json`` is there is read, not redone); returns the point's result."""
+    ``<objective>.result.json`` is there is read, not redone); returns the point's result."""
     from mannequin.evaluation.evaluate import evaluate_dirs
 
     root = out / run.name
     data, curated = sources[0]
     counts = write_run_inputs(root, pool, run.clips, data, curated)
-    base = load_params(params_path, overrides or {})
-    budget = min(base.finetune.budgets)
     params = load_params(params_path, {
         **(overrides or {}),
         "pretrain.curated": str(root / "curated"), "pretrain.data": str(root / "data"),
@@ -149,7 +156,7 @@ def run_point(
         "finetune.out": str(root / "models" / "finetune"), "finetune.runs": str(root / "runs"),
         "evaluate.data": str(data),
     })  # fmt: skip
-    e = params.evaluate
+    budget, e = min(params.finetune.budgets), params.evaluate
     todo = [o for o in objectives if not (root / f"{o}{RESULT_SUFFIX}").is_file()]
     if todo:  # the people evaluation (and an rgb+parallax fine-tune) read the stored parallax input
         ensure_parallax_store(params, log)
@@ -167,9 +174,9 @@ def run_point(
         )  # fmt: skip
         pre, ft = scored[f"pretrain-{objective}"], scored[f"finetune-{objective}-{budget}"]
         model = {
-            "pretrained": _scores(pre),
+            "pretrained": scored_metrics(pre),
             "target_gap": (pre.get("target_gap") or {}).get("abs_rel"),
-            "finetuned": _scores(ft),
+            "finetuned": scored_metrics(ft),
             "pretrain_s": round(pretrain_s, 1),
             "resumed": trained.resumed,
             "samples_per_s": trained.throughput.get("samples_per_s"),
@@ -201,9 +208,7 @@ def collect(out: Path, pool: list[PoolClip], budget: int) -> list[dict[str, Any]
     results = []
     for root in sorted(p for p in Path(out).iterdir() if _NAME.fullmatch(p.name) and any(p.glob(f"*{RESULT_SUFFIX}"))):
         run = ScaleRun.parse(root.name)
-        chosen = pool[: run.clips]
-        counts = {"pool_clips": len(chosen), "accepted": sum(c.shard is not None for c in chosen)}
-        results.append(_point_result(root, run, counts, budget))
+        results.append(_point_result(root, run, pool_counts(pool, run.clips), budget))
     return sorted(results, key=lambda r: (r["clips"], r["steps"], r["width"]))
 
 
