@@ -80,3 +80,32 @@ def test_edge_aware_smoothness_prefers_the_depth_edge_on_the_image_edge() -> Non
     n_diff = h * (w - 1) + (h - 1) * w
     gamma0 = edge_aware_smoothness_loss(ramp, image, edge_gamma=0.0)
     assert abs(float(gamma0) - h * 1.0 / n_diff) < 1e-6
+
+
+def _mvs_loss(weight: float, net: DepthNet, batch: dict) -> tuple[torch.Tensor, dict]:
+    from mannequin.config.objectives import ObjectiveParams
+    from mannequin.learning.objectives import build_objective
+
+    params = ObjectiveParams.model_validate({"mvs": {"smoothness_weight": weight}})
+    return build_objective("mvs", net, params)(net, batch)
+
+
+def test_mvs_smoothness_term_costs_its_weight_times_the_edge_aware_term_off_the_targets() -> None:
+    torch.manual_seed(0)
+    net = DepthNet(width=8, depth=3)
+    image = torch.rand(2, 3, 16, 24)
+    depth = torch.rand(2, 1, 16, 24) + 1.0
+    depth[:, :, :, 12:] = float("nan")  # MVS knows the left half only
+    confidence = torch.where(torch.isfinite(depth), 1.0, 0.0)
+    batch = {"image": image, "depth": depth, "confidence": confidence}
+    off, logs_off = _mvs_loss(0.0, net, batch)
+    on, logs_on = _mvs_loss(0.5, net, batch)
+    assert "mvs_smooth" not in logs_off and "mvs_smooth" in logs_on
+    free = torch.zeros(2, 1, 16, 24)
+    free[..., 12:] = 1.0
+    expected = 0.5 * edge_aware_smoothness_loss(net(image), image, free)
+    assert expected > 0
+    assert torch.allclose(on - off, expected, rtol=1e-5)
+    # where every pixel has a confident target the term has nothing to act on
+    full = {"image": image, "depth": depth.nan_to_num(2.0), "confidence": torch.ones(2, 1, 16, 24)}
+    assert torch.allclose(_mvs_loss(0.5, net, full)[0], _mvs_loss(0.0, net, full)[0])

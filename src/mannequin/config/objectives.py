@@ -20,6 +20,13 @@ class MvsObjectiveParams(Block):
 
     gradient_weight: float = Field(0.5, ge=0, description="weight of the gradient-matching term")
     gradient_scales: int = Field(4, ge=1, description="scales of the gradient-matching term")
+    smoothness_weight: float = Field(
+        0.0,
+        ge=0,
+        description="weight of an edge-aware smoothness term of the log depth where the MVS target has no confident "
+        "pixel (monodepth's: depth may change where the image does); 0 is off (0.1 and 1 measured no sharper: "
+        "docs/experiments.md)",
+    )
 
 
 class MaskedParams(Block):

@@ -9,7 +9,7 @@ from __future__ import annotations
 import torch
 
 from mannequin.config.objectives import MvsObjectiveParams
-from mannequin.learning.losses import gradient_matching_loss, scale_invariant_loss
+from mannequin.learning.losses import edge_aware_smoothness_loss, gradient_matching_loss, scale_invariant_loss
 from mannequin.learning.nets import DepthNet, net_input
 from mannequin.learning.objectives.base import Gather, Objective
 
@@ -26,10 +26,26 @@ class MvsObjective(Objective):
         out = net.decode(net_input(net, batch))
         pred = net.log_depth(out)
         grad = gradient_matching_loss(pred, batch["depth"], batch["confidence"], self.params.gradient_scales)
+        smooth = self._smoothness(pred, batch)
         if net.head == "bins":  # the distribution's cross-entropy replaces the scale-invariant regression
             ce = net.bins_loss(out, batch["depth"], batch["confidence"])
             loss = ce + self.params.gradient_weight * grad
+            loss = loss if smooth is None else loss + smooth
             return loss, {"mvs_bins_ce": ce.detach(), "mvs_grad": grad.detach(), "pred_log": pred.detach()}
         si = scale_invariant_loss(pred, batch["depth"], batch["confidence"])
         loss = si + self.params.gradient_weight * grad
-        return loss, {"mvs_si": si.detach(), "mvs_grad": grad.detach(), "pred_log": pred.detach()}
+        logs = {"mvs_si": si.detach(), "mvs_grad": grad.detach(), "pred_log": pred.detach()}
+        if smooth is not None:
+            loss = loss + smooth
+            logs["mvs_smooth"] = smooth.detach()
+        return loss, logs
+
+    def _smoothness(self, pred: torch.Tensor, batch: dict) -> torch.Tensor | None:
+        """``smoothness_weight`` x the edge-aware smoothness of ``pred`` where the target has no confident pixel
+        (None when the weight is 0: the loss is then exactly what it was without the term)."""
+        if self.params.smoothness_weight <= 0:
+            return None
+        depth, confidence = batch["depth"], batch["confidence"]
+        known = torch.isfinite(depth) & (depth > 0) & (confidence.nan_to_num(0.0) > 0)
+        free = (~known).float()
+        return self.params.smoothness_weight * edge_aware_smoothness_loss(pred, batch["image"], free)
