@@ -30,7 +30,8 @@ from mannequin.curation.shards import write_shard
 
 RESULTS = Path(__file__).parent / "results" / "training.json"
 THREADS_RESULTS = Path(__file__).parent / "results" / "training_threads.json"
-#: (torch threads, loader workers) of the --threads table; the first is the peer (the default params)
+#: (torch threads, loader workers) of the --threads table; the first is the peer (TrainerParams' default; params.yaml
+#: sets 2 threads from this table)
 THREAD_RUNS = [(1, 1), (2, 1), (2, 0), (1, 0)]
 RUNS = [("mvs", 1), ("masked", 1), ("contrastive", 1), ("photometric", 1), ("mvs+photometric", 1), ("mvs", 0)]
 #: the peer each run's throughput is compared with (same loader workers, same run of this script)
@@ -161,7 +162,7 @@ def main() -> None:
 
 def bench_threads(args: argparse.Namespace) -> None:
     """Does the second core pay? ``mvs`` pretraining samples/s at each of :data:`THREAD_RUNS`, as a ratio to the
-    first (one thread, one loader worker: the default), in one run on the same shards."""
+    first (one thread, one loader worker: TrainerParams' default), in one run on the same shards."""
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         write_synthetic(Path(tmp), args.clips, args.frames)
@@ -177,7 +178,7 @@ def bench_threads(args: argparse.Namespace) -> None:
     write_result(args.out or THREADS_RESULTS, {
         "benchmark": "training_threads",
         "what": "mvs pretraining samples/s with 1 or 2 torch threads and 0 or 1 loader workers (synthetic shards,"
-        " default net); samples_per_s_vs_default: the ratio to 1 thread + 1 worker (params.yaml), same run",
+        " default net); samples_per_s_vs_default: the ratio to 1 thread + 1 worker (TrainerParams' default), same run",
         "machine": {"platform": platform.platform(), "cpus": os.cpu_count(), "load_1min": os.getloadavg()[0]},
         "command": "python bench/bench_training.py --threads",
         "rows": rows,

@@ -64,8 +64,9 @@ class TrainerParams(Block):
     threads: int = Field(
         1,
         ge=0,
-        description="torch intra-op threads; 0 keeps torch's default. 1: on the shared 2-core box torch's 2 threads "
-        "ran pretraining at ~2 samples/s beside one busy process, 1 thread at ~64 samples/s",
+        description="torch intra-op threads; 0 keeps torch's default. params.yaml sets 2 on its 2-core machine (1.65x "
+        "the samples/s of 1 on an idle one, bench/bench_training.py --threads); use 1 where other busy work shares "
+        "the cores (2 threads beside one busy process ran at ~2 samples/s, 1 thread at ~64)",
     )
 
 

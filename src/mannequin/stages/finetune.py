@@ -138,9 +138,9 @@ def run(
             info.update(mask_sources=dm.mask_sources, random_masks=random_masks)
         return info
 
-    trainer = f.trainer.model_copy(update={"max_steps": f.steps_for(budget)})
+    trainer_params = f.trainer.model_copy(update={"max_steps": f.steps_for(budget)})
     return fit_and_export(
-        module, dm, trainer, run_dir, out_dir, run_digest, has_val=dm.val_set is not None, score_sets=score_sets,
+        module, dm, trainer_params, run_dir, out_dir, run_digest, has_val=dm.val_set is not None, score_sets=score_sets,
         score_batch=f.batch_size, seed=f.seed, meta=meta, progress=progress, callbacks=callbacks,
         select_on_val=f.select == "val", start_is_candidate=init != SCRATCH,
     )  # fmt: skip
