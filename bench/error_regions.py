@@ -1,0 +1,127 @@
+"""Where is a model wrong? Its test abs_rel split by what the parallax input knew of each pixel.
+
+Each test frame's prediction is median-aligned to the sensor depth over all its valid pixels (as ``evaluate`` aligns
+a pretrained model), then its relative error is averaged over four pixel sets: every valid pixel, those where the
+stored parallax input (``mannequin parallax``) has a reading, those where it has none and no person is masked, and
+the masked people. The raw parallax depth is scored too, where it has a reading, median-aligned on those pixels
+alone. It also gives each model's boundary errors (ε_acc, ε_comp). Used for docs/experiments.md's "Where the errors
+are"; it reads a finished ``make demo``.
+
+    .venv/bin/python bench/error_regions.py models/pretrain/mvs models/pretrain/mvs-parallax
+
+Prints a table and writes bench/results/error_regions.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import numpy as np
+
+from machine import write_result
+from mannequin.evaluation.boundaries import Boundaries
+from mannequin.evaluation.testset import held_out_clip_ids, load_held_out_clip
+
+RESULTS = Path(__file__).parent / "results" / "error_regions.json"
+REGIONS = ("all", "parallax known", "parallax unknown", "people")
+
+
+def region_masks(valid: np.ndarray, confidence: np.ndarray, people: np.ndarray) -> dict[str, np.ndarray]:
+    """The pixel sets of :data:`REGIONS` for one frame (boolean H x W each)."""
+    known = confidence > 0
+    return {
+        "all": valid,
+        "parallax known": valid & known,
+        "parallax unknown": valid & ~known & ~people,
+        "people": valid & people,
+    }
+
+
+def median_aligned_error(pred: np.ndarray, gt: np.ndarray, fit: np.ndarray) -> np.ndarray:
+    """|s pred - gt| / gt with s the ratio of medians over ``fit``; NaN outside ``fit``."""
+    scale = np.median(gt[fit]) / np.median(pred[fit])
+    err = np.full(gt.shape, np.nan)
+    err[fit] = np.abs(scale * pred[fit] - gt[fit]) / gt[fit]
+    return err
+
+
+class Tally:
+    """Sums of errors and pixel counts per region, and per-frame boundary errors."""
+
+    def __init__(self) -> None:
+        self.sums = dict.fromkeys(REGIONS, 0.0)
+        self.counts = dict.fromkeys(REGIONS, 0)
+        self.boundaries: list[tuple[float, float]] = []
+
+    def add(self, err: np.ndarray, masks: dict[str, np.ndarray]) -> None:
+        for name, mask in masks.items():
+            self.sums[name] += float(np.nansum(err[mask]))
+            self.counts[name] += int(np.isfinite(err[mask]).sum())
+
+    def summary(self) -> dict[str, float | None]:
+        total = max(1, self.counts["all"])
+        out: dict[str, float | None] = {}
+        for name in REGIONS:
+            n = self.counts[name]
+            out[name] = round(self.sums[name] / n, 4) if n else None
+            out[f"{name} share"] = round(n / total, 3)
+        if self.boundaries:
+            out["eps_acc"] = round(float(np.mean([a for a, _ in self.boundaries])), 3)
+            out["eps_comp"] = round(float(np.mean([c for _, c in self.boundaries])), 3)
+        return out
+
+
+def score_models(data: Path, parallax: Path, models: list[Path]) -> dict[str, dict]:
+    """Every model's :class:`Tally` summary on the test clips, and the raw parallax's (key ``raw parallax``)."""
+    from mannequin.learning.predict import DepthPredictor
+
+    clips = [c for c in (load_held_out_clip(data, i) for i in held_out_clip_ids(data)) if c is not None]
+    stored = {c.clip_id: np.load(parallax / f"{c.clip_id}.npz") for c in clips}
+    results: dict[str, dict] = {}
+    raw = Tally()
+    for model in models:
+        predictor, tally = DepthPredictor.load(model), Tally()
+        for clip in clips:
+            z = stored[clip.clip_id]
+            rows = [list(z["frames"]).index(f) for f in clip.frame_indices]
+            channels = np.stack([z["parallax"][rows], z["confidence"][rows], z["mask"][rows]], -1).astype(np.float32)
+            depth = predictor.predict(clip.images, parallax=channels if predictor.needs_parallax else None)
+            for i, pred in enumerate(depth):
+                gt = clip.depth[i]
+                valid = np.isfinite(gt) & (gt > 0)
+                masks = region_masks(valid, channels[i, ..., 1], channels[i, ..., 2] > 0)
+                tally.add(median_aligned_error(pred, gt, valid), masks)
+                b = Boundaries.of(np.where(valid, gt, 1.0), pred, valid)
+                tally.boundaries.append((b.accuracy, b.completeness))
+                if model == models[0]:  # the raw parallax once, on the pixels where it has a reading
+                    known = masks["parallax known"]
+                    if known.sum() >= 10:
+                        raw.add(median_aligned_error(np.exp(channels[i, ..., 0]), gt, known), {"all": known})
+        results[str(model)] = tally.summary()
+    results["raw parallax"] = {"all": raw.summary()["all"]}
+    return results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("models", nargs="+", type=Path, help="model folders (pretrained or fine-tuned)")
+    parser.add_argument("--data", type=Path, default=Path("data"))
+    parser.add_argument("--parallax", type=Path, default=Path("parallax"))
+    parser.add_argument("--out", type=Path, default=RESULTS)
+    args = parser.parse_args()
+    results = score_models(args.data, args.parallax, args.models)
+    print(f"{'model':<32} " + " ".join(f"{r:>17}" for r in REGIONS) + f" {'eps_acc':>8} {'eps_comp':>8}")
+    for name, r in results.items():
+        cells = " ".join(f"{'' if r.get(k) is None else r[k]:>17}" for k in REGIONS)
+        print(f"{name:<32} {cells} {r.get('eps_acc', ''):>8} {r.get('eps_comp', ''):>8}")
+    write_result(args.out, {
+        "benchmark": "error_regions",
+        "what": "median-aligned test abs_rel per pixel set (parallax input known, unknown, people) and boundary errors",
+        "command": "python bench/error_regions.py " + " ".join(str(m) for m in args.models),
+        "models": results,
+    })  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
