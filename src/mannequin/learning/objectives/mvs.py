@@ -26,15 +26,14 @@ class MvsObjective(Objective):
         out = net.decode(net_input(net, batch))
         pred = net.log_depth(out)
         grad = gradient_matching_loss(pred, batch["depth"], batch["confidence"], self.params.gradient_scales)
-        smooth = self._smoothness(pred, batch)
         if net.head == "bins":  # the distribution's cross-entropy replaces the scale-invariant regression
             ce = net.bins_loss(out, batch["depth"], batch["confidence"])
-            loss = ce + self.params.gradient_weight * grad
-            loss = loss if smooth is None else loss + smooth
-            return loss, {"mvs_bins_ce": ce.detach(), "mvs_grad": grad.detach(), "pred_log": pred.detach()}
-        si = scale_invariant_loss(pred, batch["depth"], batch["confidence"])
-        loss = si + self.params.gradient_weight * grad
-        logs = {"mvs_si": si.detach(), "mvs_grad": grad.detach(), "pred_log": pred.detach()}
+            loss, logs = ce + self.params.gradient_weight * grad, {"mvs_bins_ce": ce.detach()}
+        else:
+            si = scale_invariant_loss(pred, batch["depth"], batch["confidence"])
+            loss, logs = si + self.params.gradient_weight * grad, {"mvs_si": si.detach()}
+        logs.update(mvs_grad=grad.detach(), pred_log=pred.detach())
+        smooth = self._smoothness(pred, batch)
         if smooth is not None:
             loss = loss + smooth
             logs["mvs_smooth"] = smooth.detach()
