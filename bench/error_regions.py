@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from machine import write_result
+from mannequin.evaluation.alignment import median_scale
 from mannequin.evaluation.boundaries import Boundaries
 from mannequin.evaluation.testset import held_out_clip_ids, load_held_out_clip
 
@@ -40,7 +41,7 @@ def region_masks(valid: np.ndarray, confidence: np.ndarray, people: np.ndarray) 
 
 def median_aligned_error(pred: np.ndarray, gt: np.ndarray, fit: np.ndarray) -> np.ndarray:
     """|s pred - gt| / gt with s the ratio of medians over ``fit``; NaN outside ``fit``."""
-    scale = np.median(gt[fit]) / np.median(pred[fit])
+    scale = median_scale(pred[fit], gt[fit])
     err = np.full(gt.shape, np.nan)
     err[fit] = np.abs(scale * pred[fit] - gt[fit]) / gt[fit]
     return err
