@@ -34,6 +34,11 @@ class NetParams(Block):
     bins: int = Field(32, ge=2, le=1024, description="bins head: number of log-depth bins")
     log_range: float = Field(2.0, gt=0, description="bins head: centres span [-log_range, log_range] of log(d/median)")
     bins_sigma: float = Field(1.0, gt=0, description="bins head: soft-target width in bin widths")
+    parallax_gate: bool = Field(
+        False,
+        description="rgb+parallax nets: a full-resolution learned weight moves the output towards the parallax "
+        "input where it has a reading (sharp edges where the input is sure); needs head: value; no effect on rgb",
+    )
 
     @model_validator(mode="after")
     def _buildable(self) -> NetParams:

@@ -65,6 +65,39 @@ class Encoder(nn.Module):
         return feats
 
 
+class ParallaxGate(nn.Module):
+    """Where to trust the parallax input, per pixel at full resolution: the net's own log depth moves towards the
+    input's (shifted to the net's level over the pixels it trusts) by a learned weight in [0, 1].
+
+    The weight reads the image, the input's confidence and mask, its disagreement with the net's map, and the
+    decoder's last features; it is zero where the input has no reading and starts near ``sigmoid(trust_start)``
+    elsewhere. The input's edges are sharp where it has a reading, and a weight that follows the confidence can jump
+    where the half-resolution decoder cannot.
+    """
+
+    def __init__(self, feat_channels: int, hidden: int = 8, trust_start: float = 2.0) -> None:
+        super().__init__()
+        reads = feat_channels + 6  # the features, RGB, confidence, mask, the disagreement
+        self.weight = nn.Sequential(
+            nn.Conv2d(reads, hidden, 3, padding=1), nn.SiLU(inplace=True), nn.Conv2d(hidden, 1, 3, padding=1)
+        )
+        nn.init.constant_(self.weight[-1].bias, trust_start)
+
+    def forward(
+        self, own: torch.Tensor, parallax: torch.Tensor, feats: torch.Tensor, image: torch.Tensor
+    ) -> torch.Tensor:
+        """``own`` (B,1,H,W) log depth, ``parallax`` (B,3,H,W) normalised depth, confidence, mask; ``feats`` the
+        decoder's last features at any resolution; ``image`` (B,3,H,W) the normalised RGB -> the gated log depth."""
+        depth, confidence, mask = parallax[:, 0:1], parallax[:, 1:2], parallax[:, 2:3]
+        trust = confidence * (1 - mask)
+        level = ((own - depth) * trust).sum((2, 3), keepdim=True) / trust.sum((2, 3), keepdim=True).clamp_min(1e-6)
+        shifted = depth + level
+        feats = F.interpolate(feats, size=own.shape[-2:], mode="bilinear", align_corners=False)
+        logit = self.weight(torch.cat([feats, image, confidence, mask, shifted - own], dim=1))
+        weight = torch.sigmoid(logit) * (trust > 0)
+        return own + weight * (shifted - own)
+
+
 class Decoder(nn.Module):
     """Upsample-and-merge decoder over the encoder's skip features.
 
@@ -75,7 +108,12 @@ class Decoder(nn.Module):
     """
 
     def __init__(
-        self, channels: list[int], out_channels: int = 1, input_channels: int = 0, side_outputs: bool = False
+        self,
+        channels: list[int],
+        out_channels: int = 1,
+        input_channels: int = 0,
+        side_outputs: bool = False,
+        parallax_gate: bool = False,
     ) -> None:
         super().__init__()
         ups = []
@@ -95,12 +133,17 @@ class Decoder(nn.Module):
         side_channels = channels[:-1] if self.full_res else channels[1:-1]  # finest first
         heads = [nn.Conv2d(c, out_channels, 3, padding=1) for c in side_channels]
         self.sides = nn.ModuleList(heads) if side_outputs else None
+        self.gate = ParallaxGate(last) if parallax_gate else None
 
     def forward_all(
-        self, feats: list[torch.Tensor], size: tuple[int, int], image: torch.Tensor | None = None
+        self,
+        feats: list[torch.Tensor],
+        size: tuple[int, int],
+        image: torch.Tensor | None = None,
     ) -> list[torch.Tensor]:
         """The map at ``size`` first, then (with ``side_outputs``) the coarser stages' own maps, finest first,
-        each at its stage's resolution. A full-resolution decoder needs the ``image`` it read."""
+        each at its stage's resolution. A full-resolution or gated decoder needs the ``image`` the net read (at
+        ``size``, RGB normalised; a gated one's RGB then the parallax input)."""
         x = feats[-1]
         coarse = []
         for block, skip in zip(self.ups, reversed(feats[:-1]), strict=True):
@@ -115,6 +158,10 @@ class Decoder(nn.Module):
         out = self.out(x)
         if out.shape[-2:] != tuple(size):
             out = F.interpolate(out, size=size, mode="bilinear", align_corners=False)
+        if self.gate is not None:
+            if image is None or image.shape[1] < 6:
+                raise ValueError("a parallax-gated decoder needs the image and its parallax input")
+            out = self.gate(out, image[:, 3:], x, image[:, :3])
         if self.sides is None:
             return [out]
         # coarse[-1] is the stride-2 map: a side output there only when a full-resolution stage follows it
@@ -151,6 +198,7 @@ class DepthNet(nn.Module):
         inputs: str = "rgb",
         full_res: bool = False,
         side_outputs: bool = False,
+        parallax_gate: bool = False,
     ) -> None:
         from mannequin.learning.pretext.depth_bins import HEAD_KINDS, bin_centres, check_bins
 
@@ -164,7 +212,13 @@ class DepthNet(nn.Module):
         self.encoder = Encoder(width, depth, input_channels(inputs))
         check_bins(bins)  # refused for either head, as params.yaml refuses it
         in_ch = input_channels(inputs) if full_res else 0
-        self.decoder = Decoder(self.encoder.channels, 1 if head == "value" else bins, in_ch, side_outputs)
+        gated = parallax_gate and inputs == "rgb+parallax"  # an rgb net has no input to gate
+        if gated and head != "value":
+            from mannequin.errors import InputError
+
+            raise InputError("net.parallax_gate", "the parallax gate needs net.head: value", "bad_head")
+        out_ch = 1 if head == "value" else bins
+        self.decoder = Decoder(self.encoder.channels, out_ch, in_ch, side_outputs, gated)
         self.log_offset = nn.Parameter(torch.zeros(()))
         centres = bin_centres(bins, log_range) if head == "bins" else torch.zeros(0)
         self.register_buffer("centres", centres, persistent=False)
@@ -181,8 +235,8 @@ class DepthNet(nn.Module):
         return self.decoder.forward_all(feats, image.shape[-2:], self._decoder_input(image))
 
     def _decoder_input(self, image: torch.Tensor) -> torch.Tensor | None:
-        """What the full-resolution stage reads: the normalised net input (None without that stage)."""
-        if not self.decoder.full_res:
+        """What the full-resolution stage and the gate read: the normalised net input (None without either)."""
+        if not (self.decoder.full_res or self.decoder.gate is not None):
             return None
         x = (image[:, :3] - self.encoder.mean) / self.encoder.std
         return torch.cat([x, image[:, 3:]], dim=1) if image.shape[1] > 3 else x
@@ -244,7 +298,7 @@ def build_net(net: Any) -> DepthNet:
     return DepthNet(
         int(get("width", 16)), int(get("depth", 4)), str(get("head", "value")), int(get("bins", 32)),
         float(get("log_range", 2.0)), float(get("bins_sigma", 1.0)), str(get("inputs", "rgb") or "rgb"),
-        bool(get("full_res", False)), bool(get("side_outputs", False)),
+        bool(get("full_res", False)), bool(get("side_outputs", False)), bool(get("parallax_gate", False)),
     )  # fmt: skip
 
 
