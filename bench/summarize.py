@@ -254,6 +254,11 @@ def pipeline(d: dict) -> str:
     return table(["measurement", "seconds"], rows)
 
 
+def install(d: dict) -> str:
+    rows = [[way, d["median_s"][way], len(d["seconds"][way])] for way in ("uv", "pip")]
+    return table(["make install", "median s", "runs"], rows) + f"\n\npip / uv: {d['pip_over_uv']:.2f}x (same run)"
+
+
 def demo(d: dict) -> str:
     rows = [[r["stage"], r["wall_s"], r["peak_rss_mib"]] for r in d["rows"]]
     rows.append(["total", d["total_wall_s"], d["peak_rss_mib"]])
@@ -435,6 +440,7 @@ SECTIONS: list[tuple[str, str, str, Callable[[dict], str]]] = [
         sfm_curation,
     ),
     ("demo", "The demo, stage by stage", "bench/bench_demo.py", demo),
+    ("install", "make install: uv against the pip fallback", "bench/bench_install.py", install),
     ("real_depth", "Real depth: every model on real scenes with true depth", "make real-depth", real_depth),
     ("castel_poses", "Castel: SfM poses against poses from the sensor", "bench/castel_poses.py", castel_poses),
     ("people_masks", "The person segmenter on real people", "bench/bench_people_masks.py", people_masks),

@@ -51,3 +51,12 @@ def test_the_threads_section_gives_each_ratio(summarize):
     assert data["rows"][0]["samples_per_s_vs_default"] == 1.0  # the peer is the first row
     for r in data["rows"]:
         assert f"{r['samples_per_s_vs_default']:.2f}x" in text
+
+
+def test_the_install_section_gives_both_medians_and_their_ratio(summarize):
+    data = load("install")
+    text = summarize.install(data)
+    for way in ("uv", "pip"):
+        assert f"| {way} | {data['median_s'][way]:.4g} | {len(data['seconds'][way])} |" in text
+    assert data["pip_over_uv"] == data["median_s"]["pip"] / data["median_s"]["uv"]  # the peer is in the same run
+    assert f"{data['pip_over_uv']:.2f}x" in text
