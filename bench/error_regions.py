@@ -15,6 +15,7 @@ Prints a table and writes bench/results/error_regions.json.
 from __future__ import annotations
 
 import argparse
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -22,7 +23,7 @@ import numpy as np
 from machine import write_result
 from mannequin.evaluation.alignment import median_scale
 from mannequin.evaluation.boundaries import Boundaries
-from mannequin.evaluation.testset import held_out_clip_ids, load_held_out_clip
+from mannequin.evaluation.testset import HeldOutClip, held_out_clip_ids, load_held_out_clip
 
 RESULTS = Path(__file__).parent / "results" / "error_regions.json"
 REGIONS = ("all", "parallax known", "parallax unknown", "people")
@@ -75,31 +76,41 @@ class Tally:
 
 def score_models(data: Path, parallax: Path, models: list[Path]) -> dict[str, dict]:
     """Every model's :class:`Tally` summary on the test clips, and the raw parallax's (key ``raw parallax``)."""
+    from mannequin.evaluation.people_eval import stored_input
     from mannequin.learning.predict import DepthPredictor
 
     clips = [c for c in (load_held_out_clip(data, i) for i in held_out_clip_ids(data)) if c is not None]
-    stored = {c.clip_id: np.load(parallax / f"{c.clip_id}.npz") for c in clips}
+    channels = {}  # each clip's stored parallax input at its ground-truth frames, (N, H, W, 3)
+    for clip in clips:
+        stored = stored_input(parallax, clip)
+        if stored is None:
+            raise SystemExit(f"error_regions: {parallax}: no stored parallax input for {clip.clip_id}'s test frames")
+        channels[clip.clip_id] = stored.channels_last()
+
+    def frames(clip: HeldOutClip) -> Iterator[tuple[int, np.ndarray, np.ndarray, dict[str, np.ndarray]]]:
+        """Each test frame's row, sensor depth, valid pixels and pixel sets."""
+        for i, gt in enumerate(clip.depth):
+            valid = np.isfinite(gt) & (gt > 0)
+            ch = channels[clip.clip_id][i]
+            yield i, gt, valid, region_masks(valid, ch[..., 1], ch[..., 2] > 0)
+
     results: dict[str, dict] = {}
-    raw = Tally()
     for model in models:
         predictor, tally = DepthPredictor.load(model), Tally()
         for clip in clips:
-            z = stored[clip.clip_id]
-            rows = [list(z["frames"]).index(f) for f in clip.frame_indices]
-            channels = np.stack([z["parallax"][rows], z["confidence"][rows], z["mask"][rows]], -1).astype(np.float32)
-            depth = predictor.predict(clip.images, parallax=channels if predictor.needs_parallax else None)
-            for i, pred in enumerate(depth):
-                gt = clip.depth[i]
-                valid = np.isfinite(gt) & (gt > 0)
-                masks = region_masks(valid, channels[i, ..., 1], channels[i, ..., 2] > 0)
-                tally.add(median_aligned_error(pred, gt, valid), masks)
-                b = Boundaries.of(np.where(valid, gt, 1.0), pred, valid)
+            given = channels[clip.clip_id] if predictor.needs_parallax else None
+            depth = predictor.predict(clip.images, parallax=given)
+            for i, gt, valid, masks in frames(clip):
+                tally.add(median_aligned_error(depth[i], gt, valid), masks)
+                b = Boundaries.of(np.where(valid, gt, 1.0), depth[i], valid)
                 tally.boundaries.append((b.accuracy, b.completeness))
-                if model == models[0]:  # the raw parallax once, on the pixels where it has a reading
-                    known = masks["parallax known"]
-                    if known.sum() >= 10:
-                        raw.add(median_aligned_error(np.exp(channels[i, ..., 0]), gt, known), {"all": known})
         results[str(model)] = tally.summary()
+    raw = Tally()  # the raw parallax, on the pixels where it has a reading, aligned on those alone
+    for clip in clips:
+        for i, gt, _, masks in frames(clip):
+            known = masks["parallax known"]
+            if known.sum() >= 10:
+                raw.add(median_aligned_error(np.exp(channels[clip.clip_id][i, ..., 0]), gt, known), {"all": known})
     results["raw parallax"] = {"all": raw.summary()["all"]}
     return results
 
