@@ -45,7 +45,7 @@ install: $(STAMP)
 $(STAMP): requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --disable-pip-version-check --upgrade "pip>=24"
-	@# uv installs the same pins in seconds where pip takes minutes (measured: 16 s against about 2.5 min on 2 cores);
+	@# uv installs the same pins in seconds where pip takes minutes (bench/bench_install.py: 29 s against 213 s);
 	@# each step falls back to pip when uv cannot be installed or fails. uv reads no pip config: the find-links
 	@# dirs (where a local torch wheel lies) are passed on from PIP_FIND_LINKS or pip's config.
 	@# torch first, so nothing downloads a CUDA build on a CPU machine. scenedetect requires opencv-python, a
