@@ -1,6 +1,6 @@
 """What the Mannequin Challenge model's parallax input costs, each cost against its peer in the same run.
 
-1. Curation: the CPU share of an accepted clip's curation spent computing its parallax input (the single-source
+1. Curation: the CPU share of an accepted clip's curation spent computing its parallax input (the
    sweep and masks stored in the shard), on the first ``--clips`` unlabeled clips of the default sample.
 2. The ``parallax`` stage on the labeled and test clips of that sample (wall and CPU).
 3. Pretraining: seconds per step of the rgb+parallax net against the rgb net on the same shards and steps.

@@ -3,7 +3,7 @@ one run, on the same models and test clips.
 
     .venv/bin/python bench/bench_people_eval.py --data data --models models [--params params.yaml]
 
-The people evaluation runs the single-source plane sweep once per test frame (the raw parallax baseline and the
+The people evaluation runs the parallax input's plane sweep once per test frame (the raw parallax baseline and the
 input of rgb+parallax models) and scores every model by pixel group; the plain evaluation only predicts and
 scores. Both write into temporary folders; the ratio of their wall times is the figure (a noisy machine shifts
 both alike). Prints a table and writes bench/results/people_eval.json (with the verdict figures of the run).

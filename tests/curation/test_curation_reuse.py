@@ -7,6 +7,7 @@ from pathlib import Path
 
 import mannequin.curation.mvs as mvs
 from mannequin.curation.curate import curate_dataset
+from mannequin.curation.parallax import sweep_params
 from mannequin.curation.table import read_clip_table
 
 
@@ -17,11 +18,11 @@ def _outputs(out: Path) -> dict[str, bytes]:
 
 def test_reuse_gives_the_same_outputs_without_recomputing(clean_data, tmp_path, tiny_params, monkeypatch):
     calls: list[int] = []  # the multi-view MVS of a clip
-    sweeps: list[int] = []  # the single-source sweep of an accepted clip's parallax input (stored in its shard)
+    sweeps: list[int] = []  # the sweep of an accepted clip's parallax input (stored in its shard)
     real = mvs.clip_depth
 
     def counting(*args, **kwargs):
-        (sweeps if args[2].num_sources == 1 else calls).append(1)
+        (sweeps if args[2] == sweep_params(tiny_params.mvs, tiny_params.masks) else calls).append(1)
         return real(*args, **kwargs)
 
     monkeypatch.setattr(mvs, "clip_depth", counting)
@@ -54,7 +55,7 @@ def test_reuse_ignores_shards_of_other_params_or_content(clean_data, tmp_path, t
     real = mvs.clip_depth
 
     def counting(*args, **kwargs):
-        if args[2].num_sources > 1:  # the multi-view MVS (not the parallax input's single-source sweep)
+        if args[2].best_k > 1:  # the multi-view MVS (the parallax input's sweep keeps each pixel's best source)
             calls.append(1)
         return real(*args, **kwargs)
 

@@ -86,7 +86,7 @@ def test_people_evaluation_on_paper_like_data(paper_data: Path, tmp_path: Path) 
     assert models[PARALLAX]["alignment"] == "median"
     for clip_set in ("moving", "frozen", "all"):
         assert set(models["finetune-scratch-2"]["clip_sets"][clip_set]) == {"human", "non_human", "all"}
-    # the raw parallax is unmasked: it has depth on the people too, but not everywhere (one source view)
+    # the raw parallax is unmasked: it has depth on the people too, but not everywhere (occlusions, no texture)
     raw = models[PARALLAX]["clip_sets"]["all"]
     assert 0 < raw["human"]["coverage"] <= 1 and 0 < raw["all"]["coverage"] < 1
     # the model's input is masked: its mask channel is the clip's masks, parallax and confidence 0 inside

@@ -1,4 +1,5 @@
-"""The parallax input: single-source plane sweep, masked, normalised so the pose scale never shows."""
+"""The parallax input: a plane sweep over nearby frames, each pixel from its best source, masked, normalised so the
+pose scale never shows."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ from mannequin.curation.parallax import (
     clip_parallax,
     denormalise_depth,
     normalise_depth,
-    single_source,
+    sweep_params,
 )
 from mannequin.sample.dataset import render_clip
 from mannequin.sample.plan import make_plan
@@ -43,7 +44,7 @@ def test_normalise_known_answer() -> None:
     assert zero == 0.0 and not empty.any()
 
 
-def test_apply_mask_and_single_source() -> None:
+def test_apply_mask_and_the_sweep_params() -> None:
     depth = np.array([[1.0, 2.0], [np.nan, 4.0]], np.float32)
     conf = np.array(
         [
@@ -57,8 +58,10 @@ def test_apply_mask_and_single_source() -> None:
     )
     d, c = apply_mask(depth, conf, np.array([[False, True], [False, False]]))
     assert np.isnan(d[0, 1]) and c[0, 1] == 0 and c[1, 0] == 0 and d[1, 1] == 4.0 and c[0, 0] == pytest.approx(0.9)
-    params = single_source(MvsParams(planes=32, num_sources=4, best_k=2))
-    assert (params.num_sources, params.best_k, params.planes) == (1, 1, 32)
+    params = sweep_params(MvsParams(planes=32, num_sources=4, best_k=2), MaskParams(parallax_planes=40))
+    assert (params.num_sources, params.best_k, params.planes) == (2, 1, 40)
+    one = sweep_params(MvsParams(), MaskParams(parallax_sources=1))
+    assert (one.num_sources, one.best_k) == (1, 1)  # the paper's input
 
 
 @pytest.fixture(scope="module")
@@ -87,6 +90,7 @@ def parallax_runs(scaled_clips):
     masks = np.zeros(images.shape[:3], bool)
     masks[:, 10:30, 20:44] = True
     runs["masked"] = clip_parallax(images, cameras, masks)
+    runs["paper"] = clip_parallax(images, cameras, None, sweep_params(MvsParams(), MaskParams(parallax_sources=1)))
     return runs
 
 
@@ -122,6 +126,22 @@ def test_parallax_depth_is_close_to_the_truth(parallax_runs, scaled_clips, paper
     rel = np.abs(run.depth[known] / plan.pose_scale - truth[known]) / truth[known]
     assert np.median(rel) < 0.05 and np.mean(rel < 0.15) > 0.85
     assert (run.source >= 0).all() and (run.source != np.arange(len(run.source))).all()
+
+
+def test_two_sources_cover_more_of_the_frame_than_one_as_accurately(parallax_runs, scaled_clips, paper_dataset) -> None:
+    root, _ = paper_dataset
+    _, _, plan = scaled_clips
+    truth = np.load(root / "truth" / plan.clip_id / "depth.npz")["depth"]
+    errors = {}
+    for name in ("paper", "one"):  # one source view (the paper's input), the default two
+        run = parallax_runs[name]
+        known = np.isfinite(run.depth)
+        rel = np.abs(run.depth[known] / plan.pose_scale - truth[known]) / truth[known]
+        errors[name] = (known.mean(), np.median(rel))
+    (cover_1, err_1), (cover_2, err_2) = errors["paper"], errors["one"]
+    assert cover_2 > cover_1 + 0.03, errors
+    assert err_2 < 0.05 and err_2 < err_1 + 0.01, errors
+    np.testing.assert_array_equal(parallax_runs["paper"].source, parallax_runs["one"].source)  # the same first source
 
 
 def test_motion_masks_find_walking_people_not_frozen_ones() -> None:

@@ -83,9 +83,9 @@ def _poses(params):
 
 
 def _mvs(params):
-    from mannequin.curation.parallax import single_source
+    from mannequin.curation.parallax import sweep_params
 
-    return single_source(params.curate.mvs, params.curate.masks.parallax_planes)
+    return sweep_params(params.curate.mvs, params.curate.masks)
 
 
 def _result(constant: float, rgb: float, both: float, raw: float) -> dict:

@@ -18,7 +18,7 @@ def parallax(
     out: Path = typer.Option(None, "--out", help="One <clip_id>.npz per clip [params: parallax.out]."),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Show a progress bar."),
 ) -> None:
-    """Store the parallax input (single-source plane sweep, masked, normalised) of every labeled and test clip."""
+    """Store the parallax input (plane sweep over nearby frames, masked, normalised) of every labeled and test clip."""
     from mannequin.config import cli_overrides
     from mannequin.stages import parallax as stage
     from mannequin.stages.params import load_params

@@ -18,9 +18,10 @@ class EvaluateParams(Block):
     alignment applied before scoring; a name wins over a kind; a model matching neither is scored as is (``none``).
     ``examples`` test frames are saved for the report's picture; with ``example_mvs`` their MVS target is computed
     with ``curate.mvs`` for that picture (test clips are never curated; costs one plane sweep per example).
-    With ``people``, the test clips' parallax input is computed (``curate.mvs``, one source view: about a second
-    per frame on a CPU), ``rgb+parallax`` models are scored with it, and every model and the raw parallax depth are
-    scored on human, non-human and all pixels of the moving- and frozen-people clips (``<out>/people/``).
+    With ``people``, the test clips' parallax input is computed (``curate.mvs`` with
+    ``curate.masks.parallax_sources`` source views: a second or two per frame on a CPU), ``rgb+parallax`` models are
+    scored with it, and every model and the raw parallax depth are scored on human, non-human and all pixels of the
+    moving- and frozen-people clips (``<out>/people/``).
     """
 
     data: str = Field("data", description="the data folder: test clips, their sensor depth and masks")

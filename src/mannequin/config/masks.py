@@ -34,7 +34,7 @@ class SegmenterParams(Block):
 
 
 class MaskParams(Block):
-    """Masks of what may move (a clip's optional ``masks/``) and the single-source parallax input built with them.
+    """Masks of what may move (a clip's optional ``masks/``) and the parallax input built with them.
 
     ``source``: ``given`` reads the clip's ``masks/`` (an error where a clip has none), ``segmenter`` runs the
     person segmenter (its model installed by ``make install``) and adds curation's motion evidence where there is
@@ -53,7 +53,14 @@ class MaskParams(Block):
     random_masks: int = Field(
         1, ge=0, description="random person-sized masks per frame of a frozen training clip without masks"
     )
-    parallax_planes: int = Field(48, ge=4, description="planes of the single-source plane sweep")
+    parallax_planes: int = Field(48, ge=4, description="planes of the parallax input's plane sweep")
+    parallax_sources: int = Field(
+        2,
+        ge=1,
+        le=8,
+        description="source views of the parallax input's plane sweep; each pixel keeps its best one "
+        "(1: the paper's input; 2 covers more of the frame where one source is occluded, at the same accuracy)",
+    )
     segmenter: SegmenterParams = SegmenterParams()
 
     def resolve(
@@ -73,7 +80,8 @@ class ParallaxParams(Block):
     """The ``parallax`` stage: the parallax input of every ``labeled`` and ``test`` clip, once, in ``out``.
 
     It uses ``curate``'s poses (``curate.poses``, ``curate.sfm``), frame size (``curate.max_width``), plane sweep
-    (``curate.mvs``, one source view, ``curate.masks.parallax_planes`` planes) and masks (``curate.masks``).
+    (``curate.mvs`` with ``curate.masks.parallax_sources`` source views and ``parallax_planes`` planes) and masks
+    (``curate.masks``).
     """
 
     data: str = Field("data", description="the data folder: labeled and test clips")

@@ -291,9 +291,9 @@ def curate_clip(
 
 
 def shard_parallax(state: ClipState) -> ParallaxInput:
-    """The parallax input of every frame curation read (computed once, stored in the shard): the single-source
-    sweep, masked by the clip's ``masks/`` or by the motion evidence of curation's own MVS depth
-    (``curate.masks``)."""
+    """The parallax input of every frame curation read (computed once, stored in the shard): its sweep
+    (:func:`~mannequin.curation.parallax.sweep_params`), masked by the clip's ``masks/`` or by the motion
+    evidence of curation's own MVS depth (``curate.masks``)."""
     p = state.params
     assert state.clip is not None and state.images is not None and state.cameras is not None
     assert state.indices is not None and state.depth is not None

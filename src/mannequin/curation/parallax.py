@@ -1,10 +1,13 @@
-"""The parallax input of the Mannequin Challenge model: depth from one nearby frame, masked where things move.
+"""The parallax input of the Mannequin Challenge model: depth from nearby frames, masked where things move.
 
-For each frame, the plane sweep of :mod:`mannequin.curation.mvs` runs with a single source view (chosen by
-``mvs_sources.select_sources``: the frame whose triangulation angle over the scene is nearest the target angle
-within ``min_angle_deg..max_angle_deg``, so it has enough baseline), in the clip's pose units. Inside the mask
-(people, or anything else that may move) the depth is removed (NaN) and the confidence set to 0, because
-parallax depth is wrong on what moves between the two frames.
+For each frame, the plane sweep of :mod:`mannequin.curation.mvs` runs with ``curate.masks.parallax_sources`` source
+views (chosen by ``mvs_sources.select_sources``: first the frame whose triangulation angle over the scene is nearest
+the target angle within ``min_angle_deg..max_angle_deg``, so it has enough baseline, then frames that see the scene
+from other directions), in the clip's pose units. Each pixel keeps the depth its **best** source scores (``best_k``
+1): where the scene is hidden from one source by an occlusion, another may see it. The paper's input has one
+source; two cover more of the frame at the same accuracy (docs/experiments.md). Inside the mask (people, or anything
+else that may move) the depth is removed (NaN) and the confidence set to 0, because parallax depth is wrong on what
+moves between the frames.
 
 The network never sees the pose scale: it gets ``log depth - shift``, the shift being the median log depth over
 the confident pixels, returned separately so that a prediction can be put back in pose units
@@ -26,17 +29,17 @@ from mannequin.clips.masks import has_masks, read_masks
 from mannequin.config.curate import MvsParams
 from mannequin.config.masks import MaskParams
 
-#: The sweep of the parallax input: one source view, scored by it alone.
-SINGLE_SOURCE = {"num_sources": 1, "best_k": 1}
 #: Channels added to RGB, in order.
 CHANNELS = ("parallax", "confidence", "mask")
 #: mask sources that mark people (a user's own masks, the person segmenter): the others assume a frozen clip
 PERSON_SOURCES = ("given", "segmenter")
 
 
-def single_source(mvs: MvsParams, planes: int | None = None) -> MvsParams:
-    """``mvs`` with one source view (and ``planes`` planes when given), validated."""
-    update = {**SINGLE_SOURCE, **({"planes": planes} if planes is not None else {})}
+def sweep_params(mvs: MvsParams, masks: MaskParams | None = None) -> MvsParams:
+    """The parallax input's plane sweep: ``mvs`` with ``masks.parallax_sources`` source views, each pixel scored by
+    its best one, and ``masks.parallax_planes`` planes (``masks`` default: ``MaskParams()``), validated."""
+    masks = masks if masks is not None else MaskParams()
+    update = {"num_sources": masks.parallax_sources, "best_k": 1, "planes": masks.parallax_planes}
     return MvsParams.model_validate({**mvs.model_dump(), **update})
 
 
@@ -92,7 +95,7 @@ class ParallaxInput:
     - ``mask`` (N,H,W) bool: what may move (True inside);
     - ``shift`` (N,) float64: median log depth (pose units) of the confident pixels, 0 where there are none;
     - ``depth`` (N,H,W) float32: the masked depth in pose units (NaN where none), for baselines and audits;
-    - ``source`` (N,) int64: the source frame of each frame's sweep, -1 where none had enough baseline;
+    - ``source`` (N,) int64: the first source frame of each frame's sweep, -1 where none had enough baseline;
     - ``frames`` (N,) int64 or None: the clip's frame indices (pose lines) these rows belong to, when known;
     - ``mask_source``: where the masks came from (``given | segmenter | motion | none``), "" when not recorded.
     """
@@ -152,17 +155,18 @@ class ParallaxInput:
 
 
 def sweep_parallax(
-    images: np.ndarray, cameras: Sequence[Camera], mvs: MvsParams | None = None, device: str = "cpu"
+    images: np.ndarray, cameras: Sequence[Camera], sweep: MvsParams | None = None, device: str = "cpu"
 ) -> Any:
-    """The single-source plane sweep of every frame, unmasked (a :class:`mannequin.curation.mvs.ClipDepth`)."""
+    """The parallax input's plane sweep of every frame, unmasked (a :class:`mannequin.curation.mvs.ClipDepth`);
+    ``sweep`` as :func:`sweep_params` makes it (default: from the default params)."""
     from mannequin.curation.mvs import clip_depth
 
-    params = single_source(mvs if mvs is not None else MvsParams())
+    params = sweep if sweep is not None else sweep_params(MvsParams())
     return clip_depth(np.asarray(images), list(cameras), params, device=device)
 
 
 def masked_parallax(sweep: Any, masks: np.ndarray | None) -> ParallaxInput:
-    """The parallax input of a single-source ``sweep`` (:func:`sweep_parallax`) with ``masks`` (N,H,W) removed."""
+    """The parallax input of a ``sweep`` (:func:`sweep_parallax`) with ``masks`` (N,H,W) removed."""
     shape = sweep.depth.shape
     if masks is not None and np.shape(masks) != shape:
         raise ValueError(f"masks must be {shape} like the images, got {np.shape(masks)}")
@@ -183,18 +187,18 @@ def clip_parallax(
     images: np.ndarray,
     cameras: Sequence[Camera],
     masks: np.ndarray | None,
-    mvs: MvsParams | None = None,
+    sweep: MvsParams | None = None,
     device: str = "cpu",
 ) -> ParallaxInput:
     """The parallax input of every frame: a pure function of (images, cameras, masks, params).
 
     ``images`` (N,H,W,3) uint8, ``cameras`` at that size, ``masks`` (N,H,W) bool or ``None`` (nothing masked);
-    ``mvs`` is the clip's MVS params (default ``MvsParams()``), run with one source view (:func:`single_source`).
+    ``sweep`` the sweep's params as :func:`sweep_params` makes them (default: from the default params).
     """
     images = np.asarray(images)
     if masks is not None and np.shape(masks) != images.shape[:3]:
         raise ValueError(f"masks must be {images.shape[:3]} like the images, got {np.shape(masks)}")
-    return masked_parallax(sweep_parallax(images, cameras, mvs, device), masks)
+    return masked_parallax(sweep_parallax(images, cameras, sweep, device), masks)
 
 
 def clip_masks(
@@ -266,10 +270,10 @@ def parallax_for_clip(
     """The parallax input of a clip's frames ``indices`` (read as ``images``, ``cameras``), masked from the source
     ``params`` says (:func:`clip_masks`), with its ``frames`` (default ``indices``) and ``mask_source`` recorded.
 
-    ``motion`` masks come from ``mvs_depth`` (curation's multi-view depth) where given, and from the single-source
+    ``motion`` masks come from ``mvs_depth`` (curation's multi-view depth) where given, and from the parallax
     sweep's own depth otherwise (the ``parallax`` stage, which runs no other sweep).
     """
-    sweep = sweep_parallax(images, cameras, single_source(mvs, params.parallax_planes), device)
+    sweep = sweep_parallax(images, cameras, sweep_params(mvs, params), device)
     evidence = mvs_depth if mvs_depth is not None else sweep.depth
     masks, source = clip_masks(clip, params, images, cameras, evidence, indices, max_width)
     inputs = masked_parallax(sweep, masks)

@@ -9,7 +9,7 @@ One file per clip, written atomically (a compressed ``.npz`` with fixed entry ti
 same bytes; read with ``allow_pickle=False``):
 
     parallax    float16 (N,H,W)  log depth minus ``shift``, 0 where none
-    confidence  float16 (N,H,W)  the single-source sweep's confidence, 0 inside the mask
+    confidence  float16 (N,H,W)  the sweep's confidence, 0 inside the mask
     mask        uint8   (N,H,W)  1 where something may move
     shift       float64 (N,)     median log depth (pose units) of the confident pixels
     depth       float32 (N,H,W)  the masked parallax depth in pose units, NaN where none (the raw baseline)

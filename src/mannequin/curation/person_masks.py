@@ -5,7 +5,7 @@
 ``motion``: curation's motion evidence alone (:func:`mannequin.curation.motion.motion_masks`), which needs poses:
 ``poses.txt`` or structure from motion (``curate.poses``, ``curate.sfm``).
 
-Motion evidence comes from the single-source plane sweep of the parallax input (the ``parallax`` stage's) at
+Motion evidence comes from the plane sweep of the parallax input (the ``parallax`` stage's) at
 ``curate.max_width`` and is scaled up to the frame size (nearest). Masks are indexed as the data layout says:
 by pose line where the clip has ``poses.txt``, else by the frame's position in the video or ``frames/``.
 """
@@ -74,10 +74,10 @@ def _upscale(masks: np.ndarray, size: tuple[int, int]) -> np.ndarray:
 def motion_masks_of(clip: Clip, curate: CurateParams, device: str = "cpu") -> np.ndarray:
     """Curation's motion evidence for every pose line of ``clip``, at the clip's full frame size: (N,H,W) bool."""
     from mannequin.curation.motion import motion_masks
-    from mannequin.curation.parallax import single_source, sweep_parallax
+    from mannequin.curation.parallax import sweep_parallax, sweep_params
 
     images, cameras = clip.read_frames(None, curate.max_width)
-    sweep = sweep_parallax(images, cameras, single_source(curate.mvs, curate.masks.parallax_planes), device)
+    sweep = sweep_parallax(images, cameras, sweep_params(curate.mvs, curate.masks), device)
     masks = motion_masks(
         sweep.depth, images, cameras, dilate_px=curate.masks.motion_dilate_px, fill_px=curate.masks.motion_fill_px
     )

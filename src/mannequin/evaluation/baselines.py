@@ -5,5 +5,5 @@ from __future__ import annotations
 
 #: the same depth everywhere (after median alignment: the truth's median)
 CONSTANT = "constant"
-#: the parallax input's own depth (one source view, unmasked), median-aligned, scored where it has depth
+#: the parallax input's own depth (its sweep, unmasked), median-aligned, scored where it has depth
 PARALLAX = "parallax-raw"

@@ -1,8 +1,8 @@
 """The evaluation of where the people are, beside the per-model metrics: ``<metrics>/people/``.
 
-For every test clip it reads the masks (``masks/``, optional) and runs the single-source sweep of the parallax
-input once (:func:`mannequin.curation.parallax.sweep_parallax`, ``curate.mvs`` with
-``curate.masks.parallax_planes`` planes, as the ``parallax`` stage does): its depth, unmasked, is the raw parallax
+For every test clip it reads the masks (``masks/``, optional) and runs the sweep of the parallax input once
+(:func:`mannequin.curation.parallax.sweep_parallax` with :func:`~mannequin.curation.parallax.sweep_params` of
+``curate.mvs`` and ``curate.masks``, as the ``parallax`` stage does): its depth, unmasked, is the raw parallax
 baseline. The input of ``rgb+parallax`` models is the ``parallax`` stage's stored one (what they were fine-tuned
 with), else that sweep with the clip's masks applied. Each model's predictions and the baseline are scored per
 pixel group and clip set (:mod:`mannequin.evaluation.regions`). One moving-people test frame is kept for the
@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 
 from mannequin.atomic import atomic_write_text
-from mannequin.curation.parallax import ParallaxInput, masked_parallax, single_source, sweep_parallax
+from mannequin.curation.parallax import ParallaxInput, masked_parallax, sweep_parallax, sweep_params
 from mannequin.evaluation.alignment import align, apply_fit
 from mannequin.evaluation.examples import save_npz
 from mannequin.evaluation.flicker import clip_flicker
@@ -75,7 +75,7 @@ class ClipInputs:
 
     people: str | None  # moving | frozen | None (unknown)
     masks: np.ndarray | None  # (N,H,W) bool at the frames' size, None without masks/
-    raw: ParallaxInput  # the unmasked single-source sweep (the baseline)
+    raw: ParallaxInput  # the unmasked sweep of the parallax input (the baseline)
     model_input: ParallaxInput  # with the mask applied (what an rgb+parallax model sees)
     cameras: list | None = None  # the frames' cameras, at their size
 
@@ -89,7 +89,7 @@ class PeopleEvaluation:
     """Scores by pixel group for every model and the raw parallax, and the figure's frame."""
 
     data_dir: Path
-    mvs: Any  # MvsParams of the sweep (one source view is forced)
+    mvs: Any  # MvsParams of the sweep (``sweep_params``)
     min_depth: float
     max_depth: float
     device: str = "cpu"
@@ -110,8 +110,8 @@ class PeopleEvaluation:
         max_depth: float,
         store: str | Path | None = None,
     ) -> PeopleEvaluation:
-        """From the ``curate`` block (``mvs``, ``masks.parallax_planes``, ``device``), as the parallax stage sweeps."""
-        mvs = single_source(curate.mvs, curate.masks.parallax_planes)
+        """From the ``curate`` block (``mvs``, ``masks``, ``device``), as the parallax stage sweeps."""
+        mvs = sweep_params(curate.mvs, curate.masks)
         device = "cpu" if curate.device == "auto" else curate.device
         store = None if store is None else Path(store)
         return cls(Path(data_dir), mvs, min_depth, max_depth, device, store, clip_people(data_dir))

@@ -179,7 +179,7 @@ def render_section(people: dict[str, Any], parallax: dict[str, Any] | None, figu
         " clips' masks), the non-human pixels and all pixels, per image, on the test clips whose people walk"
         f" (`moving`) and whose people stand still (`frozen`); test clips: {counts}. Rows: the fine-tuned models at"
         " the budget by their inputs (init, and the seed of a repeat, in brackets; the verdict compares the models of"
-        " finetune.seed), and the raw parallax depth (one source view, unmasked,"
+        " finetune.seed), and the raw parallax depth (the input's sweep, unmasked,"
         " median-aligned to the truth per frame, scored where it has depth). Below each table, the paper's metric"
         " set (its section 6): the si-RMSE over pairs of pixels, all with all (si-full), environment with environment"
         " (si-env), human with all (si-human), human with human (si-intra) and human with environment (si-inter).",

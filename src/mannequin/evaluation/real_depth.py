@@ -5,10 +5,10 @@ Each test clip of the folder is scored on its frames with sensor depth, per imag
 metric scale is not what the models learnt on the sample's rooms; this scores the shape of the depth):
 
 - every model: ``rgb`` models read the frames (grey frames as grey RGB); ``rgb+parallax`` models also read the
-  parallax input (:mod:`mannequin.curation.parallax`: the single-source plane sweep with ``curate.mvs`` and
-  ``curate.masks.parallax_planes`` planes at ``sweep_width``, as the ``parallax`` stage computes it, nothing
-  masked), swept over **every** frame of the clip so that a frame without sensor depth can be a source (the
-  right view of a stereo pair). Poses come from ``poses.txt``, else structure from motion (the one resolver);
+  parallax input (:mod:`mannequin.curation.parallax`: the plane sweep of ``sweep_params(curate.mvs, curate.masks)``
+  at ``sweep_width``, as the ``parallax`` stage computes it, nothing masked), swept over **every** frame of the clip
+  so that a frame without sensor depth can be a source (the right view of a stereo pair). Poses come from
+  ``poses.txt``, else structure from motion (the one resolver);
 - ``constant``: the same depth everywhere (after median alignment, the median of the truth);
 - ``parallax-raw``: the parallax input's own depth, scored where it has depth (``coverage``: the share of the
   truth's valid pixels it covers).
@@ -34,7 +34,7 @@ from mannequin.evaluation.people_eval import RGB_PARALLAX, model_inputs
 ALIGNMENT = "median"
 BASELINES: dict[str, str] = {
     CONSTANT: "the same depth everywhere (after median alignment: the truth's median)",
-    PARALLAX: "the parallax input's depth (one source view), where it has depth",
+    PARALLAX: "the parallax input's depth, where it has depth",
 }
 
 
@@ -129,7 +129,7 @@ def evaluate_real_depth(
 ) -> dict[str, Any]:
     """Score ``runs`` and the baselines on every test clip of ``data_dir`` (see the module doc).
 
-    ``poses`` is a ``PoseSource``; ``mvs`` the single-source ``MvsParams`` of the parallax sweep; ``manifest`` what
+    ``poses`` is a ``PoseSource``; ``mvs`` the ``MvsParams`` of the parallax sweep (``sweep_params``); ``manifest`` what
     ``mannequin real-data`` recorded of the clips (their sources, castel's depth unit, the clips it skipped).
     """
     from mannequin.evaluation.testset import held_out_clip_ids

@@ -133,9 +133,9 @@ def intro(result: dict[str, Any]) -> str:
         " registered to the grey camera; the Middlebury 2014 Motorcycle left view, depth from its ground-truth"
         f" disparity), each prediction scaled per frame to the truth's median (`{result['alignment']}` alignment):"
         f" {cols}, per image. rgb models read the grey castel frames as grey RGB; rgb+parallax models also read the"
-        " parallax input (one source view, chosen by its baseline angle: another castel frame, with SfM poses; the"
-        " right view of the pair, with the rig's calibration). Baselines: a constant depth, and the raw parallax"
-        f" input scored where it has depth. Regenerate with `{COMMAND}`."
+        " parallax input (curate.masks.parallax_sources source views, chosen by their baseline angles: other castel"
+        " frames, with SfM poses; the right view of the pair, with the rig's calibration). Baselines: a constant"
+        f" depth, and the raw parallax input scored where it has depth. Regenerate with `{COMMAND}`."
     )
 
 

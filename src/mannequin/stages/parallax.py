@@ -1,6 +1,6 @@
 """The ``parallax`` stage of ``dvc.yaml``: ``mannequin parallax``.
 
-The parallax input (single-source plane sweep, masked, normalised) of every ``labeled`` and ``test`` clip of
+The parallax input (plane sweep over nearby frames, masked, normalised) of every ``labeled`` and ``test`` clip of
 ``parallax.data``, stored once in ``parallax.out`` (:func:`mannequin.curation.parallax_store.store_parallax`), with
 curation's poses, frame size, sweep and masks (``curate``).
 """

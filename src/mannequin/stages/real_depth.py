@@ -38,7 +38,7 @@ def run(
     every clip of ``real_depth.data``; ``results``: a copy of the JSON; ``page``: a markdown page whose real-depth
     table is rewritten. ``loader(model_dir)`` builds a predictor."""
     from mannequin.atomic import atomic_write_text
-    from mannequin.curation.parallax import single_source
+    from mannequin.curation.parallax import sweep_params
     from mannequin.curation.sfm_store import PoseSource
     from mannequin.evaluation.real_depth import ALIGNMENT, evaluate_real_depth
     from mannequin.evaluation.real_depth_report import RESULT_FILE, update_results_page
@@ -58,7 +58,7 @@ def run(
             runs,
             p.data,
             poses=PoseSource("auto", curate.sfm, Path(p.out) / "poses"),
-            mvs=single_source(curate.mvs, curate.masks.parallax_planes),
+            mvs=sweep_params(curate.mvs, curate.masks),
             sweep_width=p.sweep_width or curate.max_width,
             min_depth=p.min_depth,
             max_depth=p.max_depth,
