@@ -1,0 +1,57 @@
+"""bench/scale_error.py: a frame's scale error, both abs_rels and the tally's summary, against hand-computed answers."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def scale() -> Iterator[object]:
+    sys.path.insert(0, str(ROOT / "bench"))
+    try:
+        yield importlib.import_module("scale_error")
+    finally:
+        sys.path.remove(str(ROOT / "bench"))
+
+
+def test_a_prediction_scaled_by_a_constant_is_all_scale_and_no_shape(scale) -> None:
+    gt = np.array([[1.0, 2.0], [4.0, 8.0]])
+    valid = np.array([[True, True], [True, False]])  # the 8 m pixel is not scored
+    pred = gt / 1.25  # too near by 25% everywhere
+    assert scale.frame_scale_error(pred, gt, valid) == pytest.approx(np.log(1.25))
+    assert scale.abs_rel(pred, gt, valid, aligned=False) == pytest.approx(0.2)
+    assert scale.abs_rel(pred, gt, valid, aligned=True) == pytest.approx(0.0)
+
+
+def test_a_wrong_shape_at_the_right_median_is_no_scale(scale) -> None:
+    gt = np.array([2.0, 2.0, 2.0])
+    pred = np.array([1.0, 2.0, 4.0])  # median 2, as the truth's
+    valid = np.ones(3, bool)
+    assert scale.frame_scale_error(pred, gt, valid) == pytest.approx(0.0)
+    assert scale.abs_rel(pred, gt, valid, aligned=False) == pytest.approx((0.5 + 0 + 1) / 3)
+    assert scale.abs_rel(pred, gt, valid, aligned=True) == pytest.approx((0.5 + 0 + 1) / 3)
+
+
+def test_the_summary_gives_bias_spread_share_and_focal_correlation(scale) -> None:
+    tally = scale.ScaleTally()
+    gt = np.full((2, 2), 3.0)
+    valid = np.ones((2, 2), bool)
+    for factor, focal in ((1.1, 0.6), (0.9, 0.9)):  # one frame 10% too far, one 10% too near
+        tally.add(gt * factor, gt, valid, focal)
+    s = tally.summary()
+    logs = [np.log(1 / 1.1), np.log(1 / 0.9)]
+    assert s["bias"] == pytest.approx(np.mean(logs), abs=1e-4)
+    assert s["spread"] == pytest.approx(np.std(logs), abs=1e-4)
+    assert s["rms"] == pytest.approx(np.sqrt(np.mean(np.square(logs))), abs=1e-4)
+    assert s["abs_rel"] == pytest.approx(0.1, abs=1e-4) and s["abs_rel_aligned"] == pytest.approx(0.0, abs=1e-4)
+    assert s["scale_share"] == pytest.approx(1.0)
+    assert s["focal_corr"] == pytest.approx(1.0)  # the wider view (smaller focal) was put too far
+    assert s["frames"] == 2
