@@ -55,11 +55,11 @@ class MaskParams(Block):
     )
     parallax_planes: int = Field(48, ge=4, description="planes of the parallax input's plane sweep")
     parallax_sources: int = Field(
-        2,
+        3,
         ge=1,
         le=8,
         description="source views of the parallax input's plane sweep; each pixel keeps its best one "
-        "(1: the paper's input; 2 covers more of the frame where one source is occluded, at the same accuracy)",
+        "(1: the paper's input; more cover more of the frame where one source is occluded)",
     )
     segmenter: SegmenterParams = SegmenterParams()
 
