@@ -128,7 +128,9 @@ def test_parallax_depth_is_close_to_the_truth(parallax_runs, scaled_clips, paper
     assert (run.source >= 0).all() and (run.source != np.arange(len(run.source))).all()
 
 
-def test_the_default_sources_cover_more_of_the_frame_than_one_as_accurately(parallax_runs, scaled_clips, paper_dataset) -> None:
+def test_the_default_sources_cover_more_of_the_frame_than_one_as_accurately(
+    parallax_runs, scaled_clips, paper_dataset
+) -> None:
     root, _ = paper_dataset
     _, _, plan = scaled_clips
     truth = np.load(root / "truth" / plan.clip_id / "depth.npz")["depth"]

@@ -4,10 +4,10 @@ For each frame, the plane sweep of :mod:`mannequin.curation.mvs` runs with ``cur
 views (chosen by ``mvs_sources.select_sources``: first the frame whose triangulation angle over the scene is nearest
 the target angle within ``min_angle_deg..max_angle_deg``, so it has enough baseline, then frames that see the scene
 from other directions), in the clip's pose units. Each pixel keeps the depth its **best** source scores (``best_k``
-1): where the scene is hidden from one source by an occlusion, another may see it. The paper's input has one
-source; three (the default) cover a third more of the frame almost as accurately (docs/experiments.md). Inside the mask (people, or anything
-else that may move) the depth is removed (NaN) and the confidence set to 0, because parallax depth is wrong on what
-moves between the frames.
+1): where the scene is hidden from one source by an occlusion, another may see it. The paper's input has one source;
+three (the default) cover a third more of the frame almost as accurately (docs/experiments.md). Inside the mask
+(people, or anything else that may move) the depth is removed (NaN) and the confidence set to 0, because parallax
+depth is wrong on what moves between the frames.
 
 The network never sees the pose scale: it gets ``log depth - shift``, the shift being the median log depth over
 the confident pixels, returned separately so that a prediction can be put back in pose units
