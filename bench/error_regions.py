@@ -23,7 +23,7 @@ import numpy as np
 from machine import write_result
 from mannequin.evaluation.alignment import median_scale
 from mannequin.evaluation.boundaries import Boundaries
-from mannequin.evaluation.testset import HeldOutClip, held_out_clip_ids, load_held_out_clip
+from mannequin.evaluation.testset import HeldOutClip, iter_held_out_clips
 
 RESULTS = Path(__file__).parent / "results" / "error_regions.json"
 REGIONS = ("all", "parallax known", "parallax unknown", "people")
@@ -74,18 +74,23 @@ class Tally:
         return out
 
 
+def stored_channels(parallax: Path, clip: HeldOutClip, who: str) -> np.ndarray:
+    """The clip's stored parallax input (``mannequin parallax``) at its ground-truth frames, (N, H, W, 3); a clip
+    without one ends the benchmark ``who`` with one line naming the store."""
+    from mannequin.evaluation.people_eval import stored_input
+
+    stored = stored_input(parallax, clip)
+    if stored is None:
+        raise SystemExit(f"{who}: {parallax}: no stored parallax input for {clip.clip_id}'s test frames")
+    return stored.channels_last()
+
+
 def score_models(data: Path, parallax: Path, models: list[Path]) -> dict[str, dict]:
     """Every model's :class:`Tally` summary on the test clips, and the raw parallax's (key ``raw parallax``)."""
-    from mannequin.evaluation.people_eval import stored_input
     from mannequin.learning.predict import DepthPredictor
 
-    clips = [c for c in (load_held_out_clip(data, i) for i in held_out_clip_ids(data)) if c is not None]
-    channels = {}  # each clip's stored parallax input at its ground-truth frames, (N, H, W, 3)
-    for clip in clips:
-        stored = stored_input(parallax, clip)
-        if stored is None:
-            raise SystemExit(f"error_regions: {parallax}: no stored parallax input for {clip.clip_id}'s test frames")
-        channels[clip.clip_id] = stored.channels_last()
+    clips = list(iter_held_out_clips(data))
+    channels = {clip.clip_id: stored_channels(parallax, clip, "error_regions") for clip in clips}
 
     def frames(clip: HeldOutClip) -> Iterator[tuple[int, np.ndarray, np.ndarray, dict[str, np.ndarray]]]:
         """Each test frame's row, sensor depth, valid pixels and pixel sets."""

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
+from error_regions import stored_channels
 from machine import write_result
 from mannequin.evaluation.alignment import median_scale
 
@@ -73,11 +74,10 @@ class ScaleTally:
 def score_models(data: Path, parallax: Path, models: list[Path]) -> dict[str, dict[str, float]]:
     """Every model's :class:`ScaleTally` summary on the test clips of ``data``."""
     from mannequin.clips.clip import open_clip
-    from mannequin.evaluation.people_eval import stored_input
-    from mannequin.evaluation.testset import held_out_clip_ids, load_held_out_clip
+    from mannequin.evaluation.testset import iter_held_out_clips
     from mannequin.learning.predict import DepthPredictor
 
-    clips = [c for c in (load_held_out_clip(data, i) for i in held_out_clip_ids(data)) if c is not None]
+    clips = list(iter_held_out_clips(data))
     focal = {}  # fx / width of each clip's first camera: the field of view, whatever the frame size
     for clip in clips:
         camera = open_clip(data / "clips" / clip.clip_id).cameras[0]
@@ -86,12 +86,7 @@ def score_models(data: Path, parallax: Path, models: list[Path]) -> dict[str, di
     for model in models:
         predictor, tally = DepthPredictor.load(model), ScaleTally()
         for clip in clips:
-            given = None
-            if predictor.needs_parallax:
-                stored = stored_input(parallax, clip)
-                if stored is None:
-                    raise SystemExit(f"scale_error: {parallax}: no stored parallax input for {clip.clip_id}")
-                given = stored.channels_last()
+            given = stored_channels(parallax, clip, "scale_error") if predictor.needs_parallax else None
             depth = predictor.predict(clip.images, parallax=given)
             for i, gt in enumerate(clip.depth):
                 valid = np.isfinite(gt) & (gt > 0)
