@@ -410,6 +410,21 @@ def finetune_recipe(d: dict) -> str:
     )
 
 
+def label_rooms(d: dict) -> str:
+    rows = []
+    for init, r in sorted(d["inits"].items()):
+        for i, b in enumerate(r["budgets"]):
+            rows.append([init, b, r["fewer_rooms"][i], r["more_rooms"][i], r["ratio"][i]])
+        rows.append([init, "32 vs 2 labels" if r["budgets"] == [2, 8, 32] else "largest vs smallest",
+                     f"{100 * r['slope_fewer']:+.1f}%", f"{100 * r['slope_more']:+.1f}%", ""])  # fmt: skip
+    return (
+        f"The same fine-tuning (params.yaml's, the demo's pretrained models) on the demo's sample and on the sample"
+        f" rendered again with {d['extra_labeled']} more labeled clips (`sample-data --extra-labeled`; the test clips"
+        f" byte-identical). Metric abs_rel on the test clips; {d['wall_s']:.0f} s.\n\n"
+        + table(["init", "labels", "the sample's labeled clips", f"+{d['extra_labeled']} labeled clips", "ratio"], rows)
+    )
+
+
 SECTIONS: list[tuple[str, str, str, Callable[[dict], str]]] = [
     ("render", "Sample-data renderer", "bench/bench_render.py", render),
     ("mvs_middlebury", "MVS against OpenCV StereoSGBM on real data", "bench/bench_mvs_middlebury.py", mvs_middlebury),
@@ -451,6 +466,7 @@ SECTIONS: list[tuple[str, str, str, Callable[[dict], str]]] = [
         "bench/bench_finetune_recipe.py --pretrained models/pretrain",
         finetune_recipe,
     ),
+    ("label_rooms", "A label budget over more rooms", "bench/bench_label_rooms.py", label_rooms),
     (
         "learning_scale",
         "Scaling: more unlabelled clips, more compute",

@@ -170,6 +170,24 @@ def test_cli_extra_unlabeled_clips_leave_the_planned_ones_byte_identical(tmp_pat
     assert bad.exit_code == 2 and "--extra-unlabeled" in bad.output
 
 
+def test_cli_extra_labeled_clips_have_sensor_depth_and_leave_the_planned_ones_byte_identical(tmp_path: Path) -> None:
+    runner = CliRunner()
+    args = ["--clips", "2", "--seed", "4", "--width", "32", "--height", "24", "--min-frames", "2", "--max-frames", "2"]
+    plain, grown = tmp_path / "plain", tmp_path / "grown"
+    assert runner.invoke(app, ["sample-data", str(plain), *args, "--no-progress"]).exit_code == 0
+    result = runner.invoke(app, ["sample-data", str(grown), *args, "--extra-labeled", "2", "--no-progress"])
+    assert result.exit_code == 0, result.output
+    rows = _rows(grown / "splits.csv")
+    assert rows[:2] == _rows(plain / "splits.csv") and [r["split"] for r in rows[2:]] == ["labeled", "labeled"]
+    before, after = _hashes(plain), _hashes(grown)
+    clips = {k: v for k, v in before.items() if k.startswith(("clips/", "depth/", "truth/"))}
+    assert clips and all(after[k] == v for k, v in clips.items())
+    for row in rows[2:]:  # sensor depth for every frame of the new labeled clips
+        assert len(list((grown / "depth" / row["clip_id"]).glob("*.png"))) == 2
+    bad = runner.invoke(app, ["sample-data", str(tmp_path / "bad"), *args, "--extra-labeled", "-1"])
+    assert bad.exit_code == 2 and "--extra-labeled" in bad.output
+
+
 def test_cli_help_states_the_defaults_the_code_renders() -> None:
     plans = make_plan()  # the renderer's own defaults
     defects = sum(p.defect != "none" for p in plans)

@@ -66,3 +66,17 @@ def test_extra_unlabeled_clips_follow_the_plan_and_leave_it_unchanged() -> None:
     assert make_plan(48, seed=2, people="paper", extra_unlabeled=20)[:48] == make_plan(48, seed=2, people="paper")
     with pytest.raises(ValueError, match="extra_unlabeled"):
         make_plan(4, extra_unlabeled=-1)
+
+
+def test_extra_labeled_clips_are_more_rooms_after_every_planned_clip() -> None:
+    plain = make_plan(48, seed=2, extra_unlabeled=4)
+    grown = make_plan(48, seed=2, extra_unlabeled=4, extra_labeled=6)
+    assert grown[:52] == plain  # every clip before them, the extra unlabeled ones included, is unchanged
+    extra = grown[52:]
+    assert [p.clip_id for p in extra] == [f"clip_{i:04d}" for i in range(52, 58)]
+    assert {p.split for p in extra} == {"labeled"} and {p.defect for p in extra} == {"none"}
+    assert len({p.seed for p in grown}) == 58  # their own random stream
+    paper = make_plan(48, seed=2, people="paper", extra_labeled=6)
+    assert all(p.walking and p.write_masks for p in paper[48:])  # like every labeled clip of the paper's data
+    with pytest.raises(ValueError, match="extra_labeled"):
+        make_plan(4, extra_labeled=-1)

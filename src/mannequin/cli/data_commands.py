@@ -58,6 +58,13 @@ def sample_data(
         help="More unlabeled clips after the planned ones (their own random stream: the first --clips clips, the "
         "labeled and test ones included, stay byte-identical).",
     ),
+    extra_labeled: int = typer.Option(
+        0,
+        "--extra-labeled",
+        min=0,
+        help="More labeled clips (other rooms, with sensor depth) after those, from their own random stream: every "
+        "clip before them stays byte-identical.",
+    ),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing sample dataset in OUT_DIR."),
     workers: int = typer.Option(1, "--workers", min=1, help="Render clips in this many processes (same bytes)."),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Show a progress bar on stderr."),
@@ -88,6 +95,7 @@ def sample_data(
         workers=workers,
         people=people,
         extra_unlabeled=extra_unlabeled,
+        extra_labeled=extra_labeled,
     )
     defects = sum(p.defect != "none" for p in plans)
     print(f"wrote {len(plans)} clips ({defects} defective) to {out_dir}")

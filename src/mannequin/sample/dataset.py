@@ -232,9 +232,10 @@ def write_sample_data(
     workers: int = 1,
     people: str = DEFAULT_PEOPLE,
     extra_unlabeled: int = 0,
+    extra_labeled: int = 0,
 ) -> list[ClipPlan]:
-    """Render and write the sample dataset into ``out_dir``; returns its plan (``extra_unlabeled``: more unlabeled
-    clips after the ``n_clips`` planned ones, see :func:`~mannequin.sample.plan.make_plan`).
+    """Render and write the sample dataset into ``out_dir``; returns its plan (``extra_unlabeled`` and
+    ``extra_labeled``: more clips after the ``n_clips`` planned ones, see :func:`~mannequin.sample.plan.make_plan`).
 
     Everything is staged in a hidden folder inside ``out_dir`` and moved into place at the end. Existing
     ``clips/``, ``depth/``, ``truth/`` or CSVs are an ``InputError`` unless ``overwrite``, which replaces them when
@@ -246,7 +247,16 @@ def write_sample_data(
     from tqdm import tqdm
 
     out = Path(out_dir)
-    plans = make_plan(n_clips, seed, width, height, frames, people=people, extra_unlabeled=extra_unlabeled)
+    plans = make_plan(
+        n_clips,
+        seed,
+        width,
+        height,
+        frames,
+        people=people,
+        extra_unlabeled=extra_unlabeled,
+        extra_labeled=extra_labeled,
+    )
     existing = [name for name in OUTPUTS if (out / name).exists()]
     if existing and not overwrite:
         raise InputError(out / existing[0], "already exists; pass --overwrite to replace the sample dataset", "exists")

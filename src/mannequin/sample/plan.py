@@ -73,6 +73,7 @@ def make_plan(
     frames: tuple[int, int] = DEFAULT_FRAMES,
     people: str = DEFAULT_PEOPLE,
     extra_unlabeled: int = 0,
+    extra_labeled: int = 0,
 ) -> list[ClipPlan]:
     """The clips of a sample dataset, sorted by clip id. Defect types cycle so that 6+ defects cover them all.
 
@@ -83,6 +84,8 @@ def make_plan(
     ``extra_unlabeled`` more unlabeled clips follow the ``n_clips`` planned ones (ids continuing after them, a
     quarter of them defective, drawn from their own random stream): the first ``n_clips`` are the very clips of the
     plan without them, so the labeled and test clips stay the same while the unlabeled ones grow.
+    ``extra_labeled`` more labeled clips (other rooms, their own random stream) follow those, numbered after them:
+    more rooms to spend a label budget on, with every planned clip unchanged.
     """
     if people not in PEOPLE_MODES:
         raise ValueError(f"people must be one of {', '.join(PEOPLE_MODES)}, got {people!r}")
@@ -90,6 +93,8 @@ def make_plan(
         raise ValueError(f"frames must be a range with at least 2 frames, got {frames}")
     if extra_unlabeled < 0:
         raise ValueError(f"extra_unlabeled must be at least 0, got {extra_unlabeled}")
+    if extra_labeled < 0:
+        raise ValueError(f"extra_labeled must be at least 0, got {extra_labeled}")
     counts = split_counts(n_clips)
     plans = _plan_roles(
         np.random.default_rng(np.random.SeedSequence([seed, 0x5A3D1E])), counts, 0, width, height, frames
@@ -99,6 +104,9 @@ def make_plan(
         plans += _plan_roles(
             np.random.default_rng(np.random.SeedSequence([seed, 0x5A3D1E, 1])), more, n_clips, width, height, frames
         )
+    if extra_labeled:
+        rng = np.random.default_rng(np.random.SeedSequence([seed, 0x5A3D1E, 2]))
+        plans += _plan_roles(rng, {"labeled": extra_labeled}, len(plans), width, height, frames)
     return paper_people(plans) if people == "paper" else plans
 
 
