@@ -71,6 +71,29 @@ class ScaleTally:
         }
 
 
+def room_depths(data: Path) -> dict[str, dict[str, float]]:
+    """Per split with sensor depth (``labeled``, ``test``): the mean over its clips of each clip's mean log median
+    sensor depth, their spread over clips and how many. A fine-tuned model whose level does not follow the room's
+    size puts every room at its labelled rooms' typical depth: its bias is then about ``test - labeled``."""
+    from mannequin.clips.depth_png import read_depth_png, sensor_depth_indices, sensor_depth_path
+    from mannequin.clips.splits import read_splits
+
+    per_split: dict[str, list[float]] = {}
+    for clip_id, split in sorted(read_splits(data).items()):
+        logs = []
+        for i in sensor_depth_indices(data, clip_id):
+            depth = read_depth_png(sensor_depth_path(data, clip_id, i))
+            valid = np.isfinite(depth) & (depth > 0)
+            if valid.any():
+                logs.append(float(np.log(np.median(depth[valid]))))
+        if logs:
+            per_split.setdefault(split, []).append(float(np.mean(logs)))
+    return {
+        split: {"mean_log_depth": round(float(np.mean(v)), 4), "spread": round(float(np.std(v)), 4), "clips": len(v)}
+        for split, v in sorted(per_split.items())
+    }
+
+
 def score_models(data: Path, parallax: Path, models: list[Path]) -> dict[str, dict[str, float]]:
     """Every model's :class:`ScaleTally` summary on the test clips of ``data``."""
     from mannequin.clips.clip import open_clip
@@ -107,12 +130,20 @@ def main() -> None:
     print(f"{'model':<36} " + " ".join(f"{k:>15}" for k in keys))
     for name, row in results.items():
         print(f"{name:<36} " + " ".join(f"{row[k]:>15}" for k in keys))
+    rooms = room_depths(args.data)
+    for split, row in rooms.items():
+        print(f"{split} clips: mean log median sensor depth {row['mean_log_depth']} (spread {row['spread']}, "
+              f"{row['clips']} clips)")  # fmt: skip
+    if {"labeled", "test"} <= rooms.keys():
+        gap = round(rooms["test"]["mean_log_depth"] - rooms["labeled"]["mean_log_depth"], 4)
+        print(f"test rooms against labelled rooms: {gap:+.4f} in log depth (a room-blind model's bias)")
     write_result(args.out, {
         "benchmark": "scale_error",
         "what": "per test frame log(median gt / median pred): bias and spread over frames, metric and median-aligned"
                 " abs_rel, the share of abs_rel a per-frame scale removes, correlation with the log focal length",
         "command": "python bench/scale_error.py " + " ".join(str(m) for m in args.models),
         "models": results,
+        "rooms": rooms,
     })  # fmt: skip
 
 

@@ -55,3 +55,24 @@ def test_the_summary_gives_bias_spread_share_and_focal_correlation(scale) -> Non
     assert s["scale_share"] == pytest.approx(1.0)
     assert s["focal_corr"] == pytest.approx(1.0)  # the wider view (smaller focal) was put too far
     assert s["frames"] == 2
+
+
+def test_room_depths_per_split_from_the_sensor_depth(scale, tmp_path: Path) -> None:
+    from mannequin.clips.depth_png import sensor_depth_path, write_depth_png
+
+    rooms = {"a": ("labeled", [2.0, 2.0]), "b": ("labeled", [4.0]), "c": ("test", [3.0, 3.0]), "d": ("unlabeled", [])}
+    (tmp_path / "splits.csv").write_text("clip_id,split\n" + "".join(f"{c},{s}\n" for c, (s, _) in rooms.items()))
+    for clip, (_, depths) in rooms.items():
+        for i, d in enumerate(depths):
+            path = sensor_depth_path(tmp_path, clip, i)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            frame = np.full((4, 6), d, np.float32)
+            frame[0, 0] = 0.0  # no reading: not counted
+            frame[1, 1] = 5.0 * d  # one far pixel does not move the median
+            write_depth_png(path, frame)
+    got = scale.room_depths(tmp_path)
+    assert set(got) == {"labeled", "test"}  # a split without sensor depth is not listed
+    assert got["labeled"]["clips"] == 2 and got["test"]["clips"] == 1
+    assert got["labeled"]["mean_log_depth"] == pytest.approx((np.log(2) + np.log(4)) / 2, abs=1e-3)
+    assert got["labeled"]["spread"] == pytest.approx((np.log(4) - np.log(2)) / 2, abs=1e-3)
+    assert got["test"]["mean_log_depth"] == pytest.approx(np.log(3), abs=1e-3) and got["test"]["spread"] == 0.0
