@@ -2,24 +2,13 @@
 
 from __future__ import annotations
 
-import importlib
-import sys
-from collections.abc import Iterator
-from pathlib import Path
-
 import numpy as np
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-
 
 @pytest.fixture(scope="module")
-def regions() -> Iterator[object]:
-    sys.path.insert(0, str(ROOT / "bench"))
-    try:
-        yield importlib.import_module("error_regions")
-    finally:
-        sys.path.remove(str(ROOT / "bench"))
+def regions(bench_module) -> object:
+    return bench_module("error_regions")
 
 
 def test_pixel_sets_split_the_valid_pixels_by_what_the_parallax_input_knew(regions) -> None:

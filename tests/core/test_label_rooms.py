@@ -2,23 +2,12 @@
 
 from __future__ import annotations
 
-import importlib
-import sys
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
-def rooms() -> Iterator[object]:
-    sys.path.insert(0, str(ROOT / "bench"))
-    try:
-        yield importlib.import_module("bench_label_rooms")
-    finally:
-        sys.path.remove(str(ROOT / "bench"))
+def rooms(bench_module) -> object:
+    return bench_module("bench_label_rooms")
 
 
 def test_slopes_and_ratios_per_init_in_budget_order(rooms) -> None:

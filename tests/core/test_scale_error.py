@@ -2,24 +2,15 @@
 
 from __future__ import annotations
 
-import importlib
-import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-
 
 @pytest.fixture(scope="module")
-def scale() -> Iterator[object]:
-    sys.path.insert(0, str(ROOT / "bench"))
-    try:
-        yield importlib.import_module("scale_error")
-    finally:
-        sys.path.remove(str(ROOT / "bench"))
+def scale(bench_module) -> object:
+    return bench_module("scale_error")
 
 
 def test_a_prediction_scaled_by_a_constant_is_all_scale_and_no_shape(scale) -> None:

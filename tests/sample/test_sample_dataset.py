@@ -152,40 +152,25 @@ def test_cli_writes_a_dataset_and_rejects_bad_options(tmp_path: Path) -> None:
     assert bad.exit_code == 2 and "--max-frames" in bad.stderr
 
 
-def test_cli_extra_unlabeled_clips_leave_the_planned_ones_byte_identical(tmp_path: Path) -> None:
+@pytest.mark.parametrize(("option", "split"), [("--extra-unlabeled", "unlabeled"), ("--extra-labeled", "labeled")])
+def test_cli_extra_clips_leave_the_planned_ones_byte_identical(tmp_path: Path, option: str, split: str) -> None:
     runner = CliRunner()
     args = ["--clips", "2", "--seed", "4", "--width", "32", "--height", "24", "--min-frames", "2", "--max-frames", "2"]
     plain, grown = tmp_path / "plain", tmp_path / "grown"
     assert runner.invoke(app, ["sample-data", str(plain), *args, "--no-progress"]).exit_code == 0
-    result = runner.invoke(app, ["sample-data", str(grown), *args, "--extra-unlabeled", "2", "--no-progress"])
+    result = runner.invoke(app, ["sample-data", str(grown), *args, option, "2", "--no-progress"])
     assert result.exit_code == 0, result.output
     assert "wrote 4 clips" in result.stdout
     rows = _rows(grown / "splits.csv")
-    assert [r["split"] for r in rows[2:]] == ["unlabeled", "unlabeled"] and rows[:2] == _rows(plain / "splits.csv")
+    assert [r["split"] for r in rows[2:]] == [split, split] and rows[:2] == _rows(plain / "splits.csv")
     before, after = _hashes(plain), _hashes(grown)
     clips = {k: v for k, v in before.items() if k.startswith(("clips/", "depth/", "truth/"))}
     assert clips and all(after[k] == v for k, v in clips.items())
     assert {k.split("/")[1] for k in after if k.startswith("clips/")} == {f"clip_{i:04d}" for i in range(4)}
-    bad = runner.invoke(app, ["sample-data", str(tmp_path / "bad"), *args, "--extra-unlabeled", "-1"])
-    assert bad.exit_code == 2 and "--extra-unlabeled" in bad.output
-
-
-def test_cli_extra_labeled_clips_have_sensor_depth_and_leave_the_planned_ones_byte_identical(tmp_path: Path) -> None:
-    runner = CliRunner()
-    args = ["--clips", "2", "--seed", "4", "--width", "32", "--height", "24", "--min-frames", "2", "--max-frames", "2"]
-    plain, grown = tmp_path / "plain", tmp_path / "grown"
-    assert runner.invoke(app, ["sample-data", str(plain), *args, "--no-progress"]).exit_code == 0
-    result = runner.invoke(app, ["sample-data", str(grown), *args, "--extra-labeled", "2", "--no-progress"])
-    assert result.exit_code == 0, result.output
-    rows = _rows(grown / "splits.csv")
-    assert rows[:2] == _rows(plain / "splits.csv") and [r["split"] for r in rows[2:]] == ["labeled", "labeled"]
-    before, after = _hashes(plain), _hashes(grown)
-    clips = {k: v for k, v in before.items() if k.startswith(("clips/", "depth/", "truth/"))}
-    assert clips and all(after[k] == v for k, v in clips.items())
-    for row in rows[2:]:  # sensor depth for every frame of the new labeled clips
-        assert len(list((grown / "depth" / row["clip_id"]).glob("*.png"))) == 2
-    bad = runner.invoke(app, ["sample-data", str(tmp_path / "bad"), *args, "--extra-labeled", "-1"])
-    assert bad.exit_code == 2 and "--extra-labeled" in bad.output
+    for row in rows[2:]:  # sensor depth for every frame of a new labeled clip, none for an unlabeled one
+        assert len(list((grown / "depth" / row["clip_id"]).glob("*.png"))) == (2 if split == "labeled" else 0)
+    bad = runner.invoke(app, ["sample-data", str(tmp_path / "bad"), *args, option, "-1"])
+    assert bad.exit_code == 2 and option in bad.output
 
 
 def test_cli_help_states_the_defaults_the_code_renders() -> None:
