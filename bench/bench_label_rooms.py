@@ -56,10 +56,12 @@ def render(data: Path, extra: int, sample: list[str], out: Path) -> Path:
         cmd = [mannequin, "sample-data", str(out), *sample, "--extra-labeled", str(extra), "--workers", "2",
                "--no-progress"]  # fmt: skip
         subprocess.run(cmd, check=True)
-    tests = [line.split(",")[0] for line in (data / "splits.csv").read_text().splitlines() if line.endswith(",test")]
-    for clip in tests:
-        for png in sorted((data / "depth" / clip).glob("*.png")):
-            mine = out / "depth" / clip / png.name
+    from mannequin.clips.depth_png import sensor_depth_indices, sensor_depth_path
+    from mannequin.evaluation.testset import held_out_clip_ids
+
+    for clip in held_out_clip_ids(data):
+        for i in sensor_depth_indices(data, clip):
+            png, mine = sensor_depth_path(data, clip, i), sensor_depth_path(out, clip, i)
             if not mine.is_file() or mine.read_bytes() != png.read_bytes():
                 raise SystemExit(f"bench_label_rooms: {mine}: not the test clip of {data}: pass --sample as "
                                  "rendered")  # fmt: skip

@@ -415,8 +415,8 @@ def label_rooms(d: dict) -> str:
     for init, r in sorted(d["inits"].items()):
         for i, b in enumerate(r["budgets"]):
             rows.append([init, b, r["fewer_rooms"][i], r["more_rooms"][i], r["ratio"][i]])
-        rows.append([init, "32 vs 2 labels" if r["budgets"] == [2, 8, 32] else "largest vs smallest",
-                     f"{100 * r['slope_fewer']:+.1f}%", f"{100 * r['slope_more']:+.1f}%", ""])  # fmt: skip
+        rows.append([init, f"{r['budgets'][-1]} vs {r['budgets'][0]} labels", f"{100 * r['slope_fewer']:+.1f}%",
+                     f"{100 * r['slope_more']:+.1f}%", ""])  # fmt: skip
     return (
         f"The same fine-tuning (params.yaml's, the demo's pretrained models) on the demo's sample and on the sample"
         f" rendered again with {d['extra_labeled']} more labeled clips (`sample-data --extra-labeled`; the test clips"

@@ -99,14 +99,14 @@ def make_plan(
     plans = _plan_roles(
         np.random.default_rng(np.random.SeedSequence([seed, 0x5A3D1E])), counts, 0, width, height, frames
     )
-    if extra_unlabeled:
-        more = {"defect": round(extra_unlabeled / 4), "clean": extra_unlabeled - round(extra_unlabeled / 4)}
-        plans += _plan_roles(
-            np.random.default_rng(np.random.SeedSequence([seed, 0x5A3D1E, 1])), more, n_clips, width, height, frames
-        )
-    if extra_labeled:
-        rng = np.random.default_rng(np.random.SeedSequence([seed, 0x5A3D1E, 2]))
-        plans += _plan_roles(rng, {"labeled": extra_labeled}, len(plans), width, height, frames)
+    extras = {  # random stream -> the roles of the clips it adds after those before it
+        1: {"defect": round(extra_unlabeled / 4), "clean": extra_unlabeled - round(extra_unlabeled / 4)},
+        2: {"labeled": extra_labeled},
+    }
+    for stream, more in extras.items():
+        if sum(more.values()):
+            rng = np.random.default_rng(np.random.SeedSequence([seed, 0x5A3D1E, stream]))
+            plans += _plan_roles(rng, more, len(plans), width, height, frames)
     return paper_people(plans) if people == "paper" else plans
 
 
