@@ -58,8 +58,9 @@ def test_room_depths_per_split_from_the_sensor_depth(scale, tmp_path: Path) -> N
             path = sensor_depth_path(tmp_path, clip, i)
             path.parent.mkdir(parents=True, exist_ok=True)
             frame = np.full((4, 6), d, np.float32)
-            frame[0, 0] = 0.0  # no reading: not counted
-            frame[1, 1] = 5.0 * d  # one far pixel does not move the median
+            frame[:2] = 0.0  # no reading on more than half of the frame: not counted (else the median is 0)
+            frame[2, 0] = 0.0
+            frame[3, 5] = 5.0 * d  # one far pixel does not move the median
             write_depth_png(path, frame)
     got = scale.room_depths(tmp_path)
     assert set(got) == {"labeled", "test"}  # a split without sensor depth is not listed
