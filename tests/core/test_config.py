@@ -92,6 +92,8 @@ def test_cli_options_become_dotted_overrides(tmp_path: Path) -> None:
         ({"pretrain.objectives": ["mvs", "mvs"]}, "pretrain.objectives: 'mvs' is listed twice"),
         ({"pretrain.objectives": []}, "pretrain.objectives: List should have at least 1 item"),
         ({"pretrain.weights": {"jigsaw": 1.0}}, "pretrain.weights.jigsaw.[key]: unknown objective"),
+        ({"pretrain.step_factors": {"mvs_parallax": 2}}, "pretrain.step_factors.mvs_parallax.[key]: unknown objective"),
+        ({"pretrain.step_factors": {"mvs-parallax": 0}}, "pretrain.step_factors.mvs-parallax: Input should be greater"),
         ({"finetune.budgets": [-3]}, "finetune.budgets.0: Input should be greater than 0, got -3"),
         ({"finetune.budgets": ["2 && id"]}, "finetune.budgets.0: expected int, got '2 && id'"),
         ({"finetune.budgets": [2, 2]}, "finetune.budgets: 2 is listed twice"),
@@ -107,6 +109,21 @@ def test_values_dvc_puts_in_commands_are_validated(overrides: dict, message: str
     with pytest.raises(InputError) as err:
         load_params(None, overrides)
     assert message in str(err.value) and "\n" not in str(err.value)
+
+
+@pytest.mark.parametrize(
+    ("max_steps", "factors", "run", "steps"),
+    [
+        (1000, {"mvs-parallax": 2.0}, "mvs-parallax", 2000),
+        (1000, {"mvs-parallax": 2.0}, "mvs", 1000),  # a run without a factor: trainer.max_steps
+        (7, {"mvs": 1.5}, "mvs", 10),  # rounded: 10.5 -> 10
+        (3, {"mvs": 0.1}, "mvs", 1),  # at least one step
+        (-1, {"mvs": 2.0}, "mvs", -1),  # no step limit stays none
+    ],
+)
+def test_a_step_factor_multiplies_one_runs_steps(max_steps: int, factors: dict, run: str, steps: int) -> None:
+    params = load_params(None, {"pretrain.trainer.max_steps": max_steps, "pretrain.step_factors": factors})
+    assert params.pretrain.steps_for(run) == steps
 
 
 def test_inits_are_the_pretrained_objectives() -> None:

@@ -88,6 +88,17 @@ def test_resume_from_last_ckpt_continues_the_step_count(tmp_path: Path, learning
     assert not fresh.resumed and fresh.steps == 3 and counter.batches == 3
 
 
+def test_a_step_factor_gives_one_run_more_steps(tmp_path: Path, learning_data: dict[str, Path]) -> None:
+    """``pretrain.step_factors`` multiplies one run's steps, and only that run's."""
+    params = _params(tmp_path, learning_data, **{"pretrain.trainer.max_steps": 3, "pretrain.step_factors": {"mvs": 2}})
+    counter = _CountSteps()
+    longer = run_pretrain(params, "mvs", callbacks=[counter])
+    assert longer.steps == 6 and counter.batches == 6
+    counter = _CountSteps()
+    other = run_pretrain(params, "masked", callbacks=[counter])
+    assert other.steps == 3 and counter.batches == 3
+
+
 def test_rerunning_a_finished_run_changes_nothing(tmp_path: Path, learning_data: dict[str, Path]) -> None:
     """The last periodic checkpoint (step 4) is before the end (step 5): a re-run must not redo steps 5."""
     params = _params(tmp_path, learning_data, **{"pretrain.trainer.max_steps": 5,

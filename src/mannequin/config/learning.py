@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
-from mannequin.config.base import Block, Budgets, Inits, ObjectiveName, Objectives
+from mannequin.config.base import Block, Budgets, Inits, ObjectiveName, Objectives, ObjectiveSpec
 from mannequin.config.objectives import ObjectiveParams
 
 #: what the network reads: RGB alone, or RGB and the parallax input (normalised depth, confidence, mask)
@@ -102,6 +102,11 @@ class PretrainParams(Block):
     weights: dict[ObjectiveName, float] = Field(
         default_factory=dict, description="objective -> weight of its loss in a mix such as mvs+masked (default 1)"
     )
+    step_factors: dict[ObjectiveSpec, Annotated[float, Field(gt=0, le=100)]] = Field(
+        default_factory=dict,
+        description="run (an entry of objectives, e.g. mvs-parallax) -> its steps as a multiple of trainer.max_steps"
+        " (default 1): the minutes go where they buy the most (docs/experiments.md)",
+    )
     seed: int = Field(0, description="seeds the split, the draws and the initialisation")
     batch_size: int = Field(8, ge=1, description="frames per step")
     lr: float = Field(2e-3, gt=0, description="learning rate")
@@ -118,6 +123,14 @@ class PretrainParams(Block):
         "rgb+parallax net's rgb path (its parallax weights start at zero)",
     )
     trainer: TrainerParams = TrainerParams(max_steps=1000)
+
+    def steps_for(self, run: str) -> int:
+        """The optimiser steps of the pretraining run ``run`` (an objective spec): ``trainer.max_steps`` times its
+        entry of ``step_factors``, at least 1; -1 (no step limit) stays -1."""
+        factor = self.step_factors.get(run, 1.0)
+        if self.trainer.max_steps < 0 or factor == 1.0:
+            return self.trainer.max_steps
+        return max(1, round(self.trainer.max_steps * factor))
 
 
 class FinetuneParams(Block):

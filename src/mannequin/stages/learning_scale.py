@@ -151,7 +151,7 @@ def run_point(
         **(overrides or {}),
         "pretrain.curated": str(root / "curated"), "pretrain.data": str(root / "data"),
         "pretrain.out": str(root / "models" / "pretrain"), "pretrain.runs": str(root / "runs"),
-        "pretrain.trainer.max_steps": run.steps, "pretrain.net.width": run.width,
+        "pretrain.trainer.max_steps": run.steps, "pretrain.step_factors": {}, "pretrain.net.width": run.width,
         "finetune.pretrained": str(root / "models" / "pretrain"), "finetune.data": str(data),
         "finetune.out": str(root / "models" / "finetune"), "finetune.runs": str(root / "runs"),
         "evaluate.data": str(data),

@@ -101,7 +101,8 @@ def run(
         return info
 
     has_val = len(dm.val_set) > 0
+    trainer = p.trainer.model_copy(update={"max_steps": p.steps_for(tag)})
     return fit_and_export(
-        module, dm, p.trainer, run_dir, out_dir, run_digest, has_val=has_val, score_sets=score_sets,
+        module, dm, trainer, run_dir, out_dir, run_digest, has_val=has_val, score_sets=score_sets,
         score_batch=SCORE_BATCH, seed=p.seed, meta=meta, progress=progress, callbacks=callbacks,
     )  # fmt: skip
