@@ -69,7 +69,8 @@ def test_the_slope_per_doubling_is_the_least_squares_line_over_log2_clips() -> N
 def test_a_point_pretrains_scores_and_fine_tunes_and_is_not_redone(tmp_path: Path) -> None:
     sources = two_sources(tmp_path)
     pool = pool_clips(sources)
-    (tmp_path / "params.yaml").write_text("{}\n")
+    # a params file's step factor must not change a point's steps: the point's steps are its own
+    (tmp_path / "params.yaml").write_text("pretrain:\n  step_factors:\n    mvs-parallax: 3.0\n")
     paths = {"parallax.data": str(sources[0][0]), "parallax.out": str(tmp_path / "parallax"),
              "finetune.parallax": str(tmp_path / "parallax"), "curate.data": str(sources[0][0])}  # fmt: skip
     run = ScaleRun(4, 2, 4)
@@ -81,6 +82,8 @@ def test_a_point_pretrains_scores_and_fine_tunes_and_is_not_redone(tmp_path: Pat
         assert m["target_gap"] is None or m["target_gap"] >= 0
     meta = json.loads((tmp_path / "out" / run.name / "models" / "pretrain" / "mvs" / "model.json").read_text())
     assert sorted(meta["train_clips"] + meta["val_clips"]) == ["l0", "u0", "u1", "u3"]  # the pool's 4: u2 rejected
+    parallax_meta = (tmp_path / "out" / run.name / "models" / "pretrain" / "mvs-parallax" / "model.json").read_text()
+    assert meta["steps"] == json.loads(parallax_meta)["steps"] == run.steps
     stamp = (tmp_path / "out" / run.name / "mvs.result.json").stat().st_mtime_ns
     again = run_point(tmp_path / "params.yaml", run, pool, sources, tmp_path / "out", ("mvs",), {**TINY, **paths},
                       log=lambda _: None)  # fmt: skip
